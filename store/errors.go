@@ -1,0 +1,53 @@
+package store
+
+import "errors"
+
+// The error vocabulary of cairn's client APIs. Each is defined once, here, and
+// mapped to etcd's gRPC code / HTTP status (v3) and errorCode (v2) by one table
+// in httpapi. Messages are etcd's, to the letter, because clients match on them.
+var (
+	// ErrCompacted: the requested revision is below the compacted revision.
+	// etcd mvcc.ErrCompacted, gRPC OutOfRange.
+	ErrCompacted = errors.New("mvcc: required revision has been compacted")
+	// ErrFutureRev: the requested revision is above the current revision.
+	// etcd mvcc.ErrFutureRev, gRPC OutOfRange.
+	ErrFutureRev = errors.New("mvcc: required revision is a future revision")
+
+	// ErrEmptyKey: a request without a key. etcd rpctypes.ErrEmptyKey,
+	// gRPC InvalidArgument.
+	ErrEmptyKey = errors.New("etcdserver: key is not provided")
+	// ErrKeyNotFound: ignore_value or ignore_lease on a key that does not exist.
+	// etcd rpctypes.ErrKeyNotFound, gRPC InvalidArgument.
+	ErrKeyNotFound = errors.New("etcdserver: key not found")
+	// ErrValueProvided: ignore_value together with a value.
+	// etcd rpctypes.ErrValueProvided, gRPC InvalidArgument.
+	ErrValueProvided = errors.New("etcdserver: value is provided")
+	// ErrLeaseProvided: ignore_lease together with a lease.
+	// etcd rpctypes.ErrLeaseProvided, gRPC InvalidArgument.
+	ErrLeaseProvided = errors.New("etcdserver: lease is provided")
+	// ErrTooManyOps: a transaction branch over --max-txn-ops operations.
+	// etcd rpctypes.ErrTooManyOps, gRPC InvalidArgument.
+	ErrTooManyOps = errors.New("etcdserver: too many operations in txn request")
+	// ErrDuplicateKey: a transaction that writes one key twice.
+	// etcd rpctypes.ErrDuplicateKey, gRPC InvalidArgument.
+	ErrDuplicateKey = errors.New("etcdserver: duplicate key given in txn request")
+	// ErrLeaseNotFound: a put or grant naming a lease that does not exist.
+	// etcd rpctypes.ErrLeaseNotFound, gRPC NotFound.
+	ErrLeaseNotFound = errors.New("etcdserver: requested lease not found")
+
+	// ErrRequestTooLarge: a request over --max-request-bytes.
+	// etcd rpctypes.ErrRequestTooLarge, gRPC InvalidArgument.
+	ErrRequestTooLarge = errors.New("etcdserver: request is too large")
+	// ErrNoSpace: the backend is over --quota-backend-bytes.
+	// etcd rpctypes.ErrNoSpace, gRPC ResourceExhausted.
+	ErrNoSpace = errors.New("etcdserver: mvcc: database space exceeded")
+	// ErrStopped: the member is shutting down. etcd rpctypes.ErrStopped,
+	// gRPC Unavailable.
+	ErrStopped = errors.New("etcdserver: server stopped")
+	// ErrTimeout: the request was not committed in time.
+	// etcd rpctypes.ErrTimeout, gRPC Unavailable.
+	ErrTimeout = errors.New("etcdserver: request timed out")
+	// ErrNoLeader: the cluster has no leader. etcd rpctypes.ErrNoLeader,
+	// gRPC Unavailable.
+	ErrNoLeader = errors.New("etcdserver: no leader")
+)

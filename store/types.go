@@ -1,0 +1,205 @@
+package store
+
+// KeyValue is one version of one key, as etcd's mvccpb.KeyValue.
+//
+// CreateRevision is the main revision of the put that created the key in its
+// current generation; ModRevision the main revision of its last modification;
+// Version counts the puts since creation (1 after the first put; a delete
+// resets the key, so the next put starts a new generation at Version 1).
+// Lease is the id of the attached lease, 0 for none.
+//
+// Slices returned by the store are owned by the caller: they never alias
+// bbolt's memory map.
+type KeyValue struct {
+	Key            []byte
+	CreateRevision int64
+	ModRevision    int64
+	Version        int64
+	Value          []byte
+	Lease          int64
+}
+
+// ResponseHeader is the header etcd puts on every response. The store fills
+// Revision (the store revision the response reflects); the server fills the
+// cluster and member ids and the raft term.
+type ResponseHeader struct {
+	ClusterID uint64
+	MemberID  uint64
+	Revision  int64
+	RaftTerm  uint64
+}
+
+// SortOrder is etcd's RangeRequest.SortOrder.
+type SortOrder int32
+
+// Sort orders, numbered as in etcd's rpc.proto.
+const (
+	SortNone SortOrder = iota
+	SortAscend
+	SortDescend
+)
+
+// SortTarget is etcd's RangeRequest.SortTarget.
+type SortTarget int32
+
+// Sort targets, numbered as in etcd's rpc.proto.
+const (
+	SortByKey SortTarget = iota
+	SortByVersion
+	SortByCreate
+	SortByMod
+	SortByValue
+)
+
+// RangeRequest reads keys, as etcd's RangeRequest.
+//
+// Key alone names one key. With RangeEnd the range is [Key, RangeEnd).
+// RangeEnd "\x00" means every key >= Key; Key "\x00" with RangeEnd "\x00" means
+// all keys. Limit 0 means no limit. Revision 0 means the current revision.
+// The Min/Max filters are applied after the range, 0 meaning no filter.
+// Serializable is acted on by the server (it skips ReadIndex); the store
+// ignores it.
+type RangeRequest struct {
+	Key               []byte
+	RangeEnd          []byte
+	Limit             int64
+	Revision          int64
+	SortOrder         SortOrder
+	SortTarget        SortTarget
+	Serializable      bool
+	KeysOnly          bool
+	CountOnly         bool
+	MinModRevision    int64
+	MaxModRevision    int64
+	MinCreateRevision int64
+	MaxCreateRevision int64
+}
+
+// RangeResponse answers a RangeRequest. Count is the number of keys in the
+// range (before Limit); More says Limit cut the result.
+type RangeResponse struct {
+	Header ResponseHeader
+	Kvs    []*KeyValue
+	More   bool
+	Count  int64
+}
+
+// PutRequest writes one key, as etcd's PutRequest.
+//
+// IgnoreValue keeps the current value (the key must exist: ErrKeyNotFound
+// otherwise); IgnoreLease keeps the current lease (likewise). Without
+// IgnoreLease the key's lease becomes Lease (0 detaches it).
+type PutRequest struct {
+	Key         []byte
+	Value       []byte
+	Lease       int64
+	PrevKV      bool
+	IgnoreValue bool
+	IgnoreLease bool
+}
+
+// PutResponse answers a PutRequest; PrevKV is set when asked for and the key
+// existed.
+type PutResponse struct {
+	Header ResponseHeader
+	PrevKV *KeyValue
+}
+
+// DeleteRangeRequest deletes a key or a range, with RangeEnd as in
+// RangeRequest.
+type DeleteRangeRequest struct {
+	Key      []byte
+	RangeEnd []byte
+	PrevKV   bool
+}
+
+// DeleteRangeResponse answers a DeleteRangeRequest: Deleted counts the keys
+// deleted; PrevKVs holds them when asked for.
+type DeleteRangeResponse struct {
+	Header  ResponseHeader
+	Deleted int64
+	PrevKVs []*KeyValue
+}
+
+// CompareResult is etcd's Compare.CompareResult.
+type CompareResult int32
+
+// Compare results, numbered as in etcd's rpc.proto.
+const (
+	CompareEqual CompareResult = iota
+	CompareGreater
+	CompareLess
+	CompareNotEqual
+)
+
+// CompareTarget is etcd's Compare.CompareTarget.
+type CompareTarget int32
+
+// Compare targets, numbered as in etcd's rpc.proto.
+const (
+	CompareVersion CompareTarget = iota
+	CompareCreate
+	CompareMod
+	CompareValue
+	CompareLease
+)
+
+// Compare is one guard of a transaction, as etcd's Compare. With RangeEnd
+// every key in the range must satisfy it. A missing key compares as
+// Version/CreateRevision/ModRevision/Lease 0 and, for Value, fails every
+// comparison (etcd's rule).
+type Compare struct {
+	Result         CompareResult
+	Target         CompareTarget
+	Key            []byte
+	RangeEnd       []byte
+	Version        int64
+	CreateRevision int64
+	ModRevision    int64
+	Value          []byte
+	Lease          int64
+}
+
+// RequestOp is one operation in a transaction branch; exactly one field is set.
+type RequestOp struct {
+	Range       *RangeRequest
+	Put         *PutRequest
+	DeleteRange *DeleteRangeRequest
+	Txn         *TxnRequest
+}
+
+// ResponseOp is the result of one RequestOp; the field matching the request
+// is set.
+type ResponseOp struct {
+	Range       *RangeResponse
+	Put         *PutResponse
+	DeleteRange *DeleteRangeResponse
+	Txn         *TxnResponse
+}
+
+// TxnRequest is etcd's TxnRequest: if every Compare holds, Success runs, else
+// Failure. All writes of a transaction share one main revision.
+type TxnRequest struct {
+	Compare []Compare
+	Success []RequestOp
+	Failure []RequestOp
+}
+
+// TxnResponse answers a TxnRequest.
+type TxnResponse struct {
+	Header    ResponseHeader
+	Succeeded bool
+	Responses []ResponseOp
+}
+
+// CompactionRequest compacts history below Revision. Physical asks the
+// answer to wait until the removed revisions are gone from disk.
+type CompactionRequest struct {
+	Revision int64
+	Physical bool
+}
+
+// CompactionResponse answers a CompactionRequest.
+type CompactionResponse struct {
+	Header ResponseHeader
+}
