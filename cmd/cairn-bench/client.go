@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// endpoint is one base URL and the HTTP/1.1 transport of the connections
+// to it. Its clients share the transport, which is safe for concurrent use.
+type endpoint struct {
+	base string
+	rt   *http.Transport
+}
+
+// newEndpoints makes one endpoint per cfg.Endpoints entry, giving the
+// cfg.conns() connections out round-robin: endpoint e may open
+// conns/E (+1 for the first conns%E) connections and keeps them alive.
+func newEndpoints(cfg *Config) []*endpoint {
+	total, n := cfg.conns(), len(cfg.Endpoints)
+	out := make([]*endpoint, n)
+	for e, base := range cfg.Endpoints {
+		conns := total / n
+		if e < total%n {
+			conns++
+		}
+		dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+		out[e] = &endpoint{base: base, rt: &http.Transport{
+			Proxy:                 nil, // a benchmark measures the server, not a proxy
+			DialContext:           dialer.DialContext,
+			MaxConnsPerHost:       conns,
+			MaxIdleConns:          conns,
+			MaxIdleConnsPerHost:   conns,
+			IdleConnTimeout:       90 * time.Second,
+			ResponseHeaderTimeout: cfg.Timeout,
+			DisableCompression:    true,
+		}}
+	}
+	return out
+}
+
+// close drops the idle connections of every endpoint.
+func closeEndpoints(eps []*endpoint) {
+	for _, e := range eps {
+		e.rt.CloseIdleConnections()
+	}
+}
+
+// do sends r and reads the whole answer into buf (reset first), so that
+// the connection goes back to the pool. It returns the status code and the
+// body, which aliases buf.
+func (e *endpoint) do(ctx context.Context, r request, buf *bytes.Buffer) (int, []byte, error) {
+	method := r.method
+	if method == "" {
+		method = http.MethodPost
+	}
+	req, err := http.NewRequestWithContext(ctx, method, e.base+r.path, bytes.NewReader(r.body))
+	if err != nil {
+		return 0, nil, err
+	}
+	ct := r.contentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	req.Header.Set("Content-Type", ct)
+	resp, err := e.rt.RoundTrip(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	buf.Reset()
+	_, err = buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return resp.StatusCode, nil, err
+	}
+	return resp.StatusCode, buf.Bytes(), nil
+}
+
+// statusMessage is the failure message of a non-200 answer: "HTTP
+// <status>: <message>" with the message of etcd's gateway error body
+// {"error", "code", "message"}, or the start of the body if it is not one.
+func statusMessage(status int, body []byte) string {
+	var e struct {
+		Error   string `json:"error"`
+		Message string `json:"message"`
+	}
+	msg := ""
+	if json.Unmarshal(body, &e) == nil {
+		msg = e.Message
+		if msg == "" {
+			msg = e.Error
+		}
+	}
+	if msg == "" {
+		msg = strings.TrimSpace(string(body))
+		if len(msg) > 120 {
+			msg = msg[:120] + "..."
+		}
+	}
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	return fmt.Sprintf("HTTP %d: %s", status, msg)
+}
+
+// errorMessage is the failure message of a transport error, stripped of
+// what differs from request to request (the URL wrapper, the local
+// address) so that equal causes count together.
+func errorMessage(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		if oe.Addr != nil {
+			return fmt.Sprintf("%s %s %s: %v", oe.Op, oe.Net, oe.Addr, oe.Err)
+		}
+		return fmt.Sprintf("%s %s: %v", oe.Op, oe.Net, oe.Err)
+	}
+	return err.Error()
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"sort"
+)
+
+// workload is one kind of benchmark request: how each client builds it and
+// how a 200 answer is judged. Adding a workload is one file holding a
+// workload value plus its line in the workloads table.
+type workload struct {
+	// name is what --workload takes.
+	name string
+	// help is a one-line description for the usage text.
+	help string
+	// options lists the workload-specific flags (see workloadOption) that
+	// this workload honours; giving any other one is an error.
+	options []string
+	// newOp makes the request builder of one client. It is called once per
+	// client before the clock starts; value is the shared value bytes.
+	newOp func(cfg *Config, value []byte) (op, error)
+}
+
+// op builds one client's requests and judges the answers. Each client
+// goroutine owns its op, so an op need not be safe for concurrent use.
+type op interface {
+	// build returns the request for key (the full key, prefix included).
+	// key is only valid during the call. The returned body must be a
+	// fresh slice: the HTTP transport may read it after the answer.
+	build(key []byte) request
+	// check judges the body of a 200 answer, valid only during the call.
+	// A non-nil error makes the request a failure counted under
+	// err.Error(); a non-empty note keeps it a success but counts it
+	// under that note (e.g. a range that found nothing).
+	check(body []byte) (note string, err error)
+}
+
+// request is one HTTP request of a workload.
+type request struct {
+	method      string // "" means POST
+	path        string // appended to the endpoint, starts with "/"
+	body        []byte
+	contentType string // "" means application/json
+}
+
+// workloads is the table of workloads, in usage order.
+var workloads = []*workload{
+	putWorkload,
+	rangeWorkload,
+	txnPutWorkload,
+}
+
+// workloadOption names the flags that only some workloads use.
+var workloadOption = map[string]bool{
+	"consistency": true,
+}
+
+// lookupWorkload finds a workload by name.
+func lookupWorkload(name string) (*workload, bool) {
+	for _, w := range workloads {
+		if w.name == name {
+			return w, true
+		}
+	}
+	return nil, false
+}
+
+// workloadNames lists the workload names, sorted.
+func workloadNames() []string {
+	names := make([]string, len(workloads))
+	for i, w := range workloads {
+		names[i] = w.name
+	}
+	sort.Strings(names)
+	return names
+}
+
+// uses reports whether the workload honours the workload-specific flag.
+func (w *workload) uses(flag string) bool {
+	for _, o := range w.options {
+		if o == flag {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonBody builds request bodies of the form head + base64(key) + tail,
+// where head and tail are made once per client (tail may already hold the
+// base64 of the value).
+type jsonBody struct {
+	head, tail []byte
+}
+
+// build returns a fresh body for key.
+func (b *jsonBody) build(key []byte) []byte {
+	n := len(b.head) + base64.StdEncoding.EncodedLen(len(key)) + len(b.tail)
+	out := make([]byte, 0, n)
+	out = append(out, b.head...)
+	out = base64.StdEncoding.AppendEncode(out, key)
+	return append(out, b.tail...)
+}
+
+// jsonField finds the value of the first member whose quoted name is
+// quoted (e.g. `"kvs"`, quotes included) in the JSON object text body and returns the bytes from the start of that value (after
+// the colon and any white space), or nil if there is no such member. It is a
+// byte scan, not a parser: it suits gateway answers, whose strings are
+// base64 or decimal and so never contain a quoted field name.
+func jsonField(body, quoted []byte) []byte {
+	for {
+		i := bytes.Index(body, quoted)
+		if i < 0 {
+			return nil
+		}
+		body = bytes.TrimLeft(body[i+len(quoted):], " \t\r\n")
+		if len(body) > 0 && body[0] == ':' {
+			return bytes.TrimLeft(body[1:], " \t\r\n")
+		}
+	}
+}
