@@ -26,7 +26,7 @@ type Report struct {
 	SequentialKeys bool     `json:"sequential_keys"`
 	Consistency    string   `json:"consistency,omitempty"` // range only
 	Rate           float64  `json:"rate"`                  // requested cap, 0 = none
-	Seed           uint64   `json:"seed"`                  // --seed to repeat the keys and value
+	Seed           uint64   `json:"seed"`                  // --seed repeats the value and each client's keys
 
 	// Total is the number of requests answered or failed.
 	Total     uint64 `json:"total"`
@@ -43,6 +43,11 @@ type Report struct {
 	DurationSeconds float64 `json:"duration_seconds"`
 	// OpsPerSecond is Succeeded / DurationSeconds.
 	OpsPerSecond float64 `json:"ops_per_second"`
+	// ClientCPUSeconds is the CPU time (user + system) cairn-bench itself
+	// used during the run, 0 where it cannot be read. Compare it with
+	// DurationSeconds times the cores to see whether the client, not the
+	// server, was the limit.
+	ClientCPUSeconds float64 `json:"client_cpu_seconds"`
 	// LatencyMs summarises the latency of successes.
 	LatencyMs Latency `json:"latency_ms"`
 	// Histogram has log-spaced rows from the fastest to the slowest
@@ -84,6 +89,7 @@ func newReport(cfg *Config, rec *recorder, elapsed time.Duration, interrupted bo
 		KeySpaceSize:    cfg.KeySpaceSize,
 		SequentialKeys:  cfg.SequentialKeys,
 		Rate:            cfg.Rate,
+		Seed:            cfg.Seed,
 		Succeeded:       rec.lat.count(),
 		Errors:          rec.failed,
 		Notes:           rec.notes,
@@ -149,6 +155,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "Duration:    %.3f s\n", r.DurationSeconds)
 	fmt.Fprintf(&b, "Throughput:  %.1f ops/s\n", r.OpsPerSecond)
+	if r.ClientCPUSeconds > 0 && r.DurationSeconds > 0 {
+		fmt.Fprintf(&b, "Client CPU:  %.3f s (%.0f%% of one core)\n", r.ClientCPUSeconds, 100*r.ClientCPUSeconds/r.DurationSeconds)
+	}
 	if r.Succeeded > 0 {
 		l := r.LatencyMs
 		b.WriteString("\nLatency (ms):\n")

@@ -55,6 +55,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 
+	cpu0, cpuOK := processCPU()
 	r.start = time.Now()
 	if cfg.Duration > 0 {
 		r.deadline = r.start.Add(cfg.Duration)
@@ -69,12 +70,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(r.start)
+	cpu1, _ := processCPU()
 
 	total := newRecorder()
 	for _, c := range clients {
 		total.merge(c.rec)
 	}
-	return newReport(&cfg, total, elapsed, ctx.Err() != nil), nil
+	rep := newReport(&cfg, total, elapsed, ctx.Err() != nil)
+	if cpuOK {
+		rep.ClientCPUSeconds = (cpu1 - cpu0).Seconds()
+	}
+	return rep, nil
 }
 
 // valueBytes returns the value of every request of a run with this seed:

@@ -34,6 +34,10 @@ func testWorkloads(t *testing.T, endpoint string) {
 			t.Fatal(err)
 		}
 		checkReportAddsUp(t, rep)
+		if rep.Seed != testSeed || rep.Workload != cfg.Workload || rep.Clients != cfg.Clients || rep.KeySpaceSize != cfg.KeySpaceSize {
+			t.Errorf("report seed %d workload %s clients %d key space %d, want the config's %d %s %d %d",
+				rep.Seed, rep.Workload, rep.Clients, rep.KeySpaceSize, cfg.Seed, cfg.Workload, cfg.Clients, cfg.KeySpaceSize)
+		}
 		return rep
 	}
 
@@ -192,7 +196,7 @@ func testWorkloads(t *testing.T, endpoint string) {
 		}
 		checkReportAddsUp(t, &rep)
 		wantClean(t, &rep, 40)
-		if rep.Workload != "txn-put" || rep.Clients != 3 || rep.Conns != 3 || rep.OpsPerSecond <= 0 {
+		if rep.Workload != "txn-put" || rep.Clients != 3 || rep.Conns != 3 || rep.OpsPerSecond <= 0 || rep.Seed == 0 {
 			t.Errorf("report %+v", rep)
 		}
 		if n := countPrefix(endpoint, base+"cli/"); n != 40 {
