@@ -36,8 +36,10 @@
 // --key-size bytes; --key-size must have room for key-space-size-1. With
 // --sequential-keys request number n (counted over all clients, from 0)
 // uses key n mod key-space-size; otherwise every request picks a key
-// uniformly at random in [0, key-space-size). The value is --val-size
-// random bytes made once per run and shared by every request.
+// uniformly at random in [0, key-space-size) from its client's generator.
+// The value is --val-size pseudo-random bytes made once per run and shared
+// by every request. Both come from --seed (0 picks one; the report shows
+// it).
 //
 // # Load
 //
@@ -49,8 +51,9 @@
 // limited by count). --rate caps the requests started per second over all
 // clients; request n is not started before start + n/rate. Latency is
 // measured from just before a request is sent to when its whole answer has
-// been read; the first request on each connection includes the TCP connect.
-// Proxy environment variables are ignored.
+// been read; the first request on each connection includes the TCP connect,
+// and with fewer connections than clients it includes the wait for a free
+// connection. Proxy environment variables are ignored.
 //
 // # Results
 //
@@ -60,7 +63,8 @@
 // a transport error its text without the local address. Latency statistics
 // and the histogram cover successes only; total = succeeded + failed. On
 // SIGINT/SIGTERM the run stops early, requests cut short are not counted,
-// and the report says interrupted.
+// and the report says interrupted. The report also gives the CPU time
+// cairn-bench itself used, to tell whether the client was the limit.
 //
 // --output text prints a summary for people; --output json prints one
 // object (see Report) for scripts. The exit status is 0 whenever a report

@@ -7,9 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -75,6 +80,23 @@ func testWorkloads(t *testing.T, endpoint string) {
 		}
 		if versions != 300 || len(kvs) == 0 {
 			t.Fatalf("%d keys with %d versions in all, want 300 puts", len(kvs), versions)
+		}
+	})
+
+	t.Run("clients and connections spread over endpoints", func(t *testing.T) {
+		// Two counting proxies in front of the target stand for two members.
+		a, b := newCountingProxy(t, endpoint), newCountingProxy(t, endpoint)
+		rep := bench(t, func(c *Config) {
+			c.Endpoints = []string{a.url, b.url}
+			c.Prefix, c.KeySpaceSize, c.Total, c.Clients, c.Conns = base+"spread/", 1000, 200, 8, 3
+		})
+		wantClean(t, rep, 200)
+		// Endpoint a gets clients 0,2,4,6 over 2 connections, b gets 1,3,5,7 over 1.
+		if a.requests.Load()+b.requests.Load() != 200 || a.requests.Load() == 0 || b.requests.Load() == 0 {
+			t.Errorf("requests %d and %d, want 200 spread over both", a.requests.Load(), b.requests.Load())
+		}
+		if na, nb := a.conns.Load(), b.conns.Load(); na < 1 || na > 2 || nb != 1 {
+			t.Errorf("connections opened %d and %d, want at most 2 and 1", na, nb)
 		}
 	})
 
@@ -244,6 +266,42 @@ func wantClean(t *testing.T, r *Report, n uint64) {
 		t.Fatalf("total %d succeeded %d failed %d errors %v notes %v interrupted %v; want %d clean successes",
 			r.Total, r.Succeeded, r.Failed, r.Errors, r.Notes, r.Interrupted, n)
 	}
+}
+
+// countingProxy is a reverse proxy to a target that counts the
+// connections opened to it and the requests it forwards.
+type countingProxy struct {
+	url      string
+	conns    atomic.Int64
+	requests atomic.Int64
+}
+
+// newCountingProxy starts a countingProxy on loopback, closed at cleanup.
+func newCountingProxy(t *testing.T, target string) *countingProxy {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &countingProxy{}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.Transport = &http.Transport{MaxIdleConnsPerHost: 64}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.requests.Add(1)
+		rp.ServeHTTP(w, r)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			p.conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		rp.Transport.(*http.Transport).CloseIdleConnections()
+	})
+	p.url = srv.URL
+	return p
 }
 
 // testHTTP is the tests' own client; it keeps no idle connections, so no
