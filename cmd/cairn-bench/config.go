@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -185,6 +186,7 @@ func (c *Config) Validate() error {
 	if len(c.Endpoints) == 0 {
 		return errors.New("--endpoints: no endpoint given")
 	}
+	c.Endpoints = slices.Clone(c.Endpoints) // normalise without touching the caller's slice
 	for i, e := range c.Endpoints {
 		u, err := url.Parse(e)
 		if err != nil {
