@@ -31,6 +31,10 @@ var (
 	// ErrDuplicateKey: a transaction that writes one key twice.
 	// etcd rpctypes.ErrDuplicateKey, gRPC InvalidArgument.
 	ErrDuplicateKey = errors.New("etcdserver: duplicate key given in txn request")
+	// ErrInvalidSortOption: a range with a sort order or target outside
+	// etcd's enums. etcd (3.5+) rpctypes.ErrInvalidSortOption, gRPC
+	// InvalidArgument.
+	ErrInvalidSortOption = errors.New("etcdserver: invalid sort option")
 	// ErrLeaseNotFound: a put or grant naming a lease that does not exist.
 	// etcd rpctypes.ErrLeaseNotFound, gRPC NotFound.
 	ErrLeaseNotFound = errors.New("etcdserver: requested lease not found")

@@ -1,0 +1,80 @@
+package store
+
+// DeleteRange deletes the keys named by req.Key and req.RangeEnd (with
+// RangeRequest's conventions) in the batch, as etcd's DeleteRange.
+//
+// Each deleted key gets a tombstone at the new revision, sub revisions in
+// ascending key order. Deleting nothing writes nothing and keeps the
+// revision. The response's Header.Revision is the new revision, or the
+// current one if nothing was deleted; Deleted counts the keys; PrevKvs holds
+// them as they were, when asked for. It returns only internal errors. The
+// store does not validate req (see DeleteRangeRequest.Validate).
+func (b *Batch) DeleteRange(req *DeleteRangeRequest) (*DeleteRangeResponse, error) {
+	if err := b.usable(); err != nil {
+		return nil, err
+	}
+	w := b.beginWrite()
+	resp, err := w.deleteRange(req)
+	if err != nil {
+		return nil, b.fail(err)
+	}
+	resp.Header.Revision = w.end()
+	return resp, nil
+}
+
+// deleteRange deletes the live keys of the range as the next changes of w.
+// It sees the request's own earlier changes.
+func (w *write) deleteRange(req *DeleteRangeRequest) (*DeleteRangeResponse, error) {
+	b, s := w.b, w.b.s
+	var victims []*keyIndex
+	s.idx.visit(req.Key, req.RangeEnd, func(ki *keyIndex) bool {
+		if ki.live() {
+			victims = append(victims, ki)
+		}
+		return true
+	})
+	resp := &DeleteRangeResponse{Deleted: int64(len(victims))}
+	if len(victims) == 0 {
+		resp.Header.Revision = w.visibleRev()
+		return resp, nil
+	}
+	if req.PrevKV {
+		resp.PrevKVs = make([]*KeyValue, 0, len(victims))
+	}
+	var prev record
+	for i, ki := range victims {
+		rev := revision{main: w.main, sub: w.sub + int64(i)}
+		var prevEv *KeyValue
+		if req.PrevKV || b.emit {
+			cur, _, _ := ki.current()
+			if err := b.readRecord(cur, &prev); err != nil {
+				return nil, err
+			}
+			if req.PrevKV {
+				resp.PrevKVs = append(resp.PrevKVs, kvOf(&prev))
+			}
+			if b.emit {
+				prevEv = kvOf(&prev)
+			}
+		}
+		tomb := record{tombstone: true, key: ki.key, modRevision: rev.main}
+		if err := b.revs.Put(revKey(rev), encodeRecord(&tomb)); err != nil {
+			return nil, err
+		}
+		if b.emit {
+			b.events = append(b.events, Event{
+				Type:   EventDelete,
+				Kv:     &KeyValue{Key: append([]byte(nil), ki.key...), ModRevision: rev.main},
+				PrevKv: prevEv,
+			})
+		}
+	}
+	s.mu.Lock()
+	for i, ki := range victims {
+		ki.tombstone(revision{main: w.main, sub: w.sub + int64(i)})
+	}
+	s.mu.Unlock()
+	w.sub += int64(len(victims))
+	resp.Header.Revision = w.main
+	return resp, nil
+}

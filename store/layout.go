@@ -1,0 +1,154 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// The bbolt layout. doc.go describes it for humans; this file is the only
+// place that knows the bytes.
+
+var (
+	// bucketRevisions holds one record per (main, sub) revision.
+	bucketRevisions = []byte("revisions")
+	// bucketMeta holds the store's bookkeeping, one named field per key.
+	bucketMeta = []byte("meta")
+
+	metaFormat              = []byte("format")
+	metaConsistentIndex     = []byte("consistent_index")
+	metaScheduledCompactRev = []byte("scheduled_compact_rev")
+	metaFinishedCompactRev  = []byte("finished_compact_rev")
+)
+
+// layoutFormat is the value of meta/format this code writes and reads.
+const layoutFormat = 1
+
+// recordFormat is the first byte of every record this code writes.
+const recordFormat = 1
+
+// Record flags.
+const flagTombstone = 1 << 0
+
+// recordHeaderLen is the fixed part of a record before the key.
+const recordHeaderLen = 1 + 1 + 8*4 + 4
+
+// revKeyLen is the length of a key of the revisions bucket.
+const revKeyLen = 16
+
+// revision is an MVCC revision: main is the store revision of the write
+// request, sub the index of the change inside it (0, 1, 2...).
+type revision struct {
+	main int64
+	sub  int64
+}
+
+func (a revision) less(b revision) bool {
+	return a.main < b.main || (a.main == b.main && a.sub < b.sub)
+}
+
+func (a revision) String() string { return fmt.Sprintf("%d.%d", a.main, a.sub) }
+
+// putRevKey writes the 16-byte bucket key of r into dst.
+func putRevKey(dst []byte, r revision) {
+	binary.BigEndian.PutUint64(dst[0:8], uint64(r.main))
+	binary.BigEndian.PutUint64(dst[8:16], uint64(r.sub))
+}
+
+// revKey returns a fresh 16-byte bucket key for r.
+func revKey(r revision) []byte {
+	k := make([]byte, revKeyLen)
+	putRevKey(k, r)
+	return k
+}
+
+// parseRevKey decodes a bucket key of the revisions bucket.
+func parseRevKey(k []byte) (revision, error) {
+	if len(k) != revKeyLen {
+		return revision{}, fmt.Errorf("store: revision key of %d bytes, want %d", len(k), revKeyLen)
+	}
+	return revision{
+		main: int64(binary.BigEndian.Uint64(k[0:8])),
+		sub:  int64(binary.BigEndian.Uint64(k[8:16])),
+	}, nil
+}
+
+// record is one decoded value of the revisions bucket. Key and Value alias
+// the bytes it was decoded from.
+type record struct {
+	tombstone      bool
+	createRevision int64
+	modRevision    int64
+	version        int64
+	lease          int64
+	key            []byte
+	value          []byte
+}
+
+var errBadRecord = errors.New("store: malformed revision record")
+
+// encodeRecord returns the bytes of r in a fresh slice.
+func encodeRecord(r *record) []byte {
+	b := make([]byte, recordHeaderLen+len(r.key)+len(r.value))
+	b[0] = recordFormat
+	if r.tombstone {
+		b[1] = flagTombstone
+	}
+	binary.BigEndian.PutUint64(b[2:], uint64(r.createRevision))
+	binary.BigEndian.PutUint64(b[10:], uint64(r.modRevision))
+	binary.BigEndian.PutUint64(b[18:], uint64(r.version))
+	binary.BigEndian.PutUint64(b[26:], uint64(r.lease))
+	binary.BigEndian.PutUint32(b[34:], uint32(len(r.key)))
+	n := copy(b[recordHeaderLen:], r.key)
+	copy(b[recordHeaderLen+n:], r.value)
+	return b
+}
+
+// decodeRecord parses b into r; r's slices alias b.
+func decodeRecord(b []byte, r *record) error {
+	if len(b) < recordHeaderLen {
+		return fmt.Errorf("%w: %d bytes", errBadRecord, len(b))
+	}
+	if b[0] != recordFormat {
+		return fmt.Errorf("%w: format %d", errBadRecord, b[0])
+	}
+	if b[1]&^flagTombstone != 0 {
+		return fmt.Errorf("%w: flags %#x", errBadRecord, b[1])
+	}
+	kl := binary.BigEndian.Uint32(b[34:])
+	if uint64(kl) > uint64(len(b)-recordHeaderLen) {
+		return fmt.Errorf("%w: key length %d in %d bytes", errBadRecord, kl, len(b))
+	}
+	r.tombstone = b[1]&flagTombstone != 0
+	r.createRevision = int64(binary.BigEndian.Uint64(b[2:]))
+	r.modRevision = int64(binary.BigEndian.Uint64(b[10:]))
+	r.version = int64(binary.BigEndian.Uint64(b[18:]))
+	r.lease = int64(binary.BigEndian.Uint64(b[26:]))
+	end := recordHeaderLen + int(kl)
+	r.key = b[recordHeaderLen:end:end]
+	r.value = b[end:]
+	return nil
+}
+
+// recordKey returns the key of an encoded record without decoding the rest.
+func recordKey(b []byte) ([]byte, error) {
+	var r record
+	if err := decodeRecord(b, &r); err != nil {
+		return nil, err
+	}
+	return r.key, nil
+}
+
+// putU64 and getU64 encode meta fields.
+func putU64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+func getU64(b []byte) (uint64, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("store: meta field of %d bytes, want 8", len(b))
+	}
+	return binary.BigEndian.Uint64(b), nil
+}

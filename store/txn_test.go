@@ -1,0 +1,315 @@
+package store
+
+import (
+	"slices"
+	"testing"
+)
+
+func cmp(target CompareTarget, result CompareResult, key, end string, operand any) Compare {
+	c := Compare{Target: target, Result: result, Key: []byte(key), RangeEnd: []byte(end)}
+	switch v := operand.(type) {
+	case string:
+		c.Value = []byte(v)
+	case int:
+		switch target {
+		case CompareVersion:
+			c.Version = int64(v)
+		case CompareCreate:
+			c.CreateRevision = int64(v)
+		case CompareMod:
+			c.ModRevision = int64(v)
+		case CompareLease:
+			c.Lease = int64(v)
+		}
+	}
+	return c
+}
+
+func TestTxnCompare(t *testing.T) {
+	// a=2 (c2 m3 v2), b=x (c4 m4 v1).
+	s := MustNew(t)
+	MustPut(t, s, "a", "1")
+	MustPut(t, s, "a", "2")
+	MustPut(t, s, "b", "x")
+
+	tests := []struct {
+		name string
+		cmps []Compare
+		want bool
+	}{
+		{"version equal", []Compare{cmp(CompareVersion, CompareEqual, "a", "", 2)}, true},
+		{"version greater", []Compare{cmp(CompareVersion, CompareGreater, "a", "", 1)}, true},
+		{"version less fails", []Compare{cmp(CompareVersion, CompareLess, "a", "", 2)}, false},
+		{"version not equal fails", []Compare{cmp(CompareVersion, CompareNotEqual, "a", "", 2)}, false},
+		{"create equal", []Compare{cmp(CompareCreate, CompareEqual, "a", "", 2)}, true},
+		{"mod equal", []Compare{cmp(CompareMod, CompareEqual, "a", "", 3)}, true},
+		{"mod greater fails", []Compare{cmp(CompareMod, CompareGreater, "a", "", 3)}, false},
+		{"mod less", []Compare{cmp(CompareMod, CompareLess, "a", "", 4)}, true},
+		{"value equal", []Compare{cmp(CompareValue, CompareEqual, "a", "", "2")}, true},
+		{"value greater", []Compare{cmp(CompareValue, CompareGreater, "a", "", "1")}, true},
+		{"value less", []Compare{cmp(CompareValue, CompareLess, "a", "", "3")}, true},
+		{"value not equal fails", []Compare{cmp(CompareValue, CompareNotEqual, "a", "", "2")}, false},
+		{"lease equal 0", []Compare{cmp(CompareLease, CompareEqual, "a", "", 0)}, true},
+		{"lease greater fails", []Compare{cmp(CompareLease, CompareGreater, "a", "", 0)}, false},
+		// A missing key compares as zero...
+		{"missing: version 0", []Compare{cmp(CompareVersion, CompareEqual, "zz", "", 0)}, true},
+		{"missing: create 0", []Compare{cmp(CompareCreate, CompareEqual, "zz", "", 0)}, true},
+		{"missing: mod 0", []Compare{cmp(CompareMod, CompareEqual, "zz", "", 0)}, true},
+		{"missing: lease 0", []Compare{cmp(CompareLease, CompareEqual, "zz", "", 0)}, true},
+		{"missing: version greater fails", []Compare{cmp(CompareVersion, CompareGreater, "zz", "", 0)}, false},
+		{"missing: mod less", []Compare{cmp(CompareMod, CompareLess, "zz", "", 5)}, true},
+		// ...but fails every value compare, even not-equal.
+		{"missing: value equal empty fails", []Compare{cmp(CompareValue, CompareEqual, "zz", "", "")}, false},
+		{"missing: value not equal fails", []Compare{cmp(CompareValue, CompareNotEqual, "zz", "", "q")}, false},
+		// A range: every key must hold.
+		{"range: all versions > 0", []Compare{cmp(CompareVersion, CompareGreater, "a", "c", 0)}, true},
+		{"range: one version differs", []Compare{cmp(CompareVersion, CompareEqual, "a", "c", 2)}, false},
+		{"range: mods > 2", []Compare{cmp(CompareMod, CompareGreater, "a", "c", 2)}, true},
+		{"range: one value equal", []Compare{cmp(CompareValue, CompareNotEqual, "a", "c", "x")}, false},
+		{"range to the end", []Compare{cmp(CompareCreate, CompareGreater, "a", "\x00", 1)}, true},
+		{"empty range: version 0", []Compare{cmp(CompareVersion, CompareEqual, "x", "y", 0)}, true},
+		{"empty range: value fails", []Compare{cmp(CompareValue, CompareNotEqual, "x", "y", "q")}, false},
+		{"deleted key is missing", []Compare{cmp(CompareVersion, CompareEqual, "c", "", 0)}, true},
+		// Several compares: all must hold.
+		{"all hold", []Compare{cmp(CompareVersion, CompareEqual, "a", "", 2), cmp(CompareValue, CompareEqual, "b", "", "x")}, true},
+		{"one fails", []Compare{cmp(CompareVersion, CompareEqual, "a", "", 2), cmp(CompareValue, CompareEqual, "b", "", "y")}, false},
+		{"no compares", nil, true},
+		// etcd treats an unknown result as holding.
+		{"unknown result holds", []Compare{cmp(CompareVersion, CompareResult(9), "a", "", 5)}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var resp *TxnResponse
+			MustApply(t, s, func(b *Batch) {
+				var err error
+				resp, err = b.Txn(&TxnRequest{
+					Compare: tt.cmps,
+					Success: []RequestOp{{Range: &RangeRequest{Key: []byte("a")}}},
+					Failure: []RequestOp{{Range: &RangeRequest{Key: []byte("b")}}, {Range: &RangeRequest{Key: []byte("b")}}},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+			if resp.Succeeded != tt.want {
+				t.Fatalf("succeeded = %v, want %v", resp.Succeeded, tt.want)
+			}
+			wantOps := 1
+			if !tt.want {
+				wantOps = 2
+			}
+			if len(resp.Responses) != wantOps || resp.Header.Revision != 4 || s.Rev() != 4 {
+				t.Fatalf("%d responses, header %d, store %d; want %d, 4, 4", len(resp.Responses), resp.Header.Revision, s.Rev(), wantOps)
+			}
+		})
+	}
+}
+
+func TestTxnOpsShareOneRevisionAndSeeEarlierWrites(t *testing.T) {
+	path := testDB(t)
+	s := MustOpen(t, path, Options{})
+	MustPut(t, s, "a", "1")
+	MustPut(t, s, "b", "2")
+	MustPut(t, s, "zz", "3") // rev 4
+	var resp *TxnResponse
+	MustApply(t, s, func(b *Batch) {
+		var err error
+		resp, err = b.Txn(&TxnRequest{
+			Compare: []Compare{cmp(CompareValue, CompareEqual, "a", "", "1")},
+			Success: []RequestOp{
+				{Range: &RangeRequest{Key: []byte("a")}},
+				{Put: &PutRequest{Key: []byte("a"), Value: []byte("new"), PrevKV: true}},
+				{Range: &RangeRequest{Key: []byte("a")}},
+				{DeleteRange: &DeleteRangeRequest{Key: []byte("b"), PrevKV: true}},
+				{Range: &RangeRequest{Key: []byte("b")}},
+				{Range: &RangeRequest{Key: []byte("a"), Revision: 4}},
+				{Put: &PutRequest{Key: []byte("c"), Value: []byte("c")}},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !resp.Succeeded || resp.Header.Revision != 5 || s.Rev() != 5 {
+		t.Fatalf("succeeded %v header %d store %d", resp.Succeeded, resp.Header.Revision, s.Rev())
+	}
+	r := resp.Responses
+	check := func(i int, gotRev, wantRev int64, got, want []string) {
+		t.Helper()
+		if gotRev != wantRev || !slices.Equal(got, want) {
+			t.Errorf("op %d: header %d %q, want %d %q", i, gotRev, got, wantRev, want)
+		}
+	}
+	check(0, r[0].Range.Header.Revision, 4, kvsString(r[0].Range.Kvs), []string{"a=1 c2 m2 v1 l0"})
+	check(1, r[1].Put.Header.Revision, 5, []string{kvString(r[1].Put.PrevKV)}, []string{"a=1 c2 m2 v1 l0"})
+	check(2, r[2].Range.Header.Revision, 5, kvsString(r[2].Range.Kvs), []string{"a=new c2 m5 v2 l0"})
+	check(3, r[3].DeleteRange.Header.Revision, 5, kvsString(r[3].DeleteRange.PrevKVs), []string{"b=2 c3 m3 v1 l0"})
+	check(4, r[4].Range.Header.Revision, 5, kvsString(r[4].Range.Kvs), []string{})
+	check(5, r[5].Range.Header.Revision, 5, kvsString(r[5].Range.Kvs), []string{"a=1 c2 m2 v1 l0"})
+	check(6, r[6].Put.Header.Revision, 5, nil, nil)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"2.0 a", "3.0 b", "4.0 zz", "5.0 a", "5.1 b tomb", "5.2 c"}
+	if got := diskRevisions(t, path); !slices.Equal(got, want) {
+		t.Fatalf("on disk %q, want %q", got, want)
+	}
+}
+
+func TestTxnWithoutChangesKeepsRevision(t *testing.T) {
+	s := MustNew(t)
+	MustPut(t, s, "a", "1")
+	for _, req := range []*TxnRequest{
+		{}, // empty
+		{Success: []RequestOp{{Range: &RangeRequest{Key: []byte("a")}}}},
+		{Success: []RequestOp{{DeleteRange: &DeleteRangeRequest{Key: []byte("zz")}}}},
+		{Compare: []Compare{cmp(CompareVersion, CompareEqual, "a", "", 9)},
+			Success: []RequestOp{{Put: &PutRequest{Key: []byte("a")}}}},
+	} {
+		var resp *TxnResponse
+		MustApply(t, s, func(b *Batch) {
+			var err error
+			if resp, err = b.Txn(req); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if resp.Header.Revision != 2 || s.Rev() != 2 {
+			t.Fatalf("txn %+v: header %d store %d, want 2", req, resp.Header.Revision, s.Rev())
+		}
+	}
+	// A delete of nothing after a write reports the new revision, as etcd.
+	var resp *TxnResponse
+	MustApply(t, s, func(b *Batch) {
+		var err error
+		resp, err = b.Txn(&TxnRequest{Success: []RequestOp{
+			{DeleteRange: &DeleteRangeRequest{Key: []byte("zz")}},
+			{Put: &PutRequest{Key: []byte("b")}},
+			{DeleteRange: &DeleteRangeRequest{Key: []byte("zz")}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	got := []int64{resp.Responses[0].DeleteRange.Header.Revision, resp.Responses[2].DeleteRange.Header.Revision, resp.Header.Revision}
+	if !slices.Equal(got, []int64{2, 3, 3}) {
+		t.Fatalf("delete headers and txn header %v, want [2 3 3]", got)
+	}
+}
+
+// TestTxnNested mirrors what etcd 3.4 answers: a nested transaction's
+// compares see the state before the outer transaction, its ops see the
+// outer transaction's writes, and its own header is empty.
+func TestTxnNested(t *testing.T) {
+	s := MustNew(t)
+	MustPut(t, s, "a", "1")
+	var resp *TxnResponse
+	MustApply(t, s, func(b *Batch) {
+		var err error
+		resp, err = b.Txn(&TxnRequest{Success: []RequestOp{
+			{Put: &PutRequest{Key: []byte("a"), Value: []byte("2")}},
+			{Txn: &TxnRequest{
+				Compare: []Compare{cmp(CompareValue, CompareEqual, "a", "", "1")},
+				Success: []RequestOp{
+					{Range: &RangeRequest{Key: []byte("a")}},
+					{Put: &PutRequest{Key: []byte("b"), Value: []byte("x")}},
+					{DeleteRange: &DeleteRangeRequest{Key: []byte("zz")}},
+					{Txn: &TxnRequest{
+						Compare: []Compare{cmp(CompareVersion, CompareGreater, "b", "", 0)}, // b is new: fails
+						Success: []RequestOp{{Put: &PutRequest{Key: []byte("s")}}},
+						Failure: []RequestOp{{Put: &PutRequest{Key: []byte("f")}}},
+					}},
+				},
+				Failure: []RequestOp{{Range: &RangeRequest{Key: []byte("a")}}},
+			}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !resp.Succeeded || resp.Header.Revision != 3 {
+		t.Fatalf("outer: succeeded %v header %d", resp.Succeeded, resp.Header.Revision)
+	}
+	n := resp.Responses[1].Txn
+	if !n.Succeeded || n.Header.Revision != 0 || len(n.Responses) != 4 {
+		t.Fatalf("nested: %+v", n)
+	}
+	if got := kvsString(n.Responses[0].Range.Kvs); !slices.Equal(got, []string{"a=2 c2 m3 v2 l0"}) || n.Responses[0].Range.Header.Revision != 3 {
+		t.Fatalf("nested range: %q header %d", got, n.Responses[0].Range.Header.Revision)
+	}
+	if n.Responses[1].Put.Header.Revision != 3 || n.Responses[2].DeleteRange.Header.Revision != 3 {
+		t.Fatalf("nested put/delete headers %d %d, want 3 3", n.Responses[1].Put.Header.Revision, n.Responses[2].DeleteRange.Header.Revision)
+	}
+	nn := n.Responses[3].Txn
+	if nn.Succeeded || len(nn.Responses) != 1 || nn.Responses[0].Put == nil {
+		t.Fatalf("doubly nested: %+v", nn)
+	}
+	rr, err := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a=2 c2 m3 v2 l0", "b=x c3 m3 v1 l0", "f= c3 m3 v1 l0"}
+	if got := kvsString(rr.Kvs); !slices.Equal(got, want) {
+		t.Fatalf("after: %q, want %q", got, want)
+	}
+}
+
+// TestTxnErrorsChangeNothing: a transaction whose path holds an op that
+// fails is refused whole, before any write.
+func TestTxnErrorsChangeNothing(t *testing.T) {
+	put := func(k string) RequestOp { return RequestOp{Put: &PutRequest{Key: []byte(k), Value: []byte("v")}} }
+	rng := func(rev int64) RequestOp { return RequestOp{Range: &RangeRequest{Key: []byte("a"), Revision: rev}} }
+	ignoreMissing := RequestOp{Put: &PutRequest{Key: []byte("missing"), IgnoreValue: true}}
+	tests := []struct {
+		name    string
+		compact int64 // compact here first (0: no compaction)
+		req     TxnRequest
+		wantErr error
+	}{
+		{name: "ignore_value on missing key", req: TxnRequest{Success: []RequestOp{put("x"), ignoreMissing}}, wantErr: ErrKeyNotFound},
+		{name: "ignore_lease on missing key", req: TxnRequest{Success: []RequestOp{put("x"), {Put: &PutRequest{Key: []byte("missing"), IgnoreLease: true}}}}, wantErr: ErrKeyNotFound},
+		{name: "lease", req: TxnRequest{Success: []RequestOp{put("x"), {Put: &PutRequest{Key: []byte("y"), Lease: 5}}}}, wantErr: ErrLeaseNotFound},
+		{name: "in a txn the key is checked before the lease", req: TxnRequest{Success: []RequestOp{{Put: &PutRequest{Key: []byte("missing"), IgnoreValue: true, Lease: 5}}}}, wantErr: ErrKeyNotFound},
+		{name: "range at a future revision", req: TxnRequest{Success: []RequestOp{put("x"), rng(100)}}, wantErr: ErrFutureRev},
+		{name: "range at the txn's own revision", req: TxnRequest{Success: []RequestOp{put("x"), rng(4)}}, wantErr: ErrFutureRev},
+		{name: "puts are checked before ranges", req: TxnRequest{Success: []RequestOp{rng(100), ignoreMissing}}, wantErr: ErrKeyNotFound},
+		{name: "range below compaction", compact: 3, req: TxnRequest{Success: []RequestOp{put("x"), rng(2)}}, wantErr: ErrCompacted},
+		{name: "negative range revision is below compaction", compact: 3, req: TxnRequest{Success: []RequestOp{put("x"), rng(-1)}}, wantErr: ErrCompacted},
+		{name: "negative range revision below etcd's initial -1", req: TxnRequest{Success: []RequestOp{put("x"), rng(-5)}}, wantErr: ErrCompacted},
+		{name: "failure branch", req: TxnRequest{
+			Compare: []Compare{cmp(CompareVersion, CompareEqual, "a", "", 7)},
+			Failure: []RequestOp{put("x"), ignoreMissing}}, wantErr: ErrKeyNotFound},
+		{name: "nested", req: TxnRequest{Success: []RequestOp{put("x"), {Txn: &TxnRequest{Success: []RequestOp{ignoreMissing}}}}}, wantErr: ErrKeyNotFound},
+		{name: "nested range", req: TxnRequest{Success: []RequestOp{put("x"), {Txn: &TxnRequest{Failure: []RequestOp{rng(50)}, Compare: []Compare{cmp(CompareVersion, CompareEqual, "zz", "", 1)}}}}}, wantErr: ErrFutureRev},
+		// Only the path taken counts.
+		{name: "branch not taken", req: TxnRequest{
+			Compare: []Compare{cmp(CompareVersion, CompareEqual, "a", "", 7)},
+			Success: []RequestOp{ignoreMissing, rng(100)}, Failure: []RequestOp{put("x")}}},
+		{name: "negative range revision without compaction", req: TxnRequest{Success: []RequestOp{put("x"), rng(-1)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := MustNew(t)
+			MustPut(t, s, "a", "1")
+			MustPut(t, s, "b", "2") // rev 3
+			if tt.compact != 0 {
+				MustCompact(t, s, tt.compact)
+			}
+			var err error
+			MustApply(t, s, func(b *Batch) { _, err = b.Txn(&tt.req) })
+			if tt.wantErr == nil {
+				if err != nil || s.Rev() != 4 {
+					t.Fatalf("err %v, rev %d; want success at 4", err, s.Rev())
+				}
+				return
+			}
+			wantErr(t, err, tt.wantErr)
+			if s.Rev() != 3 {
+				t.Fatalf("refused txn moved the revision to %d", s.Rev())
+			}
+			rr, _ := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+			if got := keysOf(rr.Kvs); !slices.Equal(got, []string{"a", "b"}) {
+				t.Fatalf("refused txn left keys %q", got)
+			}
+		})
+	}
+}
