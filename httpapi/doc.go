@@ -1,0 +1,69 @@
+// Package httpapi is cairn's client HTTP API: the routes, the JSON in and
+// out, and the mapping of cairn's errors to what etcd answers. It talks to a
+// cluster member through the Backend interface and knows nothing of raft or
+// bbolt; requests and responses are package store's types.
+//
+// # What it serves
+//
+// The v3 KV JSON API of etcd 3.4's gRPC gateway, to the letter (see
+// openapi.yaml at the repository root and docs/api.md):
+//
+//	POST /v3/kv/range            etcdserverpb.RangeRequest       -> RangeResponse
+//	POST /v3/kv/put              etcdserverpb.PutRequest         -> PutResponse
+//	POST /v3/kv/deleterange      etcdserverpb.DeleteRangeRequest -> DeleteRangeResponse
+//	POST /v3/kv/txn              etcdserverpb.TxnRequest         -> TxnResponse
+//	POST /v3/kv/compaction       etcdserverpb.CompactionRequest  -> CompactionResponse
+//	POST /v3/maintenance/status  etcdserverpb.StatusRequest      -> StatusResponse
+//	GET  /version, GET /health   as etcd 3.4
+//	GET  /openapi.yaml           the contract
+//
+// The POST routes are also served under /v3beta/, as etcd 3.4 does.
+//
+// # Wire format
+//
+// Requests are JSON whatever their Content-Type. Fields are named as in etcd's
+// .proto files (range_end) or in lowerCamelCase (rangeEnd); unknown fields are
+// ignored; bytes are standard base64; 64-bit integers are numbers or decimal
+// strings; enums are names ("DESCEND") or numbers; an empty body is an empty
+// request. Responses print fields in .proto order with zero values left out,
+// 64-bit integers as strings and bytes as base64:
+//
+//	$ curl -s localhost:2379/v3/kv/put -d '{"key":"Zm9v","value":"YmFy"}'
+//	{"header":{"cluster_id":"14841639068965178418","member_id":"10276657743932975437","revision":"2","raft_term":"2"}}
+//
+// # Decoding: once, at the edge
+//
+// Each body is decoded once into the store request types, by a hand-written
+// decoder (jsonscan.go, decode.go and one file per endpoint) that reproduces
+// etcd's gateway (grpc-gateway v1 with golang/protobuf jsonpb) without
+// reflection: first the body's first JSON value is validated as
+// encoding/json's Decoder would (what follows it is ignored, as in etcd),
+// then each object's members are collected by name and its fields decoded in
+// .proto order. The first error is etcd's, message for message; the parser
+// tests hold the answers recorded from etcd 3.4.23. Validation that needs no
+// state (empty key, duplicate keys in a transaction, ...) is not done here:
+// the member runs store's Validate methods and this package maps the errors.
+//
+// # Errors
+//
+// Every v3 error is written by writeV3Error as etcd's gateway writes it:
+//
+//	{"error":"etcdserver: key is not provided","message":"etcdserver: key is not provided","code":3}
+//
+// with the HTTP status grpc-gateway v1 gives the gRPC code (3 InvalidArgument
+// and 11 OutOfRange: 400, 5 NotFound: 404, 8 ResourceExhausted: 429,
+// 14 Unavailable: 503). One table (v3Errors) maps store's error sentinels,
+// matched with errors.Is, to the code and etcd's message. Any other error is
+// internal: code 2 (Unknown), status 500, and logged.
+//
+// # Limits
+//
+// --max-request-bytes (Config.MaxRequestBytes) is applied as etcd applies it,
+// to the protobuf size of a write rather than to the JSON body; bodies are
+// read up to a bound derived from it. See size.go.
+//
+// # Performance
+//
+// Request bodies and responses live in pooled buffers; decoded keys and
+// values of one request share one allocation; responses are appended by hand.
+package httpapi

@@ -1,0 +1,128 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/cairnkv/cairn/store"
+)
+
+// grpcCode is a gRPC status code (google.golang.org/grpc/codes), which etcd's
+// gateway puts in the "code" field of v3 error bodies.
+type grpcCode int32
+
+// The gRPC codes cairn answers with.
+const (
+	codeCanceled          grpcCode = 1
+	codeUnknown           grpcCode = 2
+	codeInvalidArgument   grpcCode = 3
+	codeDeadlineExceeded  grpcCode = 4
+	codeNotFound          grpcCode = 5
+	codeResourceExhausted grpcCode = 8
+	codeOutOfRange        grpcCode = 11
+	codeUnavailable       grpcCode = 14
+)
+
+// httpStatus is the HTTP status etcd 3.4's gateway (grpc-gateway v1.9.5,
+// runtime.HTTPStatusFromCode) sends for a gRPC code.
+func (c grpcCode) httpStatus() int {
+	switch c {
+	case 0:
+		return http.StatusOK
+	case codeCanceled:
+		return http.StatusRequestTimeout
+	case codeInvalidArgument, 9 /* FailedPrecondition */, codeOutOfRange:
+		return http.StatusBadRequest
+	case codeDeadlineExceeded:
+		return http.StatusGatewayTimeout
+	case codeNotFound:
+		return http.StatusNotFound
+	case 6 /* AlreadyExists */, 10 /* Aborted */ :
+		return http.StatusConflict
+	case 7 /* PermissionDenied */ :
+		return http.StatusForbidden
+	case 16 /* Unauthenticated */ :
+		return http.StatusUnauthorized
+	case codeResourceExhausted:
+		return http.StatusTooManyRequests
+	case 12 /* Unimplemented */ :
+		return http.StatusNotImplemented
+	case codeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError // Unknown, Internal, DataLoss
+}
+
+// v3Errors is THE table from cairn's error vocabulary to what etcd's v3
+// gateway answers: the gRPC code (and so the HTTP status) and the message.
+// An empty message means the sentinel's own text, which is etcd's. The
+// mapping mirrors etcd's api/v3rpc/util.go (toGRPCErrorMap) and
+// rpctypes/error.go. Errors are matched with errors.Is, so wrapped errors map
+// like their sentinel and answer the sentinel's message.
+var v3Errors = []struct {
+	err  error
+	code grpcCode
+	msg  string
+}{
+	// etcd's gRPC layer prefixes mvcc's messages with "etcdserver: ".
+	{store.ErrCompacted, codeOutOfRange, "etcdserver: mvcc: required revision has been compacted"},
+	{store.ErrFutureRev, codeOutOfRange, "etcdserver: mvcc: required revision is a future revision"},
+	{store.ErrEmptyKey, codeInvalidArgument, ""},
+	{store.ErrKeyNotFound, codeInvalidArgument, ""},
+	{store.ErrValueProvided, codeInvalidArgument, ""},
+	{store.ErrLeaseProvided, codeInvalidArgument, ""},
+	{store.ErrTooManyOps, codeInvalidArgument, ""},
+	{store.ErrDuplicateKey, codeInvalidArgument, ""},
+	{store.ErrInvalidSortOption, codeInvalidArgument, ""}, // etcd 3.5's check
+	{store.ErrRequestTooLarge, codeInvalidArgument, ""},
+	{store.ErrLeaseNotFound, codeNotFound, ""},
+	{store.ErrNoSpace, codeResourceExhausted, ""},
+	{store.ErrStopped, codeUnavailable, ""},
+	{store.ErrTimeout, codeUnavailable, ""},
+	{store.ErrNoLeader, codeUnavailable, ""},
+	// A context error reaches the client as gRPC makes it.
+	{context.Canceled, codeCanceled, "context canceled"},
+	{context.DeadlineExceeded, codeDeadlineExceeded, "context deadline exceeded"},
+}
+
+// v3Status maps err to etcd's gRPC code and message. known is false for an
+// error outside the vocabulary: an internal error, answered as gRPC Unknown
+// (HTTP 500) with its own text, as etcd does, and worth logging.
+func v3Status(err error) (code grpcCode, msg string, known bool) {
+	var pe *parseError
+	if errors.As(err, &pe) {
+		return codeInvalidArgument, pe.msg, true
+	}
+	for _, e := range v3Errors {
+		if errors.Is(err, e.err) {
+			if e.msg != "" {
+				return e.code, e.msg, true
+			}
+			return e.code, e.err.Error(), true
+		}
+	}
+	return codeUnknown, err.Error(), false
+}
+
+// writeV3Error is THE writer of v3 error bodies: etcd's gateway shape
+// {"error": msg, "message": msg, "code": grpcCode} (in etcd's field order),
+// with the HTTP status of the code. Internal errors are logged.
+func (a *api) writeV3Error(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg, known := v3Status(err)
+	if !known {
+		a.log.Error("v3 request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b := append((*buf)[:0], `{"error":`...)
+	b = appendString(b, msg)
+	b = append(b, `,"message":`...)
+	b = appendString(b, msg)
+	b = append(b, `,"code":`...)
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, '}')
+	*buf = b
+	writeJSON(w, code.httpStatus(), b)
+}

@@ -1,0 +1,284 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/store"
+)
+
+// DefaultMaxRequestBytes is etcd's default --max-request-bytes (1.5 MiB).
+const DefaultMaxRequestBytes = 1572864
+
+// DefaultHealthTimeout is how long GET /health waits for its linearizable
+// read, as etcd 3.4 waits for its quorum read.
+const DefaultHealthTimeout = time.Second
+
+// Config configures the handler New returns. The zero value is usable.
+type Config struct {
+	// MaxRequestBytes is --max-request-bytes: the largest write, measured as
+	// etcd measures it (the protobuf size of the proposed request; see
+	// size.go). 0 means DefaultMaxRequestBytes.
+	MaxRequestBytes int64
+	// Logger receives internal errors (never ordinary client errors) and
+	// failed health checks. nil means slog.Default().
+	Logger *slog.Logger
+	// ClusterVersion is reported as "etcdcluster" by GET /version. Empty
+	// means cairn.APIVersion.
+	ClusterVersion string
+	// HealthTimeout bounds the linearizable read of GET /health. 0 means
+	// DefaultHealthTimeout.
+	HealthTimeout time.Duration
+	// CORS lists the origins allowed by cross-origin requests, as etcd's
+	// --cors; "*" allows any. nil means {"*"}, etcd's default.
+	CORS []string
+}
+
+// api is the state every handler shares.
+type api struct {
+	b               Backend
+	log             *slog.Logger
+	maxRequestBytes int64
+	bodyLimit       int64
+	clusterVersion  string
+	healthTimeout   time.Duration
+	cors            map[string]bool
+	version         []byte // the body of GET /version
+}
+
+// New returns the HTTP handler of cairn's client API over b:
+//
+//	POST /v3/kv/range, /v3/kv/put, /v3/kv/deleterange, /v3/kv/txn,
+//	     /v3/kv/compaction, /v3/maintenance/status   etcd's v3 gateway JSON
+//	     (also under /v3beta/, as etcd 3.4 serves them)
+//	GET  /version, /health                           as etcd 3.4
+//	GET  /openapi.yaml                               the contract (cairn.OpenAPI)
+//
+// The wire format of each endpoint is etcd 3.4's, described in openapi.yaml
+// and docs/api.md. The handler is safe for concurrent use.
+func New(b Backend, cfg Config) http.Handler {
+	a := &api{
+		b:               b,
+		log:             cfg.Logger,
+		maxRequestBytes: cfg.MaxRequestBytes,
+		clusterVersion:  cfg.ClusterVersion,
+		healthTimeout:   cfg.HealthTimeout,
+		cors:            map[string]bool{},
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.maxRequestBytes <= 0 {
+		a.maxRequestBytes = DefaultMaxRequestBytes
+	}
+	a.bodyLimit = bodyLimit(a.maxRequestBytes)
+	if a.clusterVersion == "" {
+		a.clusterVersion = cairn.APIVersion
+	}
+	if a.healthTimeout <= 0 {
+		a.healthTimeout = DefaultHealthTimeout
+	}
+	origins := cfg.CORS
+	if origins == nil {
+		origins = []string{"*"}
+	}
+	for _, o := range origins {
+		a.cors[o] = true
+	}
+	a.version = a.versionBody()
+
+	r := chi.NewRouter()
+	r.NotFound(notFound)
+	r.MethodNotAllowed(methodNotAllowed)
+	for _, prefix := range []string{"/v3", "/v3beta"} {
+		r.Post(prefix+"/kv/range", a.v3(a.kvRange))
+		r.Post(prefix+"/kv/put", a.v3(a.kvPut))
+		r.Post(prefix+"/kv/deleterange", a.v3(a.kvDeleteRange))
+		r.Post(prefix+"/kv/txn", a.v3(a.kvTxn))
+		r.Post(prefix+"/kv/compaction", a.v3(a.kvCompact))
+		r.Post(prefix+"/maintenance/status", a.v3(a.maintenanceStatus))
+	}
+	r.HandleFunc("/version", getOnly(a.serveVersion))
+	r.HandleFunc("/health", getOnly(a.serveHealth))
+	r.HandleFunc("/openapi.yaml", getOnly(serveOpenAPI))
+	return a.withCORS(r)
+}
+
+// response is a v3 answer that writes itself as JSON.
+type response interface {
+	appendJSON(b []byte) []byte
+}
+
+// v3Func is one v3 endpoint: it decodes the request from d, calls the
+// backend and returns the response or an error of cairn's vocabulary.
+type v3Func func(ctx context.Context, d *decoder) (response, error)
+
+// v3 is THE wrapper of v3 endpoints: it reads the body (within the limit),
+// runs fn, and writes the response, or the error through writeV3Error.
+func (a *api) v3(fn v3Func) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		in := getBuffer()
+		defer putBuffer(in)
+		body, err := a.readBody(w, r, in)
+		if err != nil {
+			a.writeV3Error(w, r, err)
+			return
+		}
+		d := decoder{b: body}
+		resp, err := fn(r.Context(), &d)
+		if err != nil {
+			a.writeV3Error(w, r, err)
+			return
+		}
+		out := getBuffer()
+		defer putBuffer(out)
+		*out = resp.appendJSON((*out)[:0])
+		writeJSON(w, http.StatusOK, *out)
+	}
+}
+
+// readBody reads the request body into buf, refusing one over a.bodyLimit
+// with store.ErrRequestTooLarge. The content type is ignored, as etcd's
+// gateway ignores it (curl -d sends a form type).
+func (a *api) readBody(w http.ResponseWriter, r *http.Request, buf *[]byte) ([]byte, error) {
+	if r.ContentLength > a.bodyLimit {
+		w.Header().Set("Connection", "close")
+		return nil, store.ErrRequestTooLarge
+	}
+	b := (*buf)[:0]
+	if n := int(r.ContentLength); n > cap(b) {
+		b = make([]byte, 0, n+1) // +1: room to read io.EOF without growing
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		*buf = b
+		if int64(len(b)) > a.bodyLimit {
+			w.Header().Set("Connection", "close")
+			return nil, store.ErrRequestTooLarge
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			// The gateway reports a body it cannot read like a bad one.
+			return nil, &parseError{msg: err.Error()}
+		}
+	}
+}
+
+// Buffers for request bodies and responses, reused across requests; large
+// ones are left to the garbage collector.
+var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledBuffer = 64 << 10
+
+func getBuffer() *[]byte { return bufferPool.Get().(*[]byte) }
+
+func putBuffer(b *[]byte) {
+	if cap(*b) <= maxPooledBuffer {
+		*b = (*b)[:0]
+		bufferPool.Put(b)
+	}
+}
+
+// Header values shared by every response (net/http does not modify them).
+var (
+	headerJSON     = []string{"application/json"}
+	headerText     = []string{"text/plain; charset=utf-8"}
+	headerNosniff  = []string{"nosniff"}
+	headerAnyOrig  = []string{"*"}
+	headerCORSMeth = []string{"POST, GET, OPTIONS, PUT, DELETE"}
+	headerCORSHead = []string{"accept, content-type, authorization"}
+)
+
+// writeJSON writes a complete JSON body with its status.
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = headerJSON
+	if len(body) >= 2048 { // net/http sets it itself for smaller bodies
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeText writes a plain-text body as http.Error does.
+func writeText(w http.ResponseWriter, status int, text string) {
+	h := w.Header()
+	h["Content-Type"] = headerText
+	h["X-Content-Type-Options"] = headerNosniff
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, text)
+}
+
+// notFound answers an unknown path as etcd 3.4 does: its gateway answers
+// "Not Found" under /v3/ and /v3beta/, Go's mux "404 page not found" elsewhere.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/v3/") || strings.HasPrefix(r.URL.Path, "/v3beta/") {
+		writeText(w, http.StatusNotFound, "Not Found\n")
+		return
+	}
+	writeText(w, http.StatusNotFound, "404 page not found\n")
+}
+
+// methodNotAllowed answers a v3 path with the wrong method as etcd's
+// gateway does.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	writeText(w, http.StatusMethodNotAllowed, "Method Not Allowed\n")
+}
+
+// getOnly answers methods other than GET as etcd 3.4's /version and /health
+// do (405 with "Allow: GET").
+func getOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
+			writeText(w, http.StatusMethodNotAllowed, "Method Not Allowed\n")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// withCORS adds etcd's CORS headers to every response for allowed origins
+// and answers preflight OPTIONS requests itself, as etcd's --cors handler.
+func (a *api) withCORS(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		allowed := true
+		if a.cors["*"] {
+			h["Access-Control-Allow-Origin"] = headerAnyOrig
+		} else if origin := r.Header.Get("Origin"); a.cors[origin] {
+			h.Set("Access-Control-Allow-Origin", origin)
+		} else {
+			allowed = false
+		}
+		if allowed {
+			h["Access-Control-Allow-Methods"] = headerCORSMeth
+			h["Access-Control-Allow-Headers"] = headerCORSHead
+		}
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// errNoLeader is the reason a health check fails when the member knows no
+// leader.
+var errNoLeader = errors.New("no leader")

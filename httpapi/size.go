@@ -1,0 +1,144 @@
+package httpapi
+
+import (
+	"math/bits"
+
+	"github.com/cairnkv/cairn/store"
+)
+
+// --max-request-bytes, as etcd applies it.
+//
+// etcd limits a write by the size of the protobuf raft entry it proposes
+// (etcdserverpb.InternalRaftRequest: a request header and the request),
+// answering "etcdserver: request is too large" (InvalidArgument, HTTP 400)
+// when it exceeds --max-request-bytes; reads are not limited that way. The
+// JSON body of a request is about 4/3 larger than that entry (bytes travel as
+// base64), so limiting the body itself to --max-request-bytes would refuse
+// values etcd accepts. cairn therefore does what etcd does, in two steps:
+//
+//  1. The body is read up to bodyLimit bytes, enough for the JSON of any
+//     request etcd's gRPC server would accept (its message limit is
+//     --max-request-bytes + 512 KiB). A longer body is refused with
+//     ErrRequestTooLarge without reading the rest (etcd answers such a body
+//     with gRPC ResourceExhausted, HTTP 429 and the message "grpc: received
+//     message larger than max (N vs. M)", which cairn does not copy).
+//  2. A write whose protobuf encoding, computed here from the parsed request,
+//     exceeds --max-request-bytes is refused with ErrRequestTooLarge before it
+//     reaches the backend. The size counts etcd's entry framing as well, so the
+//     boundary agrees with etcd's to within a few bytes (the id in etcd's
+//     request header varies in length).
+
+// grpcOverheadBytes is the slack etcd adds to --max-request-bytes for its gRPC
+// message limit (embed.grpcOverheadBytes).
+const grpcOverheadBytes = 512 * 1024
+
+// bodyLimit is the longest body read for a given --max-request-bytes: the
+// base64 expansion of the largest message etcd's gRPC server accepts, plus
+// room for JSON syntax.
+func bodyLimit(maxRequestBytes int64) int64 {
+	return (maxRequestBytes+grpcOverheadBytes)/3*4 + 64*1024
+}
+
+// raftEntryOverhead is the size of an InternalRaftRequest around its request
+// field, not counting that field's tag and length: the header (field 100,
+// two-byte tag, length, and an 8-byte request id as a varint of 9 bytes).
+const raftEntryOverhead = 2 + 1 + 1 + 9
+
+// checkSize refuses a write whose request message is size bytes.
+func (a *api) checkSize(size int) error {
+	if int64(raftEntryOverhead+1+varintLen(uint64(size))+size) > a.maxRequestBytes {
+		return store.ErrRequestTooLarge
+	}
+	return nil
+}
+
+func varintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
+
+// Protobuf field sizes (tag, then payload); zero values are not encoded.
+func sizeBytes(tag int, v []byte) int {
+	if len(v) == 0 {
+		return 0
+	}
+	return tag + varintLen(uint64(len(v))) + len(v)
+}
+
+func sizeInt(v int64) int {
+	if v == 0 {
+		return 0
+	}
+	return 1 + varintLen(uint64(v))
+}
+
+func sizeBool(v bool) int {
+	if v {
+		return 2
+	}
+	return 0
+}
+
+func sizeMessage(tag, n int) int { return tag + varintLen(uint64(n)) + n }
+
+func rangeSize(r *store.RangeRequest) int {
+	return sizeBytes(1, r.Key) + sizeBytes(1, r.RangeEnd) + sizeInt(r.Limit) + sizeInt(r.Revision) +
+		sizeInt(int64(r.SortOrder)) + sizeInt(int64(r.SortTarget)) + sizeBool(r.Serializable) +
+		sizeBool(r.KeysOnly) + sizeBool(r.CountOnly) + sizeInt(r.MinModRevision) +
+		sizeInt(r.MaxModRevision) + sizeInt(r.MinCreateRevision) + sizeInt(r.MaxCreateRevision)
+}
+
+func putSize(r *store.PutRequest) int {
+	return sizeBytes(1, r.Key) + sizeBytes(1, r.Value) + sizeInt(r.Lease) + sizeBool(r.PrevKV) +
+		sizeBool(r.IgnoreValue) + sizeBool(r.IgnoreLease)
+}
+
+func deleteRangeSize(r *store.DeleteRangeRequest) int {
+	return sizeBytes(1, r.Key) + sizeBytes(1, r.RangeEnd) + sizeBool(r.PrevKV)
+}
+
+func compareSize(c *store.Compare) int {
+	// range_end is field 64: a two-byte tag.
+	return sizeInt(int64(c.Result)) + sizeInt(int64(c.Target)) + sizeBytes(1, c.Key) +
+		sizeInt(c.Version) + sizeInt(c.CreateRevision) + sizeInt(c.ModRevision) +
+		sizeBytes(1, c.Value) + sizeInt(c.Lease) + sizeBytes(2, c.RangeEnd)
+}
+
+func requestOpSize(op *store.RequestOp) int {
+	switch {
+	case op.Range != nil:
+		return sizeMessage(1, rangeSize(op.Range))
+	case op.Put != nil:
+		return sizeMessage(1, putSize(op.Put))
+	case op.DeleteRange != nil:
+		return sizeMessage(1, deleteRangeSize(op.DeleteRange))
+	case op.Txn != nil:
+		return sizeMessage(1, txnSize(op.Txn))
+	}
+	return 0
+}
+
+func txnSize(r *store.TxnRequest) int {
+	n := 0
+	for i := range r.Compare {
+		n += sizeMessage(1, compareSize(&r.Compare[i]))
+	}
+	for i := range r.Success {
+		n += sizeMessage(1, requestOpSize(&r.Success[i]))
+	}
+	for i := range r.Failure {
+		n += sizeMessage(1, requestOpSize(&r.Failure[i]))
+	}
+	return n
+}
+
+// txnHasWrite reports whether etcd would propose the transaction through raft
+// (and so limit its size): any operation that is not a range, as etcd's
+// isTxnReadonly decides.
+func txnHasWrite(r *store.TxnRequest) bool {
+	for _, ops := range [2][]store.RequestOp{r.Success, r.Failure} {
+		for i := range ops {
+			if ops[i].Range == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
