@@ -107,8 +107,8 @@ func TestRangeOptions(t *testing.T) {
 // answer (status, gRPC code, message) and that nothing was written.
 func TestBadRequests(t *testing.T) {
 	ts := newTestServer(t)
-	ts.post("/v3/kv/put", `{"key":"Zm9v","value":"YmFy"}`)         // rev 2
-	ts.post("/v3/kv/put", `{"key":"Zm9v","value":"YmF6"}`)         // rev 3
+	ts.post("/v3/kv/put", `{"key":"Zm9v","value":"YmFy"}`) // rev 2
+	ts.post("/v3/kv/put", `{"key":"Zm9v","value":"YmF6"}`) // rev 3
 	expect(t, ts.post("/v3/kv/compaction", `{"revision":3}`), 200, `{`+hdr(3)+`}`)
 
 	const (
