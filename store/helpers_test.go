@@ -198,3 +198,15 @@ func wantErr(tb testing.TB, got, want error) {
 		tb.Fatalf("error = %v, want %v", got, want)
 	}
 }
+
+type boltTx = bolt.Tx
+
+// mustBolt opens the closed store file at path as a plain bbolt database.
+func mustBolt(tb testing.TB, path string) *bolt.DB {
+	tb.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		tb.Fatalf("bolt.Open: %v", err)
+	}
+	return db
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"sync"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -39,7 +40,10 @@ func (s *Store) Range(req *RangeRequest) (*RangeResponse, error) {
 		s.mu.RUnlock()
 		return nil, err
 	}
-	hits, count := s.idx.scan(req.Key, req.RangeEnd, atRev, q.collect)
+	buf := hitPool.Get().(*[]hit)
+	defer putHits(buf)
+	hits, count := s.idx.scan((*buf)[:0], req.Key, req.RangeEnd, atRev, q.collect)
+	*buf = hits
 	// Begin the bbolt read transaction while the index cannot change: every
 	// revision the walk returned is committed (published after bbolt's
 	// commit), and none is physically compacted yet (the compactor removes
@@ -83,11 +87,40 @@ type hit struct {
 	rev     revision
 	created int64
 	ver     int64
+	raw     []byte // the record, once read (valid in its transaction)
 }
 
-// scan walks the range at atRev, returning up to max hits (all if max < 0)
-// and the number of keys visible in the range.
-func (ix *index) scan(key, end []byte, atRev int64, max int) (hits []hit, count int) {
+// hitPool recycles the hit buffers of Store.Range.
+var hitPool = sync.Pool{New: func() any { b := make([]hit, 0, 16); return &b }}
+
+// putHits returns a buffer to hitPool, dropping its references first.
+func putHits(buf *[]hit) {
+	if cap(*buf) > 1<<14 {
+		return
+	}
+	clear((*buf)[:cap(*buf)])
+	hitPool.Put(buf)
+}
+
+// scan walks the range at atRev, appending to hits up to max hits (all if
+// max < 0), and returns them with the number of keys visible in the range.
+func (ix *index) scan(hits []hit, key, end []byte, atRev int64, max int) ([]hit, int) {
+	if len(end) == 0 {
+		// One key: no walk, no closure.
+		ki := ix.get(key)
+		if ki == nil {
+			return hits, 0
+		}
+		rev, created, ver, ok := ki.at(atRev)
+		if !ok {
+			return hits, 0
+		}
+		if max != 0 {
+			hits = append(hits, hit{key: ki.key, rev: rev, created: created, ver: ver})
+		}
+		return hits, 1
+	}
+	count := 0
 	ix.visit(key, end, func(ki *keyIndex) bool {
 		rev, created, ver, ok := ki.at(atRev)
 		if !ok {
@@ -146,7 +179,9 @@ func (q *rangeQuery) finish(hits []hit, count int, b *bolt.Bucket, cur int64) (*
 		return resp, nil
 	}
 	if q.filter {
-		hits = filterHits(hits, req)
+		if hits = filterHits(hits, req); len(hits) == 0 {
+			return resp, nil
+		}
 	}
 	limit := len(hits)
 	if req.Limit > 0 && int64(len(hits)) > req.Limit {
@@ -237,34 +272,49 @@ func sortHits(hits []hit, target SortTarget, order SortOrder) {
 }
 
 // readKVs reads the records of hits from b into KeyValues owned by the
-// caller: one allocation holds every key and value, one every KeyValue.
+// caller: one allocation holds every key and value, one every KeyValue. One
+// cursor serves every lookup (bbolt's Bucket.Get makes a cursor per call).
 func readKVs(b *bolt.Bucket, hits []hit, keysOnly bool) ([]*KeyValue, error) {
-	recs := make([]record, len(hits))
-	var k [revKeyLen]byte
-	total := 0
+	var (
+		k     [revKeyLen]byte
+		r     record
+		total int
+	)
+	c := b.Cursor()
+	var prev revision
 	for i := range hits {
-		putRevKey(k[:], hits[i].rev)
-		v := b.Get(k[:])
-		if v == nil {
-			return nil, fmt.Errorf("store: revision %v of key %q is missing from bbolt", hits[i].rev, hits[i].key)
+		h := &hits[i]
+		putRevKey(k[:], h.rev)
+		var fk, v []byte
+		if i > 0 && prev.less(h.rev) {
+			// Keys written together sit together: try the next record
+			// before a descent from the root.
+			fk, v = c.Next()
 		}
-		r := &recs[i]
-		if err := decodeRecord(v, r); err != nil {
-			return nil, fmt.Errorf("store: revision %v: %w", hits[i].rev, err)
+		if !bytes.Equal(fk, k[:]) {
+			fk, v = c.Seek(k[:])
 		}
-		if r.tombstone || r.modRevision != hits[i].rev.main {
-			return nil, fmt.Errorf("store: revision %v of key %q does not match the index", hits[i].rev, hits[i].key)
+		prev = h.rev
+		if !bytes.Equal(fk, k[:]) {
+			return nil, fmt.Errorf("store: revision %v of key %q is missing from bbolt", h.rev, h.key)
 		}
+		if err := decodeRecord(v, &r); err != nil {
+			return nil, fmt.Errorf("store: revision %v: %w", h.rev, err)
+		}
+		if r.tombstone || r.modRevision != h.rev.main {
+			return nil, fmt.Errorf("store: revision %v of key %q does not match the index", h.rev, h.key)
+		}
+		h.raw = v
 		total += len(r.key)
 		if !keysOnly {
 			total += len(r.value)
 		}
 	}
 	arena := make([]byte, total)
-	kvs := make([]KeyValue, len(recs))
-	out := make([]*KeyValue, len(recs))
-	for i := range recs {
-		r := &recs[i]
+	kvs := make([]KeyValue, len(hits))
+	out := make([]*KeyValue, len(hits))
+	for i := range hits {
+		decodeRecord(hits[i].raw, &r) // checked above
 		kv := &kvs[i]
 		n := copy(arena, r.key)
 		kv.Key, arena = arena[:n:n], arena[n:]
@@ -298,6 +348,6 @@ func (b *Batch) rangeAt(req *RangeRequest, cur int64) (*RangeResponse, error) {
 		return nil, err
 	}
 	q := newRangeQuery(req)
-	hits, count := b.s.idx.scan(req.Key, req.RangeEnd, atRev, q.collect)
+	hits, count := b.s.idx.scan(nil, req.Key, req.RangeEnd, atRev, q.collect)
 	return q.finish(hits, count, b.revs, cur)
 }

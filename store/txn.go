@@ -95,7 +95,7 @@ func (b *Batch) evalPath(t *TxnRequest, atRev int64) (*txnPath, error) {
 
 // compare evaluates one Compare at atRev.
 func (b *Batch) compare(c *Compare, atRev int64) (bool, error) {
-	hits, _ := b.s.idx.scan(c.Key, c.RangeEnd, atRev, -1)
+	hits, _ := b.s.idx.scan(nil, c.Key, c.RangeEnd, atRev, -1)
 	if len(hits) == 0 {
 		if c.Target == CompareValue {
 			// etcd: a value compare on missing keys always fails.

@@ -1,0 +1,129 @@
+package store
+
+import (
+	"fmt"
+	"testing"
+)
+
+// Benchmarks. Every Commit is an fsynced bbolt transaction, so the
+// batch=1 figures measure the disk; batch=64 shows the store's own cost.
+
+const benchValueSize = 128
+
+func benchKey(i int) []byte { return []byte(fmt.Sprintf("key/%08d", i)) }
+
+func benchValue() []byte {
+	v := make([]byte, benchValueSize)
+	for i := range v {
+		v[i] = byte('a' + i%26)
+	}
+	return v
+}
+
+func BenchmarkPut(b *testing.B) {
+	for _, size := range []int{1, 64} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			s := MustNew(b)
+			val := benchValue()
+			b.SetBytes(benchValueSize)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; {
+				bt := s.Begin()
+				for j := 0; j < size && i < b.N; j, i = j+1, i+1 {
+					if _, err := bt.Put(&PutRequest{Key: benchKey(i % 10000), Value: val}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := bt.Commit(uint64(i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// loadRangeStore writes 10000 keys key/00000000.. in batches of 1000.
+func loadRangeStore(b *testing.B) *Store {
+	s := MustNew(b)
+	val := benchValue()
+	for i := 0; i < 10000; {
+		bt := s.Begin()
+		for j := 0; j < 1000; j, i = j+1, i+1 {
+			if _, err := bt.Put(&PutRequest{Key: benchKey(i), Value: val}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := bt.Commit(uint64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s
+}
+
+func BenchmarkRange(b *testing.B) {
+	s := loadRangeStore(b)
+	b.Run("single", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			resp, err := s.Range(&RangeRequest{Key: benchKey(i * 7919 % 10000)})
+			if err != nil || len(resp.Kvs) != 1 {
+				b.Fatal(resp, err)
+			}
+		}
+	})
+	b.Run("single-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for i := 0; pb.Next(); i++ {
+				resp, err := s.Range(&RangeRequest{Key: benchKey(i * 7919 % 10000)})
+				if err != nil || len(resp.Kvs) != 1 {
+					b.Fatal(resp, err)
+				}
+			}
+		})
+	})
+	b.Run("prefix100", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			// key/000NN000 .. key/000NN099 ... as a prefix: key/0000NN
+			p := fmt.Sprintf("key/0000%02d", i%100)
+			end := []byte(p)
+			end[len(end)-1]++
+			resp, err := s.Range(&RangeRequest{Key: []byte(p), RangeEnd: end})
+			if err != nil || len(resp.Kvs) != 100 {
+				b.Fatal(len(resp.Kvs), err)
+			}
+		}
+	})
+}
+
+// BenchmarkTxn runs etcd's compare-and-swap shape: if the key's version is
+// what we read, put it, else read it.
+func BenchmarkTxn(b *testing.B) {
+	for _, size := range []int{1, 64} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			s := loadRangeStore(b)
+			val := benchValue()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; {
+				bt := s.Begin()
+				for j := 0; j < size && i < b.N; j, i = j+1, i+1 {
+					key := benchKey(i % 10000)
+					resp, err := bt.Txn(&TxnRequest{
+						Compare: []Compare{{Key: key, Target: CompareMod, Result: CompareGreater, ModRevision: 0}},
+						Success: []RequestOp{{Put: &PutRequest{Key: key, Value: val}}},
+						Failure: []RequestOp{{Range: &RangeRequest{Key: key}}},
+					})
+					if err != nil || !resp.Succeeded {
+						b.Fatal(resp, err)
+					}
+				}
+				if err := bt.Commit(uint64(i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
