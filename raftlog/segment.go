@@ -253,7 +253,13 @@ func classifyTail(sr *segReader, path string, last bool, x, batchStart int64, ca
 			return res, fmt.Errorf("raftlog: reading %s: %w", path, err)
 		}
 		if isZero(h) {
-			p += frameAlign
+			// Skip the zero run in bulk; a header may start up to 8 bytes
+			// before the first non-zero byte.
+			q, err := nextNonZero(sr, p)
+			if err != nil {
+				return res, fmt.Errorf("raftlog: reading %s: %w", path, err)
+			}
+			p = max(p+frameAlign, q-q%frameAlign-frameAlign)
 			continue
 		}
 		nonzero = true
@@ -307,6 +313,31 @@ func classifyTail(sr *segReader, path string, last bool, x, batchStart int64, ca
 		return res, corruptf(path, x, "%v; a complete record of the same write follows at offset %d and the damaged bytes do not look unwritten", cause, y)
 	}
 	return res, nil
+}
+
+// nextNonZero returns the offset of the first non-zero byte at or after
+// off, or the segment size if there is none.
+func nextNonZero(sr *segReader, off int64) (int64, error) {
+	for off < sr.size {
+		n := int(min(sr.size-off, readWindow))
+		b, err := sr.get(off, n)
+		if err != nil {
+			return 0, err
+		}
+		i := 0
+		for ; i+8 <= len(b); i += 8 {
+			if binary.LittleEndian.Uint64(b[i:]) != 0 {
+				break
+			}
+		}
+		for ; i < len(b); i++ {
+			if b[i] != 0 {
+				return off + int64(i), nil
+			}
+		}
+		off += int64(n)
+	}
+	return sr.size, nil
 }
 
 // hasZeroedSector reports whether [x, y) holds a stretch of zeroes that runs

@@ -1,0 +1,218 @@
+// Package raftlog owns the raft log of one cairn member on disk: a
+// write-ahead log (WAL) of segment files holding the member's metadata, its
+// raft HardState, its log entries and the metadata of its latest raft
+// snapshot. A *Log implements raft.Storage for go.etcd.io/raft/v3 by keeping
+// a raft.MemoryStorage in step with every write, so raft reads from memory
+// and only writes touch the disk.
+//
+// The state machine's data (the MVCC store) and snapshot data are not here;
+// a snapshot record holds index, term and conf state only.
+//
+// # Use
+//
+//	l, err := raftlog.Create(dir, metadata, raftlog.Options{}) // new member
+//	l, err := raftlog.Open(dir, raftlog.Options{})             // restart
+//
+//	// in the raft loop, for each Ready, before sending or answering:
+//	l.SaveSnapshot(rd.Snapshot)        // only if the Ready carries one
+//	l.Save(rd.HardState, rd.Entries)   // one write, one fdatasync
+//
+//	// after the state machine has a snapshot at index i:
+//	l.SaveSnapshot(raftpb.Snapshot{Metadata: ...Index: i...})
+//	l.Compact(i - margin)              // drop old entries and old segment files
+//
+// # Files
+//
+// A WAL is a directory of segment files named
+//
+//	<seq>-<index>.wal
+//
+// with seq and index as 16 lower-case hex digits each. seq numbers the
+// segments 0, 1, 2, ... with no gaps. index is the raft index that was next
+// (the log's last index + 1) when the segment was started; it is there for
+// people, replay reads the segment's own records instead. A new WAL starts
+// with 0000000000000000-0000000000000001.wal.
+//
+// A segment is first written as <name>.tmp, filled with its head, fsynced,
+// renamed to <name> and the directory fsynced: a segment file either has a
+// whole head or does not exist. Open removes leftover .tmp files. While a Log
+// is open it holds an exclusive flock on the directory (on Linux), so a
+// second Open fails with ErrLocked.
+//
+// Each segment is preallocated to Options.SegmentBytes (64 MiB by default)
+// with fallocate, so an append neither grows the file nor runs out of space,
+// and space not yet written reads as zeroes. When the next write does not fit
+// in the rest of the segment, the segment is cut to the bytes it holds,
+// fsynced, and the next one is created. A single write larger than a whole
+// segment is not split: it goes into a fresh segment, which grows past
+// SegmentBytes to hold it. Every segment but the last therefore ends exactly
+// after its last record; only the last one has zeroed room after it.
+//
+// Every segment starts with a head: a segment record, a metadata record, and
+// then, when they exist, a snapshot record restating the latest snapshot and
+// a hardstate record restating the latest HardState. The head makes a
+// segment readable without the segments before it, which is what lets
+// Compact delete old segments.
+//
+// # Records
+//
+// A segment is a sequence of records. Each record starts at a multiple of 8
+// bytes from the start of its file and has a 16-byte header (integers are
+// little-endian):
+//
+//	offset  size  field
+//	     0     4  n: payload length in bytes (at most MaxRecordBytes)
+//	     4     4  CRC-32C (Castagnoli) of bytes 0..3 followed by bytes 8..16+n
+//	     8     1  record type
+//	     9     3  reserved, zero
+//	    12     4  back: bytes from the start of this record's write to this record
+//	    16     n  payload
+//	  16+n     p  zero padding, p = (8 - n%8) % 8
+//
+// The CRC covers the length, type, back distance and payload; each record is
+// checked on its own, with no chain from record to record, so that after a
+// hole replay can still recognize whole records that follow it (see
+// Recovery). Stale bytes cannot pass for records: segment files are always
+// new, zero-filled files, and a repair truncates and re-preallocates.
+//
+// Record types and payloads:
+//
+//	1 segment    24 bytes: "cairnwal", format version (uint32, 1), 4 zero bytes, seq (uint64)
+//	2 metadata   the bytes given to Create, unchanged
+//	3 hardstate  a raftpb.HardState in protobuf encoding
+//	4 entry      a raftpb.Entry in protobuf encoding
+//	5 snapshot   a mode byte, then a raftpb.SnapshotMetadata in protobuf encoding;
+//	             mode 1: taken from this log, the entries after it stay;
+//	             mode 2: received, it replaces the whole log
+//
+// # Writes
+//
+// Each Save, SaveSnapshot and segment head is one write: its records are
+// encoded into one buffer, written with one pwrite and made durable with one
+// fdatasync before the call returns. The first record of a write has back
+// 0; every later record of the same write has back = its distance from the
+// write's first record. A Save writes its entries first and the HardState
+// last, so a HardState on disk never commits an entry that a crash could
+// have cut off.
+//
+// # Worked example
+//
+// Create(dir, []byte("m1"), opts) and then
+// Save(HardState{Term: 2, Vote: 1, Commit: 1}, []Entry{{Index: 1, Term: 2, Data: []byte("put a=1")}})
+// leave this at the start of 0000000000000000-0000000000000001.wal:
+//
+//	00000000  18 00 00 00 1c fd ed 23  01 00 00 00 00 00 00 00  |.......#........|
+//	00000010  63 61 69 72 6e 77 61 6c  01 00 00 00 00 00 00 00  |cairnwal........|
+//	00000020  00 00 00 00 00 00 00 00  02 00 00 00 f3 c7 ff 2a  |...............*|
+//	00000030  02 00 00 00 28 00 00 00  6d 31 00 00 00 00 00 00  |....(...m1......|
+//	00000040  0f 00 00 00 21 46 41 5d  04 00 00 00 00 00 00 00  |....!FA]........|
+//	00000050  08 00 10 02 18 01 22 07  70 75 74 20 61 3d 31 00  |......".put a=1.|
+//	00000060  06 00 00 00 e3 b1 66 04  03 00 00 00 20 00 00 00  |......f..... ...|
+//	00000070  08 02 10 01 18 01 00 00  00 00 00 00 00 00 00 00  |................|
+//
+// Read it as four records in two writes:
+//
+//   - offset 0x00, the head write, segment record: n = 0x18 (24), CRC
+//     0x23edfd1c, type 1, back 0; payload "cairnwal", version 1, seq 0.
+//   - offset 0x28, metadata record: n = 2, type 2, back 0x28 (40 bytes after
+//     the head write began at 0); payload "m1", then 6 bytes of padding.
+//   - offset 0x40, the Save, entry record: n = 0x0f (15), type 4, back 0 (a
+//     new write); payload is the protobuf Entry {Term: 2, Index: 1, Data:
+//     "put a=1"}, then 1 byte of padding.
+//   - offset 0x60, hardstate record: n = 6, type 3, back 0x20 (32 bytes after
+//     the entry record); payload is the protobuf HardState {Term: 2, Vote:
+//     1, Commit: 1}, then 2 bytes of padding.
+//
+// The zeroes from 0x78 to the end of the preallocated segment are unwritten
+// space; the next Save starts at 0x78.
+//
+// # Replay
+//
+// Open checks that the segment sequence numbers have no gap, then reads the
+// segments in order and folds each record into the state:
+//
+//   - metadata: the first one is kept; every segment's must be identical.
+//   - hardstate: the latest one wins.
+//   - entry with index i: ignored when i is at or before the snapshot
+//     index; otherwise it replaces entry i and drops every entry after i (an
+//     overwrite by a new leader), so the log is always the latest writer's.
+//     An entry more than one past the last entry is a gap (damage).
+//   - snapshot: a restatement of the current snapshot (a segment head) does
+//     nothing; a newer mode 1 snapshot drops the entries up to its index and
+//     keeps the rest (its term must match the entry at its index); a newer
+//     mode 2 snapshot drops all entries. An older one is damage.
+//
+// At the end the entries must follow the snapshot without a hole. The
+// result is the storage raft restarts from: the latest snapshot, the
+// HardState, the entries after the snapshot (so FirstIndex is the snapshot
+// index + 1, whatever Compact had kept in memory before). The caller saves a
+// received snapshot before the same Ready's HardState; if a crash fell in
+// between, the HardState is older than the snapshot, and replay raises its
+// commit to the snapshot index and its term to the snapshot's term (with no
+// vote), which is what the lost HardState said. A commit index beyond the
+// last entry is damage (raft would refuse to start on it).
+//
+// # Recovery: torn writes and damage
+//
+// Save waits for each write's fdatasync before it starts the next, and
+// every segment but the last was fsynced and cut to size before the next
+// one was created. So at a crash only the final write in the last segment
+// can be incomplete, and it may be incomplete in any pattern: the kernel
+// writes pages back in any order, and a page that never reached the disk
+// reads as the zeroes of preallocated space.
+//
+// Replay reads records until one does not decode (zero header, length past
+// the end of the file or beyond MaxRecordBytes, CRC mismatch, non-zero
+// reserved or padding bytes, unknown type). Call its offset X.
+//
+// In a segment that is not the last, anything but a clean end of file at X
+// is a *CorruptError for that file and offset.
+//
+// In the last segment, replay searches the rest of the file, at every
+// 8-byte boundary after X, for whole records (correct length, CRC, padding)
+// and decides:
+//
+//   - Only zeroes from X on: the ordinary end of the log. Nothing to do.
+//   - Non-zero bytes, but no whole record after X: a torn write (a record
+//     cut short by the crash, or with a CRC mismatch and nothing but
+//     unwritten space after it). It is cut off and logged.
+//   - Whole records after X, all belonging to the write that was in
+//     progress at X (their back distance leads to the start of the write
+//     holding the last good record, or to X), and somewhere in the damaged
+//     stretch a run of zeroes that ends on a 512-byte sector boundary (a
+//     page that never reached the disk): a torn write; it is cut off at X,
+//     with the whole records after it, which were never acknowledged
+//     because the write's fdatasync never returned.
+//   - Otherwise, a *CorruptError at X: a whole record of a later write
+//     follows (so the damaged one had been fsynced and may have been
+//     acknowledged), or the damaged bytes do not look unwritten.
+//
+// Cutting off means truncating the file at X and preallocating it again, so
+// the next write lands at X followed by zeroes. The Warn log line names the
+// file, the offset, the bytes dropped, the reason and the number of whole
+// records dropped.
+//
+// Limits of the rules: damage inside the last write that happens to zero a
+// sector is taken for a torn write (as etcd does), and damage to the very
+// last record with only zeroes after it cannot be told from a torn write
+// either. Replay never skips damage that has a whole record of a later write
+// after it.
+//
+// A missing segment in the middle of the sequence is a CorruptError naming
+// the directory. A missing first segment is found when the entries no longer
+// reach back to the snapshot.
+//
+// # Compaction
+//
+// Compact(i) drops the entries before i from memory and deletes the oldest
+// segment files whose entries all have index <= i (never the last segment).
+// i may not be after the latest snapshot, so every deleted entry is covered
+// by a snapshot; the metadata, latest snapshot and HardState live on in the
+// head of every later segment. Files are deleted oldest first and the
+// directory is fsynced, so a crash part way leaves a contiguous run.
+//
+// # Limits
+//
+// One record's payload is at most MaxRecordBytes (128 MiB); one write is at
+// most 4 GiB. Both are refused with ErrTooLarge before anything is written.
+package raftlog
