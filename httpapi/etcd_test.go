@@ -202,4 +202,3 @@ func readReply(t *testing.T, resp *http.Response) *reply {
 	}
 	return &reply{status: resp.StatusCode, header: resp.Header, body: string(b)}
 }
-
