@@ -36,6 +36,8 @@ type CorruptError struct {
 	Reason string
 }
 
+// Error says which file, which offset and what is wrong:
+// "raftlog: corrupt WAL <path> at offset <n>: <reason>".
 func (e *CorruptError) Error() string {
 	if e.Offset < 0 {
 		return fmt.Sprintf("raftlog: corrupt WAL %s: %s", e.Path, e.Reason)

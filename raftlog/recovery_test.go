@@ -52,6 +52,9 @@ func TestTornTail(t *testing.T) {
 		// quiet: nothing of the torn records reached the disk, so the
 		// tail reads as the ordinary zeroed end of the log (no warning).
 		quiet bool
+		// dropsWhole: complete records of the torn write follow the hole
+		// and are dropped with it.
+		dropsWhole bool
 	}{
 		{"last record cut in half", func(t *testing.T, path string, batch []frameInfo) int {
 			last := batch[len(batch)-1]
@@ -59,30 +62,30 @@ func TestTornTail(t *testing.T) {
 				t.Fatal(err)
 			}
 			return len(batch) - 1
-		}, false},
+		}, false, false},
 		{"last record header only", func(t *testing.T, path string, batch []frameInfo) int {
 			last := batch[len(batch)-1]
 			if err := os.Truncate(path, last.off+headerSize); err != nil {
 				t.Fatal(err)
 			}
 			return len(batch) - 1
-		}, false},
+		}, false, false},
 		{"second half of the last record zeroed", func(t *testing.T, path string, batch []frameInfo) int {
 			last := batch[len(batch)-1]
 			patchFile(t, path, last.off+last.size/2, make([]byte, last.size-last.size/2))
 			return len(batch) - 1
-		}, false},
+		}, false, false},
 		{"last record CRC mismatch, zeroes after", func(t *testing.T, path string, batch []frameInfo) int {
 			last := batch[len(batch)-1]
 			flipByte(t, path, last.off+last.size-9)
 			return len(batch) - 1
-		}, false},
+		}, false, false},
 		{"last three records never written", func(t *testing.T, path string, batch []frameInfo) int {
 			d := batch[len(batch)-3]
 			end := batch[len(batch)-1].off + batch[len(batch)-1].size
 			patchFile(t, path, d.off, make([]byte, end-d.off))
 			return len(batch) - 3
-		}, true},
+		}, true, false},
 		{"a page in the middle of the final batch never written", func(t *testing.T, path string, batch []frameInfo) int {
 			// The kernel wrote the batch's later pages but not this one:
 			// complete records of the same batch follow the hole.
@@ -100,7 +103,7 @@ func TestTornTail(t *testing.T) {
 				kept++
 			}
 			return kept
-		}, false},
+		}, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -126,6 +129,9 @@ func TestTornTail(t *testing.T) {
 			} else if !strings.Contains(logged, "level=WARN") || !strings.Contains(logged, "torn write") ||
 				!strings.Contains(logged, fmt.Sprintf("offset=%d", tornAt)) {
 				t.Fatalf("torn write at offset %d not logged as a warning; log:\n%s", tornAt, logged)
+			}
+			if dropped := !strings.Contains(logged, "complete_records_dropped=0"); !tc.quiet && dropped != tc.dropsWhole {
+				t.Fatalf("log says whole records dropped: %v, want %v; log:\n%s", dropped, tc.dropsWhole, logged)
 			}
 			if fileSize(t, path) < recoverySegBytes {
 				t.Fatalf("segment is %d bytes after repair, want it preallocated to %d", fileSize(t, path), recoverySegBytes)
