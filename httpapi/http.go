@@ -127,24 +127,45 @@ type v3Func func(ctx context.Context, d *decoder) (response, error)
 // runs fn, and writes the response, or the error through writeV3Error.
 func (a *api) v3(fn v3Func) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		in := getBuffer()
-		defer putBuffer(in)
-		body, err := a.readBody(w, r, in)
+		x := getExchange()
+		defer putExchange(x)
+		body, err := a.readBody(w, r, &x.in)
 		if err != nil {
 			a.writeV3Error(w, r, err)
 			return
 		}
-		d := decoder{b: body}
-		resp, err := fn(r.Context(), &d)
+		x.d = decoder{b: body}
+		resp, err := fn(r.Context(), &x.d)
 		if err != nil {
 			a.writeV3Error(w, r, err)
 			return
 		}
-		out := getBuffer()
-		defer putBuffer(out)
-		*out = resp.appendJSON((*out)[:0])
-		writeJSON(w, http.StatusOK, *out)
+		x.out = resp.appendJSON(x.out[:0])
+		writeJSON(w, http.StatusOK, x.out)
 	}
+}
+
+// exchange is the reusable state of one v3 request: the body, the decoder and
+// the response buffer. Decoded requests never point into it (see decoder).
+type exchange struct {
+	in, out []byte
+	d       decoder
+}
+
+var exchangePool = sync.Pool{New: func() any {
+	return &exchange{in: make([]byte, 0, 4096), out: make([]byte, 0, 4096)}
+}}
+
+func getExchange() *exchange { return exchangePool.Get().(*exchange) }
+
+// putExchange returns x to the pool unless its buffers grew large.
+func putExchange(x *exchange) {
+	x.d = decoder{}
+	if cap(x.in) > maxPooledBuffer || cap(x.out) > maxPooledBuffer {
+		return
+	}
+	x.in, x.out = x.in[:0], x.out[:0]
+	exchangePool.Put(x)
 }
 
 // readBody reads the request body into buf, refusing one over a.bodyLimit
@@ -180,10 +201,11 @@ func (a *api) readBody(w http.ResponseWriter, r *http.Request, buf *[]byte) ([]b
 	}
 }
 
-// Buffers for request bodies and responses, reused across requests; large
-// ones are left to the garbage collector.
-var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// Buffers for error bodies, reused across requests.
+var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
+// maxPooledBuffer is the largest buffer kept for reuse; larger ones are left
+// to the garbage collector.
 const maxPooledBuffer = 64 << 10
 
 func getBuffer() *[]byte { return bufferPool.Get().(*[]byte) }
