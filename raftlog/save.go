@@ -13,8 +13,9 @@ import (
 const keepBufBytes = 4 << 20
 
 // Save makes hs (unless raft.IsEmptyHardState(hs)) and ents durable with one
-// write and one fdatasync, then adds them to the in-memory storage. Call it
-// with a raft Ready's HardState and Entries before sending the Ready's
+// write and one fdatasync (no fdatasync when there are no entries and hs only
+// moves the commit index, as raft.MustSync allows), then adds them to the
+// in-memory storage. Call it with a raft Ready's HardState and Entries before sending the Ready's
 // messages or answering clients. Entries are written before the HardState,
 // so a HardState never refers to entries a crash could have cut off.
 //
@@ -50,7 +51,16 @@ func (l *Log) Save(hs raftpb.HardState, ents []raftpb.Entry) error {
 			return err
 		}
 	}
-	if err := l.writeBatch(buf); err != nil {
+	// As raft.MustSync: a HardState that only moved the commit index need
+	// not be fsynced, since a lost commit index is learned again from the
+	// leader (or, on a single member, from the entries and the store's
+	// applied index). The write still reaches the file, so the next fsync
+	// covers it, and a crash before that leaves at most a torn tail.
+	l.mu.Lock()
+	prev := l.hs
+	l.mu.Unlock()
+	sync := len(ents) > 0 || hs.Term != prev.Term || hs.Vote != prev.Vote
+	if err := l.writeBatch(buf, sync); err != nil {
 		return err
 	}
 	if len(ents) > 0 {
@@ -144,7 +154,7 @@ func (l *Log) SaveSnapshot(snap raftpb.Snapshot) error {
 	if err != nil {
 		return err
 	}
-	if err := l.writeBatch(buf); err != nil {
+	if err := l.writeBatch(buf, true); err != nil {
 		return err
 	}
 	if mode == snapKeep {
@@ -163,8 +173,8 @@ func (l *Log) SaveSnapshot(snap raftpb.Snapshot) error {
 }
 
 // writeBatch appends one encoded batch to the current segment, rotating
-// first if it does not fit, and fdatasyncs it. Failures are sticky.
-func (l *Log) writeBatch(b []byte) error {
+// first if it does not fit, and fdatasyncs it if sync. Failures are sticky.
+func (l *Log) writeBatch(b []byte, sync bool) error {
 	defer l.keepBuf(b)
 	if len(b) > math.MaxUint32 {
 		return fmt.Errorf("%w: one write of %d bytes", ErrTooLarge, len(b))
@@ -176,6 +186,10 @@ func (l *Log) writeBatch(b []byte) error {
 	}
 	if _, err := l.f.WriteAt(b, l.off); err != nil {
 		return l.fail(fmt.Errorf("raftlog: writing %s: %w", l.segs[len(l.segs)-1].name, err))
+	}
+	if !sync {
+		l.off += int64(len(b))
+		return nil
 	}
 	if err := fdatasync(l.f); err != nil {
 		return l.fail(fmt.Errorf("raftlog: syncing %s: %w", l.segs[len(l.segs)-1].name, err))
