@@ -1,0 +1,225 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cairnkv/cairn/server"
+)
+
+// Config is everything the flags set. DefaultConfig gives etcd's defaults.
+type Config struct {
+	Name                     string
+	DataDir                  string
+	ListenClientURLs         string
+	AdvertiseClientURLs      string
+	ListenPeerURLs           string
+	InitialAdvertisePeerURLs string
+	InitialCluster           string
+	InitialClusterState      string
+	InitialClusterToken      string
+	SnapshotCount            uint64
+	MaxRequestBytes          uint
+	MaxTxnOps                uint
+	QuotaBackendBytes        int64
+	HeartbeatInterval        uint // milliseconds, as etcd
+	ElectionTimeout          uint // milliseconds, as etcd
+	LogLevel                 string
+	LogFormat                string
+	EnablePprof              bool
+}
+
+// DefaultConfig returns etcd's defaults (with 127.0.0.1 for its localhost).
+func DefaultConfig() Config {
+	return Config{
+		Name:                     "default",
+		DataDir:                  "default.cairn",
+		ListenClientURLs:         "http://127.0.0.1:2379",
+		AdvertiseClientURLs:      "http://127.0.0.1:2379",
+		ListenPeerURLs:           "http://127.0.0.1:2380",
+		InitialAdvertisePeerURLs: "http://127.0.0.1:2380",
+		InitialClusterState:      "new",
+		InitialClusterToken:      "etcd-cluster",
+		SnapshotCount:            server.DefaultSnapshotCount,
+		MaxRequestBytes:          server.DefaultMaxRequestBytes,
+		MaxTxnOps:                server.DefaultMaxTxnOps,
+		QuotaBackendBytes:        server.DefaultQuotaBackendBytes,
+		HeartbeatInterval:        uint(server.DefaultHeartbeatInterval / time.Millisecond),
+		ElectionTimeout:          uint(server.DefaultElectionTimeout / time.Millisecond),
+		LogLevel:                 "info",
+		LogFormat:                "text",
+	}
+}
+
+// Main is one run of the cairn command.
+type Main struct {
+	Config Config
+	// Stderr receives the logs; os.Stderr in the command.
+	Stderr io.Writer
+}
+
+// NewMain returns a Main with the default configuration.
+func NewMain() *Main { return &Main{Config: DefaultConfig()} }
+
+// ParseFlags reads args, then fills every flag not on the command line from
+// its CAIRN_<FLAG_NAME> environment variable (via getenv).
+func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
+	c := &m.Config
+	fs := flag.NewFlagSet("cairn", flag.ContinueOnError)
+	fs.StringVar(&c.Name, "name", c.Name, "human-readable name for this member")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "path to the data directory")
+	fs.StringVar(&c.ListenClientURLs, "listen-client-urls", c.ListenClientURLs, "comma-separated URLs to serve client requests on (port 0 picks a free port)")
+	fs.StringVar(&c.AdvertiseClientURLs, "advertise-client-urls", c.AdvertiseClientURLs, "comma-separated client URLs of this member, as advertised to clients")
+	fs.StringVar(&c.ListenPeerURLs, "listen-peer-urls", c.ListenPeerURLs, "comma-separated URLs to serve peer traffic on")
+	fs.StringVar(&c.InitialAdvertisePeerURLs, "initial-advertise-peer-urls", c.InitialAdvertisePeerURLs, "comma-separated peer URLs of this member, as advertised to the cluster")
+	fs.StringVar(&c.InitialCluster, "initial-cluster", c.InitialCluster, "initial cluster configuration, name=peerURL,... (default: <name>=<initial-advertise-peer-urls>)")
+	fs.StringVar(&c.InitialClusterState, "initial-cluster-state", c.InitialClusterState, "initial cluster state: new or existing")
+	fs.StringVar(&c.InitialClusterToken, "initial-cluster-token", c.InitialClusterToken, "initial cluster token, part of the cluster and member ids")
+	fs.Uint64Var(&c.SnapshotCount, "snapshot-count", c.SnapshotCount, "number of applied raft entries between raft snapshots")
+	fs.UintVar(&c.MaxRequestBytes, "max-request-bytes", c.MaxRequestBytes, "maximum client request size in bytes")
+	fs.UintVar(&c.MaxTxnOps, "max-txn-ops", c.MaxTxnOps, "maximum number of operations in a transaction branch")
+	fs.Int64Var(&c.QuotaBackendBytes, "quota-backend-bytes", c.QuotaBackendBytes, "store size in bytes above which writes fail with 'database space exceeded'")
+	fs.UintVar(&c.HeartbeatInterval, "heartbeat-interval", c.HeartbeatInterval, "time in milliseconds of a raft heartbeat interval")
+	fs.UintVar(&c.ElectionTimeout, "election-timeout", c.ElectionTimeout, "time in milliseconds of a raft election timeout")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
+	fs.BoolVar(&c.EnablePprof, "enable-pprof", c.EnablePprof, "serve runtime profiling data at /debug/pprof/ on the client URLs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		env := EnvName(f.Name)
+		if v := getenv(env); v != "" {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s=%q: %v", env, v, e)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return c.Validate()
+}
+
+// EnvName is the environment variable that mirrors a flag:
+// "data-dir" -> "CAIRN_DATA_DIR".
+func EnvName(flagName string) string {
+	return "CAIRN_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Validate checks values the flag package cannot.
+func (c *Config) Validate() error {
+	for _, u := range []struct{ flag, v string }{
+		{"listen-client-urls", c.ListenClientURLs},
+		{"advertise-client-urls", c.AdvertiseClientURLs},
+		{"listen-peer-urls", c.ListenPeerURLs},
+		{"initial-advertise-peer-urls", c.InitialAdvertisePeerURLs},
+	} {
+		if _, err := parseURLs(u.v); err != nil {
+			return fmt.Errorf("--%s: %w", u.flag, err)
+		}
+	}
+	if c.InitialClusterState != "new" && c.InitialClusterState != "existing" {
+		return fmt.Errorf("--initial-cluster-state must be new or existing, not %q", c.InitialClusterState)
+	}
+	if c.Name == "" {
+		return errors.New("--name must not be empty")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
+	}
+	if c.HeartbeatInterval == 0 || c.ElectionTimeout < 5*c.HeartbeatInterval {
+		return fmt.Errorf("--election-timeout (%d) must be at least 5 times --heartbeat-interval (%d)", c.ElectionTimeout, c.HeartbeatInterval)
+	}
+	return nil
+}
+
+// parseURLs splits a comma list of http URLs. TLS is not implemented yet and
+// is refused by name rather than served as plain HTTP.
+func parseURLs(s string) ([]*url.URL, error) {
+	var out []*url.URL
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		u, err := url.Parse(part)
+		if err != nil {
+			return nil, err
+		}
+		switch u.Scheme {
+		case "http":
+		case "https", "unixs":
+			return nil, fmt.Errorf("not implemented: TLS (%s)", part)
+		default:
+			return nil, fmt.Errorf("%q: scheme must be http", part)
+		}
+		if u.Host == "" || u.Path != "" && u.Path != "/" {
+			return nil, fmt.Errorf("%q: want http://host:port", part)
+		}
+		out = append(out, u)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no URL given")
+	}
+	return out, nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("--log-level: %q is not debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// serverConfig translates the flags for package server.
+func (c *Config) serverConfig(logger *slog.Logger) (server.Config, error) {
+	sc := server.DefaultConfig()
+	sc.Name = c.Name
+	sc.DataDir = c.DataDir
+	ic := c.InitialCluster
+	if ic == "" {
+		var parts []string
+		for _, u := range strings.Split(c.InitialAdvertisePeerURLs, ",") {
+			parts = append(parts, c.Name+"="+strings.TrimSpace(u))
+		}
+		ic = strings.Join(parts, ",")
+	}
+	peers, err := server.ParseInitialCluster(ic)
+	if err != nil {
+		return sc, err
+	}
+	sc.InitialCluster = peers
+	sc.InitialClusterState = c.InitialClusterState
+	sc.InitialClusterToken = c.InitialClusterToken
+	sc.SnapshotCount = c.SnapshotCount
+	sc.MaxRequestBytes = int(c.MaxRequestBytes)
+	sc.MaxTxnOps = int(c.MaxTxnOps)
+	sc.QuotaBackendBytes = c.QuotaBackendBytes
+	if sc.QuotaBackendBytes == 0 {
+		sc.QuotaBackendBytes = server.DefaultQuotaBackendBytes
+	}
+	sc.HeartbeatInterval = time.Duration(c.HeartbeatInterval) * time.Millisecond
+	sc.ElectionTimeout = time.Duration(c.ElectionTimeout) * time.Millisecond
+	sc.Logger = logger
+	return sc, nil
+}

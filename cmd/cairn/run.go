@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"time"
+
+	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn/server"
+)
+
+// shutdownGrace is how long in-flight requests get to finish on SIGTERM.
+const shutdownGrace = 10 * time.Second
+
+// Run starts the member and serves clients until ctx is done (a signal) or
+// the member fails. On ctx done it stops taking requests, lets in-flight ones
+// finish (or fail cleanly after shutdownGrace), then stops the member.
+func (m *Main) Run(ctx context.Context) error {
+	stderr := m.Stderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	level, _ := parseLevel(m.Config.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	var logger *slog.Logger
+	if m.Config.LogFormat == "json" {
+		logger = slog.New(slog.NewJSONHandler(stderr, opts))
+	} else {
+		logger = slog.New(slog.NewTextHandler(stderr, opts))
+	}
+
+	sc, err := m.Config.serverConfig(logger)
+	if err != nil {
+		return err
+	}
+	clientURLs, _ := parseURLs(m.Config.ListenClientURLs)
+	var listeners []net.Listener
+	for _, u := range clientURLs {
+		l, err := net.Listen("tcp", u.Host)
+		if err != nil {
+			for _, l := range listeners {
+				l.Close()
+			}
+			return fmt.Errorf("listening for clients on %s: %w", u, err)
+		}
+		listeners = append(listeners, l)
+	}
+
+	srv, err := server.New(sc)
+	if err != nil {
+		for _, l := range listeners {
+			l.Close()
+		}
+		return err
+	}
+	handler := httpapi.New(srv, httpapi.Config{
+		MaxRequestBytes: int64(sc.MaxRequestBytes),
+		Logger:          logger,
+	})
+	if m.Config.EnablePprof {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.Handle("/", handler)
+		handler = mux
+	}
+	hs := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, len(listeners))
+	for _, l := range listeners {
+		logger.Info("serving client requests", "address", l.Addr().String(), "url", "http://"+l.Addr().String())
+		go func(l net.Listener) { serveErr <- hs.Serve(l) }(l)
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "reason", "signal")
+	case <-srv.Done():
+		runErr = srv.Err()
+		logger.Error("member stopped", "err", runErr)
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			runErr = err
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		logger.Warn("in-flight requests did not finish in time", "err", err)
+		hs.Close()
+	}
+	if err := srv.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}

@@ -1,0 +1,306 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binDir holds the binaries TestMain builds.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "cairn-e2e-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for _, pkg := range []string{"cairn", "cairn-bench"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, pkg), "../cmd/"+pkg)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building", pkg, ":", err)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// member is one running cairn process.
+type member struct {
+	t       testing.TB
+	dataDir string
+	args    []string
+	cmd     *exec.Cmd
+	url     string // client URL, http://127.0.0.1:port
+	logs    *syncBuffer
+	exited  chan struct{}
+	waitErr error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startMember starts cairn on dataDir with a client URL on a free loopback
+// port and waits until it answers a linearizable read. The process is killed
+// when the test ends.
+func startMember(t testing.TB, dataDir string, args ...string) *member {
+	t.Helper()
+	m := &member{t: t, dataDir: dataDir, args: args}
+	m.start()
+	t.Cleanup(func() { m.kill9() })
+	return m
+}
+
+func (m *member) start() {
+	m.t.Helper()
+	args := append([]string{
+		"--data-dir", m.dataDir,
+		"--listen-client-urls", "http://127.0.0.1:0",
+		"--log-format", "json",
+	}, m.args...)
+	m.cmd = exec.Command(filepath.Join(binDir, "cairn"), args...)
+	m.logs = &syncBuffer{}
+	pr, pw := io.Pipe()
+	m.cmd.Stderr = pw
+	m.cmd.Stdout = m.logs
+	if err := m.cmd.Start(); err != nil {
+		m.t.Fatalf("starting cairn: %v", err)
+	}
+	m.exited = make(chan struct{})
+	go func() {
+		m.waitErr = m.cmd.Wait()
+		pw.Close()
+		close(m.exited)
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			m.logs.Write([]byte(line + "\n"))
+			var rec struct {
+				Msg     string `json:"msg"`
+				Address string `json:"address"`
+			}
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "serving client requests" {
+				select {
+				case addr <- rec.Address:
+				default:
+				}
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	select {
+	case a := <-addr:
+		m.url = "http://" + a
+	case <-m.exited:
+		m.t.Fatalf("cairn exited before serving (%v); logs:\n%s", m.waitErr, m.logs)
+	case <-time.After(60 * time.Second):
+		m.t.Fatalf("cairn did not start serving; logs:\n%s", m.logs)
+	}
+	m.waitReady()
+}
+
+// waitReady polls until a linearizable range succeeds (the member has a
+// leader and has applied its log).
+func (m *member) waitReady() {
+	m.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := m.rangeKey(ctx, "health-probe")
+		cancel()
+		if err == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	m.t.Fatalf("member at %s never became ready; logs:\n%s", m.url, m.logs)
+}
+
+// kill9 sends SIGKILL and waits for the process to be gone.
+func (m *member) kill9() {
+	if m.cmd == nil || m.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-m.exited:
+		return
+	default:
+	}
+	m.cmd.Process.Signal(syscall.SIGKILL)
+	<-m.exited
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (m *member) stop() error {
+	m.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-m.exited:
+		return m.waitErr
+	case <-time.After(30 * time.Second):
+		m.kill9()
+		return fmt.Errorf("cairn did not exit within 30s of SIGTERM")
+	}
+}
+
+// restart starts the same member again on the same data dir.
+func (m *member) restart() {
+	m.t.Helper()
+	m.start()
+}
+
+var httpClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
+// call POSTs a JSON body to a v3 endpoint and decodes the answer into out.
+// A non-200 answer is returned as an error holding etcd's error body.
+func (m *member) call(ctx context.Context, path string, body any, out any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.url+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: HTTP %d: %s", path, resp.StatusCode, data)
+	}
+	return json.Unmarshal(data, out)
+}
+
+// kv is a key-value as the JSON API shows it (int64s as strings).
+type kv struct {
+	Key            string `json:"key"`
+	Value          string `json:"value"`
+	CreateRevision string `json:"create_revision"`
+	ModRevision    string `json:"mod_revision"`
+	Version        string `json:"version"`
+}
+
+type header struct {
+	Revision string `json:"revision"`
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func unb64(t testing.TB, s string) string {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatalf("bad base64 %q: %v", s, err)
+	}
+	return string(b)
+}
+
+func atoi(t testing.TB, s string) int64 {
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatalf("not an int64 string: %q", s)
+	}
+	return n
+}
+
+// put writes key=value and returns the revision the write created.
+func (m *member) put(ctx context.Context, key, value string) (int64, error) {
+	var out struct {
+		Header header `json:"header"`
+	}
+	if err := m.call(ctx, "/v3/kv/put", map[string]string{"key": b64(key), "value": b64(value)}, &out); err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(out.Header.Revision, 10, 64)
+}
+
+type rangeResult struct {
+	Header header `json:"header"`
+	Kvs    []kv   `json:"kvs"`
+	Count  string `json:"count"`
+}
+
+// rangeKey reads one key (linearizable).
+func (m *member) rangeKey(ctx context.Context, key string) (*rangeResult, error) {
+	var out rangeResult
+	err := m.call(ctx, "/v3/kv/range", map[string]string{"key": b64(key)}, &out)
+	return &out, err
+}
+
+// rangePrefix reads every key with the prefix.
+func (m *member) rangePrefix(ctx context.Context, prefix string) (*rangeResult, error) {
+	end := []byte(prefix)
+	end[len(end)-1]++
+	var out rangeResult
+	err := m.call(ctx, "/v3/kv/range", map[string]string{"key": b64(prefix), "range_end": base64.StdEncoding.EncodeToString(end)}, &out)
+	return &out, err
+}
+
+func (m *member) revision(t testing.TB) int64 {
+	t.Helper()
+	r, err := m.rangeKey(context.Background(), "revision-probe")
+	if err != nil {
+		t.Fatalf("range: %v", err)
+	}
+	return atoi(t, r.Header.Revision)
+}
+
+// walFiles lists the WAL segment files of a data dir in name order.
+func walFiles(t testing.TB, dataDir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(dataDir, "wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".wal") {
+			out = append(out, filepath.Join(dataDir, "wal", e.Name()))
+		}
+	}
+	return out
+}

@@ -1,0 +1,161 @@
+package server
+
+import (
+	"fmt"
+
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/cairnkv/cairn/store"
+)
+
+// applyJob carries the committed entries of one Ready to the applier; done is
+// closed once they are applied.
+type applyJob struct {
+	entries []raftpb.Entry
+	done    chan struct{}
+}
+
+// maxJobsPerBatch caps how many Readies' worth of entries share one store
+// batch, so one bbolt transaction stays bounded.
+const maxJobsPerBatch = 64
+
+// applyState is owned by the applier goroutine.
+type applyState struct {
+	confState raftpb.ConfState
+	snapIndex uint64
+}
+
+// applyLoop applies committed entries in log order. When several jobs are
+// queued it applies them together in one store batch (one fsync for all).
+func (s *Server) applyLoop() {
+	defer s.loops.Done()
+	var st applyState
+	if snap, err := s.wal.Snapshot(); err == nil {
+		st.snapIndex = snap.Metadata.Index
+		st.confState = snap.Metadata.ConfState
+	}
+	if _, cs, err := s.wal.InitialState(); err == nil {
+		st.confState = cs
+	}
+	for {
+		var jobs []*applyJob
+		select {
+		case j := <-s.applyc:
+			jobs = append(jobs, j)
+		case <-s.stopc:
+			return
+		}
+	drain:
+		for len(jobs) < maxJobsPerBatch {
+			select {
+			case j := <-s.applyc:
+				jobs = append(jobs, j)
+			default:
+				break drain
+			}
+		}
+		if err := s.apply(&st, jobs); err != nil {
+			s.fatal(err)
+			return
+		}
+		for _, j := range jobs {
+			close(j.done)
+		}
+		s.maybeSnapshot(&st)
+	}
+}
+
+type pendingResult struct {
+	id  uint64
+	res applyResult
+}
+
+func (s *Server) apply(st *applyState, jobs []*applyJob) error {
+	applied := s.appliedIndex.Load()
+	last := applied
+	var b *store.Batch
+	var results []pendingResult
+	for _, j := range jobs {
+		for i := range j.entries {
+			e := &j.entries[i]
+			if e.Index <= applied && e.Type == raftpb.EntryNormal {
+				continue // applied before a restart: the store has it
+			}
+			switch e.Type {
+			case raftpb.EntryNormal:
+				if len(e.Data) == 0 {
+					break // a new leader's empty entry
+				}
+				req, err := unmarshalRequest(e.Data)
+				if err != nil {
+					return fmt.Errorf("raft entry %d: undecodable request: %w", e.Index, err)
+				}
+				if b == nil {
+					b = s.store.Begin()
+				}
+				results = append(results, pendingResult{req.ID, applyRequest(b, req)})
+			case raftpb.EntryConfChange:
+				var cc raftpb.ConfChange
+				if err := cc.Unmarshal(e.Data); err != nil {
+					return fmt.Errorf("raft entry %d: undecodable conf change: %w", e.Index, err)
+				}
+				st.confState = *s.node.ApplyConfChange(cc)
+			case raftpb.EntryConfChangeV2:
+				var cc raftpb.ConfChangeV2
+				if err := cc.Unmarshal(e.Data); err != nil {
+					return fmt.Errorf("raft entry %d: undecodable conf change: %w", e.Index, err)
+				}
+				st.confState = *s.node.ApplyConfChange(cc)
+			}
+			last = max(last, e.Index)
+		}
+	}
+	if last == applied {
+		return nil
+	}
+	if b == nil {
+		b = s.store.Begin()
+	}
+	if err := b.Commit(last); err != nil {
+		return fmt.Errorf("store commit at applied index %d: %w", last, err)
+	}
+	s.appliedIndex.Store(last)
+	s.applied.advance(last)
+	for _, r := range results {
+		s.waits.trigger(r.id, r.res)
+	}
+	return nil
+}
+
+// applyRequest runs one client request against the batch. Errors are the
+// request's result (the store changed nothing for it), not the applier's.
+func applyRequest(b *store.Batch, req *request) applyResult {
+	var r applyResult
+	switch {
+	case req.Put != nil:
+		r.put, r.err = b.Put(req.Put)
+	case req.DeleteRange != nil:
+		r.deleteRange, r.err = b.DeleteRange(req.DeleteRange)
+	case req.Txn != nil:
+		r.txn, r.err = b.Txn(req.Txn)
+	case req.Compaction != nil:
+		r.compaction, r.compacted, r.err = b.Compact(req.Compaction)
+	default:
+		r.err = fmt.Errorf("empty request %d", req.ID)
+	}
+	return r
+}
+
+// maybeSnapshot asks the Ready loop for a raft snapshot once SnapshotCount
+// entries were applied since the last one.
+func (s *Server) maybeSnapshot(st *applyState) {
+	applied := s.appliedIndex.Load()
+	if applied-st.snapIndex < s.cfg.SnapshotCount {
+		return
+	}
+	select {
+	case s.snapc <- snapshotJob{index: applied, confState: st.confState}:
+		st.snapIndex = applied
+	default: // the loop has one pending; ask again after the next batch
+	}
+}

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Config describes one member. Field names follow etcd's flags; DefaultConfig
+// gives etcd's defaults.
+type Config struct {
+	// Name is the member's name (--name).
+	Name string
+	// DataDir holds the raft log and the store (--data-dir).
+	DataDir string
+	// InitialCluster lists the members of a new cluster (--initial-cluster);
+	// it must name this member. Ignored when DataDir already holds a member.
+	InitialCluster []Peer
+	// InitialClusterState is "new" or "existing" (--initial-cluster-state).
+	InitialClusterState string
+	// InitialClusterToken goes into the member and cluster ids
+	// (--initial-cluster-token), so two clusters built from the same URLs
+	// differ.
+	InitialClusterToken string
+	// SnapshotCount is how many applied entries trigger a raft snapshot
+	// (--snapshot-count, etcd default 10000).
+	SnapshotCount uint64
+	// MaxRequestBytes caps an encoded request (--max-request-bytes, etcd
+	// default 1.5 MiB); a larger one fails with store.ErrRequestTooLarge.
+	MaxRequestBytes int
+	// MaxTxnOps caps the operations in one transaction branch (--max-txn-ops,
+	// etcd default 128).
+	MaxTxnOps int
+	// QuotaBackendBytes is the store size in bytes above which writes fail
+	// with store.ErrNoSpace (--quota-backend-bytes, default 2 GiB; 0 means the
+	// default, negative means no quota).
+	QuotaBackendBytes int64
+	// HeartbeatInterval is the raft tick (--heartbeat-interval, etcd default
+	// 100ms).
+	HeartbeatInterval time.Duration
+	// ElectionTimeout is the raft election timeout (--election-timeout, etcd
+	// default 1s); it must be a multiple of at least 5 heartbeats.
+	ElectionTimeout time.Duration
+	// Logger receives the member's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Defaults, as etcd's.
+const (
+	DefaultSnapshotCount     = 10000
+	DefaultMaxRequestBytes   = 1572864
+	DefaultMaxTxnOps         = 128
+	DefaultQuotaBackendBytes = 2 << 30
+	DefaultHeartbeatInterval = 100 * time.Millisecond
+	DefaultElectionTimeout   = 1000 * time.Millisecond
+)
+
+// DefaultConfig is a single member named "default" in "default.cairn" with
+// etcd's default peer URL, as `etcd` with no flags.
+func DefaultConfig() Config {
+	return Config{
+		Name:                "default",
+		DataDir:             "default.cairn",
+		InitialCluster:      []Peer{{Name: "default", URLs: []string{"http://127.0.0.1:2380"}}},
+		InitialClusterState: "new",
+		InitialClusterToken: "etcd-cluster",
+		SnapshotCount:       DefaultSnapshotCount,
+		MaxRequestBytes:     DefaultMaxRequestBytes,
+		MaxTxnOps:           DefaultMaxTxnOps,
+		QuotaBackendBytes:   DefaultQuotaBackendBytes,
+		HeartbeatInterval:   DefaultHeartbeatInterval,
+		ElectionTimeout:     DefaultElectionTimeout,
+	}
+}
+
+func (c *Config) fillDefaults() {
+	d := DefaultConfig()
+	if c.SnapshotCount == 0 {
+		c.SnapshotCount = d.SnapshotCount
+	}
+	if c.MaxRequestBytes == 0 {
+		c.MaxRequestBytes = d.MaxRequestBytes
+	}
+	if c.MaxTxnOps == 0 {
+		c.MaxTxnOps = d.MaxTxnOps
+	}
+	if c.QuotaBackendBytes == 0 {
+		c.QuotaBackendBytes = d.QuotaBackendBytes
+	}
+	if c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = d.HeartbeatInterval
+	}
+	if c.ElectionTimeout == 0 {
+		c.ElectionTimeout = d.ElectionTimeout
+	}
+	if c.InitialClusterState == "" {
+		c.InitialClusterState = "new"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// requestTimeout is how long a request may wait for commit and apply before
+// it fails with store.ErrTimeout: etcd's 5s plus two election timeouts.
+func (c *Config) requestTimeout() time.Duration {
+	return 5*time.Second + 2*c.ElectionTimeout
+}

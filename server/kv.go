@@ -1,0 +1,148 @@
+package server
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn/store"
+)
+
+var _ httpapi.Backend = (*Server)(nil)
+
+// header completes a store header with this member's identity and term.
+func (s *Server) header(h *store.ResponseHeader) {
+	h.ClusterID = s.clusterID
+	h.MemberID = s.memberID
+	h.RaftTerm = s.term.Load()
+}
+
+// Range reads keys: linearizable (after a ReadIndex round) unless
+// req.Serializable. Errors: store.ErrCompacted, store.ErrFutureRev,
+// store.ErrTimeout, store.ErrStopped, ctx.Err().
+func (s *Server) Range(ctx context.Context, req *store.RangeRequest) (*store.RangeResponse, error) {
+	if !req.Serializable {
+		if err := s.linearizableWait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := s.store.Range(req)
+	if err != nil {
+		return nil, err
+	}
+	s.header(&resp.Header)
+	return resp, nil
+}
+
+// Put writes one key through raft and returns once it is applied.
+func (s *Server) Put(ctx context.Context, req *store.PutRequest) (*store.PutResponse, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	r, err := s.propose(ctx, &request{Put: req})
+	if err != nil {
+		return nil, err
+	}
+	s.header(&r.put.Header)
+	return r.put, nil
+}
+
+// DeleteRange deletes a key or a range through raft.
+func (s *Server) DeleteRange(ctx context.Context, req *store.DeleteRangeRequest) (*store.DeleteRangeResponse, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	r, err := s.propose(ctx, &request{DeleteRange: req})
+	if err != nil {
+		return nil, err
+	}
+	s.header(&r.deleteRange.Header)
+	return r.deleteRange, nil
+}
+
+// Txn runs a transaction through raft (read-only ones too, so they are
+// linearizable).
+func (s *Server) Txn(ctx context.Context, req *store.TxnRequest) (*store.TxnResponse, error) {
+	if err := req.Validate(s.cfg.MaxTxnOps); err != nil {
+		return nil, err
+	}
+	r, err := s.propose(ctx, &request{Txn: req})
+	if err != nil {
+		return nil, err
+	}
+	setTxnHeaders(r.txn, s)
+	return r.txn, nil
+}
+
+func setTxnHeaders(t *store.TxnResponse, s *Server) {
+	s.header(&t.Header)
+}
+
+// Compact compacts the store's history below req.Revision. With
+// req.Physical it returns after the old revisions are gone from disk.
+func (s *Server) Compact(ctx context.Context, req *store.CompactionRequest) (*store.CompactionResponse, error) {
+	r, err := s.propose(ctx, &request{Compaction: req})
+	if err != nil {
+		return nil, err
+	}
+	if req.Physical && r.compacted != nil {
+		select {
+		case <-r.compacted:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-s.stopc:
+			return nil, store.ErrStopped
+		}
+	}
+	s.header(&r.compaction.Header)
+	return r.compaction, nil
+}
+
+// propose sends req through raft and waits for its apply result.
+func (s *Server) propose(ctx context.Context, req *request) (applyResult, error) {
+	select {
+	case <-s.stopc:
+		return applyResult{}, store.ErrStopped
+	default:
+	}
+	req.ID = s.ids.Next()
+	data, err := req.marshal()
+	if err != nil {
+		return applyResult{}, err
+	}
+	if len(data) > s.cfg.MaxRequestBytes {
+		return applyResult{}, store.ErrRequestTooLarge
+	}
+	if q := s.cfg.QuotaBackendBytes; q > 0 && req.Compaction == nil && s.store.SizeInUse()+int64(len(data)) > q {
+		return applyResult{}, store.ErrNoSpace
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())
+	defer cancel()
+	ch := s.waits.register(req.ID)
+	if err := s.node.Propose(ctx, data); err != nil {
+		s.waits.cancel(req.ID)
+		return applyResult{}, s.contextErr(ctx, err)
+	}
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return applyResult{}, r.err
+		}
+		return r, nil
+	case <-ctx.Done():
+		s.waits.cancel(req.ID)
+		return applyResult{}, s.contextErr(ctx, ctx.Err())
+	case <-s.stopc:
+		s.waits.cancel(req.ID)
+		return applyResult{}, store.ErrStopped
+	}
+}
+
+// contextErr turns our own request deadline into store.ErrTimeout and
+// leaves the caller's cancellation as it is.
+func (s *Server) contextErr(ctx context.Context, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		return store.ErrTimeout
+	}
+	return s.errStoppedOr(err)
+}

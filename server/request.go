@@ -1,0 +1,40 @@
+package server
+
+import (
+	json "github.com/goccy/go-json"
+
+	"github.com/cairnkv/cairn/store"
+)
+
+// request is the payload of one normal raft entry: a client write with the id
+// its proposer waits on. Exactly one operation field is set. The encoding is
+// JSON so that a raft log can be read with ordinary tools; it is private to
+// this package (entries never leave the cluster).
+type request struct {
+	ID          uint64                    `json:"id"`
+	Put         *store.PutRequest         `json:"put,omitempty"`
+	DeleteRange *store.DeleteRangeRequest `json:"delete_range,omitempty"`
+	Txn         *store.TxnRequest         `json:"txn,omitempty"`
+	Compaction  *store.CompactionRequest  `json:"compaction,omitempty"`
+}
+
+func (r *request) marshal() ([]byte, error) { return json.Marshal(r) }
+
+func unmarshalRequest(data []byte) (*request, error) {
+	r := new(request)
+	if err := json.Unmarshal(data, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// applyResult is what the applier hands back to the proposer of a request.
+type applyResult struct {
+	put         *store.PutResponse
+	deleteRange *store.DeleteRangeResponse
+	txn         *store.TxnResponse
+	compaction  *store.CompactionResponse
+	// compacted is closed when a physical compaction finished.
+	compacted <-chan struct{}
+	err       error
+}
