@@ -3,6 +3,8 @@ package server
 import (
 	"log/slog"
 	"time"
+
+	"github.com/cairnkv/cairn/store"
 )
 
 // Config describes one member. Field names follow etcd's flags; DefaultConfig
@@ -24,6 +26,11 @@ type Config struct {
 	// SnapshotCount is how many applied entries trigger a raft snapshot
 	// (--snapshot-count, etcd default 10000).
 	SnapshotCount uint64
+	// SnapshotCatchUpEntries is how many entries stay in the raft log behind
+	// a snapshot, so a slightly slow follower catches up from the log rather
+	// than from a whole snapshot (etcd's
+	// --experimental-snapshot-catchup-entries, default 5000).
+	SnapshotCatchUpEntries uint64
 	// MaxRequestBytes caps an encoded request (--max-request-bytes, etcd
 	// default 1.5 MiB); a larger one fails with store.ErrRequestTooLarge.
 	MaxRequestBytes int
@@ -46,29 +53,31 @@ type Config struct {
 
 // Defaults, as etcd's.
 const (
-	DefaultSnapshotCount     = 10000
-	DefaultMaxRequestBytes   = 1572864
-	DefaultMaxTxnOps         = 128
-	DefaultQuotaBackendBytes = 2 << 30
-	DefaultHeartbeatInterval = 100 * time.Millisecond
-	DefaultElectionTimeout   = 1000 * time.Millisecond
+	DefaultSnapshotCount          = 10000
+	DefaultSnapshotCatchUpEntries = 5000
+	DefaultMaxRequestBytes        = 1572864
+	DefaultMaxTxnOps              = store.DefaultMaxTxnOps
+	DefaultQuotaBackendBytes      = 2 << 30
+	DefaultHeartbeatInterval      = 100 * time.Millisecond
+	DefaultElectionTimeout        = 1000 * time.Millisecond
 )
 
 // DefaultConfig is a single member named "default" in "default.cairn" with
 // etcd's default peer URL, as `etcd` with no flags.
 func DefaultConfig() Config {
 	return Config{
-		Name:                "default",
-		DataDir:             "default.cairn",
-		InitialCluster:      []Peer{{Name: "default", URLs: []string{"http://127.0.0.1:2380"}}},
-		InitialClusterState: "new",
-		InitialClusterToken: "etcd-cluster",
-		SnapshotCount:       DefaultSnapshotCount,
-		MaxRequestBytes:     DefaultMaxRequestBytes,
-		MaxTxnOps:           DefaultMaxTxnOps,
-		QuotaBackendBytes:   DefaultQuotaBackendBytes,
-		HeartbeatInterval:   DefaultHeartbeatInterval,
-		ElectionTimeout:     DefaultElectionTimeout,
+		Name:                   "default",
+		DataDir:                "default.cairn",
+		InitialCluster:         []Peer{{Name: "default", URLs: []string{"http://127.0.0.1:2380"}}},
+		InitialClusterState:    "new",
+		InitialClusterToken:    "etcd-cluster",
+		SnapshotCount:          DefaultSnapshotCount,
+		SnapshotCatchUpEntries: DefaultSnapshotCatchUpEntries,
+		MaxRequestBytes:        DefaultMaxRequestBytes,
+		MaxTxnOps:              DefaultMaxTxnOps,
+		QuotaBackendBytes:      DefaultQuotaBackendBytes,
+		HeartbeatInterval:      DefaultHeartbeatInterval,
+		ElectionTimeout:        DefaultElectionTimeout,
 	}
 }
 
@@ -76,6 +85,9 @@ func (c *Config) fillDefaults() {
 	d := DefaultConfig()
 	if c.SnapshotCount == 0 {
 		c.SnapshotCount = d.SnapshotCount
+	}
+	if c.SnapshotCatchUpEntries == 0 {
+		c.SnapshotCatchUpEntries = d.SnapshotCatchUpEntries
 	}
 	if c.MaxRequestBytes == 0 {
 		c.MaxRequestBytes = d.MaxRequestBytes

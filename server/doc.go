@@ -36,6 +36,6 @@
 // The store's bbolt file is the state-machine snapshot. Every
 // Config.SnapshotCount applied entries the member records a raft snapshot at
 // the applied index (metadata only: index, term, configuration) and drops the
-// log entries before it, keeping a margin of snapshotCatchUpEntries for slow
+// log entries before it, keeping a margin of Config.SnapshotCatchUpEntries for slow
 // followers, as etcd does.
 package server

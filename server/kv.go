@@ -18,9 +18,12 @@ func (s *Server) header(h *store.ResponseHeader) {
 }
 
 // Range reads keys: linearizable (after a ReadIndex round) unless
-// req.Serializable. Errors: store.ErrCompacted, store.ErrFutureRev,
-// store.ErrTimeout, store.ErrStopped, ctx.Err().
+// req.Serializable. Errors: those of req.Validate, store.ErrCompacted,
+// store.ErrFutureRev, store.ErrTimeout, store.ErrStopped, ctx.Err().
 func (s *Server) Range(ctx context.Context, req *store.RangeRequest) (*store.RangeResponse, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
 	if !req.Serializable {
 		if err := s.linearizableWait(ctx); err != nil {
 			return nil, err
@@ -70,12 +73,8 @@ func (s *Server) Txn(ctx context.Context, req *store.TxnRequest) (*store.TxnResp
 	if err != nil {
 		return nil, err
 	}
-	setTxnHeaders(r.txn, s)
+	s.header(&r.txn.Header)
 	return r.txn, nil
-}
-
-func setTxnHeaders(t *store.TxnResponse, s *Server) {
-	s.header(&t.Header)
 }
 
 // Compact compacts the store's history below req.Revision. With

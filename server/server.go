@@ -19,11 +19,6 @@ import (
 	"github.com/cairnkv/cairn/store"
 )
 
-// snapshotCatchUpEntries is how many entries stay in the raft log behind a
-// snapshot, so a slightly slow follower catches up from the log rather than
-// from a whole snapshot (etcd keeps 5000).
-const snapshotCatchUpEntries = 5000
-
 // Server is one running cluster member. Its methods are safe for concurrent
 // use. Create it with New and stop it with Close.
 type Server struct {
@@ -402,8 +397,8 @@ func (s *Server) saveSnapshot(job snapshotJob) error {
 		return err
 	}
 	compactTo := uint64(1)
-	if job.index > snapshotCatchUpEntries {
-		compactTo = job.index - snapshotCatchUpEntries
+	if keep := s.cfg.SnapshotCatchUpEntries; job.index > keep {
+		compactTo = job.index - keep
 	}
 	if err := s.wal.Compact(compactTo); err != nil && !errors.Is(err, raft.ErrCompacted) {
 		return err

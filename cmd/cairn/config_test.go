@@ -1,0 +1,80 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaultsAreEtcds(t *testing.T) {
+	m := NewMain()
+	if err := m.ParseFlags(nil, env(nil)); err != nil {
+		t.Fatal(err)
+	}
+	c := m.Config
+	if c.Name != "default" || c.DataDir != "default.cairn" || c.ListenClientURLs != "http://127.0.0.1:2379" ||
+		c.ListenPeerURLs != "http://127.0.0.1:2380" || c.SnapshotCount != 10000 || c.MaxRequestBytes != 1572864 ||
+		c.QuotaBackendBytes != 2<<30 || c.InitialClusterState != "new" {
+		t.Fatalf("defaults: %+v", c)
+	}
+	sc, err := c.serverConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.InitialCluster) != 1 || sc.InitialCluster[0].Name != "default" || sc.InitialCluster[0].URLs[0] != "http://127.0.0.1:2380" {
+		t.Fatalf("default initial cluster: %+v", sc.InitialCluster)
+	}
+}
+
+func TestEnvironmentMirrorsEveryFlagAndFlagsWin(t *testing.T) {
+	m := NewMain()
+	err := m.ParseFlags([]string{"--name", "from-flag"}, env(map[string]string{
+		"CAIRN_NAME":              "from-env",
+		"CAIRN_DATA_DIR":          "/tmp/x",
+		"CAIRN_SNAPSHOT_COUNT":    "42",
+		"CAIRN_MAX_REQUEST_BYTES": "1000",
+		"CAIRN_LOG_FORMAT":        "json",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := m.Config
+	if c.Name != "from-flag" {
+		t.Errorf("name %q: the flag must win over CAIRN_NAME", c.Name)
+	}
+	if c.DataDir != "/tmp/x" || c.SnapshotCount != 42 || c.MaxRequestBytes != 1000 || c.LogFormat != "json" {
+		t.Errorf("environment not applied: %+v", c)
+	}
+	if got := EnvName("initial-cluster-token"); got != "CAIRN_INITIAL_CLUSTER_TOKEN" {
+		t.Errorf("EnvName: %s", got)
+	}
+}
+
+func TestBadFlagValues(t *testing.T) {
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--log-format", "xml"}, nil, "--log-format"},
+		{[]string{"--log-level", "loud"}, nil, "--log-level"},
+		{[]string{"--listen-client-urls", "https://127.0.0.1:2379"}, nil, "not implemented: TLS"},
+		{[]string{"--listen-client-urls", "127.0.0.1:2379"}, nil, "--listen-client-urls"},
+		{[]string{"--listen-client-urls", "unix://x:1"}, nil, "scheme must be http"},
+		{[]string{"--initial-cluster-state", "maybe"}, nil, "new or existing"},
+		{[]string{"--election-timeout", "200"}, nil, "--election-timeout"},
+		{[]string{"--snapshot-count", "many"}, nil, "invalid value"},
+		{nil, map[string]string{"CAIRN_SNAPSHOT_COUNT": "many"}, "CAIRN_SNAPSHOT_COUNT"},
+		{[]string{"stray"}, nil, "unexpected argument"},
+	}
+	for _, c := range cases {
+		m := NewMain()
+		err := m.ParseFlags(c.args, env(c.env))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %v: err %v, want it to mention %q", c.args, c.env, err, c.want)
+		}
+	}
+}
