@@ -240,3 +240,38 @@ func TestRequestTooLargeBoundary(t *testing.T) {
 	expect(t, put(1572838), 200, `{`+hdr(2)+`}`)
 	expect(t, put(1572839), 400, `{"error":"etcdserver: request is too large","message":"etcdserver: request is too large","code":3}`)
 }
+
+// TestConcurrentClients: many clients at once, each reading back its own
+// writes; pooled buffers must never mix two requests' bytes.
+func TestConcurrentClients(t *testing.T) {
+	ts := newTestServer(t)
+	const clients, rounds = 16, 20
+	errs := make(chan error, clients)
+	for c := 0; c < clients; c++ {
+		go func() {
+			for i := 0; i < rounds; i++ {
+				key, val := b64(fmt.Sprintf("client-%02d", c)), b64(fmt.Sprintf("value-%02d-%03d-%s", c, i, strings.Repeat("v", c*100)))
+				r, err := ts.check("POST", "/v3/kv/put", "", fmt.Sprintf(`{"key":%q,"value":%q}`, key, val))
+				if err != nil || r.status != 200 {
+					errs <- fmt.Errorf("put: %v %v", r, err)
+					return
+				}
+				r, err = ts.check("POST", "/v3/kv/range", "", fmt.Sprintf(`{"key":%q}`, key))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !strings.Contains(r.body, fmt.Sprintf(`"key":%q,`, key)) || !strings.Contains(r.body, fmt.Sprintf(`"value":%q}`, val)) {
+					errs <- fmt.Errorf("range of %s after writing %s: %d %s", key, val, r.status, r.body)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for c := 0; c < clients; c++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

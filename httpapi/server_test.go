@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -290,29 +291,40 @@ func (ts *testServer) post(path, body string) *reply {
 // since the server reads every body as JSON whatever its type.
 func (ts *testServer) call(method, path, contentType, body string) *reply {
 	ts.t.Helper()
+	r, err := ts.check(method, path, contentType, body)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return r
+}
+
+// check is call for any goroutine: it returns what call would fail on.
+func (ts *testServer) check(method, path, contentType, body string) (*reply, error) {
 	router, err := loadSpec()
 	if err != nil {
-		ts.t.Fatalf("openapi.yaml: %v", err)
+		return nil, fmt.Errorf("openapi.yaml: %v", err)
 	}
 	// /v3beta/ is an alias of /v3/ (documented in the spec's description).
 	specPath := strings.Replace(path, "/v3beta/", "/v3/", 1)
 	vreq, err := http.NewRequest(method, "http://127.0.0.1:2379"+specPath, strings.NewReader(body))
 	if err != nil {
-		ts.t.Fatal(err)
+		return nil, err
 	}
 	if body != "" {
 		vreq.Header.Set("Content-Type", "application/json")
 	}
 	route, params, err := router.FindRoute(vreq)
 	if err != nil {
-		ts.t.Fatalf("%s %s is not in openapi.yaml: %v", method, path, err)
+		return nil, fmt.Errorf("%s %s is not in openapi.yaml: %v", method, path, err)
 	}
 	ctx := context.Background()
 	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route}
 	reqErr := openapi3filter.ValidateRequest(ctx, in)
 
-	r := ts.send(method, path, contentType, body)
-
+	r, err := ts.do(method, path, contentType, body)
+	if err != nil {
+		return nil, err
+	}
 	out := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in,
 		Status:                 r.status,
@@ -321,12 +333,12 @@ func (ts *testServer) call(method, path, contentType, body string) *reply {
 		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
 	}
 	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
-		ts.t.Fatalf("%s %s %s: response %d %s does not match openapi.yaml: %v", method, path, body, r.status, r.body, err)
+		return nil, fmt.Errorf("%s %s %s: response %d %s does not match openapi.yaml: %v", method, path, body, r.status, r.body, err)
 	}
 	if r.status/100 == 2 && reqErr != nil {
-		ts.t.Fatalf("%s %s %s: the server accepted a request openapi.yaml forbids: %v", method, path, body, reqErr)
+		return nil, fmt.Errorf("%s %s %s: the server accepted a request openapi.yaml forbids: %v", method, path, body, reqErr)
 	}
-	return r
+	return r, nil
 }
 
 // callOffSpec sends a request the spec must not describe (an unknown path,
@@ -347,27 +359,37 @@ func (ts *testServer) callOffSpec(method, path, body string) *reply {
 	return ts.send(method, path, "", body)
 }
 
+// send makes a request without checking it against the spec (for the
+// reference etcd, and for callOffSpec).
 func (ts *testServer) send(method, path, contentType, body string) *reply {
 	ts.t.Helper()
+	r, err := ts.do(method, path, contentType, body)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return r
+}
+
+func (ts *testServer) do(method, path, contentType, body string) (*reply, error) {
 	var rd io.Reader = strings.NewReader(body)
 	if ts.chunked {
 		rd = io.MultiReader(rd) // hides the length
 	}
 	req, err := http.NewRequest(method, ts.URL+path, rd)
 	if err != nil {
-		ts.t.Fatal(err)
+		return nil, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := ts.client.Do(req)
 	if err != nil {
-		ts.t.Fatalf("%s %s: %v", method, path, err)
+		return nil, fmt.Errorf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		ts.t.Fatalf("%s %s: reading the body: %v", method, path, err)
+		return nil, fmt.Errorf("%s %s: reading the body: %v", method, path, err)
 	}
-	return &reply{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	return &reply{status: resp.StatusCode, header: resp.Header, body: string(b)}, nil
 }
