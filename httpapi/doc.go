@@ -29,7 +29,7 @@
 // 64-bit integers as strings and bytes as base64:
 //
 //	$ curl -s localhost:2379/v3/kv/put -d '{"key":"Zm9v","value":"YmFy"}'
-//	{"header":{"cluster_id":"14841639068965178418","member_id":"10276657743932975437","revision":"2","raft_term":"2"}}
+//	{"header":{"cluster_id":"804796472195053508","member_id":"666793220911216134","revision":"2","raft_term":"2"}}
 //
 // # Decoding: once, at the edge
 //

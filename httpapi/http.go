@@ -177,8 +177,11 @@ func (a *api) readBody(w http.ResponseWriter, r *http.Request, buf *[]byte) ([]b
 		return nil, store.ErrRequestTooLarge
 	}
 	b := (*buf)[:0]
-	if n := int(r.ContentLength); n > cap(b) {
-		b = make([]byte, 0, n+1) // +1: room to read io.EOF without growing
+	// Size the buffer from Content-Length (+1: room to read io.EOF without
+	// growing), but let a client that claims a large body and sends little
+	// cost no more than maxPrealloc up front.
+	if n := int(min(r.ContentLength, maxPrealloc)); n >= cap(b) {
+		b = make([]byte, 0, n+1)
 	}
 	for {
 		if len(b) == cap(b) {
@@ -203,6 +206,9 @@ func (a *api) readBody(w http.ResponseWriter, r *http.Request, buf *[]byte) ([]b
 
 // Buffers for error bodies, reused across requests.
 var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// maxPrealloc bounds the body buffer allocated before any byte arrives.
+const maxPrealloc = 256 << 10
 
 // maxPooledBuffer is the largest buffer kept for reuse; larger ones are left
 // to the garbage collector.
