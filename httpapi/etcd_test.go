@@ -106,6 +106,10 @@ func TestCompareWithEtcd(t *testing.T) {
 		{"/v3/kv/range", `{"key":"YQ==","range_end":"ZA==","revision":"4"}`},
 		{"/v3/kv/range", `{"key":"YQ==","range_end":"ZA==","serializable":true}`},
 		{"/v3/kv/range", `{"key":"Zm9v","range_end":"ZQ=="}`},
+		// camelCase wins over the proto name; the last of duplicate names wins.
+		{"/v3/kv/range", `{"key":"YQ==","rangeEnd":"AA==","range_end":"Yg==","count_only":true}`},
+		{"/v3/kv/range", `{"key":"eHl6","key":"YQ==","unknown":{"a":[1,"b"]}}`},
+		{"/v3/kv/range", `{"key":"YQ==","range_end":"AA==","limit":"1","sort_order":2,"sort_target":"KEY"}`},
 		{"/v3/kv/deleterange", `{"key":"Zm9v","range_end":"ZQ=="}`},
 		{"/v3/kv/deleterange", `{"key":"eHh4"}`},
 		{"/v3/kv/txn", `{}`},
