@@ -188,15 +188,15 @@ func (b *storeBackend) Status(ctx context.Context) (*Status, error) {
 	return st, nil
 }
 
-// testServer is cairn's HTTP API over a real store, served on 127.0.0.1 by
-// httptest. Every exchange goes through call or callOffSpec, which check it
-// against openapi.yaml.
+// testServer is cairn's HTTP API over a real store (or, in the external
+// tests, a real member), served on 127.0.0.1 by httptest. Every exchange goes
+// through call, check or callOffSpec, which check it against openapi.yaml.
 type testServer struct {
 	t       testing.TB
 	URL     string
-	backend *storeBackend
-	store   *store.Store
-	logs    *syncBuffer // what the handler logged
+	backend *storeBackend // nil over a member
+	store   *store.Store  // nil over a member
+	logs    *syncBuffer   // what the handler logged
 	client  *http.Client
 	// chunked makes requests go without a Content-Length.
 	chunked bool
@@ -205,8 +205,8 @@ type testServer struct {
 // newTestServer starts a test server with the default Config.
 func newTestServer(t testing.TB) *testServer { return newTestServerConfig(t, Config{}) }
 
-// newTestServerConfig starts a test server with cfg (its Logger is replaced
-// by one that records into ts.logs).
+// newTestServerConfig starts a test server over a new store with cfg (its
+// Logger is replaced by one that records into ts.logs).
 func newTestServerConfig(t testing.TB, cfg Config) *testServer {
 	t.Helper()
 	s, err := store.Open(filepath.Join(t.TempDir(), "store.db"), store.Options{})
@@ -214,14 +214,25 @@ func newTestServerConfig(t testing.TB, cfg Config) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	ts := &testServer{t: t, backend: &storeBackend{s: s}, store: s, logs: &syncBuffer{}}
+	b := &storeBackend{s: s}
+	ts := serveBackend(t, b, cfg)
+	ts.backend, ts.store = b, s
+	return ts
+}
+
+// serveBackend serves New(b, cfg) on 127.0.0.1 until the test ends. cfg's
+// Logger is replaced by one that records into ts.logs.
+func serveBackend(t testing.TB, b Backend, cfg Config) *testServer {
+	t.Helper()
+	ts := &testServer{t: t, logs: &syncBuffer{}}
 	cfg.Logger = slog.New(slog.NewTextHandler(ts.logs, nil))
-	srv := httptest.NewUnstartedServer(New(ts.backend, cfg))
+	srv := httptest.NewUnstartedServer(New(b, cfg))
 	srv.Listener.Close()
-	srv.Listener, err = net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.Listener = l
 	srv.Start()
 	t.Cleanup(srv.Close)
 	ts.URL = srv.URL

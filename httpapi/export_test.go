@@ -1,0 +1,24 @@
+package httpapi
+
+import "testing"
+
+// Exports for package httpapi_test. Package server imports httpapi (it
+// implements Backend), so the tests that run the HTTP API over a real member
+// live outside package httpapi and reach these helpers from there.
+
+// TestServer is the spec-checking test server.
+type TestServer = testServer
+
+// ServeBackend serves New(b, cfg) on 127.0.0.1 for the rest of the test.
+func ServeBackend(tb testing.TB, b Backend, cfg Config) *TestServer { return serveBackend(tb, b, cfg) }
+
+// CompareWithEtcd runs the side-by-side session against a new etcd 3.4 and
+// ts, which must serve a new member.
+func CompareWithEtcd(t *testing.T, ts *TestServer) { compareWithEtcd(t, ts) }
+
+// Post sends a v3 request checked against openapi.yaml.
+func (ts *testServer) Post(path, body string) (status int, respBody string) {
+	ts.t.Helper()
+	r := ts.post(path, body)
+	return r.status, r.body
+}

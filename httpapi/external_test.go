@@ -1,0 +1,73 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn/server"
+	"github.com/cairnkv/cairn/store"
+)
+
+// The HTTP API over a real member (package server: raft, WAL, store), the
+// way cmd/cairn wires it.
+
+var _ httpapi.Backend = (*server.Server)(nil)
+
+// startMember starts a new one-member cluster in a temp dir and waits until
+// it answers a linearizable read.
+func startMember(t *testing.T) *server.Server {
+	t.Helper()
+	cfg := server.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.HeartbeatInterval = 10 * time.Millisecond
+	cfg.ElectionTimeout = 100 * time.Millisecond
+	s, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		if _, err := s.Range(ctx, &store.RangeRequest{Key: []byte("ready")}); err == nil {
+			return s
+		} else if ctx.Err() != nil {
+			t.Fatalf("the member never answered: %v", err)
+		}
+	}
+}
+
+func TestMemberCompareWithEtcd(t *testing.T) {
+	httpapi.CompareWithEtcd(t, httpapi.ServeBackend(t, startMember(t), httpapi.Config{}))
+}
+
+// TestMemberRequestTooLargeBoundary: etcd 3.4.23 accepts a 1572838-byte value
+// under the key "foo" at the default --max-request-bytes and refuses one
+// byte more; so must the member behind the HTTP API.
+func TestMemberRequestTooLargeBoundary(t *testing.T) {
+	// Known gap, left to package server: it also limits the JSON raft entry it
+	// proposes to --max-request-bytes, and base64 makes that entry about 4/3
+	// of etcd's protobuf size, so the member refuses values from about
+	// 1.18 MB that etcd accepts. httpapi applies etcd's limit itself (size.go);
+	// remove this skip once the member's own check no longer undercuts it.
+	t.Skip("server refuses writes whose JSON raft entry exceeds --max-request-bytes (see comment)")
+	ts := httpapi.ServeBackend(t, startMember(t), httpapi.Config{})
+	put := func(n int) (int, string) {
+		v := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("x", n)))
+		return ts.Post("/v3/kv/put", fmt.Sprintf(`{"key":"Zm9v","value":%q}`, v))
+	}
+	if status, body := put(1572838); status != 200 {
+		t.Errorf("a 1572838-byte value: %d %s; etcd accepts it", status, body)
+	}
+	if status, body := put(1572839); status != 400 || !strings.Contains(body, "etcdserver: request is too large") {
+		t.Errorf("a 1572839-byte value: %d %s; etcd refuses it as too large", status, body)
+	}
+}
