@@ -53,12 +53,6 @@ func TestMemberCompareWithEtcd(t *testing.T) {
 // under the key "foo" at the default --max-request-bytes and refuses one
 // byte more; so must the member behind the HTTP API.
 func TestMemberRequestTooLargeBoundary(t *testing.T) {
-	// Known gap, left to package server: it also limits the JSON raft entry it
-	// proposes to --max-request-bytes, and base64 makes that entry about 4/3
-	// of etcd's protobuf size, so the member refuses values from about
-	// 1.18 MB that etcd accepts. httpapi applies etcd's limit itself (size.go);
-	// remove this skip once the member's own check no longer undercuts it.
-	t.Skip("server refuses writes whose JSON raft entry exceeds --max-request-bytes (see comment)")
 	ts := httpapi.ServeBackend(t, startMember(t), httpapi.Config{})
 	put := func(n int) (int, string) {
 		v := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("x", n)))

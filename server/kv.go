@@ -109,7 +109,7 @@ func (s *Server) propose(ctx context.Context, req *request) (applyResult, error)
 	if err != nil {
 		return applyResult{}, err
 	}
-	if len(data) > s.cfg.MaxRequestBytes {
+	if len(data) > maxEntryBytes(s.cfg.MaxRequestBytes) {
 		return applyResult{}, store.ErrRequestTooLarge
 	}
 	if q := s.cfg.QuotaBackendBytes; q > 0 && req.Compaction == nil && s.store.SizeInUse()+int64(len(data)) > q {
@@ -144,4 +144,14 @@ func (s *Server) contextErr(ctx context.Context, err error) error {
 		return store.ErrTimeout
 	}
 	return s.errStoppedOr(err)
+}
+
+// maxEntryBytes bounds the raft entry of one request. The client API applies
+// etcd's --max-request-bytes exactly, to the request's protobuf size (see
+// httpapi/size.go); the entry is JSON, where bytes travel as base64, so it
+// is up to 4/3 larger than that. This bound only keeps entries the client
+// API let through from being refused here, while still stopping an
+// oversized entry from any other caller before it reaches raft.
+func maxEntryBytes(maxRequestBytes int) int {
+	return maxRequestBytes/3*4 + 64<<10
 }

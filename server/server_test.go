@@ -146,7 +146,7 @@ func TestRejectedRequestsChangeNothing(t *testing.T) {
 			return err
 		}, store.ErrEmptyKey},
 		{"too large", func() error {
-			_, err := s.Put(ctx, &store.PutRequest{Key: []byte("big"), Value: make([]byte, 2048)})
+			_, err := s.Put(ctx, &store.PutRequest{Key: []byte("big"), Value: make([]byte, maxEntryBytes(1024))})
 			return err
 		}, store.ErrRequestTooLarge},
 		{"duplicate key in txn", func() error {
