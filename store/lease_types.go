@@ -1,0 +1,110 @@
+package store
+
+import "errors"
+
+// The lease vocabulary of the client APIs, as etcd's etcdserverpb Lease*
+// messages and lease package errors. The store persists leases (ID and
+// granted TTL) and the keys attached to them; expiry is the server's
+// business (only the leader times leases and proposes their revocation).
+
+// MaxLeaseTTL is the largest TTL a lease may be granted, in seconds (etcd's
+// lease.MaxLeaseTTL, about 285 years). A larger one is ErrLeaseTTLTooLarge.
+const MaxLeaseTTL = 9000000000
+
+// NoLease is the lease ID meaning "no lease": a key without a lease, or a
+// grant that lets the server pick the ID.
+const NoLease = 0
+
+var (
+	// ErrLeaseExists: a grant naming an ID that is already granted.
+	// etcd rpctypes.ErrLeaseExist, gRPC FailedPrecondition.
+	ErrLeaseExists = errors.New("etcdserver: lease already exists")
+	// ErrLeaseTTLTooLarge: a grant with a TTL above MaxLeaseTTL.
+	// etcd rpctypes.ErrLeaseTTLTooLarge, gRPC OutOfRange.
+	ErrLeaseTTLTooLarge = errors.New("etcdserver: too large lease TTL")
+)
+
+// Lease is a granted lease as the store keeps it: its ID and the TTL it was
+// granted, in seconds (after the server raised it to the minimum TTL). The
+// store knows no expiry times.
+type Lease struct {
+	ID  int64
+	TTL int64
+}
+
+// LeaseGrantRequest grants a lease, as etcd's LeaseGrantRequest. TTL is in
+// seconds. ID NoLease asks the server to pick an unused positive ID; any
+// other ID (negative ones included, as etcd accepts them) is taken as is.
+type LeaseGrantRequest struct {
+	TTL int64
+	ID  int64
+}
+
+// LeaseGrantResponse answers a LeaseGrantRequest with the lease's ID and its
+// granted TTL in seconds (the minimum TTL if the request asked for less).
+// Error is etcd's unused error string field, always empty.
+type LeaseGrantResponse struct {
+	Header ResponseHeader
+	ID     int64
+	TTL    int64
+	Error  string
+}
+
+// LeaseRevokeRequest revokes a lease and deletes every key attached to it,
+// as etcd's LeaseRevokeRequest.
+type LeaseRevokeRequest struct {
+	ID int64
+}
+
+// LeaseRevokeResponse answers a LeaseRevokeRequest. Header.Revision is the
+// revision of the deletion of the lease's keys, or the current revision if
+// it had none.
+type LeaseRevokeResponse struct {
+	Header ResponseHeader
+}
+
+// LeaseKeepAliveRequest renews a lease, as etcd's LeaseKeepAliveRequest.
+type LeaseKeepAliveRequest struct {
+	ID int64
+}
+
+// LeaseKeepAliveResponse answers a LeaseKeepAliveRequest: TTL is the
+// lease's granted TTL in seconds, which is now its remaining time, or 0 if
+// the lease does not exist (etcd answers a missing lease this way on the
+// keepalive stream, not with an error).
+type LeaseKeepAliveResponse struct {
+	Header ResponseHeader
+	ID     int64
+	TTL    int64
+}
+
+// LeaseTimeToLiveRequest asks for a lease's remaining time, as etcd's
+// LeaseTimeToLiveRequest; Keys asks for the attached keys too.
+type LeaseTimeToLiveRequest struct {
+	ID   int64
+	Keys bool
+}
+
+// LeaseTimeToLiveResponse answers a LeaseTimeToLiveRequest: TTL is the
+// remaining time in whole seconds (-1 if the lease does not exist, as etcd
+// answers), GrantedTTL the TTL it was granted, Keys the attached keys in
+// ascending order when asked for.
+type LeaseTimeToLiveResponse struct {
+	Header     ResponseHeader
+	ID         int64
+	TTL        int64
+	GrantedTTL int64
+	Keys       [][]byte
+}
+
+// LeaseStatus is one entry of LeaseLeasesResponse, as etcd's LeaseStatus.
+type LeaseStatus struct {
+	ID int64
+}
+
+// LeaseLeasesResponse lists every granted lease, as etcd's
+// LeaseLeasesResponse (cairn lists them in ascending ID order).
+type LeaseLeasesResponse struct {
+	Header ResponseHeader
+	Leases []LeaseStatus
+}
