@@ -7,10 +7,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Batch is the unit of apply: every operation from Begin to Commit shares
-// one bbolt write transaction, and Commit makes all of them durable and
-// visible at once. Each write request in the batch (Put, a DeleteRange that
-// deletes something, a Txn that changes something) gets the next main
+// Batch is the unit of apply: every operation from Begin to Commit lands in
+// the batch's own records, and Commit makes all of them visible at once and
+// hands them to the background flusher, which writes them to bbolt (doc.go,
+// "Commit and flush"). Each write request in the batch (Put, a DeleteRange
+// that deletes something, a Txn that changes something) gets the next main
 // revision; requests that change nothing keep the revision.
 //
 // A Batch is used by one goroutine (the server's applier). Operations read
@@ -20,23 +21,24 @@ import (
 // and the store takes no more batches; close it and replay.
 type Batch struct {
 	s          *Store
-	tx         *bolt.Tx
-	revs       *bolt.Bucket
-	meta       *bolt.Bucket
-	rev        int64 // the store revision as the batch sees it
-	compactRev int64 // the compacted revision, a pending compaction included
-	compacted  bool  // Compact succeeded in this batch
+	base       int64        // the committed revision at Begin
+	rev        int64        // the store revision as the batch sees it
+	compactRev int64        // the compacted revision, a pending compaction included
+	compacted  bool         // Compact succeeded in this batch
+	recs       []pendingRec // the batch's records (revisions above base), ascending
+	recBytes   int64        // their size as flushBatch.bytes counts it
+	ov         overlay      // the unflushed batches as of Begin
+	tx         *bolt.Tx     // read transaction for flushed records, begun on need
 	events     []Event
 	emit       bool  // record events (Options.OnCommit is set)
 	err        error // sticky: set once the batch cannot go on
 	finished   bool
 }
 
-// Begin starts a batch. It waits while a chunk of background compaction
-// holds bbolt's writer lock (chunks are bounded). Only one batch may be open
+// Begin starts a batch. It does not touch bbolt. Only one batch may be open
 // at a time; a second Begin, a Begin on a closed store, or one after a
-// failed Commit returns a batch whose every call fails (ErrStopped, or the
-// error that broke the store).
+// failed Commit or a failed flush returns a batch whose every call fails
+// (ErrStopped, or the error that broke the store).
 func (s *Store) Begin() *Batch {
 	b := &Batch{s: s, emit: s.opts.OnCommit != nil}
 	s.batchMu.Lock()
@@ -49,19 +51,11 @@ func (s *Store) Begin() *Batch {
 		b.err = errors.New("store: a batch is already open")
 		return b
 	}
-	tx, err := s.db.Begin(true)
-	if err != nil {
-		b.err = fmt.Errorf("store: begin: %w", err)
-		return b
-	}
-	b.tx = tx
-	b.revs = tx.Bucket(bucketRevisions)
-	b.meta = tx.Bucket(bucketMeta)
-	// Revision keys only grow: pack pages fuller than bbolt's default 50%.
-	b.revs.FillPercent = 0.9
 	s.mu.RLock()
-	b.rev, b.compactRev = s.rev, s.compactRev
+	b.base, b.compactRev = s.rev, s.compactRev
+	b.ov = overlay{flushed: s.flushed, pending: s.pending}
 	s.mu.RUnlock()
+	b.rev = b.base
 	s.batch = b
 	return b
 }
@@ -77,8 +71,8 @@ func (b *Batch) usable() error {
 	return nil
 }
 
-// fail makes err sticky, rolls the bbolt transaction back and marks the
-// store broken: its index may hold revisions that will never commit.
+// fail makes err sticky, ends the batch and marks the store broken: its
+// index may hold revisions that will never commit.
 func (b *Batch) fail(err error) error {
 	b.s.batchMu.Lock()
 	b.abandonLocked(err)
@@ -90,65 +84,147 @@ func (b *Batch) fail(err error) error {
 	return err
 }
 
-// abandonLocked rolls back b's transaction. Callers hold s.batchMu.
+// abandonLocked ends b without committing it. Callers hold s.batchMu.
 func (b *Batch) abandonLocked(err error) {
 	if b.err == nil {
 		b.err = err
 	}
-	if b.tx != nil {
-		_ = b.tx.Rollback()
-		b.tx = nil
-	}
+	b.dropTx()
+	b.recs = nil
 	if b.s.batch == b {
 		b.s.batch = nil
 	}
 }
 
+// readTx returns the batch's bbolt read transaction, beginning it if needed.
+// Any transaction begun after Begin sees every revision at or below
+// b.ov.flushed, and the physical compaction never removes a revision the
+// index holds, which are the only ones the batch reads.
+func (b *Batch) readTx() (*bolt.Tx, error) {
+	if b.tx == nil {
+		tx, err := b.s.db.Begin(false)
+		if err != nil {
+			return nil, fmt.Errorf("store: begin read: %w", err)
+		}
+		b.tx = tx
+	}
+	return b.tx, nil
+}
+
+// dropTx ends the batch's read transaction. It must run before the batch
+// waits for s.mu or for the flusher: a bbolt remap in the flusher or the
+// compactor waits for every read transaction, and readers holding s.mu
+// shared may be waiting for that remap. Records read from bbolt are invalid
+// afterwards.
+func (b *Batch) dropTx() {
+	if b.tx != nil {
+		_ = b.tx.Rollback()
+		b.tx = nil
+	}
+}
+
+// lockIndex takes the index lock for a mutation, after dropTx.
+func (b *Batch) lockIndex() {
+	b.dropTx()
+	b.s.mu.Lock()
+}
+
+// addRecord appends the record of rev to the batch.
+func (b *Batch) addRecord(rev revision, r *record) {
+	data := encodeRecord(r)
+	b.recs = append(b.recs, pendingRec{rev: rev, data: data})
+	b.recBytes += int64(len(data)) + recOverhead
+}
+
+// reader returns a recordReader over the batch's records, the overlay as of
+// Begin and bbolt.
+func (b *Batch) reader() recordReader {
+	return recordReader{own: b.recs, ownAbove: b.base, ov: b.ov, batch: b}
+}
+
 // Abort abandons the batch without committing it. Because the batch's
 // changes are already in the key index (invisible to readers), the store
 // takes no more batches afterwards: close it and replay from the last
-// committed consistent index.
+// committed consistent index. Close still writes the batches committed
+// before.
 func (b *Batch) Abort() {
-	if b.finished || b.tx == nil {
+	if b.finished || b.err != nil {
 		return
 	}
 	b.fail(errors.New("store: batch aborted"))
 }
 
-// Commit writes every change of the batch and consistentIndex (the raft
-// index of the last entry applied in it) in one fsynced bbolt transaction,
-// then makes the batch visible to Store.Range, compacts the key index if the
-// batch compacted, starts the physical removal, and calls Options.OnCommit.
-// If Commit fails, nothing of the batch is visible and the store takes no
-// more batches: close it; the server must crash and replay.
+// Commit makes every change of the batch visible to Store.Range at once,
+// together with consistentIndex (the raft index of the last entry applied in
+// it, which ConsistentIndex then returns), compacts the key index if the
+// batch compacted, calls Options.OnCommit, and hands the batch to the
+// background flusher. It does not wait for bbolt: DurableIndex reaches
+// consistentIndex when the flusher has written the batch (Flush waits for
+// that).
+//
+// Commit blocks first while the batches not yet flushed are over
+// Options.MaxPendingBytes or Options.MaxPendingRecords, until a flush frees
+// room. If a flush failed, Commit returns that error (it is sticky: the
+// store takes no more batches). If Commit fails, nothing of the batch is
+// visible and the store takes no more batches: close it; the server must
+// stop and replay its raft log from DurableIndex.
 func (b *Batch) Commit(consistentIndex uint64) error {
 	if err := b.usable(); err != nil {
 		return err
 	}
-	if err := b.meta.Put(metaConsistentIndex, putU64(consistentIndex)); err != nil {
-		return b.fail(fmt.Errorf("store: commit: %w", err))
-	}
-	if err := b.tx.Commit(); err != nil {
-		b.tx = nil // bbolt rolled it back
-		return b.fail(fmt.Errorf("store: commit: %w", err))
-	}
-	b.tx = nil
-	b.finished = true
+	b.dropTx()
 	s := b.s
+	if s.pendRecs.Load() > s.opts.MaxPendingRecords || s.pendBytes.Load() > s.opts.MaxPendingBytes {
+		s.mu.RLock()
+		seq := s.seq
+		s.mu.RUnlock()
+		if err := s.fl.waitFlushed(seq); err != nil {
+			return b.fail(err)
+		}
+	}
+	s.batchMu.Lock()
+	err := s.broken
+	if err == nil {
+		err = b.err // abandoned by Close while waiting
+	}
+	s.batchMu.Unlock()
+	if err != nil {
+		return b.fail(err)
+	}
 
+	fb := &flushBatch{
+		ci:         consistentIndex,
+		rev:        b.rev,
+		recs:       b.recs,
+		bytes:      b.recBytes,
+		compacted:  b.compacted,
+		compactRev: b.compactRev,
+	}
 	s.mu.Lock()
 	s.publishLocked(b.rev, b.compactRev)
+	wasEmpty := len(s.pending) == 0
+	s.seq++
+	fb.seq = s.seq
+	s.pending = append(s.pending, fb)
+	s.pendBatches.Add(1)
+	recs := s.pendRecs.Add(int64(len(fb.recs)))
+	bytes := s.pendBytes.Add(fb.bytes)
 	s.mu.Unlock()
 	s.ci.Store(consistentIndex)
+	b.finished = true
+	b.recs = nil
 
 	s.batchMu.Lock()
-	s.batch = nil
+	if s.batch == b {
+		s.batch = nil
+	}
 	s.batchMu.Unlock()
 
 	if b.compacted {
 		s.compactIndex(b.compactRev)
 		s.comp.schedule(b.compactRev)
 	}
+	s.fl.committed(wasEmpty, b.compacted || recs >= s.opts.MaxPendingRecords/10 || bytes >= s.opts.MaxPendingBytes/10)
 	if s.opts.OnCommit != nil && len(b.events) > 0 {
 		s.opts.OnCommit(b.rev, b.events)
 	}
@@ -167,7 +243,7 @@ type write struct {
 	sub  int64
 }
 
-func (b *Batch) beginWrite() *write { return &write{b: b, main: b.rev + 1} }
+func (b *Batch) beginWrite() write { return write{b: b, main: b.rev + 1} }
 
 // visibleRev is the revision reads inside the request see: the request's
 // own revision once it changed something.
@@ -188,13 +264,12 @@ func (w *write) end() int64 {
 }
 
 // readRecord reads the record of rev inside the batch; the record's slices
-// are valid until the batch ends.
+// are valid until the batch's read transaction ends (dropTx).
 func (b *Batch) readRecord(rev revision, r *record) error {
-	var k [revKeyLen]byte
-	putRevKey(k[:], rev)
-	v := b.revs.Get(k[:])
-	if v == nil {
-		return fmt.Errorf("store: revision %v is missing from bbolt", rev)
+	rd := b.reader()
+	v, err := rd.get(rev)
+	if err != nil {
+		return err
 	}
 	if err := decodeRecord(v, r); err != nil {
 		return fmt.Errorf("store: revision %v: %w", rev, err)

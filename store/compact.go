@@ -13,11 +13,12 @@ import (
 //
 // Within the batch the compaction applies at once: later reads below
 // req.Revision fail with ErrCompacted. At Commit the key index drops the
-// history no read at or above req.Revision can see (doc.go), then a
+// history no read at or above req.Revision can see (doc.go) and the flusher
+// is asked to write the batch at once. Once the compaction is in bbolt, a
 // background goroutine removes those revisions from bbolt in chunks of
-// Options.CompactionBatchLimit, one bbolt transaction each, between
-// batches; an interrupted removal resumes at the next Open. Reads at or
-// above the compacted revision are never disturbed by it.
+// Options.CompactionBatchLimit, one bbolt transaction each; an interrupted
+// removal resumes at the next Open. Reads at or above the compacted revision
+// are never disturbed by it.
 //
 // done is closed when the physical removal has finished; it cannot close
 // before Commit, so do not wait on it inside the batch. It is also closed
@@ -40,14 +41,18 @@ func (b *Batch) Compact(req *CompactionRequest) (resp *CompactionResponse, done 
 	if rev > b.rev {
 		return nil, nil, ErrFutureRev
 	}
-	if err := b.meta.Put(metaScheduledCompactRev, putU64(uint64(rev))); err != nil {
-		return nil, nil, b.fail(fmt.Errorf("store: compact: %w", err))
-	}
 	b.compactRev, b.compacted = rev, true
 	return &CompactionResponse{Header: ResponseHeader{Revision: b.rev}}, b.s.comp.wait(rev), nil
 }
 
 // compactor removes compacted revisions from bbolt in the background.
+//
+// It starts on a target only once the flusher has written the batch that
+// compacted, and so every record at or below the target: a record still in
+// the overlay could otherwise reach bbolt after the removal passed it and
+// stay there, and a crash could leave bbolt with records removed by a
+// compaction its meta does not know of. The flusher pokes it after each
+// flush that carried a compaction.
 //
 // A revision at or below the target compaction revision is removed when the
 // key index no longer holds it. This is safe for every reader: a Range holds
@@ -114,11 +119,11 @@ func (c *compactor) schedule(rev int64) {
 		c.target = rev
 	}
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.poke()
 }
+
+// poke wakes the goroutine to look at its target again.
+func (c *compactor) poke() { signal(c.wake) }
 
 // shutdown stops the goroutine at a chunk boundary, waits for it and closes
 // every waiter.
@@ -163,8 +168,8 @@ func (c *compactor) run() {
 			c.mu.Lock()
 			t, fin := c.target, c.finished
 			c.mu.Unlock()
-			if t <= fin {
-				break
+			if t <= fin || t > c.s.durableCompact.Load() {
+				break // nothing to do, or wait for the flusher's poke
 			}
 			switch c.remove(t) {
 			case removeStopped:

@@ -6,20 +6,36 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestRangeConcurrentWithBatches runs readers against an applier that writes
 // batches and compacts behind itself, with a small compaction chunk so the
-// physical removal interleaves with everything. Every batch writes the same
-// value to all keys k0..k9 (ten revisions per batch), so a reader that saw
-// half a batch, or a revision not committed, would see mixed values.
+// physical removal interleaves with everything, and the flusher moving
+// records from memory to bbolt under them: every millisecond, or only when
+// Commit hits the limit of pending records (every third batch or so). Every
+// batch writes the same value to all keys k0..k9 (ten revisions per batch),
+// so a reader that saw half a batch, or a revision not committed, would see
+// mixed values, and one that missed a record in both places would fail.
 func TestRangeConcurrentWithBatches(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"interval", Options{CompactionBatchLimit: 4, FlushInterval: time.Millisecond}},
+		{"backpressure", Options{CompactionBatchLimit: 4, MaxPendingRecords: 25, hooks: &testHooks{manualFlush: true}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testRangeConcurrentWithBatches(t, tc.opts) })
+	}
+}
+
+func testRangeConcurrentWithBatches(t *testing.T, opts Options) {
 	const (
 		keys    = 10
 		batches = 200
 		readers = 4
 	)
-	s := MustOpen(t, testDB(t), Options{CompactionBatchLimit: 4})
+	s := MustOpen(t, testDB(t), opts)
 	var (
 		stop     atomic.Bool
 		wg       sync.WaitGroup
@@ -109,5 +125,14 @@ func TestRangeConcurrentWithBatches(t *testing.T) {
 	}
 	if s.Rev() != boundary(batches) {
 		t.Fatalf("ended at revision %d, want %d", s.Rev(), boundary(batches))
+	}
+	if opts.hooks != nil {
+		// 2000 records through a limit of 25: Commit had to flush.
+		if s.DurableIndex() == 0 {
+			t.Fatal("nothing was flushed while the batches ran")
+		}
+	} else {
+		// The flusher gets everything to bbolt on its own.
+		waitFor(t, "flusher to catch up", func() bool { return s.DurableIndex() == s.ConsistentIndex() })
 	}
 }

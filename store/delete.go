@@ -58,9 +58,7 @@ func (w *write) deleteRange(req *DeleteRangeRequest) (*DeleteRangeResponse, erro
 			}
 		}
 		tomb := record{tombstone: true, key: ki.key, modRevision: rev.main}
-		if err := b.revs.Put(revKey(rev), encodeRecord(&tomb)); err != nil {
-			return nil, err
-		}
+		b.addRecord(rev, &tomb)
 		if b.emit {
 			b.events = append(b.events, Event{
 				Type:   EventDelete,
@@ -69,7 +67,7 @@ func (w *write) deleteRange(req *DeleteRangeRequest) (*DeleteRangeResponse, erro
 			})
 		}
 	}
-	s.mu.Lock()
+	b.lockIndex()
 	for i, ki := range victims {
 		ki.tombstone(revision{main: w.main, sub: w.sub + int64(i)})
 	}

@@ -10,8 +10,9 @@
 //	s, err := store.Open(filepath.Join(dir, "db"), store.Options{})
 //	b := s.Begin()                           // one batch per raft Ready
 //	resp, err := b.Put(&store.PutRequest{Key: k, Value: v})
-//	err = b.Commit(appliedIndex)             // durable and visible at once
+//	err = b.Commit(appliedIndex)             // visible at once, in bbolt soon
 //	rr, err := s.Range(&store.RangeRequest{Key: k}) // any goroutine
+//	err = s.Flush()                          // in bbolt now (DurableIndex)
 //
 // Requests are validated before they are proposed (RangeRequest.Validate,
 // PutRequest.Validate, DeleteRangeRequest.Validate, TxnRequest.Validate);
@@ -62,8 +63,9 @@
 // Bucket "meta": one named field per key.
 //
 //	format                 uint64  layout version, 1; Open refuses others
-//	consistent_index       uint64  raft index of the last entry applied,
-//	                               written by every Batch.Commit
+//	consistent_index       uint64  raft index of the last entry applied
+//	                               in the newest batch the file holds,
+//	                               written by every flush
 //	scheduled_compact_rev  int64   revision of the newest compaction; reads
 //	                               below it fail; absent: never compacted
 //	finished_compact_rev   int64   newest compaction whose physical removal
@@ -73,12 +75,68 @@
 // in "revisions", or scheduled_compact_rev if higher (the newest write can
 // be a tombstone that compaction removed), and at least 1.
 //
+// # Commit and flush
+//
+// A raft entry is durable once it is in the raft log, which the server
+// replays from the store's consistent index after a restart. So the store
+// need not fsync bbolt before a write is answered, and it does not (etcd's
+// backend batch transaction does the same, committing bbolt every 100 ms or
+// 10000 operations and reading the rest from a buffer):
+//
+//   - Batch operations encode their records into the batch. Commit puts the
+//     batch's revisions in the key index (done as the batch runs, invisible
+//     until then), appends the batch (records, consistent index, compaction)
+//     to the overlay of committed batches and publishes the new revision,
+//     all under the index lock: a reader sees a whole batch or none of it.
+//     No bbolt transaction, no fsync.
+//   - The flusher goroutine (flush.go) writes every batch of the overlay in
+//     ONE bbolt write transaction (bbolt's commit: an fsync of the pages,
+//     then one of the meta page) together with the consistent index of the
+//     newest batch and the newest compaction among them, then, under the
+//     index lock, drops those batches and raises the flushed revision. It
+//     flushes Options.FlushInterval after it finds something pending, at
+//     once when a tenth of Options.MaxPendingRecords or MaxPendingBytes is
+//     pending or a batch compacted, and when asked (Flush, Close). Batches
+//     committed during a flush wait for the next one, so flushes grow with
+//     the load (group commit).
+//   - Memory is bounded: while more than Options.MaxPendingRecords records
+//     or MaxPendingBytes bytes are pending, Commit first waits for a flush.
+//   - Reads find a revision above the flushed revision in the overlay (a
+//     binary search over the pending batches, then over the batch's
+//     records) and any other in bbolt. Store.Range takes its view of the
+//     overlay under the index lock and begins its bbolt read transaction, if
+//     any hit needs one, before letting go: the transaction sees every
+//     revision the view calls flushed. Reads inside a batch also see the
+//     batch's own records.
+//   - ConsistentIndex is what the store has applied (and serves);
+//     DurableIndex what bbolt holds. The server takes raft snapshots, and
+//     so compacts its log, only up to DurableIndex (it calls Flush first),
+//     so the entries between the two can always be replayed.
+//   - A flush error is fatal and sticky: Begin, Commit and Flush return it
+//     from then on (there is no callback). The server stops the member; on
+//     the next start bbolt holds the last flush that succeeded and the raft
+//     log the rest.
+//
+// Example: batches at consistent indexes 7 (revision 5), 8 (revisions 6
+// and 7) and 9 (a compaction at 6) are committed; the flusher took 7 and 8
+// and is inside bbolt's commit:
+//
+//	overlay  flushed=4  pending=[ci 7: 5.0] [ci 8: 6.0 6.1 7.0] [ci 9: compact 6]
+//	bbolt    revisions up to 4, consistent_index 6
+//
+// A read at revision 6 finds 5.0 and 6.x in the overlay, the rest in
+// bbolt. When bbolt's commit returns, the flusher drops the first two
+// batches and sets flushed=7; bbolt says consistent_index 8. A crash before
+// that commit returns leaves bbolt at consistent index 6 with exactly the
+// revisions up to 4; the server replays entries 7, 8 and 9.
+//
 // # Recovery
 //
 // Open reads every record in revision order and rebuilds the key index
-// (index.go). Each batch is one bbolt transaction, so the file always holds
-// whole batches together with the consistent index that produced them: the
-// server replays raft entries after ConsistentIndex. If
+// (index.go). Each flush is one bbolt transaction, so the file always holds
+// whole batches together with the consistent index of the newest of them,
+// whatever instant the process died at: the server replays raft entries
+// after ConsistentIndex (after Open it equals DurableIndex). If
 // finished_compact_rev < scheduled_compact_rev a physical compaction was
 // interrupted: Open compacts the index at scheduled_compact_rev and the
 // background removal starts over from the first record. Because removal
@@ -91,7 +149,7 @@
 // generations: the runs of revisions from a create to a delete (index.go
 // walks through an example). A read at revision R finds, per key, the
 // newest revision at or below R unless a tombstone at or below R ended that
-// generation, then reads the records from bbolt. Count and the
+// generation, then reads the records from the overlay or bbolt. Count and the
 // mod/create-revision filters and sorts need only the index; values are read
 // only for the keys returned.
 //
@@ -106,19 +164,32 @@
 //	C = 4: keeps 4, 5, 7
 //	C = 6: keeps 7            (k did not exist at 6)
 //
-// A background goroutine then deletes from "revisions", in chunks of
+// Commit asks the flusher to write the batch at once. Once
+// scheduled_compact_rev = C is in bbolt (and with it every record at or
+// below C), a background goroutine deletes from "revisions", in chunks of
 // Options.CompactionBatchLimit per bbolt transaction, every revision at or
-// below C the index no longer holds, and writes finished_compact_rev.
+// below C the index no longer holds, and writes finished_compact_rev. It
+// never starts earlier: a record compacted away while still in the overlay
+// would reach bbolt behind it, and a crash could leave records removed by a
+// compaction that bbolt's meta does not know of.
 //
 // # Concurrency
 //
 // Only the applier writes, through one Batch at a time; its changes go into
-// its bbolt write transaction and into the key index at revisions above the
+// the batch's records and into the key index at revisions above the
 // committed one, so readers, which read at the committed revision, ignore
-// them. Commit publishes the new revision under the index lock after bbolt's
-// fsynced commit. Store.Range takes the index lock shared, reads the
-// committed and compacted revisions, walks the index and begins its bbolt
-// read transaction before letting go, then copies the records out: it sees
-// exactly one committed batch, and the physical compaction, which deletes
-// only revisions the index no longer holds, never removes one it needs.
+// them. Commit publishes the new revision and the batch's place in the
+// overlay under the index lock. Store.Range takes the index lock shared,
+// reads the committed and compacted revisions, walks the index, takes its
+// view of the overlay and begins its bbolt read transaction before letting
+// go, then copies the records out: it sees exactly one committed batch, and
+// neither the flusher (which drops batches only after bbolt holds them, and
+// only under the lock) nor the physical compaction (which deletes only
+// revisions the index no longer holds) removes a record it needs.
+//
+// Lock order: nobody waits for the index lock, or for the flusher, while
+// holding a bbolt read transaction, because a bbolt write transaction that
+// grows the memory map waits for every read transaction, and readers may
+// hold the index lock shared while they begin theirs. The batch therefore
+// ends its read transaction before each index mutation and at Commit.
 package store

@@ -111,6 +111,19 @@ func waitClosed(tb testing.TB, ch <-chan struct{}, what string) {
 	}
 }
 
+// waitFor polls cond until it holds; the bound only turns a hang into a
+// failure.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s: not done after a minute", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // kvString renders a KeyValue compactly for comparisons.
 func kvString(kv *KeyValue) string {
 	if kv == nil {

@@ -55,13 +55,6 @@ func putRevKey(dst []byte, r revision) {
 	binary.BigEndian.PutUint64(dst[8:16], uint64(r.sub))
 }
 
-// revKey returns a fresh 16-byte bucket key for r.
-func revKey(r revision) []byte {
-	k := make([]byte, revKeyLen)
-	putRevKey(k, r)
-	return k
-}
-
 // parseRevKey decodes a bucket key of the revisions bucket.
 func parseRevKey(k []byte) (revision, error) {
 	if len(k) != revKeyLen {

@@ -443,6 +443,49 @@ func (g gen) txnReq(m *model, depth int) *TxnRequest {
 
 // ---- the test
 
+// modelMark is the model at one commit: enough to roll it back there, since
+// histories only grow.
+type modelMark struct {
+	rev, compact int64
+	lens         map[string]int
+}
+
+func (m *model) mark() modelMark {
+	k := modelMark{rev: m.rev, compact: m.compact, lens: make(map[string]int, len(m.hist))}
+	for key, h := range m.hist {
+		k.lens[key] = len(h)
+	}
+	return k
+}
+
+func (m *model) rollback(k modelMark) {
+	m.rev, m.compact = k.rev, k.compact
+	for key := range m.hist {
+		if n, ok := k.lens[key]; ok {
+			m.hist[key] = m.hist[key][:n]
+		} else {
+			delete(m.hist, key)
+		}
+	}
+}
+
+// modelOptions picks how the store flushes: only when the test says so
+// (and under backpressure), or on its own with a tiny interval; with small
+// limits often, so that Commit waits for flushes at random points.
+func modelOptions(g gen) (Options, string) {
+	o := Options{CompactionBatchLimit: 1 + g.r.IntN(5)}
+	if g.r.IntN(2) == 0 {
+		o.hooks = &testHooks{manualFlush: true}
+	} else {
+		o.FlushInterval = time.Duration(1+g.r.IntN(3)) * time.Millisecond
+	}
+	if g.r.IntN(2) == 0 {
+		o.MaxPendingRecords = int64(1 + g.r.IntN(40))
+	}
+	return o, fmt.Sprintf("manual flush %v, interval %v, max pending records %d",
+		o.hooks != nil, o.FlushInterval, o.MaxPendingRecords)
+}
+
 func TestModel(t *testing.T) {
 	seed := *modelSeed
 	if seed == 0 {
@@ -456,7 +499,9 @@ func TestModel(t *testing.T) {
 	}
 
 	path := testDB(t)
-	s, err := Open(path, Options{CompactionBatchLimit: 1 + g.r.IntN(5)})
+	opts, desc := modelOptions(g)
+	t.Logf("open: %s", desc)
+	s, err := Open(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,16 +519,39 @@ func TestModel(t *testing.T) {
 	}
 
 	ci := uint64(0)
+	// marks[i] is the model after the batch of consistent index i, back to
+	// the newest one known to be in bbolt.
+	marks := map[uint64]modelMark{0: m.mark()}
+	flushedCI := uint64(0) // the newest DurableIndex seen
 	for step := 0; step < steps; step++ {
-		if step == steps/2 {
-			if err := s.Close(); err != nil {
+		if step == steps/3 || step == 2*steps/3 {
+			crash := g.r.IntN(2) == 0
+			if crash {
+				// Stop without the last flush, as kill -9 would: bbolt
+				// keeps the state of some flush at or after the last
+				// Flush, with its own consistent index.
+				if err := s.close(false); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if s, err = Open(path, Options{CompactionBatchLimit: 1 + g.r.IntN(5)}); err != nil {
+			opts, desc = modelOptions(g)
+			if s, err = Open(path, opts); err != nil {
 				t.Fatal(err)
 			}
-			if s.Rev() != m.rev || s.ConsistentIndex() != ci || s.CompactRev() != max(m.compact, 0) {
-				t.Fatalf("reopened at rev %d ci %d compact %d; model %d %d %d", s.Rev(), s.ConsistentIndex(), s.CompactRev(), m.rev, ci, m.compact)
+			got := s.ConsistentIndex()
+			t.Logf("step %d: reopened after %s at consistent index %d of %d (durable before: %d); %s",
+				step, map[bool]string{true: "a crash", false: "Close"}[crash], got, ci, flushedCI, desc)
+			if got < flushedCI || got > ci || (!crash && got != ci) || s.DurableIndex() != got {
+				t.Fatalf("step %d: reopened at consistent index %d (durable %d); committed %d, durable before %d",
+					step, got, s.DurableIndex(), ci, flushedCI)
+			}
+			m.rollback(marks[got])
+			ci, flushedCI = got, got
+			marks = map[uint64]modelMark{ci: m.mark()}
+			if s.Rev() != m.rev || s.CompactRev() != max(m.compact, 0) {
+				t.Fatalf("reopened at rev %d compact %d; model %d %d", s.Rev(), s.CompactRev(), m.rev, m.compact)
 			}
 		}
 		b := s.Begin()
@@ -556,8 +624,20 @@ func TestModel(t *testing.T) {
 		if err := b.Commit(ci); err != nil {
 			t.Fatal(err)
 		}
-		if s.Rev() != m.rev {
-			t.Fatalf("step %d: store at %d, model at %d", step, s.Rev(), m.rev)
+		marks[ci] = m.mark()
+		if s.Rev() != m.rev || s.ConsistentIndex() != ci {
+			t.Fatalf("step %d: store at %d ci %d, model at %d ci %d", step, s.Rev(), s.ConsistentIndex(), m.rev, ci)
+		}
+		if g.r.IntN(10) == 0 {
+			if err := s.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if d := s.DurableIndex(); d != ci {
+				t.Fatalf("step %d: durable index %d after Flush, want %d", step, d, ci)
+			}
+		}
+		for d := s.DurableIndex(); flushedCI < d; flushedCI++ {
+			delete(marks, flushedCI) // bbolt is past them: no crash returns there
 		}
 		for n := 0; n < 3; n++ {
 			req := g.rangeReq(m, m.rev)
@@ -569,9 +649,14 @@ func TestModel(t *testing.T) {
 
 	// Every revision still readable matches the model, after one more
 	// reopen.
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if s, err = Open(path, Options{}); err != nil {
 		t.Fatal(err)
+	}
+	if s.ConsistentIndex() != ci || s.DurableIndex() != ci {
+		t.Fatalf("reopened at consistent index %d durable %d, want %d", s.ConsistentIndex(), s.DurableIndex(), ci)
 	}
 	for rev := max(m.compact, 1); rev <= m.rev; rev++ {
 		req := &RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: rev}

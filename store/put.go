@@ -89,13 +89,11 @@ func (w *write) put(req *PutRequest) (*PutResponse, error) {
 		lease:          lease,
 	}
 	if b.emit {
-		newEv = kvOf(&rec) // before the put: value may alias bbolt's pages
+		newEv = kvOf(&rec)
 	}
-	if err := b.revs.Put(revKey(rev), encodeRecord(&rec)); err != nil {
-		return nil, err
-	}
+	b.addRecord(rev, &rec) // copies: value may alias bbolt's pages
 
-	s.mu.Lock()
+	b.lockIndex()
 	if ki == nil {
 		ki = s.idx.getOrCreate(req.Key)
 	}

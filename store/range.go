@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 
@@ -24,8 +25,9 @@ import (
 // key order. The store does not validate req (see RangeRequest.Validate).
 //
 // Range is safe for concurrent use with everything, including a Batch in
-// progress and a physical compaction: it sees exactly the state after some
-// committed batch, through one bbolt read transaction.
+// progress, the flusher and a physical compaction: it sees exactly the state
+// after some committed batch, from the overlay of batches not yet flushed
+// and one bbolt read transaction.
 func (s *Store) Range(req *RangeRequest) (*RangeResponse, error) {
 	q := newRangeQuery(req)
 
@@ -44,12 +46,14 @@ func (s *Store) Range(req *RangeRequest) (*RangeResponse, error) {
 	defer putHits(buf)
 	hits, count := s.idx.scan((*buf)[:0], req.Key, req.RangeEnd, atRev, q.collect)
 	*buf = hits
-	// Begin the bbolt read transaction while the index cannot change: every
-	// revision the walk returned is committed (published after bbolt's
-	// commit), and none is physically compacted yet (the compactor removes
-	// only revisions the index no longer holds, after we let go).
+	// Records above s.flushed come from the overlay, the others from a bbolt
+	// read transaction begun while the index cannot change: it sees every
+	// flushed revision, and none the walk returned is physically compacted
+	// yet (the compactor removes only revisions the index no longer holds,
+	// after we let go).
+	rd := recordReader{ownAbove: math.MaxInt64, ov: overlay{flushed: s.flushed, pending: s.pending}}
 	var tx *bolt.Tx
-	if q.needValues() && len(hits) > 0 {
+	if q.needValues() && rd.needsBolt(hits) {
 		tx, err = s.db.Begin(false)
 	}
 	s.mu.RUnlock()
@@ -58,9 +62,9 @@ func (s *Store) Range(req *RangeRequest) (*RangeResponse, error) {
 	}
 	if tx != nil {
 		defer tx.Rollback()
-		return q.finish(hits, count, tx.Bucket(bucketRevisions), cur)
+		rd.bucket = tx.Bucket(bucketRevisions)
 	}
-	return q.finish(hits, count, nil, cur)
+	return q.finish(hits, count, &rd, cur)
 }
 
 // resolveRev applies etcd's rules to a requested revision: above current is
@@ -170,9 +174,9 @@ func (q *rangeQuery) sorts() bool {
 
 func (q *rangeQuery) needValues() bool { return !q.req.CountOnly }
 
-// finish filters, sorts and limits the hits, reads their records from b and
-// builds the response with header revision cur.
-func (q *rangeQuery) finish(hits []hit, count int, b *bolt.Bucket, cur int64) (*RangeResponse, error) {
+// finish filters, sorts and limits the hits, reads their records through rd
+// and builds the response with header revision cur.
+func (q *rangeQuery) finish(hits []hit, count int, rd *recordReader, cur int64) (*RangeResponse, error) {
 	req := q.req
 	resp := &RangeResponse{Header: ResponseHeader{Revision: cur}, Count: int64(count)}
 	if req.CountOnly || len(hits) == 0 {
@@ -200,7 +204,7 @@ func (q *rangeQuery) finish(hits []hit, count int, b *bolt.Bucket, cur int64) (*
 	if !byValue {
 		hits = hits[:limit]
 	}
-	kvs, err := readKVs(b, hits, req.KeysOnly && !byValue)
+	kvs, err := readKVs(rd, hits, req.KeysOnly && !byValue)
 	if err != nil {
 		return nil, err
 	}
@@ -271,32 +275,18 @@ func sortHits(hits []hit, target SortTarget, order SortOrder) {
 	})
 }
 
-// readKVs reads the records of hits from b into KeyValues owned by the
-// caller: one allocation holds every key and value, one every KeyValue. One
-// cursor serves every lookup (bbolt's Bucket.Get makes a cursor per call).
-func readKVs(b *bolt.Bucket, hits []hit, keysOnly bool) ([]*KeyValue, error) {
+// readKVs reads the records of hits through rd into KeyValues owned by the
+// caller: one allocation holds every key and value, one every KeyValue.
+func readKVs(rd *recordReader, hits []hit, keysOnly bool) ([]*KeyValue, error) {
 	var (
-		k     [revKeyLen]byte
 		r     record
 		total int
 	)
-	c := b.Cursor()
-	var prev revision
 	for i := range hits {
 		h := &hits[i]
-		putRevKey(k[:], h.rev)
-		var fk, v []byte
-		if i > 0 && prev.less(h.rev) {
-			// Keys written together sit together: try the next record
-			// before a descent from the root.
-			fk, v = c.Next()
-		}
-		if !bytes.Equal(fk, k[:]) {
-			fk, v = c.Seek(k[:])
-		}
-		prev = h.rev
-		if !bytes.Equal(fk, k[:]) {
-			return nil, fmt.Errorf("store: revision %v of key %q is missing from bbolt", h.rev, h.key)
+		v, err := rd.get(h.rev)
+		if err != nil {
+			return nil, fmt.Errorf("%w (key %q)", err, h.key)
 		}
 		if err := decodeRecord(v, &r); err != nil {
 			return nil, fmt.Errorf("store: revision %v: %w", h.rev, err)
@@ -349,5 +339,6 @@ func (b *Batch) rangeAt(req *RangeRequest, cur int64) (*RangeResponse, error) {
 	}
 	q := newRangeQuery(req)
 	hits, count := b.s.idx.scan(nil, req.Key, req.RangeEnd, atRev, q.collect)
-	return q.finish(hits, count, b.revs, cur)
+	rd := b.reader()
+	return q.finish(hits, count, &rd, cur)
 }

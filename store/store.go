@@ -17,7 +17,7 @@ type Options struct {
 	Logger *slog.Logger
 
 	// OnCommit, if set, is called by Batch.Commit after the batch became
-	// visible, with the store revision after the batch and every event of
+	// visible (before it is in bbolt), with the store revision after the batch and every event of
 	// the batch in revision order (each event's Kv.ModRevision is its
 	// revision). It is not called for a batch that changed nothing. It runs
 	// on the committing goroutine: keep it short, and do not call Begin from
@@ -39,6 +39,25 @@ type Options struct {
 	// process holding the file). 0 means 10 seconds.
 	OpenTimeout time.Duration
 
+	// FlushInterval is how long the background flusher lets committed
+	// batches pile up in memory before it writes them to bbolt in one
+	// transaction (etcd's --backend-batch-interval). It flushes sooner when
+	// a tenth of MaxPendingBytes or MaxPendingRecords is pending, when a
+	// batch compacts, and on Flush and Close. 0 means 100 milliseconds.
+	FlushInterval time.Duration
+
+	// MaxPendingBytes bounds the memory held by committed batches that are
+	// not yet in bbolt: the size of their records plus 64 bytes each. While
+	// more than this is pending, Batch.Commit first waits for a flush. 0
+	// means 64 MiB.
+	MaxPendingBytes int64
+
+	// MaxPendingRecords bounds the number of revision records of committed
+	// batches that are not yet in bbolt, as MaxPendingBytes. 0 means
+	// 100000 (a tenth of it, etcd's --backend-batch-limit of 10000, starts a
+	// flush early).
+	MaxPendingRecords int64
+
 	// hooks are fault-injection points for the package's own tests.
 	hooks *testHooks
 }
@@ -49,6 +68,15 @@ type testHooks struct {
 	// compaction with the chunk's ordinal (1, 2...); returning false stops
 	// the compactor there, as if the process had died.
 	afterCompactChunk func(chunk int) bool
+
+	// manualFlush: the flusher writes only when a flush is waited for
+	// (Flush, Close, a Commit over the limits), never on its own.
+	manualFlush bool
+
+	// duringFlush runs inside each flush's bbolt transaction with the
+	// number of batches it holds; an error aborts the flush (bbolt rolls it
+	// back) and is the store's sticky error.
+	duringFlush func(batches int) error
 }
 
 func (o Options) withDefaults() Options {
@@ -64,14 +92,24 @@ func (o Options) withDefaults() Options {
 	if o.OpenTimeout == 0 {
 		o.OpenTimeout = 10 * time.Second
 	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = 100 * time.Millisecond
+	}
+	if o.MaxPendingBytes <= 0 {
+		o.MaxPendingBytes = 64 << 20
+	}
+	if o.MaxPendingRecords <= 0 {
+		o.MaxPendingRecords = 100000
+	}
 	return o
 }
 
 // Store is the MVCC key-value store of one member, kept in one bbolt file.
 //
-// Reads (Range, Rev, CompactRev, ConsistentIndex, Size, SizeInUse) are safe
-// for concurrent use with each other and with the one Batch in progress.
-// Writes happen only through a Batch (Begin), one at a time.
+// Reads (Range, Rev, CompactRev, ConsistentIndex, DurableIndex, Size,
+// SizeInUse) and Flush are safe for concurrent use with each other and with
+// the one Batch in progress. Writes happen only through a Batch (Begin), one
+// at a time.
 type Store struct {
 	db       *bolt.DB
 	path     string
@@ -80,20 +118,35 @@ type Store struct {
 	pageSize int
 
 	// mu guards the published state: the key index, the committed revision,
-	// the compacted revision and closed. Readers hold it shared while they
-	// walk the index; the applier takes it exclusively for each mutation of
-	// the index and to publish a commit.
+	// the compacted revision, the overlay (flushed, pending) and closed.
+	// Readers hold it shared while they walk the index and take their view
+	// of the overlay; the applier takes it exclusively for each mutation of
+	// the index and to publish a commit, the flusher to drop what it wrote.
+	// Nobody waits for it while holding a bbolt read transaction (a bbolt
+	// remap waits for those).
 	mu         sync.RWMutex
 	idx        *index
 	rev        int64
 	compactRev int64 // -1 until the first compaction, as etcd
 	closed     bool
+	flushed    int64         // revisions at or below it are in bbolt
+	pending    []*flushBatch // committed batches not yet in bbolt, in order
+	seq        uint64        // number of the newest committed batch
+
+	// Counters of pending, changed under mu, read anywhere.
+	pendBatches atomic.Int64
+	pendRecs    atomic.Int64
+	pendBytes   atomic.Int64
 
 	// Lock-free mirrors of the published state, for the accessors.
 	revNow     atomic.Int64
 	compactNow atomic.Int64
-	ci         atomic.Uint64
-	lastSize   atomic.Int64
+	ci         atomic.Uint64 // applied: consistent index of the newest batch
+	durable    atomic.Uint64 // consistent index of the newest batch in bbolt
+	// durableCompact is the newest compaction revision in bbolt's meta
+	// (scheduled_compact_rev), -1 if none: the compactor's upper bound.
+	durableCompact atomic.Int64
+	lastSize       atomic.Int64
 
 	// batchMu guards batch (the open Batch, if any) and broken (the reason
 	// the store takes no more writes).
@@ -102,11 +155,14 @@ type Store struct {
 	broken  error
 
 	comp *compactor
+	fl   *flusher
 }
 
 // Open opens the store in the bbolt file at path, creating it if absent,
-// rebuilds the key index from the file and resumes an interrupted physical
-// compaction in the background. It fails if the file is not a store of this
+// rebuilds the key index from the file, starts the background flusher and
+// resumes an interrupted physical compaction in the background. After Open,
+// ConsistentIndex and DurableIndex are both the consistent index in the
+// file. It fails if the file is not a store of this
 // layout (see doc.go) or is locked by another process for longer than
 // Options.OpenTimeout.
 func Open(path string, opts Options) (*Store, error) {
@@ -134,19 +190,34 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	s.flushed = s.rev
+	s.durableCompact.Store(st.scheduled)
+	s.durable.Store(s.ci.Load())
 	s.comp = newCompactor(s, st.scheduled, st.finished)
+	s.fl = newFlusher(s)
 	go s.comp.run()
+	go s.fl.run()
 	s.log.Info("store opened", "path", path, "revision", s.rev, "compact_revision", s.compactRev,
 		"consistent_index", s.ci.Load(), "keys", s.idx.tree.Len(), "records", st.records,
 		"took", time.Since(start))
 	return s, nil
 }
 
-// Close stops the background compaction (it resumes at the next Open),
-// waits for reads in flight and closes the file. A Batch still open is
-// rolled back; it must not be in use concurrently with Close. Compaction
-// done channels not yet closed are closed. Close is idempotent.
+// Close writes every committed batch still in memory to bbolt, stops the
+// flusher and the background compaction (it resumes at the next Open), waits
+// for reads in flight and closes the file. A Batch still open is rolled
+// back; it must not be in use concurrently with Close. Compaction done
+// channels not yet closed are closed. Close returns the flush error if the
+// store's last flush failed (then bbolt holds the state of the last flush
+// that succeeded, and the server replays the rest from its raft log). Close
+// is idempotent.
 func (s *Store) Close() error {
+	return s.close(true)
+}
+
+// close closes the store; final false skips the last flush, as if the
+// process died (tests).
+func (s *Store) close(final bool) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -164,9 +235,25 @@ func (s *Store) Close() error {
 	}
 	s.batchMu.Unlock()
 
+	flushErr := s.fl.shutdown(final)
 	s.comp.shutdown()
 	s.lastSize.Store(s.Size())
-	return s.db.Close()
+	if err := s.db.Close(); err != nil {
+		return err
+	}
+	return flushErr
+}
+
+// Flush writes every batch committed so far to bbolt and waits until it is
+// there: afterwards DurableIndex is at least the ConsistentIndex Flush
+// began with. It returns the flush error if a flush failed (the error is
+// sticky: the store takes no more batches), or ErrStopped if the store
+// closed before the batches were written (Close writes them).
+func (s *Store) Flush() error {
+	s.mu.RLock()
+	seq := s.seq
+	s.mu.RUnlock()
+	return s.fl.waitFlushed(seq)
 }
 
 // Rev returns the current revision: the revision of the newest committed
@@ -182,12 +269,21 @@ func (s *Store) CompactRev() int64 {
 	return 0
 }
 
-// ConsistentIndex returns the raft applied index committed with the newest
-// batch (Batch.Commit), 0 on a new store.
+// ConsistentIndex returns the consistent index of the newest committed batch
+// (Batch.Commit): the raft index the store has applied, visible to reads.
+// It is 0 on a new store.
 func (s *Store) ConsistentIndex() uint64 { return s.ci.Load() }
+
+// DurableIndex returns the consistent index of the newest batch in bbolt:
+// what the store would reopen with after a crash. It lags ConsistentIndex
+// by the batches the flusher has not written yet (at most about
+// Options.FlushInterval of them). A raft snapshot or a raft log compaction
+// must not go beyond it, so that the entries after it can be replayed.
+func (s *Store) DurableIndex() uint64 { return s.durable.Load() }
 
 // Size returns the size of the bbolt database in bytes (its high-water
 // mark, as etcd's dbSize), or the last known size once the store is closed.
+// Batches not yet flushed are not counted.
 func (s *Store) Size() int64 {
 	var size int64
 	if err := s.db.View(func(tx *bolt.Tx) error {

@@ -96,6 +96,9 @@ func TestSizes(t *testing.T) {
 			}
 		}
 	})
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	full, fullInUse := s.Size(), s.SizeInUse()
 	if full < 2000*1024 {
 		t.Fatalf("size %d after writing 2 MB", full)
