@@ -16,7 +16,7 @@ type applyJob struct {
 }
 
 // maxJobsPerBatch caps how many Readies' worth of entries share one store
-// batch, so one bbolt transaction stays bounded.
+// batch, so one batch stays bounded.
 const maxJobsPerBatch = 64
 
 // applyState is owned by the applier goroutine.
@@ -26,7 +26,7 @@ type applyState struct {
 }
 
 // applyLoop applies committed entries in log order. When several jobs are
-// queued it applies them together in one store batch (one fsync for all).
+// queued it applies them together in one store batch.
 func (s *Server) applyLoop() {
 	defer s.loops.Done()
 	var st applyState
@@ -147,15 +147,24 @@ func applyRequest(b *store.Batch, req *request) applyResult {
 }
 
 // maybeSnapshot asks the Ready loop for a raft snapshot once SnapshotCount
-// entries were applied since the last one.
+// entries were applied since the last one. The snapshot must not be ahead of
+// what the store has in bbolt: after a crash the store reopens at its
+// DurableIndex and raft re-delivers only the entries after the snapshot. So
+// it flushes the store first (one bbolt commit per SnapshotCount entries),
+// which brings DurableIndex to the applied index and its ConfState.
 func (s *Server) maybeSnapshot(st *applyState) {
 	applied := s.appliedIndex.Load()
 	if applied-st.snapIndex < s.cfg.SnapshotCount {
 		return
 	}
+	if err := s.store.Flush(); err != nil {
+		s.fatal(fmt.Errorf("store flush before a raft snapshot at %d: %w", applied, err))
+		return
+	}
+	index := s.store.DurableIndex() // = applied: this goroutine is the only committer
 	select {
-	case s.snapc <- snapshotJob{index: applied, confState: st.confState}:
-		st.snapIndex = applied
+	case s.snapc <- snapshotJob{index: index, confState: st.confState}:
+		st.snapIndex = index
 	default: // the loop has one pending; ask again after the next batch
 	}
 }
