@@ -21,14 +21,15 @@ import (
 // and the store takes no more batches; close it and replay.
 type Batch struct {
 	s          *Store
-	base       int64        // the committed revision at Begin
-	rev        int64        // the store revision as the batch sees it
-	compactRev int64        // the compacted revision, a pending compaction included
-	compacted  bool         // Compact succeeded in this batch
-	recs       []pendingRec // the batch's records (revisions above base), ascending
-	recBytes   int64        // their size as flushBatch.bytes counts it
-	ov         overlay      // the unflushed batches as of Begin
-	tx         *bolt.Tx     // read transaction for flushed records, begun on need
+	base       int64         // the committed revision at Begin
+	rev        int64         // the store revision as the batch sees it
+	compactRev int64         // the compacted revision, a pending compaction included
+	compacted  bool          // Compact succeeded in this batch
+	recs       []pendingRec  // the batch's records (revisions above base), ascending
+	writes     []bucketWrite // writes to other buckets (stageWrite)
+	recBytes   int64         // size of recs and writes, as flushBatch.bytes counts it
+	ov         overlay       // the unflushed batches as of Begin
+	tx         *bolt.Tx      // read transaction for flushed records, begun on need
 	events     []Event
 	emit       bool  // record events (Options.OnCommit is set)
 	err        error // sticky: set once the batch cannot go on
@@ -90,7 +91,7 @@ func (b *Batch) abandonLocked(err error) {
 		b.err = err
 	}
 	b.dropTx()
-	b.recs = nil
+	b.recs, b.writes = nil, nil
 	if b.s.batch == b {
 		b.s.batch = nil
 	}
@@ -134,6 +135,19 @@ func (b *Batch) addRecord(rev revision, r *record) {
 	data := encodeRecord(r)
 	b.recs = append(b.recs, pendingRec{rev: rev, data: data})
 	b.recBytes += int64(len(data)) + recOverhead
+}
+
+// stageWrite adds to the batch a write of key = value in bucket, or a delete
+// of key when value is nil, for state kept outside the revisions bucket (the
+// leases, say). The flusher applies the batch's writes in the order staged,
+// in the same bbolt transaction as the batch's records and consistent index,
+// so after a crash bbolt has them exactly when it has the batch. The bucket
+// must exist (load creates the store's buckets). The batch keeps key and
+// value: do not modify them afterwards. Reads never see staged writes: keep
+// that state in memory too.
+func (b *Batch) stageWrite(bucket, key, value []byte) {
+	b.writes = append(b.writes, bucketWrite{bucket: bucket, key: key, value: value})
+	b.recBytes += int64(len(key)+len(value)) + recOverhead
 }
 
 // reader returns a recordReader over the batch's records, the overlay as of
@@ -196,6 +210,7 @@ func (b *Batch) Commit(consistentIndex uint64) error {
 		ci:         consistentIndex,
 		rev:        b.rev,
 		recs:       b.recs,
+		writes:     b.writes,
 		bytes:      b.recBytes,
 		compacted:  b.compacted,
 		compactRev: b.compactRev,
@@ -212,7 +227,7 @@ func (b *Batch) Commit(consistentIndex uint64) error {
 	s.mu.Unlock()
 	s.ci.Store(consistentIndex)
 	b.finished = true
-	b.recs = nil
+	b.recs, b.writes = nil, nil
 
 	s.batchMu.Lock()
 	if s.batch == b {

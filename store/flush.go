@@ -10,10 +10,10 @@ import (
 )
 
 // flusher is the background goroutine that writes committed batches to bbolt
-// (doc.go, "Commit and flush"): everything pending in one bbolt write
-// transaction together with the consistent index of the newest batch it
-// covers and the newest compaction among them, then drops those batches from
-// the overlay.
+// (doc.go, "Commit and flush"): everything pending (records and staged
+// writes) in one bbolt write transaction together with the consistent index
+// of the newest batch it covers and the newest compaction among them, then
+// drops those batches from the overlay.
 //
 // It flushes when Options.FlushInterval has passed since it found something
 // pending, at once when asked (Flush, a Commit over the limits, a committed
@@ -161,6 +161,23 @@ func (f *flusher) flush() {
 					return err
 				}
 				k = k[revKeyLen:]
+			}
+		}
+		for _, b := range batches {
+			for _, w := range b.writes {
+				bk := tx.Bucket(w.bucket)
+				if bk == nil {
+					return fmt.Errorf("no bucket %q", w.bucket)
+				}
+				var err error
+				if w.value == nil {
+					err = bk.Delete(w.key)
+				} else {
+					err = bk.Put(w.key, w.value)
+				}
+				if err != nil {
+					return fmt.Errorf("bucket %q: %w", w.bucket, err)
+				}
 			}
 		}
 		meta := tx.Bucket(bucketMeta)

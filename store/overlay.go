@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"math"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -23,16 +24,25 @@ type pendingRec struct {
 // Options.MaxPendingBytes.
 const recOverhead = 64
 
+// bucketWrite is one write of a batch outside the revisions bucket (the
+// leases', say), staged with Batch.stageWrite.
+type bucketWrite struct {
+	bucket []byte
+	key    []byte
+	value  []byte // nil: delete key
+}
+
 // flushBatch is one committed batch waiting for the flusher. It is never
 // modified once committed.
 type flushBatch struct {
-	seq        uint64       // commit sequence number, 1, 2...
-	ci         uint64       // the batch's consistent index
-	rev        int64        // store revision after the batch
-	recs       []pendingRec // its records, ascending revisions
-	bytes      int64        // len of every data plus recOverhead per record
-	compacted  bool         // the batch compacted...
-	compactRev int64        // ...at this revision
+	seq        uint64        // commit sequence number, 1, 2...
+	ci         uint64        // the batch's consistent index
+	rev        int64         // store revision after the batch
+	recs       []pendingRec  // its records, ascending revisions
+	writes     []bucketWrite // its other writes, in order
+	bytes      int64         // len of every data, key and value plus recOverhead each
+	compacted  bool          // the batch compacted...
+	compactRev int64         // ...at this revision
 }
 
 // overlay is a reader's view of the unflushed batches: every revision above
@@ -158,4 +168,97 @@ func (rd *recordReader) fromBolt(rev revision) ([]byte, error) {
 		return nil, fmt.Errorf("store: revision %v is missing from bbolt", rev)
 	}
 	return v, nil
+}
+
+// historyView is a consistent view of every record the store holds at one
+// committed revision, for reads of history by revision (the watch hub's
+// catch-up): the records above the flushed revision come from the overlay,
+// the others from one bbolt read transaction begun under the index lock, so
+// neither the flusher nor the physical compaction can take a record away
+// from it. Records at or below compactRev may be gone (compaction removes
+// them in the background). End it with release; until then do not wait for
+// s.mu or the flusher (doc.go, "Concurrency": a long-lived view also delays
+// a bbolt remap).
+type historyView struct {
+	rev        int64 // the current revision when the view was taken
+	compactRev int64 // the compacted revision then (-1: never)
+	rd         recordReader
+	tx         *bolt.Tx
+}
+
+// viewHistory takes a historyView, or fails with ErrStopped once the store
+// is closed.
+func (s *Store) viewHistory() (*historyView, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrStopped
+	}
+	tx, err := s.db.Begin(false)
+	if err != nil {
+		return nil, fmt.Errorf("store: history: %w", err)
+	}
+	v := &historyView{rev: s.rev, compactRev: s.compactRev, tx: tx}
+	v.rd = recordReader{ownAbove: math.MaxInt64, ov: overlay{flushed: s.flushed, pending: s.pending},
+		bucket: tx.Bucket(bucketRevisions)}
+	return v, nil
+}
+
+// release ends the view's bbolt transaction. Records read from the view are
+// invalid afterwards (copy what you keep).
+func (v *historyView) release() {
+	if v.tx != nil {
+		_ = v.tx.Rollback()
+		v.tx = nil
+	}
+}
+
+// get returns the encoded record of rev (layout.go; decodeRecord).
+func (v *historyView) get(rev revision) ([]byte, error) { return v.rd.get(rev) }
+
+// scan calls fn with every record whose main revision is in [from, to]
+// (to is capped at v.rev), in revision order, until fn returns false. It
+// fails with ErrCompacted if from is below the compacted revision.
+func (v *historyView) scan(from, to int64, fn func(rev revision, data []byte) bool) error {
+	if from < v.compactRev {
+		return ErrCompacted
+	}
+	to = min(to, v.rev)
+	if from > to {
+		return nil
+	}
+	if flushed := v.rd.ov.flushed; from <= flushed {
+		var k [revKeyLen]byte
+		putRevKey(k[:], revision{main: from})
+		c := v.rd.bucket.Cursor()
+		for key, data := c.Seek(k[:]); key != nil; key, data = c.Next() {
+			rev, err := parseRevKey(key)
+			if err != nil {
+				return err
+			}
+			if rev.main > to || rev.main > flushed {
+				break
+			}
+			if !fn(rev, data) {
+				return nil
+			}
+		}
+	}
+	for _, b := range v.rd.ov.pending {
+		if b.rev < from {
+			continue
+		}
+		for _, r := range b.recs {
+			if r.rev.main < from {
+				continue
+			}
+			if r.rev.main > to {
+				return nil
+			}
+			if !fn(r.rev, r.data) {
+				return nil
+			}
+		}
+	}
+	return nil
 }
