@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# bench-compare.sh: cairn vs etcd 3.4 (Debian's etcd-server) on this machine, same disk, same run,
+# alternating targets. Each point starts a fresh member with an empty data dir.
+#
+#   scripts/bench-compare.sh [workload] [rounds] [clients...]
+#   scripts/bench-compare.sh put 3 1 16 64 256
+#
+# Environment: TOTAL (requests per point, default 20000; a quarter of it at 1 client),
+# VAL_SIZE (default 256), KEYS (key space, default 100000), EXTRA (more cairn-bench flags).
+# Prints one JSON report per run on stderr-free stdout lines prefixed "RESULT", then a markdown
+# table of medians.
+set -euo pipefail
+workload=${1:-put}; rounds=${2:-3}; shift $(( $# >= 2 ? 2 : $# ))
+clients=("$@"); [ ${#clients[@]} -gt 0 ] || clients=(1 16 64 256)
+TOTAL=${TOTAL:-20000}; VAL_SIZE=${VAL_SIZE:-256}; KEYS=${KEYS:-100000}; EXTRA=${EXTRA:-}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/bench-compare.XXXXXX)
+trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$work"' EXIT
+(cd "$root" && go build -o "$work/cairn" ./cmd/cairn && go build -o "$work/cairn-bench" ./cmd/cairn-bench)
+command -v etcd >/dev/null || { echo "etcd not installed: apt-get install etcd-server" >&2; exit 1; }
+
+port=24700
+start_target() { # $1 = etcd|cairn; sets url and pid
+  port=$((port + 2)); local dir="$work/data-$1-$port"
+  url="http://127.0.0.1:$port"
+  if [ "$1" = etcd ]; then
+    etcd --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
+      --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
+      --initial-cluster "default=http://127.0.0.1:$((port + 1))" >"$work/$1.log" 2>&1 &
+  else
+    "$work/cairn" --data-dir "$dir" --listen-client-urls "$url" \
+      --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
+      >"$work/$1.log" 2>&1 &
+  fi
+  pid=$!
+  for _ in $(seq 100); do
+    curl -sf -X POST "$url/v3/kv/range" -d '{"key":"cHJvYmU="}' >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "$1 did not start" >&2; cat "$work/$1.log" >&2; exit 1
+}
+
+for r in $(seq "$rounds"); do
+  for c in "${clients[@]}"; do
+    total=$TOTAL; [ "$c" = 1 ] && total=$((TOTAL / 4))
+    for target in etcd cairn; do
+      start_target "$target"
+      out=$("$work/cairn-bench" "$workload" --endpoints "$url" --clients "$c" --total "$total" \
+        --val-size "$VAL_SIZE" --key-space-size "$KEYS" --output json $EXTRA)
+      echo "RESULT $target $c $out"
+      kill "$pid"; wait "$pid" 2>/dev/null || true
+    done
+  done
+done | tee "$work/results"
+
+python3 - "$work/results" "$workload" <<'PY'
+import json, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    if not line.startswith("RESULT "): continue
+    _, target, c, js = line.split(" ", 3)
+    r = json.loads(js)
+    rows.setdefault((target, int(c)), []).append(r)
+print(f"\n{sys.argv[2]}: medians over runs (ops/s range in brackets)\n")
+print("| clients | etcd ops/s | cairn ops/s | ratio | etcd p50 ms | cairn p50 ms | etcd p99 ms | cairn p99 ms | failed (etcd/cairn) |")
+print("|---|---|---|---|---|---|---|---|---|")
+for c in sorted({k[1] for k in rows}):
+    e, k = rows.get(("etcd", c), []), rows.get(("cairn", c), [])
+    if not e or not k: continue
+    med = lambda rs, f: statistics.median(f(r) for r in rs)
+    eo, ko = med(e, lambda r: r["ops_per_second"]), med(k, lambda r: r["ops_per_second"])
+    rng = lambda rs: f'{min(r["ops_per_second"] for r in rs):.0f}–{max(r["ops_per_second"] for r in rs):.0f}'
+    print(f'| {c} | {eo:.0f} ({rng(e)}) | {ko:.0f} ({rng(k)}) | {ko/eo:.2f}x | '
+          f'{med(e, lambda r: r["latency_ms"]["p50"]):.2f} | {med(k, lambda r: r["latency_ms"]["p50"]):.2f} | '
+          f'{med(e, lambda r: r["latency_ms"]["p99"]):.2f} | {med(k, lambda r: r["latency_ms"]["p99"]):.2f} | '
+          f'{sum(r["failed"] for r in e)}/{sum(r["failed"] for r in k)} |')
+PY
