@@ -230,6 +230,7 @@ func (c *compactor) remove(t int64) removeOutcome {
 			c.s.log.Error("store: physical compaction failed", "compact_revision", t, "err", err)
 			return removeFailed
 		}
+		c.s.noteSize()
 		removed += n
 		chunks++
 		if h := c.hooks; h != nil && h.afterCompactChunk != nil && !h.afterCompactChunk(chunks) {

@@ -207,6 +207,7 @@ func (f *flusher) flush() {
 		return
 	}
 
+	s.noteSize()
 	var recs, bytes int64
 	for _, b := range batches {
 		recs += int64(len(b.recs))
