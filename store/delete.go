@@ -7,7 +7,7 @@ package store
 // ascending key order. Deleting nothing writes nothing and keeps the
 // revision. The response's Header.Revision is the new revision, or the
 // current one if nothing was deleted; Deleted counts the keys; PrevKvs holds
-// them as they were, when asked for. It returns only internal errors. The
+// them as they were, when asked for. Deleted keys leave their leases. It returns only internal errors. The
 // store does not validate req (see DeleteRangeRequest.Validate).
 func (b *Batch) DeleteRange(req *DeleteRangeRequest) (*DeleteRangeResponse, error) {
 	if err := b.usable(); err != nil {
@@ -25,32 +25,39 @@ func (b *Batch) DeleteRange(req *DeleteRangeRequest) (*DeleteRangeResponse, erro
 // deleteRange deletes the live keys of the range as the next changes of w.
 // It sees the request's own earlier changes.
 func (w *write) deleteRange(req *DeleteRangeRequest) (*DeleteRangeResponse, error) {
-	b, s := w.b, w.b.s
 	var victims []*keyIndex
-	s.idx.visit(req.Key, req.RangeEnd, func(ki *keyIndex) bool {
+	w.b.s.idx.visit(req.Key, req.RangeEnd, func(ki *keyIndex) bool {
 		if ki.live() {
 			victims = append(victims, ki)
 		}
 		return true
 	})
+	return w.deleteKeys(victims, req.PrevKV)
+}
+
+// deleteKeys deletes the live keys victims, in that order, as the next
+// changes of w, detaching them from their leases; prevKV asks for them as
+// they were.
+func (w *write) deleteKeys(victims []*keyIndex, prevKV bool) (*DeleteRangeResponse, error) {
+	b, s := w.b, w.b.s
 	resp := &DeleteRangeResponse{Deleted: int64(len(victims))}
 	if len(victims) == 0 {
 		resp.Header.Revision = w.visibleRev()
 		return resp, nil
 	}
-	if req.PrevKV {
+	if prevKV {
 		resp.PrevKVs = make([]*KeyValue, 0, len(victims))
 	}
 	var prev record
 	for i, ki := range victims {
 		rev := revision{main: w.main, sub: w.sub + int64(i)}
 		var prevEv *KeyValue
-		if req.PrevKV || b.emit {
+		if prevKV || b.emit {
 			cur, _, _ := ki.current()
 			if err := b.readRecord(cur, &prev); err != nil {
 				return nil, err
 			}
-			if req.PrevKV {
+			if prevKV {
 				resp.PrevKVs = append(resp.PrevKVs, kvOf(&prev))
 			}
 			if b.emit {
@@ -72,6 +79,9 @@ func (w *write) deleteRange(req *DeleteRangeRequest) (*DeleteRangeResponse, erro
 		ki.tombstone(revision{main: w.main, sub: w.sub + int64(i)})
 	}
 	s.mu.Unlock()
+	for _, ki := range victims {
+		b.setKeyLease(ki, NoLease)
+	}
 	w.sub += int64(len(victims))
 	resp.Header.Revision = w.main
 	return resp, nil

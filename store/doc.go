@@ -1,9 +1,10 @@
 // Package store is cairn's flat MVCC key-value store on one bbolt file: the
 // state machine every member applies raft entries to. It owns revisions,
-// the in-memory key index, range, put, delete, transactions and
-// compaction, with etcd v3's semantics, plus the domain types and the error
-// vocabulary of the client APIs (types.go, errors.go). It knows nothing of
-// raft or HTTP.
+// the in-memory key index, range, put, delete, transactions, compaction and
+// leases, with etcd v3's semantics, plus the domain types and the error
+// vocabulary of the client APIs (types.go, lease_types.go, errors.go). It
+// knows nothing of raft or HTTP, nor of time: leases expire because the
+// server revokes them.
 //
 // # Use
 //
@@ -17,8 +18,8 @@
 // Requests are validated before they are proposed (RangeRequest.Validate,
 // PutRequest.Validate, DeleteRangeRequest.Validate, TxnRequest.Validate);
 // the apply only returns the errors that depend on the state (ErrCompacted,
-// ErrFutureRev, ErrKeyNotFound, ErrLeaseNotFound), and a request that fails
-// changes nothing.
+// ErrFutureRev, ErrKeyNotFound, ErrLeaseNotFound, ErrLeaseExists), and a
+// request that fails changes nothing.
 //
 // # Revisions
 //
@@ -34,7 +35,7 @@
 //
 // # On disk
 //
-// One bbolt file with two buckets. Integers are big-endian.
+// One bbolt file with three buckets. Integers are big-endian.
 //
 // Bucket "revisions": one entry per change, in revision order.
 //
@@ -70,6 +71,17 @@
 //	                               below it fail; absent: never compacted
 //	finished_compact_rev   int64   newest compaction whose physical removal
 //	                               finished; absent: none
+//
+// Bucket "leases": one entry per granted lease (lease.go).
+//
+//	key:   8 bytes   lease ID (int64 as uint64)
+//	value: 9 bytes   record format, 1 (1) | granted TTL in seconds (8, int64)
+//
+// Example: lease 7 granted for 60 seconds:
+//
+//	0000000000000007 -> 01 000000000000003c
+//
+// A file from before leases has no "leases" bucket; Open creates it.
 //
 // The current revision is not stored: Open takes the highest main revision
 // in "revisions", or scheduled_compact_rev if higher (the newest write can
@@ -142,6 +154,30 @@
 // background removal starts over from the first record. Because removal
 // goes in revision order, an interrupted one may leave a tombstone whose
 // puts are gone; Open ignores it and the resumed removal deletes it.
+//
+// # Leases
+//
+// A lease is an ID and a granted TTL; the store never times it. The keys
+// attached to a lease are the live keys whose newest put named it: a put
+// attaches its key to the lease it names (and detaches it from the one it
+// had; IgnoreLease keeps it), a put without a lease detaches it, a delete
+// detaches it. In memory, each key's index entry knows its lease and each
+// lease the set of its keys; Open rebuilds both from the records (the
+// lease field of each live key's newest put) and the "leases" bucket.
+//
+// Batch.LeaseGrant adds a lease (no revision); Batch.LeaseRevoke deletes
+// every attached key in ONE revision, in ascending key order (sub revisions
+// 0, 1, 2..., as a DeleteRange would), then the lease. Both changes to the
+// "leases" bucket travel with their batch to the flusher and reach bbolt in
+// the same transaction as the batch's records and consistent index, so a
+// crash never leaves a key attached to a lease bbolt does not hold, nor a
+// revoked lease with keys left. Example: leases 1 (keys a, c) and 2 (key b)
+// at revision 9; revoking 1 writes tombstones 10.0 a and 10.1 c, removes
+// key 1 from "leases", and b stays.
+//
+// The lease state changes in place as the batch applies (as etcd's lessor
+// does); Store.Leases, Store.Lease and Store.LeaseKeys read it under its own
+// lock. The server answers a request only after its batch is committed.
 //
 // # Key index
 //

@@ -35,7 +35,8 @@ var (
 	// etcd's enums. etcd (3.5+) rpctypes.ErrInvalidSortOption, gRPC
 	// InvalidArgument.
 	ErrInvalidSortOption = errors.New("etcdserver: invalid sort option")
-	// ErrLeaseNotFound: a put or grant naming a lease that does not exist.
+	// ErrLeaseNotFound: a put or revoke naming a lease that is not granted
+	// (lease_types.go holds the other lease errors).
 	// etcd rpctypes.ErrLeaseNotFound, gRPC NotFound.
 	ErrLeaseNotFound = errors.New("etcdserver: requested lease not found")
 

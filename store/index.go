@@ -43,6 +43,10 @@ type generation struct {
 type keyIndex struct {
 	key  []byte
 	gens []generation
+	// lease is the lease named by the newest put of a live key (NoLease for
+	// none or a deleted key). Only the applier reads or writes it (lease.go,
+	// setKeyLease).
+	lease int64
 }
 
 func lessKeyIndex(a, b *keyIndex) bool { return bytes.Compare(a.key, b.key) < 0 }

@@ -14,6 +14,8 @@ var (
 	bucketRevisions = []byte("revisions")
 	// bucketMeta holds the store's bookkeeping, one named field per key.
 	bucketMeta = []byte("meta")
+	// bucketLeases holds one record per granted lease.
+	bucketLeases = []byte("leases")
 
 	metaFormat              = []byte("format")
 	metaConsistentIndex     = []byte("consistent_index")
@@ -144,4 +146,43 @@ func getU64(b []byte) (uint64, error) {
 		return 0, fmt.Errorf("store: meta field of %d bytes, want 8", len(b))
 	}
 	return binary.BigEndian.Uint64(b), nil
+}
+
+// leaseRecordFormat is the first byte of every lease record.
+const leaseRecordFormat = 1
+
+// leaseRecordLen is the length of a lease record: format, then the granted
+// TTL.
+const leaseRecordLen = 1 + 8
+
+// leaseKey returns the 8-byte key of lease id in the leases bucket (the ID
+// as a big-endian uint64: negative IDs sort after the positive ones).
+func leaseKey(id int64) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, uint64(id))
+	return k
+}
+
+// parseLeaseKey decodes a key of the leases bucket.
+func parseLeaseKey(k []byte) (int64, error) {
+	if len(k) != 8 {
+		return 0, fmt.Errorf("store: lease key of %d bytes, want 8", len(k))
+	}
+	return int64(binary.BigEndian.Uint64(k)), nil
+}
+
+// encodeLease returns the record of a lease granted with ttl seconds.
+func encodeLease(ttl int64) []byte {
+	b := make([]byte, leaseRecordLen)
+	b[0] = leaseRecordFormat
+	binary.BigEndian.PutUint64(b[1:], uint64(ttl))
+	return b
+}
+
+// decodeLease parses a lease record and returns its granted TTL.
+func decodeLease(b []byte) (int64, error) {
+	if len(b) != leaseRecordLen || b[0] != leaseRecordFormat {
+		return 0, fmt.Errorf("store: malformed lease record of %d bytes", len(b))
+	}
+	return int64(binary.BigEndian.Uint64(b[1:])), nil
 }

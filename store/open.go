@@ -30,6 +30,9 @@ func (s *Store) load() (loaded, error) {
 			if _, err = tx.CreateBucket(bucketRevisions); err != nil {
 				return err
 			}
+			if _, err = tx.CreateBucket(bucketLeases); err != nil {
+				return err
+			}
 			return meta.Put(metaFormat, putU64(layoutFormat))
 		}
 		f, err := getU64(meta.Get(metaFormat))
@@ -42,7 +45,9 @@ func (s *Store) load() (loaded, error) {
 		if tx.Bucket(bucketRevisions) == nil {
 			return fmt.Errorf("meta bucket without revisions bucket")
 		}
-		return nil
+		// Files written before leases existed have no leases bucket.
+		_, err = tx.CreateBucketIfNotExists(bucketLeases)
+		return err
 	}); err != nil {
 		return st, err
 	}
@@ -95,13 +100,20 @@ func (s *Store) load() (loaded, error) {
 				// removes it.
 				if ki := s.idx.get(r.key); ki == nil || !ki.tombstone(rev) {
 					orphans++
+				} else {
+					ki.lease = NoLease
 				}
 				continue
 			}
-			s.idx.getOrCreate(r.key).restorePut(rev, r.createRevision, r.version)
+			ki := s.idx.getOrCreate(r.key)
+			ki.restorePut(rev, r.createRevision, r.version)
+			ki.lease = r.lease
 		}
 		if orphans > 0 {
 			s.log.Info("store: tombstones of compacted keys found; the resumed compaction removes them", "count", orphans)
+		}
+		if err := s.loadLeases(tx.Bucket(bucketLeases)); err != nil {
+			return err
 		}
 		s.lastSize.Store(tx.Size())
 
@@ -155,4 +167,53 @@ func (s *Store) compactIndex(rev int64) {
 		empty = empty[:0]
 		s.mu.Unlock()
 	}
+}
+
+// loadLeases reads the granted leases and attaches to them the live keys
+// whose newest put names them (the key index is rebuilt already). The leases
+// bucket and the records are written by the same flushes, so a live key
+// never names a lease that is not granted; if one does (a damaged file), the
+// key is left without a lease and the fact is logged.
+func (s *Store) loadLeases(bucket *bolt.Bucket) error {
+	ls := s.leases.leases
+	err := bucket.ForEach(func(k, v []byte) error {
+		id, err := parseLeaseKey(k)
+		if err != nil {
+			return err
+		}
+		ttl, err := decodeLease(v)
+		if err != nil {
+			return fmt.Errorf("lease %d: %w", id, err)
+		}
+		ls[id] = &leaseRec{ttl: ttl}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var dangling int
+	s.idx.tree.Ascend(func(ki *keyIndex) bool {
+		if ki.lease == NoLease {
+			return true
+		}
+		if !ki.live() {
+			ki.lease = NoLease
+			return true
+		}
+		l := ls[ki.lease]
+		if l == nil {
+			dangling++
+			ki.lease = NoLease
+			return true
+		}
+		if l.keys == nil {
+			l.keys = make(map[*keyIndex]struct{})
+		}
+		l.keys[ki] = struct{}{}
+		return true
+	})
+	if dangling > 0 {
+		s.log.Error("store: live keys name leases that are not granted; they are kept without a lease", "keys", dangling)
+	}
+	return nil
 }

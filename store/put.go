@@ -7,9 +7,13 @@ package store
 // create_revision is the new revision and version 1. IgnoreValue keeps the
 // current value, IgnoreLease the current lease.
 //
+// The key is attached to the lease it names (req.Lease, or its current
+// lease with IgnoreLease) and leaves the lease it had, if another; a lease
+// of 0 attaches it to none.
+//
 // Errors, checked before anything is written: ErrLeaseNotFound if req.Lease
-// is not 0 (leases do not exist yet); ErrKeyNotFound if IgnoreValue or
-// IgnoreLease names a key that does not exist. The response's
+// is not 0 and not granted; ErrKeyNotFound if IgnoreValue or IgnoreLease
+// names a key that does not exist. The response's
 // Header.Revision is the new revision; PrevKV is the key before the put when
 // asked for and it existed. The store does not validate req (see
 // PutRequest.Validate).
@@ -18,7 +22,7 @@ func (b *Batch) Put(req *PutRequest) (*PutResponse, error) {
 		return nil, err
 	}
 	// etcd checks the lease first outside a transaction.
-	if req.Lease != 0 {
+	if req.Lease != NoLease && !b.s.hasLease(req.Lease) {
 		return nil, ErrLeaseNotFound
 	}
 	if req.IgnoreValue || req.IgnoreLease {
@@ -99,6 +103,7 @@ func (w *write) put(req *PutRequest) (*PutResponse, error) {
 	}
 	ki.put(rev)
 	s.mu.Unlock()
+	b.setKeyLease(ki, lease)
 	w.sub++
 
 	if b.emit {

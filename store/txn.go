@@ -19,7 +19,7 @@ import "bytes"
 //
 // Errors, checked on the path taken before anything is written, puts first
 // then ranges: ErrKeyNotFound (IgnoreValue/IgnoreLease on a missing key),
-// ErrLeaseNotFound (a lease other than 0), ErrFutureRev (a range revision
+// ErrLeaseNotFound (a lease other than 0 that is not granted), ErrFutureRev (a range revision
 // above the revision before the transaction), ErrCompacted (a range revision
 // other than 0 below the compacted revision; a negative one included, as
 // etcd). The response's Header.Revision is the new revision, or the current
@@ -197,7 +197,7 @@ func (b *Batch) checkPath(p *txnPath, kind checkKind) error {
 					return ErrKeyNotFound
 				}
 			}
-			if op.Put.Lease != 0 {
+			if op.Put.Lease != NoLease && !b.s.hasLease(op.Put.Lease) {
 				return ErrLeaseNotFound
 			}
 		case op.DeleteRange != nil:
