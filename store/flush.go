@@ -81,9 +81,9 @@ func (f *flusher) run() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
-		// Wait for something to flush.
+		// Wait for something to flush (after a failure: for the end).
 		urgent := false
-		for !urgent && (f.manual || f.s.pendBatches.Load() == 0) {
+		for !urgent && (f.manual || f.s.pendBatches.Load() == 0 || f.failed() != nil) {
 			select {
 			case <-f.stop:
 				f.exit()
