@@ -241,7 +241,6 @@ func (s *Store) close(final bool) error {
 
 	flushErr := s.fl.shutdown(final)
 	s.comp.shutdown()
-	s.lastSize.Store(s.Size())
 	if err := s.db.Close(); err != nil {
 		return err
 	}
@@ -286,22 +285,23 @@ func (s *Store) ConsistentIndex() uint64 { return s.ci.Load() }
 func (s *Store) DurableIndex() uint64 { return s.durable.Load() }
 
 // Size returns the size of the bbolt database in bytes (its high-water
-// mark, as etcd's dbSize), or the last known size once the store is closed.
-// Batches not yet flushed are not counted.
-func (s *Store) Size() int64 {
-	var size int64
-	if err := s.db.View(func(tx *bolt.Tx) error {
-		size = tx.Size()
+// mark, as etcd's dbSize) as of the newest bbolt write (a flush or a chunk
+// of physical compaction): batches not yet flushed are not counted. It does
+// not touch bbolt, so it is cheap enough for a quota check per request.
+func (s *Store) Size() int64 { return s.lastSize.Load() }
+
+// noteSize records the size of the bbolt database after a write
+// transaction (or at Open).
+func (s *Store) noteSize() {
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		s.lastSize.Store(tx.Size())
 		return nil
-	}); err != nil {
-		return s.lastSize.Load()
-	}
-	s.lastSize.Store(size)
-	return size
+	})
 }
 
 // SizeInUse returns Size minus the bytes of free and pending pages, as
-// etcd's dbSizeInUse.
+// etcd's dbSizeInUse (the page counts are bbolt's, as of its newest
+// transaction).
 func (s *Store) SizeInUse() int64 {
 	size := s.Size()
 	st := s.db.Stats()
