@@ -47,6 +47,8 @@ type Config struct {
 	// ElectionTimeout is the raft election timeout (--election-timeout, etcd
 	// default 1s); it must be a multiple of at least 5 heartbeats.
 	ElectionTimeout time.Duration
+	// Watch configures the watch hub (watch.go).
+	Watch WatchConfig
 	// Logger receives the member's logs; nil means slog.Default().
 	Logger *slog.Logger
 }

@@ -29,6 +29,7 @@ type Server struct {
 
 	wal   *raftlog.Log
 	store *store.Store
+	watch *store.WatchHub // the store's watch hub (watch.go)
 	node  raft.Node
 
 	ids     *idGenerator
@@ -121,7 +122,7 @@ func New(cfg Config) (*Server, error) {
 	s.log = cfg.Logger.With("member_id", fmt.Sprintf("%x", s.memberID))
 	s.ids = newIDGenerator(s.memberID, time.Now())
 
-	st, err := store.Open(filepath.Join(cfg.DataDir, "store.db"), store.Options{Logger: cfg.Logger})
+	st, err := s.openStore(filepath.Join(cfg.DataDir, "store.db"))
 	if err != nil {
 		s.wal.Close()
 		return nil, err
@@ -259,6 +260,7 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) closeStorage() {
+	s.CloseWatches()
 	if s.store != nil {
 		if err := s.store.Close(); err != nil {
 			s.log.Error("closing store", "err", err)
