@@ -11,8 +11,9 @@ import (
 // applyJob carries the committed entries of one Ready to the applier; done is
 // closed once they are applied.
 type applyJob struct {
-	entries []raftpb.Entry
-	done    chan struct{}
+	snapshot *raftpb.Snapshot // a received snapshot to install first, or nil
+	entries  []raftpb.Entry
+	done     chan struct{}
 }
 
 // maxJobsPerBatch caps how many Readies' worth of entries share one store
@@ -23,6 +24,8 @@ const maxJobsPerBatch = 64
 type applyState struct {
 	confState raftpb.ConfState
 	snapIndex uint64
+	// removed is set once this member's own removal is applied.
+	removed bool
 }
 
 // applyLoop applies committed entries in log order. When several jobs are
@@ -61,6 +64,9 @@ func (s *Server) applyLoop() {
 		for _, j := range jobs {
 			close(j.done)
 		}
+		if st.removed {
+			s.stopRemoved()
+		}
 		s.maybeSnapshot(&st)
 	}
 }
@@ -75,7 +81,38 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 	last := applied
 	var b *store.Batch
 	var results []pendingResult
+	// commit ends the batch in hand and wakes its waiters.
+	commit := func() error {
+		if last == applied {
+			return nil
+		}
+		if b == nil {
+			b = s.store.Begin()
+		}
+		if err := b.Commit(last); err != nil {
+			return fmt.Errorf("store commit at applied index %d: %w", last, err)
+		}
+		b = nil
+		applied = last
+		s.appliedIndex.Store(last)
+		s.applied.advance(last)
+		for _, r := range results {
+			s.waits.trigger(r.id, r.res)
+		}
+		results = results[:0]
+		return nil
+	}
 	for _, j := range jobs {
+		if j.snapshot != nil {
+			if err := commit(); err != nil {
+				return err
+			}
+			if err := s.installSnapshot(st, *j.snapshot); err != nil {
+				return err
+			}
+			applied = s.appliedIndex.Load()
+			last = applied
+		}
 		for i := range j.entries {
 			e := &j.entries[i]
 			if e.Index <= applied && e.Type == raftpb.EntryNormal {
@@ -90,41 +127,31 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 				if err != nil {
 					return fmt.Errorf("raft entry %d: undecodable request: %w", e.Index, err)
 				}
+				if req.isCluster() {
+					r, err := s.applyClusterRequest(e.Index, req)
+					if err != nil {
+						return err
+					}
+					results = append(results, pendingResult{req.ID, r})
+					break
+				}
 				if b == nil {
 					b = s.store.Begin()
 				}
 				results = append(results, pendingResult{req.ID, applyRequest(b, req)})
-			case raftpb.EntryConfChange:
-				var cc raftpb.ConfChange
-				if err := cc.Unmarshal(e.Data); err != nil {
-					return fmt.Errorf("raft entry %d: undecodable conf change: %w", e.Index, err)
+			case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
+				r, err := s.applyConfChange(st, e)
+				if err != nil {
+					return err
 				}
-				st.confState = *s.node.ApplyConfChange(cc)
-			case raftpb.EntryConfChangeV2:
-				var cc raftpb.ConfChangeV2
-				if err := cc.Unmarshal(e.Data); err != nil {
-					return fmt.Errorf("raft entry %d: undecodable conf change: %w", e.Index, err)
+				if r.id != 0 {
+					results = append(results, r)
 				}
-				st.confState = *s.node.ApplyConfChange(cc)
 			}
 			last = max(last, e.Index)
 		}
 	}
-	if last == applied {
-		return nil
-	}
-	if b == nil {
-		b = s.store.Begin()
-	}
-	if err := b.Commit(last); err != nil {
-		return fmt.Errorf("store commit at applied index %d: %w", last, err)
-	}
-	s.appliedIndex.Store(last)
-	s.applied.advance(last)
-	for _, r := range results {
-		s.waits.trigger(r.id, r.res)
-	}
-	return nil
+	return commit()
 }
 
 // applyRequest runs one client request against the batch. Errors are the

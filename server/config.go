@@ -19,6 +19,15 @@ type Config struct {
 	InitialCluster []Peer
 	// InitialClusterState is "new" or "existing" (--initial-cluster-state).
 	InitialClusterState string
+	// PeerURLs are the peer URLs this member advertises
+	// (--initial-advertise-peer-urls). A new member checks them against its
+	// entry in InitialCluster; a joining member finds itself by them. Empty
+	// means its entry in InitialCluster.
+	PeerURLs []string
+	// ClientURLs are the client URLs this member advertises
+	// (--advertise-client-urls); it publishes them to the cluster, whose
+	// member lists show them.
+	ClientURLs []string
 	// InitialClusterToken goes into the member and cluster ids
 	// (--initial-cluster-token), so two clusters built from the same URLs
 	// differ.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"go.etcd.io/raft/v3"
+
 	"github.com/cairnkv/cairn/httpapi"
 	"github.com/cairnkv/cairn/store"
 )
@@ -29,7 +31,9 @@ func (s *Server) Range(ctx context.Context, req *store.RangeRequest) (*store.Ran
 			return nil, err
 		}
 	}
+	s.storeMu.RLock()
 	resp, err := s.store.Range(req)
+	s.storeMu.RUnlock()
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +116,7 @@ func (s *Server) propose(ctx context.Context, req *request) (applyResult, error)
 	if len(data) > maxEntryBytes(s.cfg.MaxRequestBytes) {
 		return applyResult{}, store.ErrRequestTooLarge
 	}
-	if q := s.cfg.QuotaBackendBytes; q > 0 && req.Compaction == nil && s.store.SizeInUse()+int64(len(data)) > q {
+	if q := s.cfg.QuotaBackendBytes; q > 0 && req.Compaction == nil && s.storeSizeInUse()+int64(len(data)) > q {
 		return applyResult{}, store.ErrNoSpace
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())
@@ -120,7 +124,7 @@ func (s *Server) propose(ctx context.Context, req *request) (applyResult, error)
 	ch := s.waits.register(req.ID)
 	if err := s.node.Propose(ctx, data); err != nil {
 		s.waits.cancel(req.ID)
-		return applyResult{}, s.contextErr(ctx, err)
+		return applyResult{}, s.proposeErr(ctx, err)
 	}
 	select {
 	case r := <-ch:
@@ -135,6 +139,18 @@ func (s *Server) propose(ctx context.Context, req *request) (applyResult, error)
 		s.waits.cancel(req.ID)
 		return applyResult{}, store.ErrStopped
 	}
+}
+
+// proposeErr explains a proposal raft refused: it drops proposals while
+// the member knows no leader (or the leader is handing over).
+func (s *Server) proposeErr(ctx context.Context, err error) error {
+	if errors.Is(err, raft.ErrProposalDropped) {
+		if s.lead.Load() == 0 {
+			return store.ErrNoLeader
+		}
+		return store.ErrTimeout
+	}
+	return s.contextErr(ctx, err)
 }
 
 // contextErr turns our own request deadline into store.ErrTimeout and

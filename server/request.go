@@ -16,7 +16,13 @@ type request struct {
 	DeleteRange *store.DeleteRangeRequest `json:"delete_range,omitempty"`
 	Txn         *store.TxnRequest         `json:"txn,omitempty"`
 	Compaction  *store.CompactionRequest  `json:"compaction,omitempty"`
+	// Attrs publishes a member's name and client URLs (cluster state).
+	Attrs *memberAttributes `json:"member_attributes,omitempty"`
 }
+
+// isCluster reports whether the request changes the cluster state rather
+// than the store.
+func (r *request) isCluster() bool { return r.Attrs != nil }
 
 func (r *request) marshal() ([]byte, error) { return json.Marshal(r) }
 
@@ -36,5 +42,7 @@ type applyResult struct {
 	compaction  *store.CompactionResponse
 	// compacted is closed when a physical compaction finished.
 	compacted <-chan struct{}
-	err       error
+	// member is the member a configuration change added or changed.
+	member *member
+	err    error
 }

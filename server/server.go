@@ -5,17 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	json "github.com/goccy/go-json"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn/raftlog"
+	"github.com/cairnkv/cairn/snapshot"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -28,9 +30,19 @@ type Server struct {
 	clusterID uint64
 
 	wal   *raftlog.Log
-	store *store.Store
 	watch *store.WatchHub // the store's watch hub (watch.go)
 	node  raft.Node
+	snaps *snapshot.Dir
+	// store is replaced when a received snapshot is installed: the applier
+	// swaps it holding storeMu; every other user holds storeMu shared.
+	storeMu sync.RWMutex
+	store   *store.Store
+
+	cluster *cluster
+	tr      *transport
+	stats   *peerStats
+	// isLearner is true while this member is a learner.
+	isLearner atomic.Bool
 
 	ids     *idGenerator
 	waits   *waitRegistry
@@ -51,14 +63,17 @@ type Server struct {
 	nextRead   *readRound
 
 	// Owned by the Ready loop: campaign once the bootstrap configuration is
-	// applied; the index of the last entry saved to the raft log.
+	// applied; the index of the last entry saved to the raft log; whether
+	// this member is the leader.
 	campaignSoon   bool
 	persistedIndex uint64
+	isLeader       bool
 
-	stopOnce sync.Once
-	stopc    chan struct{}
-	loops    sync.WaitGroup
-	fatalErr atomic.Pointer[error]
+	removeOnce sync.Once
+	stopOnce   sync.Once
+	stopc      chan struct{}
+	loops      sync.WaitGroup
+	fatalErr   atomic.Pointer[error]
 }
 
 // walMetadata is the WAL's first record: who this member is.
@@ -68,9 +83,12 @@ type walMetadata struct {
 	Name      string `json:"name"`
 }
 
-// New opens the member in cfg.DataDir (creating a new single-member cluster
-// there if the directory holds none) and starts it. The member is serving
-// when New returns; it answers writes once it has elected itself leader.
+// New opens the member in cfg.DataDir and starts it: a new member of a new
+// cluster (InitialClusterState "new"), a new member joining a running
+// cluster ("existing"), or, when the directory already holds a member, that
+// member again (the bootstrap settings are then ignored). The member is
+// serving when New returns; serve PeerHandler on its peer URLs so the other
+// members reach it. It answers writes once the cluster has a leader.
 func New(cfg Config) (*Server, error) {
 	cfg.fillDefaults()
 	s := &Server{
@@ -83,53 +101,38 @@ func New(cfg Config) (*Server, error) {
 		readWake:   make(chan struct{}, 1),
 		nextRead:   newReadRound(),
 		stopc:      make(chan struct{}),
+		cluster:    newCluster(cfg.DataDir),
+		stats:      newPeerStats(),
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	walDir := filepath.Join(cfg.DataDir, "wal")
-	fresh := !raftlog.Exist(walDir)
-
-	var peers []raft.Peer
-	if fresh {
-		if cfg.InitialClusterState != "new" {
-			return nil, fmt.Errorf("not implemented: joining an existing cluster (--initial-cluster-state=%s)", cfg.InitialClusterState)
-		}
-		md, ps, err := bootstrapIdentity(cfg)
-		if err != nil {
-			return nil, err
-		}
-		peers = ps
-		mdBytes, _ := json.Marshal(md)
-		s.wal, err = raftlog.Create(walDir, mdBytes, raftlog.Options{Logger: cfg.Logger})
-		if err != nil {
-			return nil, err
-		}
-		s.memberID, s.clusterID = md.MemberID, md.ClusterID
-	} else {
-		var err error
-		s.wal, err = raftlog.Open(walDir, raftlog.Options{Logger: cfg.Logger})
-		if err != nil {
-			return nil, err
-		}
-		var md walMetadata
-		if err := json.Unmarshal(s.wal.Metadata(), &md); err != nil {
-			s.wal.Close()
-			return nil, fmt.Errorf("wal metadata: %w", err)
-		}
-		s.memberID, s.clusterID = md.MemberID, md.ClusterID
+	if err := s.cluster.load(); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.snaps, err = snapshot.OpenDir(filepath.Join(cfg.DataDir, "snap")); err != nil {
+		return nil, err
+	}
+	fresh, peers, err := s.openWAL()
+	if err != nil {
+		return nil, err
 	}
 	s.log = cfg.Logger.With("member_id", fmt.Sprintf("%x", s.memberID))
 	s.ids = newIDGenerator(s.memberID, time.Now())
-
-	st, err := s.openStore(filepath.Join(cfg.DataDir, "store.db"))
-	if err != nil {
+	if s.cluster.isRemoved(s.memberID) {
+		s.wal.Close()
+		return nil, errMemberRemoved
+	}
+	if err := s.recoverStore(); err != nil {
 		s.wal.Close()
 		return nil, err
 	}
-	s.store = st
+	st := s.store
+	// A data dir from before the cluster state was kept knows only itself.
+	s.cluster.ensure(&member{ID: s.memberID, Name: cfg.Name, PeerURLs: s.selfPeerURLs()})
 
-	hs, _, err := s.wal.InitialState()
+	hs, cs, err := s.wal.InitialState()
 	if err != nil {
 		s.closeStorage()
 		return nil, err
@@ -139,22 +142,29 @@ func New(cfg Config) (*Server, error) {
 		// The store applies only committed entries, so everything up to its
 		// applied index was committed; the HardState that said so was lost
 		// with a torn WAL tail. Record the commit again, provided the log
-		// still holds those entries. A store ahead of its log's entries means
-		// the two do not belong together.
+		// still holds those entries.
 		last, _ := s.wal.LastIndex()
-		if applied > last {
+		switch {
+		case applied <= last:
+			s.log.Warn("raft log commit index behind the store's applied index; restoring it", "commit", hs.Commit, "applied", applied)
+			hs.Commit = applied
+			if err := s.wal.Save(hs, nil); err != nil {
+				s.closeStorage()
+				return nil, err
+			}
+		case len(cs.Voters)+len(cs.Learners) > 1:
+			// A snapshot received from the leader brought a store that is
+			// ahead of this member's log: the leader sends the entries in
+			// between again, and the applier skips those it holds.
+			s.log.Info("store ahead of the raft log (a received snapshot); the leader sends the rest", "last_index", last, "applied", applied)
+		default:
 			s.closeStorage()
 			return nil, fmt.Errorf("store applied index %d is ahead of the raft log's last index %d: the data dir is inconsistent", applied, last)
-		}
-		s.log.Warn("raft log commit index behind the store's applied index; restoring it", "commit", hs.Commit, "applied", applied)
-		hs.Commit = applied
-		if err := s.wal.Save(hs, nil); err != nil {
-			s.closeStorage()
-			return nil, err
 		}
 	}
 	s.appliedIndex.Store(applied)
 	s.applied.advance(applied)
+	s.isLearner.Store(slices.Contains(cs.Learners, s.memberID))
 
 	var snapIndex uint64
 	if snap, err := s.wal.Snapshot(); err == nil {
@@ -176,30 +186,55 @@ func New(cfg Config) (*Server, error) {
 		MaxInflightMsgs:           512,
 		CheckQuorum:               true,
 		PreVote:                   true,
+		StepDownOnRemoval:         true,
 		Logger:                    raftLogger{s.log},
 	}
 	if rc.ElectionTick < 5 {
 		s.closeStorage()
 		return nil, fmt.Errorf("--election-timeout must be at least 5 heartbeat intervals")
 	}
-	if fresh {
+	s.tr = newTransport(s)
+	for _, m := range s.cluster.list() {
+		s.tr.setPeer(m.ID, m.PeerURLs)
+	}
+	if fresh && len(peers) > 0 {
 		s.node = raft.StartNode(rc, peers)
 	} else {
 		s.node = raft.RestartNode(rc)
 	}
 	s.log.Info("member started", "name", cfg.Name, "cluster_id", fmt.Sprintf("%x", s.clusterID),
-		"data_dir", cfg.DataDir, "applied_index", applied, "revision", st.Rev(), "new", fresh)
+		"data_dir", cfg.DataDir, "applied_index", applied, "revision", st.Rev(), "new", fresh,
+		"members", len(s.cluster.list()))
 
 	s.persistedIndex, _ = s.wal.LastIndex()
 	// Nobody else can win an election: campaign as soon as the bootstrap
 	// configuration is applied instead of waiting out an election timeout.
 	s.campaignSoon = s.soleVoter(fresh, peers)
-	s.loops.Add(3)
+	s.loops.Add(4)
 	go s.run()
 	go s.applyLoop()
 	go s.readLoop()
+	go s.publish()
 	return s, nil
 }
+
+// selfPeerURLs returns the peer URLs this member advertises: Config.PeerURLs,
+// else its entry in InitialCluster.
+func (s *Server) selfPeerURLs() []string {
+	if len(s.cfg.PeerURLs) > 0 {
+		return slices.Clone(s.cfg.PeerURLs)
+	}
+	for _, p := range s.cfg.InitialCluster {
+		if p.Name == s.cfg.Name {
+			return slices.Clone(p.URLs)
+		}
+	}
+	return nil
+}
+
+// PeerHandler serves the peer transport (raft messages, snapshots, member
+// lists); serve it on the member's peer URLs.
+func (s *Server) PeerHandler() http.Handler { return s.tr.handler() }
 
 // soleVoter reports whether this member is the only voter of its cluster.
 func (s *Server) soleVoter(fresh bool, peers []raft.Peer) bool {
@@ -211,28 +246,6 @@ func (s *Server) soleVoter(fresh bool, peers []raft.Peer) bool {
 		return false
 	}
 	return len(cs.Voters) == 1 && cs.Voters[0] == s.memberID && len(cs.Learners) == 0
-}
-
-func bootstrapIdentity(cfg Config) (walMetadata, []raft.Peer, error) {
-	var ids []uint64
-	var self uint64
-	var peers []raft.Peer
-	for _, p := range cfg.InitialCluster {
-		id := memberID(p.URLs, cfg.InitialClusterToken)
-		ids = append(ids, id)
-		ctx, _ := json.Marshal(p)
-		peers = append(peers, raft.Peer{ID: id, Context: ctx})
-		if p.Name == cfg.Name {
-			self = id
-		}
-	}
-	if self == 0 {
-		return walMetadata{}, nil, fmt.Errorf("--initial-cluster has no member named %q (--name)", cfg.Name)
-	}
-	if len(peers) > 1 {
-		return walMetadata{}, nil, errors.New("not implemented: clusters of more than one member (peer transport)")
-	}
-	return walMetadata{MemberID: self, ClusterID: clusterID(ids), Name: cfg.Name}, peers, nil
 }
 
 // MemberID is this member's id.
@@ -250,6 +263,7 @@ func (s *Server) Close() error {
 		close(s.stopc)
 		s.node.Stop()
 		s.loops.Wait()
+		s.tr.stop()
 		s.closeStorage()
 		s.log.Info("member stopped")
 	})
@@ -261,6 +275,8 @@ func (s *Server) Close() error {
 
 func (s *Server) closeStorage() {
 	s.CloseWatches()
+	s.storeMu.Lock()
+	defer s.storeMu.Unlock()
 	if s.store != nil {
 		if err := s.store.Close(); err != nil {
 			s.log.Error("closing store", "err", err)
@@ -329,30 +345,47 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 		if old := s.lead.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead {
 			s.log.Info("leader changed", "leader", fmt.Sprintf("%x", rd.SoftState.Lead), "state", rd.SoftState.RaftState.String())
 		}
+		s.isLeader = rd.SoftState.RaftState == raft.StateLeader
 	}
 	if !raft.IsEmptyHardState(rd.HardState) {
 		s.term.Store(rd.HardState.Term)
 		s.committed.Store(rd.HardState.Commit)
 	}
+	// A leader may send before it persists: its messages are appends and
+	// heartbeats for entries it is writing now, and it counts itself in a
+	// quorum only once its own write is done (raft's README allows this;
+	// etcd does it). Its votes were persisted in earlier Readies.
+	if s.isLeader {
+		s.tr.send(rd.Messages)
+	}
+	// 1. Persist: a received snapshot's metadata (its store file is already
+	// in the snapshot directory), then HardState and entries, one fsync,
+	// before a follower sends anything or anything is acknowledged.
+	var snap *raftpb.Snapshot
 	if !raft.IsEmptySnap(rd.Snapshot) {
-		// Only a leader's MsgSnap brings one; with one member there is none.
-		s.fatal(errors.New("not implemented: receiving a raft snapshot"))
-		return false
+		snap = &rd.Snapshot
+		if !s.snaps.Has(snap.Metadata.Index) {
+			s.fatal(fmt.Errorf("raft delivered a snapshot at index %d without its store file in %s", snap.Metadata.Index, s.snaps.Path()))
+			return false
+		}
+		if err := s.wal.SaveSnapshot(*snap); err != nil {
+			s.fatal(fmt.Errorf("saving a received snapshot to the raft log: %w", err))
+			return false
+		}
+		s.persistedIndex = snap.Metadata.Index
 	}
 	// Committed entries that an earlier Ready already persisted are applied
 	// while this Ready's entries are being fsynced (etcd does the same):
 	// they are durable, and the apply pipeline loses a whole fsync of
 	// latency. Entries that this very Ready persists (a follower catching
-	// up) are applied only after the fsync below.
+	// up) are applied only after the fsync below, as is a received snapshot.
 	applied := false
-	if n := len(rd.CommittedEntries); n > 0 && rd.CommittedEntries[n-1].Index <= s.persistedIndex {
-		if !s.dispatchApply(rd.CommittedEntries) {
+	if n := len(rd.CommittedEntries); snap == nil && n > 0 && rd.CommittedEntries[n-1].Index <= s.persistedIndex {
+		if !s.dispatchApply(nil, rd.CommittedEntries) {
 			return false
 		}
 		applied = true
 	}
-	// 1. Persist: HardState and entries, one fsync, before anything is sent
-	// or acknowledged.
 	if err := s.wal.Save(rd.HardState, rd.Entries); err != nil {
 		s.fatal(fmt.Errorf("saving to the raft log: %w", err))
 		return false
@@ -360,7 +393,10 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 	if n := len(rd.Entries); n > 0 {
 		s.persistedIndex = rd.Entries[n-1].Index
 	}
-	// 2. Send: a single member has no peers; the peer transport will go here.
+	// 2. Send.
+	if !s.isLeader {
+		s.tr.send(rd.Messages)
+	}
 	// 3. Read states confirm linearizable read rounds.
 	for _, rs := range rd.ReadStates {
 		select {
@@ -369,9 +405,10 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 			return false
 		}
 	}
-	// 4. Apply what was not dispatched above.
-	if !applied && len(rd.CommittedEntries) > 0 {
-		if !s.dispatchApply(rd.CommittedEntries) {
+	// 4. Apply what was not dispatched above: a received snapshot first,
+	// then the committed entries.
+	if !applied && (snap != nil || len(rd.CommittedEntries) > 0) {
+		if !s.dispatchApply(snap, rd.CommittedEntries) {
 			return false
 		}
 	}
@@ -380,18 +417,19 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 	return true
 }
 
-// dispatchApply hands committed entries to the applier, in order. A
-// configuration change must be applied before the next Ready, since raft
-// needs the new configuration to go on, so then it waits for the apply.
-// It returns false when the member is stopping.
-func (s *Server) dispatchApply(ents []raftpb.Entry) bool {
-	job := &applyJob{entries: ents, done: make(chan struct{})}
+// dispatchApply hands a received snapshot (or nil) and committed entries to
+// the applier, in order. A configuration change must be applied before the
+// next Ready, since raft needs the new configuration to go on, so then it
+// waits for the apply; so it does for a snapshot. It returns false when the
+// member is stopping.
+func (s *Server) dispatchApply(snap *raftpb.Snapshot, ents []raftpb.Entry) bool {
+	job := &applyJob{snapshot: snap, entries: ents, done: make(chan struct{})}
 	select {
 	case s.applyc <- job:
 	case <-s.stopc:
 		return false
 	}
-	if hasConfChange(ents) {
+	if snap != nil || hasConfChange(ents) {
 		select {
 		case <-job.done:
 		case <-s.stopc:
@@ -418,11 +456,19 @@ type snapshotJob struct {
 
 func (s *Server) saveSnapshot(job snapshotJob) error {
 	term, err := s.wal.Term(job.index)
+	if errors.Is(err, raft.ErrCompacted) || errors.Is(err, raft.ErrUnavailable) {
+		// A received snapshot moved the log past this index, or the store
+		// it brought is ahead of the log: nothing to record now.
+		s.log.Debug("raft snapshot skipped", "index", job.index, "reason", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	snap := raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: job.index, Term: term, ConfState: job.confState}}
-	if err := s.wal.SaveSnapshot(snap); err != nil {
+	if err := s.wal.SaveSnapshot(snap); errors.Is(err, raft.ErrSnapOutOfDate) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	compactTo := uint64(1)

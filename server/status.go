@@ -9,16 +9,20 @@ import (
 
 // Status reports this member's state without going through raft.
 func (s *Server) Status(ctx context.Context) (*httpapi.Status, error) {
+	s.storeMu.RLock()
+	size, inUse, rev := s.store.Size(), s.store.SizeInUse(), s.store.Rev()
+	s.storeMu.RUnlock()
 	st := &httpapi.Status{
 		Version:          cairn.APIVersion,
-		DBSize:           s.store.Size(),
-		DBSizeInUse:      s.store.SizeInUse(),
+		DBSize:           size,
+		DBSizeInUse:      inUse,
 		Leader:           s.lead.Load(),
 		RaftIndex:        s.committed.Load(),
 		RaftTerm:         s.term.Load(),
 		RaftAppliedIndex: s.appliedIndex.Load(),
 	}
-	st.Header.Revision = s.store.Rev()
+	st.IsLearner = s.isLearner.Load()
+	st.Header.Revision = rev
 	s.header(&st.Header)
 	return st, nil
 }

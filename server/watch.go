@@ -58,7 +58,10 @@ func (s *Server) openStore(path string) (*store.Store, error) {
 // round. It fails with store.ErrStopped once the member or its watches are
 // stopping.
 func (s *Server) Watch(ctx context.Context) (httpapi.WatchStream, error) {
-	st, err := s.watch.NewStream()
+	s.storeMu.RLock() // a snapshot install replaces the hub
+	hub := s.watch
+	s.storeMu.RUnlock()
+	st, err := hub.NewStream()
 	if err != nil {
 		return nil, err
 	}
@@ -70,8 +73,11 @@ func (s *Server) Watch(ctx context.Context) (httpapi.WatchStream, error) {
 // server begins its graceful shutdown, so that open streams do not hold the
 // shutdown up; Close calls it too. It is idempotent.
 func (s *Server) CloseWatches() {
-	if s.watch != nil {
-		s.watch.Close()
+	s.storeMu.RLock()
+	hub := s.watch
+	s.storeMu.RUnlock()
+	if hub != nil {
+		hub.Close()
 	}
 }
 

@@ -1,0 +1,180 @@
+package server
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/cairnkv/cairn/store"
+)
+
+func (s *Server) storePath() string { return filepath.Join(s.cfg.DataDir, "store.db") }
+
+// applyConfChange applies one committed configuration change: to raft (which
+// must see every change, replayed ones too), to the cluster state (saved
+// before the batch is acknowledged) and to the transport. It returns the
+// result for the proposer's waiter (id 0: nobody here proposed it).
+func (s *Server) applyConfChange(st *applyState, e *raftpb.Entry) (pendingResult, error) {
+	var (
+		changes []raftpb.ConfChange
+		id      uint64
+	)
+	if e.Type == raftpb.EntryConfChange {
+		var cc raftpb.ConfChange
+		if err := cc.Unmarshal(e.Data); err != nil {
+			return pendingResult{}, fmt.Errorf("raft entry %d: undecodable conf change: %w", e.Index, err)
+		}
+		st.confState = *s.node.ApplyConfChange(cc)
+		changes, id = []raftpb.ConfChange{cc}, cc.ID
+	} else {
+		var cc raftpb.ConfChangeV2
+		if err := cc.Unmarshal(e.Data); err != nil {
+			return pendingResult{}, fmt.Errorf("raft entry %d: undecodable conf change: %w", e.Index, err)
+		}
+		st.confState = *s.node.ApplyConfChange(cc)
+		for _, c := range cc.Changes {
+			changes = append(changes, raftpb.ConfChange{Type: c.Type, NodeID: c.NodeID, Context: cc.Context})
+		}
+	}
+	var res applyResult
+	for _, cc := range changes {
+		if cc.NodeID == 0 {
+			continue // a change withdrawn by its proposer: raft ignores it too
+		}
+		m, err := s.cluster.applyConfChange(e.Index, cc)
+		if err != nil {
+			// raft has applied it; the cluster state can only record the id.
+			s.log.Error("configuration change with a bad member record", "index", e.Index, "err", err)
+			continue
+		}
+		res.member = m
+		switch cc.Type {
+		case raftpb.ConfChangeRemoveNode:
+			s.tr.removePeer(cc.NodeID)
+			s.stats.forget(cc.NodeID)
+			if cc.NodeID == s.memberID {
+				st.removed = true
+			}
+		default:
+			if m != nil {
+				s.tr.setPeer(m.ID, m.PeerURLs)
+			}
+		}
+		if m != nil && e.Index > s.appliedIndex.Load() {
+			s.log.Info("membership changed", "change", cc.Type.String(), "member", fmt.Sprintf("%x", cc.NodeID),
+				"name", m.Name, "peer_urls", m.PeerURLs, "index", e.Index)
+		}
+	}
+	if err := s.cluster.save(); err != nil {
+		return pendingResult{}, fmt.Errorf("saving the cluster state at index %d: %w", e.Index, err)
+	}
+	s.isLearner.Store(slices.Contains(st.confState.Learners, s.memberID))
+	return pendingResult{id, res}, nil
+}
+
+// applyClusterRequest applies a normal entry that changes the cluster state
+// rather than the store.
+func (s *Server) applyClusterRequest(index uint64, req *request) (applyResult, error) {
+	switch {
+	case req.Attrs != nil:
+		if s.cluster.setAttributes(index, req.Attrs) {
+			if err := s.cluster.save(); err != nil {
+				return applyResult{}, fmt.Errorf("saving the cluster state at index %d: %w", index, err)
+			}
+		}
+	}
+	return applyResult{}, nil
+}
+
+// installSnapshot replaces the store with the one received with snap (see
+// package snapshot for the order and its recovery), takes the cluster state
+// that came with it, and moves the applied index to the new store's.
+func (s *Server) installSnapshot(st *applyState, snap raftpb.Snapshot) error {
+	index := snap.Metadata.Index
+	start := time.Now()
+	data, err := s.snaps.Cluster(index)
+	if err != nil {
+		return fmt.Errorf("installing the snapshot at %d: %w", index, err)
+	}
+	s.storeMu.Lock()
+	oldHub := s.watch
+	if err := s.store.Close(); err != nil {
+		s.log.Warn("closing the store replaced by a snapshot", "err", err)
+	}
+	err = s.snaps.Install(index, s.storePath())
+	var ns *store.Store
+	if err == nil {
+		ns, err = s.openStore(s.storePath()) // with a new watch hub
+	}
+	if err != nil {
+		s.storeMu.Unlock()
+		return fmt.Errorf("installing the snapshot at %d: %w", index, err)
+	}
+	s.store = ns
+	s.storeMu.Unlock()
+	// The old hub's watchers missed the revisions the snapshot brought:
+	// their streams end, and clients resume from their next revision on the
+	// new hub, as after any broken watch stream.
+	if oldHub != nil {
+		oldHub.Close()
+	}
+
+	ci := ns.ConsistentIndex()
+	if ci < index || ci < s.appliedIndex.Load() {
+		return fmt.Errorf("the snapshot at %d brought a store at index %d, behind the snapshot or this member (applied %d)", index, ci, s.appliedIndex.Load())
+	}
+	if err := s.cluster.restore(data); err != nil {
+		return err
+	}
+	s.cluster.ensure(&member{ID: s.memberID, Name: s.cfg.Name, PeerURLs: s.selfPeerURLs()})
+	if err := s.cluster.save(); err != nil {
+		return err
+	}
+	keep := map[uint64]bool{}
+	for _, m := range s.cluster.list() {
+		keep[m.ID] = true
+		s.tr.setPeer(m.ID, m.PeerURLs)
+	}
+	s.tr.mu.Lock()
+	var gone []uint64
+	for id := range s.tr.peers {
+		if !keep[id] {
+			gone = append(gone, id)
+		}
+	}
+	s.tr.mu.Unlock()
+	for _, id := range gone {
+		s.tr.removePeer(id)
+	}
+	st.snapIndex = index
+	st.confState = snap.Metadata.ConfState
+	s.isLearner.Store(slices.Contains(st.confState.Learners, s.memberID))
+	s.appliedIndex.Store(ci)
+	s.applied.advance(ci)
+	if err := s.snaps.Prune(index); err != nil {
+		s.log.Warn("removing installed snapshot files", "err", err)
+	}
+	s.log.Info("snapshot installed", "index", index, "term", snap.Metadata.Term, "store_consistent_index", ci,
+		"revision", ns.Rev(), "took", time.Since(start))
+	return nil
+}
+
+// stopRemoved stops a member whose removal it applied, after a few
+// heartbeats so that, as leader, it can still tell the others the removal
+// is committed.
+func (s *Server) stopRemoved() {
+	s.removeOnce.Do(func() {
+		s.log.Error(errMemberRemoved.Error() + "; stopping")
+		time.AfterFunc(10*s.cfg.HeartbeatInterval, func() { s.fatal(errMemberRemoved) })
+	})
+}
+
+// storeSizeInUse is the store's SizeInUse, read under storeMu.
+func (s *Server) storeSizeInUse() int64 {
+	s.storeMu.RLock()
+	defer s.storeMu.RUnlock()
+	return s.store.SizeInUse()
+}

@@ -1,0 +1,267 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	json "github.com/goccy/go-json"
+	"go.etcd.io/raft/v3"
+
+	"github.com/cairnkv/cairn/raftlog"
+)
+
+// openWAL opens the member's raft log, creating it for a new member, and
+// sets the member's identity. A data dir that already holds a raft log is a
+// restart: the bootstrap settings (InitialCluster, InitialClusterState,
+// InitialClusterToken) are ignored, as etcd ignores them. For a new member:
+//
+//   - InitialClusterState "new": every member of InitialCluster is a
+//     founding voter; ids derive from the peer URLs and the token, so every
+//     member computes the same ids. The returned peers start raft.
+//   - "existing": the member was added with a member add; it asks the other
+//     members listed in InitialCluster for the cluster's members, finds
+//     itself among them by its peer URLs, and starts with an empty log that
+//     the leader fills (returned peers are nil).
+func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
+	cfg := &s.cfg
+	walDir := filepath.Join(cfg.DataDir, "wal")
+	if raftlog.Exist(walDir) {
+		s.wal, err = raftlog.Open(walDir, raftlog.Options{Logger: cfg.Logger})
+		if err != nil {
+			return false, nil, err
+		}
+		var md walMetadata
+		if err := json.Unmarshal(s.wal.Metadata(), &md); err != nil {
+			s.wal.Close()
+			return false, nil, fmt.Errorf("wal metadata: %w", err)
+		}
+		s.memberID, s.clusterID = md.MemberID, md.ClusterID
+		return false, nil, nil
+	}
+
+	var md walMetadata
+	switch cfg.InitialClusterState {
+	case "new":
+		var members []*member
+		md, members, peers, err = bootstrapIdentity(*cfg)
+		if err != nil {
+			return false, nil, err
+		}
+		for _, m := range members {
+			s.cluster.ensure(m)
+		}
+	case "existing":
+		var members []*member
+		md, members, err = s.joinIdentity()
+		if err != nil {
+			return false, nil, err
+		}
+		for _, m := range members {
+			s.cluster.ensure(m)
+		}
+	default:
+		return false, nil, fmt.Errorf("--initial-cluster-state must be new or existing, not %q", cfg.InitialClusterState)
+	}
+	// The cluster state goes to disk before the raft log exists, so a member
+	// that crashes in between starts over as new.
+	if err := s.cluster.save(); err != nil {
+		return false, nil, fmt.Errorf("saving the cluster state: %w", err)
+	}
+	mdBytes, _ := json.Marshal(md)
+	s.wal, err = raftlog.Create(walDir, mdBytes, raftlog.Options{Logger: cfg.Logger})
+	if err != nil {
+		return false, nil, err
+	}
+	s.memberID, s.clusterID = md.MemberID, md.ClusterID
+	return true, peers, nil
+}
+
+// bootstrapIdentity derives the ids of a new cluster from InitialCluster and
+// the token.
+func bootstrapIdentity(cfg Config) (walMetadata, []*member, []raft.Peer, error) {
+	var (
+		ids     []uint64
+		self    uint64
+		members []*member
+		peers   []raft.Peer
+		seen    = map[uint64]string{}
+	)
+	for _, p := range cfg.InitialCluster {
+		id := memberID(p.URLs, cfg.InitialClusterToken)
+		if other, dup := seen[id]; dup {
+			return walMetadata{}, nil, nil, fmt.Errorf("--initial-cluster: members %q and %q have the same peer URLs", other, p.Name)
+		}
+		seen[id] = p.Name
+		m := &member{ID: id, Name: p.Name, PeerURLs: slices.Clone(p.URLs)}
+		ids = append(ids, id)
+		members = append(members, m)
+		ctx, _ := json.Marshal(m)
+		peers = append(peers, raft.Peer{ID: id, Context: ctx})
+		if p.Name == cfg.Name {
+			self = id
+		}
+	}
+	if self == 0 {
+		return walMetadata{}, nil, nil, fmt.Errorf("--initial-cluster has no member named %q (--name)", cfg.Name)
+	}
+	if len(cfg.PeerURLs) > 0 {
+		var selfURLs []string
+		for _, m := range members {
+			if m.ID == self {
+				selfURLs = m.PeerURLs
+			}
+		}
+		if !sameURLs(selfURLs, cfg.PeerURLs) {
+			return walMetadata{}, nil, nil, fmt.Errorf("--initial-cluster gives %q the peer URLs %v, but --initial-advertise-peer-urls is %v",
+				cfg.Name, selfURLs, cfg.PeerURLs)
+		}
+	}
+	return walMetadata{MemberID: self, ClusterID: clusterID(ids), Name: cfg.Name}, members, peers, nil
+}
+
+func sameURLs(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	sort.Strings(a)
+	sort.Strings(b)
+	return slices.Equal(a, b)
+}
+
+// joinIdentity asks the other members named in InitialCluster for the
+// cluster, and finds this member in it by its peer URLs.
+func (s *Server) joinIdentity() (walMetadata, []*member, error) {
+	cfg := &s.cfg
+	selfURLs := cfg.PeerURLs
+	var others []string
+	for _, p := range cfg.InitialCluster {
+		if p.Name == cfg.Name {
+			if len(selfURLs) == 0 {
+				selfURLs = p.URLs
+			}
+			continue
+		}
+		others = append(others, p.URLs...)
+	}
+	if len(selfURLs) == 0 {
+		return walMetadata{}, nil, fmt.Errorf("--initial-cluster has no member named %q (--name)", cfg.Name)
+	}
+	if len(others) == 0 {
+		return walMetadata{}, nil, errors.New("--initial-cluster-state=existing: --initial-cluster names no other member to ask for the cluster")
+	}
+	cid, members, err := fetchMembers(others)
+	if err != nil {
+		return walMetadata{}, nil, fmt.Errorf("--initial-cluster-state=existing: %w", err)
+	}
+	for _, m := range members {
+		if sameURLs(m.PeerURLs, selfURLs) {
+			if m.Name != "" && m.Name != cfg.Name {
+				return walMetadata{}, nil, fmt.Errorf("the cluster knows the peer URLs %v as member %q, not %q", selfURLs, m.Name, cfg.Name)
+			}
+			return walMetadata{MemberID: m.ID, ClusterID: cid, Name: cfg.Name}, members, nil
+		}
+	}
+	return walMetadata{}, nil, fmt.Errorf("--initial-cluster-state=existing: the cluster has no member with peer URLs %v; add it first (member add)", selfURLs)
+}
+
+// fetchMembers asks each URL in turn for GET /members and returns the first
+// answer: the cluster id and its members.
+func fetchMembers(urls []string) (uint64, []*member, error) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	var errs []error
+	for _, u := range urls {
+		cid, members, err := fetchMembersFrom(client, strings.TrimRight(u, "/"))
+		if err == nil {
+			return cid, members, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", u, err))
+	}
+	return 0, nil, fmt.Errorf("could not get the cluster's members: %w", errors.Join(errs...))
+}
+
+func fetchMembersFrom(client *http.Client, url string) (uint64, []*member, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/members", nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return 0, nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	cid, err := strconv.ParseUint(resp.Header.Get(hdrClusterID), 16, 64)
+	if err != nil {
+		return 0, nil, fmt.Errorf("no cluster id in the answer")
+	}
+	var members []*member
+	if err := json.Unmarshal(body, &members); err != nil {
+		return 0, nil, err
+	}
+	return cid, members, nil
+}
+
+// recoverStore opens the store, first installing a received snapshot whose
+// install a crash interrupted (the raft log has its snapshot, the store
+// does not have its data yet; see package snapshot).
+func (s *Server) recoverStore() error {
+	path := s.storePath()
+	st, err := s.openStore(path)
+	if err != nil {
+		return err
+	}
+	var snapIndex uint64
+	if snap, err := s.wal.Snapshot(); err == nil {
+		snapIndex = snap.Metadata.Index
+	}
+	if ci := st.ConsistentIndex(); ci < snapIndex {
+		if !s.snaps.Has(snapIndex) {
+			st.Close()
+			return fmt.Errorf("the raft log starts after a snapshot at index %d, but the store holds only up to %d and %s has no store file for it: the data dir is inconsistent",
+				snapIndex, ci, s.snaps.Path())
+		}
+		s.log.Warn("finishing the install of a received snapshot", "index", snapIndex, "store_consistent_index", ci)
+		if err := st.Close(); err != nil {
+			return err
+		}
+		data, err := s.snaps.Cluster(snapIndex)
+		if err != nil {
+			return err
+		}
+		if err := s.snaps.Install(snapIndex, path); err != nil {
+			return err
+		}
+		if err := s.cluster.restore(data); err != nil {
+			return err
+		}
+		if err := s.cluster.save(); err != nil {
+			return err
+		}
+		if st, err = s.openStore(path); err != nil {
+			return err
+		}
+		if ci := st.ConsistentIndex(); ci < snapIndex {
+			st.Close()
+			return fmt.Errorf("the received snapshot's store holds up to index %d, below the snapshot's index %d", ci, snapIndex)
+		}
+	}
+	// Anything else in the snapshot directory is a receive that raft never
+	// took, or one installed already.
+	if idx, err := s.snaps.Indexes(); err == nil && len(idx) > 0 {
+		s.snaps.Prune(idx[len(idx)-1])
+	}
+	s.store = st
+	return nil
+}

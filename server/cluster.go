@@ -1,0 +1,297 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
+
+	json "github.com/goccy/go-json"
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// member is one member as the cluster records it. The same JSON is the
+// Context of the raft configuration change that adds or updates the member.
+type member struct {
+	ID         uint64   `json:"id"`
+	Name       string   `json:"name,omitempty"`
+	PeerURLs   []string `json:"peer_urls"`
+	ClientURLs []string `json:"client_urls,omitempty"`
+	IsLearner  bool     `json:"is_learner,omitempty"`
+}
+
+func (m *member) clone() *member {
+	c := *m
+	c.PeerURLs = slices.Clone(m.PeerURLs)
+	c.ClientURLs = slices.Clone(m.ClientURLs)
+	return &c
+}
+
+// clusterFile is the on-disk form of the cluster state, <data-dir>/cluster.json.
+type clusterFile struct {
+	// Index is the raft index of the newest change in the file.
+	Index   uint64    `json:"index"`
+	Members []*member `json:"members"`
+	// Removed lists the ids of removed members, which may never come back.
+	Removed []uint64 `json:"removed,omitempty"`
+	// Alarms lists the raised alarms.
+	Alarms []alarm `json:"alarms,omitempty"`
+}
+
+// alarm is one raised alarm of one member (etcd's AlarmMember).
+type alarm struct {
+	MemberID uint64 `json:"member_id"`
+	Type     string `json:"alarm"`
+}
+
+// cluster is the replicated cluster state that is not in the store: the
+// members with their URLs, the removed ids and the alarms. The applier
+// changes it, in log order, from configuration-change entries and from
+// member-attribute and alarm requests; anyone may read it.
+//
+// Every change is idempotent given the changes after it, so the state may
+// run ahead of the raft log's replay after a restart (it is saved when a
+// change is applied, and raft re-delivers every entry after its latest
+// snapshot): replaying the entries after the snapshot on top of a newer
+// state ends in the same state.
+type cluster struct {
+	mu      sync.RWMutex
+	path    string
+	index   uint64
+	members map[uint64]*member
+	removed map[uint64]bool
+	alarms  []alarm
+}
+
+const clusterFileName = "cluster.json"
+
+func newCluster(dataDir string) *cluster {
+	return &cluster{
+		path:    filepath.Join(dataDir, clusterFileName),
+		members: map[uint64]*member{},
+		removed: map[uint64]bool{},
+	}
+}
+
+// load reads the saved state; a missing file is an empty cluster.
+func (c *cluster) load() error {
+	data, err := os.ReadFile(c.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return c.restore(data)
+}
+
+// restore replaces the state with an encoded clusterFile.
+func (c *cluster) restore(data []byte) error {
+	var f clusterFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return fmt.Errorf("cluster state %s: %w", c.path, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.index = f.Index
+	c.members = map[uint64]*member{}
+	for _, m := range f.Members {
+		c.members[m.ID] = m
+	}
+	c.removed = map[uint64]bool{}
+	for _, id := range f.Removed {
+		c.removed[id] = true
+	}
+	c.alarms = f.Alarms
+	return nil
+}
+
+// encode returns the state as a clusterFile.
+func (c *cluster) encode() []byte {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	f := clusterFile{Index: c.index, Alarms: c.alarms}
+	for _, m := range c.members {
+		f.Members = append(f.Members, m)
+	}
+	sort.Slice(f.Members, func(i, j int) bool { return f.Members[i].ID < f.Members[j].ID })
+	for id := range c.removed {
+		f.Removed = append(f.Removed, id)
+	}
+	slices.Sort(f.Removed)
+	data, _ := json.Marshal(&f)
+	return data
+}
+
+// save writes the state durably: a temporary file, fsynced, renamed over
+// cluster.json, and the directory fsynced.
+func (c *cluster) save() error {
+	return writeFileAtomic(c.path, c.encode())
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// get returns a copy of member id, or nil.
+func (c *cluster) get(id uint64) *member {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if m := c.members[id]; m != nil {
+		return m.clone()
+	}
+	return nil
+}
+
+// list returns copies of the members, by id.
+func (c *cluster) list() []*member {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]*member, 0, len(c.members))
+	for _, m := range c.members {
+		out = append(out, m.clone())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func (c *cluster) isRemoved(id uint64) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.removed[id]
+}
+
+// applyConfChange records one committed configuration change at raft index
+// index and reports what it did to whom. A change is applied as it is: the
+// proposer validated it, and raft applies it unconditionally too.
+func (c *cluster) applyConfChange(index uint64, cc raftpb.ConfChange) (changed *member, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.index = max(c.index, index)
+	switch cc.Type {
+	case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
+		m, err := decodeMemberContext(cc)
+		if err != nil {
+			return nil, err
+		}
+		m.IsLearner = cc.Type == raftpb.ConfChangeAddLearnerNode
+		if old := c.members[m.ID]; old != nil {
+			// A learner's promotion, or a replay: keep what the member
+			// published about itself.
+			if m.Name == "" {
+				m.Name = old.Name
+			}
+			m.ClientURLs = old.ClientURLs
+		}
+		delete(c.removed, m.ID)
+		c.members[m.ID] = m
+		return m.clone(), nil
+	case raftpb.ConfChangeRemoveNode:
+		m := c.members[cc.NodeID]
+		delete(c.members, cc.NodeID)
+		c.removed[cc.NodeID] = true
+		if m == nil {
+			m = &member{ID: cc.NodeID}
+		}
+		return m.clone(), nil
+	case raftpb.ConfChangeUpdateNode:
+		u, err := decodeMemberContext(cc)
+		if err != nil {
+			return nil, err
+		}
+		m := c.members[cc.NodeID]
+		if m == nil {
+			return nil, nil // removed since: nothing to update
+		}
+		m.PeerURLs = u.PeerURLs
+		return m.clone(), nil
+	}
+	return nil, fmt.Errorf("unknown configuration change type %v", cc.Type)
+}
+
+// decodeMemberContext reads the member a configuration change carries; its
+// id is the change's NodeID.
+func decodeMemberContext(cc raftpb.ConfChange) (*member, error) {
+	var m member
+	if len(cc.Context) > 0 {
+		if err := json.Unmarshal(cc.Context, &m); err != nil {
+			return nil, fmt.Errorf("configuration change for %x: bad context: %w", cc.NodeID, err)
+		}
+	}
+	m.ID = cc.NodeID
+	return &m, nil
+}
+
+// setAttributes records what a member published about itself. A member
+// that is gone is ignored.
+func (c *cluster) setAttributes(index uint64, a *memberAttributes) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.index = max(c.index, index)
+	m := c.members[a.ID]
+	if m == nil {
+		return false
+	}
+	m.Name = a.Name
+	m.ClientURLs = slices.Clone(a.ClientURLs)
+	return true
+}
+
+// ensure adds m if the cluster does not know it yet (a data dir from before
+// the cluster state was saved knows only itself).
+func (c *cluster) ensure(m *member) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.members[m.ID] == nil && !c.removed[m.ID] {
+		c.members[m.ID] = m.clone()
+	}
+}
+
+// peerURLs returns the peer URLs of member id, nil if unknown.
+func (c *cluster) peerURLs(id uint64) []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if m := c.members[id]; m != nil {
+		return slices.Clone(m.PeerURLs)
+	}
+	return nil
+}
+
+// memberAttributes is what a member publishes about itself through raft
+// after it starts (etcd's "publish"): its name and client URLs.
+type memberAttributes struct {
+	ID         uint64   `json:"id"`
+	Name       string   `json:"name"`
+	ClientURLs []string `json:"client_urls"`
+}

@@ -1,0 +1,37 @@
+package server
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// publish records this member's name and client URLs in the cluster state
+// through raft once the member has a leader, unless the cluster already has
+// them (etcd's publish). It retries until it succeeds or the member stops.
+func (s *Server) publish() {
+	defer s.loops.Done()
+	attrs := &memberAttributes{ID: s.memberID, Name: s.cfg.Name, ClientURLs: slices.Clone(s.cfg.ClientURLs)}
+	retry := time.NewTicker(200 * time.Millisecond)
+	defer retry.Stop()
+	for {
+		if m := s.cluster.get(s.memberID); m == nil || (m.Name == attrs.Name && slices.Equal(m.ClientURLs, attrs.ClientURLs)) {
+			return // published, or not a member (any more)
+		}
+		if s.lead.Load() != 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.requestTimeout())
+			_, err := s.propose(ctx, &request{Attrs: attrs})
+			cancel()
+			if err == nil {
+				s.log.Info("published the member's name and client URLs", "name", attrs.Name, "client_urls", attrs.ClientURLs)
+				continue
+			}
+			s.log.Debug("publishing the member's attributes", "err", err)
+		}
+		select {
+		case <-retry.C:
+		case <-s.stopc:
+			return
+		}
+	}
+}

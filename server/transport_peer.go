@@ -1,0 +1,312 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// peer is the sending side towards one other member: a queue of encoded
+// frames and a goroutine that keeps a stream open and writes the queue to
+// it.
+type peer struct {
+	t  *transport
+	id uint64
+
+	mu           sync.Mutex
+	urls         []string
+	urlIdx       int
+	buf          []byte // frames waiting for the writer
+	spare        []byte
+	backoffUntil time.Time
+	failures     int    // failed attempts since the last accepted stream
+	lastErr      string // the last failure logged
+
+	wake  chan struct{}
+	stopc chan struct{}
+	done  chan struct{}
+
+	snapshotting atomic.Bool
+	active       atomic.Bool // the peer accepted the current stream
+}
+
+func newPeer(t *transport, id uint64, urls []string) *peer {
+	return &peer{
+		t:     t,
+		id:    id,
+		urls:  slices.Clone(urls),
+		wake:  make(chan struct{}, 1),
+		stopc: make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+}
+
+func (p *peer) setURLs(urls []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !slices.Equal(p.urls, urls) {
+		p.urls = slices.Clone(urls)
+		p.urlIdx = 0
+	}
+}
+
+// url returns the peer URL to try next.
+func (p *peer) url() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.TrimRight(p.urls[p.urlIdx%len(p.urls)], "/")
+}
+
+// enqueue adds m to the queue, unless the peer is known to be unreachable
+// right now or the queue is full: raft sends again what is lost.
+func (p *peer) enqueue(m *raftpb.Message) {
+	p.mu.Lock()
+	if len(p.buf) > maxPendingBytes || (!p.backoffUntil.IsZero() && time.Now().Before(p.backoffUntil)) {
+		p.mu.Unlock()
+		p.t.s.stats.dropped(p.id, m)
+		return
+	}
+	p.buf = appendFrame(p.buf, m)
+	p.mu.Unlock()
+	p.t.s.stats.sent(p.id, m)
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the queued frames and empties the queue.
+func (p *peer) take() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.buf
+	p.buf = p.spare[:0]
+	p.spare = nil
+	return b
+}
+
+// recycle gives a written buffer back for reuse.
+func (p *peer) recycle(b []byte) {
+	if cap(b) > 4<<20 {
+		return
+	}
+	p.mu.Lock()
+	if p.spare == nil {
+		p.spare = b[:0]
+	}
+	p.mu.Unlock()
+}
+
+func (p *peer) stop() {
+	close(p.stopc)
+	<-p.done
+}
+
+// outStream is one open stream: the writer end of its request body and the
+// outcome of the request once it ends.
+type outStream struct {
+	w      *io.PipeWriter
+	ended  chan struct{}
+	err    error // valid after ended is closed
+	cancel context.CancelFunc
+}
+
+// open starts a stream to url. The request runs in its own goroutine: the
+// receiver answers 200 at once when it accepts the stream (then the peer
+// counts as connected) and ends the answer when the stream ends; the stream
+// also ends when the body is closed or the connection breaks.
+func (p *peer) open(url string) *outStream {
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	st := &outStream{w: pw, ended: make(chan struct{}), cancel: cancel}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/raft/stream", pr)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	p.t.setHeaders(req.Header, p.id)
+	go func() {
+		defer close(st.ended)
+		resp, err := p.t.streamClient.Do(req)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = peerResponseError(resp)
+		}
+		if err != nil {
+			st.err = err
+			pr.CloseWithError(err)
+			return
+		}
+		p.connected(url)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		st.err = errors.New("the peer ended the stream")
+		pr.CloseWithError(st.err)
+	}()
+	return st
+}
+
+// connected notes an accepted stream.
+func (p *peer) connected(url string) {
+	p.mu.Lock()
+	was := p.active.Swap(true)
+	p.failures, p.lastErr = 0, ""
+	p.backoffUntil = time.Time{}
+	p.mu.Unlock()
+	if !was {
+		p.t.s.log.Info("peer stream connected", "peer", fmt.Sprintf("%x", p.id), "url", url)
+	}
+}
+
+// peerResponseError reads a failed peer response into an error; nil for
+// a 2xx answer. The body is closed either way.
+func peerResponseError(resp *http.Response) error {
+	defer resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		return nil
+	}
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return &peerError{status: resp.StatusCode, msg: strings.TrimSpace(string(msg))}
+}
+
+// peerError is a peer's refusal.
+type peerError struct {
+	status int
+	msg    string
+}
+
+func (e *peerError) Error() string { return fmt.Sprintf("peer answered %d: %s", e.status, e.msg) }
+
+func (st *outStream) close() {
+	st.w.Close()
+	st.cancel()
+}
+
+// run keeps a stream to the peer and writes the queue to it.
+func (p *peer) run() {
+	defer p.t.wg.Done()
+	defer close(p.done)
+	var (
+		st        *outStream
+		lastWrite time.Time
+	)
+	keepalive := time.NewTicker(streamKeepalive)
+	defer keepalive.Stop()
+	defer func() {
+		if st != nil {
+			st.close()
+		}
+	}()
+	var keepaliveFrame [4]byte
+	for {
+		var ended chan struct{}
+		if st != nil {
+			ended = st.ended
+		}
+		var batch []byte
+		select {
+		case <-p.stopc:
+			return
+		case <-ended:
+			p.fail(st, st.err)
+			st = nil
+			continue
+		case <-keepalive.C:
+			if st == nil || time.Since(lastWrite) < streamKeepalive {
+				continue
+			}
+			batch = keepaliveFrame[:]
+		case <-p.wake:
+			batch = p.take()
+			if len(batch) == 0 {
+				continue
+			}
+		}
+		if st == nil {
+			if p.backoffLeft() > 0 {
+				// Messages that arrive during a backoff are dropped by
+				// enqueue; these came just before it began.
+				continue
+			}
+			st = p.open(p.url())
+		}
+		if _, err := st.w.Write(batch); err != nil {
+			// Prefer the request's own outcome (a refusal, a refused
+			// connection) over the pipe's "closed".
+			select {
+			case <-st.ended:
+				err = st.err
+			case <-time.After(200 * time.Millisecond):
+			}
+			p.fail(st, err)
+			st = nil
+			continue
+		}
+		lastWrite = time.Now()
+		if len(batch) > len(keepaliveFrame) {
+			p.recycle(batch)
+		}
+	}
+}
+
+// fail handles a broken or refused stream: it tells raft the peer is
+// unreachable, logs when the reason changes, and backs off.
+func (p *peer) fail(st *outStream, err error) {
+	s := p.t.s
+	st.close()
+	p.take() // what was queued for the broken stream is dropped
+	var pe *peerError
+	if errors.As(err, &pe) && pe.status == http.StatusGone {
+		s.fatal(fmt.Errorf("%w (peer %x says so)", errMemberRemoved, p.id))
+		return
+	}
+	msg := err.Error()
+	p.mu.Lock()
+	p.active.Store(false)
+	p.failures++
+	d := min(maxBackoff, time.Duration(p.failures)*50*time.Millisecond)
+	p.backoffUntil = time.Now().Add(d)
+	changed := msg != p.lastErr
+	p.lastErr = msg
+	url := p.urls[p.urlIdx%len(p.urls)]
+	p.urlIdx++
+	p.mu.Unlock()
+	if changed {
+		args := []any{"peer", fmt.Sprintf("%x", p.id), "url", url, "err", msg}
+		if errors.As(err, &pe) && pe.status != http.StatusServiceUnavailable {
+			s.log.Error("peer refused the stream", args...) // a misconfiguration
+		} else {
+			s.log.Warn("peer unreachable", args...)
+		}
+	}
+	s.node.ReportUnreachable(p.id)
+	// Wake the writer when the backoff ends, so the next message (or
+	// keepalive) reconnects promptly.
+	time.AfterFunc(d, func() {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	})
+}
+
+func (p *peer) backoffLeft() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.backoffUntil.IsZero() {
+		return 0
+	}
+	return time.Until(p.backoffUntil)
+}
+
+func (p *peer) clearBackoff() {
+	p.mu.Lock()
+	p.backoffUntil = time.Time{}
+	p.mu.Unlock()
+}
