@@ -349,7 +349,7 @@ func (st *WatchStream) collect(out []*WatchResponse) (_ []*WatchResponse, tick <
 
 	maxBytes := h.opts.MaxResponseBytes
 	for _, t := range takes {
-		b := respBuilder{w: t.w, max: maxBytes, out: out}
+		b := respBuilder{w: t.w, max: maxBytes, out: out, compacted: h.compactRev()}
 		for _, wr := range t.revs {
 			b.addRev(wr)
 		}
@@ -425,7 +425,7 @@ func (st *WatchStream) catchUp(w *watcher, out []*WatchResponse) ([]*WatchRespon
 		st.advanceLocked(w, end)
 		h.mu.Unlock()
 		h.stats.recentReads.Add(1)
-		b := respBuilder{w: w, max: maxBytes, out: out}
+		b := respBuilder{w: w, max: maxBytes, out: out, compacted: h.compactRev()}
 		for _, wr := range revs {
 			b.addRev(wr)
 		}
@@ -554,9 +554,14 @@ func (w *watcher) wants(ev *Event) bool {
 // revisions merged up to max bytes, a response over max fragmented if the
 // watcher asked.
 type respBuilder struct {
-	w    *watcher
-	max  int
-	out  []*WatchResponse
+	w   *watcher
+	max int
+	// compacted is the compacted revision: an event whose previous
+	// revision is below it goes without PrevKv, as etcd (which reads the
+	// previous version at mod_revision-1 when it sends the event) and the
+	// store's history reads do.
+	compacted int64
+	out       []*WatchResponse
 	cur  *WatchResponse
 	size int   // of cur's events
 	last int64 // the revision cur covers up to
@@ -565,11 +570,12 @@ type respBuilder struct {
 // addRev adds the events of a published revision that w wants.
 func (b *respBuilder) addRev(wr *watchRev) {
 	mark, markSize := b.begin()
+	prevKV := b.w.prevKV && wr.rev-1 >= b.compacted
 	for i := range wr.full {
 		if !b.w.wants(&wr.full[i].Event) {
 			continue
 		}
-		ev, n := wr.event(i, b.w.prevKV)
+		ev, n := wr.event(i, prevKV)
 		b.cur.Events = append(b.cur.Events, ev)
 		b.size += n
 	}

@@ -700,3 +700,24 @@ func TestWatchHistoryIndexAndScan(t *testing.T) {
 		}
 	}
 }
+
+// An event whose previous version is compacted goes without prev_kv, as
+// etcd sends it, whether the hub serves it from memory or from the store.
+func TestWatchPrevKVBelowCompaction(t *testing.T) {
+	for _, recent := range []int{1, 1 << 20} {
+		s, h := mustWatched(t, WatchOptions{RecentBytes: recent})
+		for i := range 3 {
+			MustPut(t, s, "k", fmt.Sprint(i)) // 2, 3, 4
+		}
+		MustCompact(t, s, 3)
+		st := mustStream(t, h)
+		st.Create(&WatchCreateRequest{Key: []byte("k"), StartRevision: 3, PrevKV: true})
+		c := newCollector(t, st)
+		c.until("caught up", func() bool { return c.lastRev(0) == 4 })
+		got := receivedEvents(t, c.byID[0], true)
+		want := []string{"PUT k=1 c2 m3 v2 l0 prev=<nil>", "PUT k=2 c2 m4 v3 l0 prev=k=1 c2 m3 v2 l0"}
+		if d := diffEvents(got, want); d != "" {
+			t.Errorf("recent bytes %d: %s", recent, d)
+		}
+	}
+}
