@@ -14,10 +14,16 @@
 //	POST /v3/kv/txn              etcdserverpb.TxnRequest         -> TxnResponse
 //	POST /v3/kv/compaction       etcdserverpb.CompactionRequest  -> CompactionResponse
 //	POST /v3/maintenance/status  etcdserverpb.StatusRequest      -> StatusResponse
+//	POST /v3/watch               WatchRequest stream -> {"result": WatchResponse} lines
+//	GET  /v3/watch               the same stream over a websocket (upgrade)
 //	GET  /version, GET /health   as etcd 3.4
 //	GET  /openapi.yaml           the contract
 //
-// The POST routes are also served under /v3beta/, as etcd 3.4 does.
+// The POST routes are also served under /v3beta/, as etcd 3.4 does. The
+// watch routes exist when the Backend is also a Watcher (watch.go); they are
+// adapters over the member's watch hub (package store): watch_decode.go
+// reads the stream of requests, watch_http.go writes the responses, each
+// event's JSON made once for all the watchers that receive it.
 //
 // # Wire format
 //

@@ -95,6 +95,10 @@ func v3Status(err error) (code grpcCode, msg string, known bool) {
 	if errors.As(err, &pe) {
 		return codeInvalidArgument, pe.msg, true
 	}
+	var ge *gatewayError
+	if errors.As(err, &ge) {
+		return codeUnknown, ge.msg, true
+	}
 	for _, e := range v3Errors {
 		if errors.Is(err, e.err) {
 			if e.msg != "" {
@@ -116,13 +120,19 @@ func (a *api) writeV3Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	b := append((*buf)[:0], `{"error":`...)
+	b := appendV3Error((*buf)[:0], code, msg)
+	*buf = b
+	writeJSON(w, code.httpStatus(), b)
+}
+
+// appendV3Error appends the body of a v3 error: {"error": msg, "message":
+// msg, "code": code}.
+func appendV3Error(b []byte, code grpcCode, msg string) []byte {
+	b = append(b, `{"error":`...)
 	b = appendString(b, msg)
 	b = append(b, `,"message":`...)
 	b = appendString(b, msg)
 	b = append(b, `,"code":`...)
 	b = strconv.AppendInt(b, int64(code), 10)
-	b = append(b, '}')
-	*buf = b
-	writeJSON(w, code.httpStatus(), b)
+	return append(b, '}')
 }

@@ -47,6 +47,7 @@ type Config struct {
 // api is the state every handler shares.
 type api struct {
 	b               Backend
+	watcher         Watcher // b, if it serves watches (watch.go)
 	log             *slog.Logger
 	maxRequestBytes int64
 	bodyLimit       int64
@@ -61,6 +62,8 @@ type api struct {
 //	POST /v3/kv/range, /v3/kv/put, /v3/kv/deleterange, /v3/kv/txn,
 //	     /v3/kv/compaction, /v3/maintenance/status   etcd's v3 gateway JSON
 //	     (also under /v3beta/, as etcd 3.4 serves them)
+//	POST /v3/watch (+ websocket upgrade)             etcd's watch stream, when b
+//	     is also a Watcher (watch_http.go)
 //	GET  /version, /health                           as etcd 3.4
 //	GET  /openapi.yaml                               the contract (cairn.OpenAPI)
 //
@@ -96,6 +99,7 @@ func New(b Backend, cfg Config) http.Handler {
 		a.cors[o] = true
 	}
 	a.version = a.versionBody()
+	a.watcher, _ = b.(Watcher)
 
 	r := chi.NewRouter()
 	r.NotFound(notFound)
@@ -107,6 +111,10 @@ func New(b Backend, cfg Config) http.Handler {
 		r.Post(prefix+"/kv/txn", a.v3(a.kvTxn))
 		r.Post(prefix+"/kv/compaction", a.v3(a.kvCompact))
 		r.Post(prefix+"/maintenance/status", a.v3(a.maintenanceStatus))
+		if a.watcher != nil {
+			r.Post(prefix+"/watch", a.serveWatch) // and a websocket upgrade:
+			r.Get(prefix+"/watch", a.serveWatch)
+		}
 	}
 	r.HandleFunc("/version", getOnly(a.serveVersion))
 	r.HandleFunc("/health", getOnly(a.serveHealth))

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -39,7 +38,8 @@ const (
 // lands; newTestServer is the one place to swap it.
 type storeBackend struct {
 	s     *store.Store
-	mu    sync.Mutex // one batch at a time, as the server's applier
+	hub   *store.WatchHub // the store's watch hub (Watch: watch_test.go)
+	mu    sync.Mutex      // one batch at a time, as the server's applier
 	index uint64
 
 	// fault, when set, is returned by every call: the named point where
@@ -209,12 +209,8 @@ func newTestServer(t testing.TB) *testServer { return newTestServerConfig(t, Con
 // Logger is replaced by one that records into ts.logs).
 func newTestServerConfig(t testing.TB, cfg Config) *testServer {
 	t.Helper()
-	s, err := store.Open(filepath.Join(t.TempDir(), "store.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	b := &storeBackend{s: s}
+	b := newStoreBackend(t, store.WatchOptions{})
+	s := b.s
 	ts := serveBackend(t, b, cfg)
 	ts.backend, ts.store = b, s
 	return ts
