@@ -33,6 +33,10 @@ type Config struct {
 	LogLevel                 string
 	LogFormat                string
 	EnablePprof              bool
+
+	WatchProgressNotifyInterval time.Duration // etcd's --experimental-watch-progress-notify-interval
+	MaxWatchersPerConnection    int           // cairn's own
+	MaxWatchPendingBytes        int           // cairn's own
 }
 
 // DefaultConfig returns etcd's defaults (with 127.0.0.1 for its localhost).
@@ -54,6 +58,10 @@ func DefaultConfig() Config {
 		ElectionTimeout:          uint(server.DefaultElectionTimeout / time.Millisecond),
 		LogLevel:                 "info",
 		LogFormat:                "text",
+
+		WatchProgressNotifyInterval: server.DefaultWatchProgressNotifyInterval,
+		MaxWatchersPerConnection:    server.DefaultMaxWatchersPerConnection,
+		MaxWatchPendingBytes:        server.DefaultMaxWatchPendingBytes,
 	}
 }
 
@@ -90,6 +98,9 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.BoolVar(&c.EnablePprof, "enable-pprof", c.EnablePprof, "serve runtime profiling data at /debug/pprof/ on the client URLs")
+	fs.DurationVar(&c.WatchProgressNotifyInterval, "experimental-watch-progress-notify-interval", c.WatchProgressNotifyInterval, "period of the progress responses to watchers that asked for them (as etcd's flag)")
+	fs.IntVar(&c.MaxWatchersPerConnection, "max-watchers-per-connection", c.MaxWatchersPerConnection, "maximum watchers on one watch stream (an HTTP request or a websocket); -1: no limit (etcd has no such limit)")
+	fs.IntVar(&c.MaxWatchPendingBytes, "max-watch-pending-bytes", c.MaxWatchPendingBytes, "bytes of events queued for one watcher whose client has not taken them, above which the watcher catches up from history instead (etcd has no such limit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -148,6 +159,15 @@ func (c *Config) Validate() error {
 	}
 	if c.HeartbeatInterval == 0 || c.ElectionTimeout < 5*c.HeartbeatInterval {
 		return fmt.Errorf("--election-timeout (%d) must be at least 5 times --heartbeat-interval (%d)", c.ElectionTimeout, c.HeartbeatInterval)
+	}
+	if c.WatchProgressNotifyInterval <= 0 {
+		return fmt.Errorf("--experimental-watch-progress-notify-interval must be positive, not %v", c.WatchProgressNotifyInterval)
+	}
+	if c.MaxWatchersPerConnection == 0 || c.MaxWatchersPerConnection < -1 {
+		return fmt.Errorf("--max-watchers-per-connection must be at least 1, or -1 for no limit, not %d", c.MaxWatchersPerConnection)
+	}
+	if c.MaxWatchPendingBytes <= 0 {
+		return fmt.Errorf("--max-watch-pending-bytes must be positive, not %d", c.MaxWatchPendingBytes)
 	}
 	return nil
 }
@@ -220,6 +240,11 @@ func (c *Config) serverConfig(logger *slog.Logger) (server.Config, error) {
 	}
 	sc.HeartbeatInterval = time.Duration(c.HeartbeatInterval) * time.Millisecond
 	sc.ElectionTimeout = time.Duration(c.ElectionTimeout) * time.Millisecond
+	sc.Watch = server.WatchConfig{
+		ProgressNotifyInterval:   c.WatchProgressNotifyInterval,
+		MaxWatchersPerConnection: c.MaxWatchersPerConnection,
+		MaxPendingBytes:          c.MaxWatchPendingBytes,
+	}
 	sc.Logger = logger
 	return sc, nil
 }

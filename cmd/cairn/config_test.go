@@ -3,6 +3,9 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cairnkv/cairn/server"
 )
 
 func env(m map[string]string) func(string) string {
@@ -69,6 +72,9 @@ func TestBadFlagValues(t *testing.T) {
 		{[]string{"--snapshot-count", "many"}, nil, "invalid value"},
 		{nil, map[string]string{"CAIRN_SNAPSHOT_COUNT": "many"}, "CAIRN_SNAPSHOT_COUNT"},
 		{[]string{"stray"}, nil, "unexpected argument"},
+		{[]string{"--experimental-watch-progress-notify-interval", "0s"}, nil, "--experimental-watch-progress-notify-interval"},
+		{[]string{"--max-watchers-per-connection", "0"}, nil, "--max-watchers-per-connection"},
+		{[]string{"--max-watch-pending-bytes", "-1"}, nil, "--max-watch-pending-bytes"},
 	}
 	for _, c := range cases {
 		m := NewMain()
@@ -76,5 +82,30 @@ func TestBadFlagValues(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v %v: err %v, want it to mention %q", c.args, c.env, err, c.want)
 		}
+	}
+}
+
+// TestWatchFlags: etcd's progress-notify flag with its default, cairn's own
+// watch limits, and their way into the member's configuration.
+func TestWatchFlags(t *testing.T) {
+	m := NewMain()
+	if err := m.ParseFlags(nil, env(nil)); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := m.Config.serverConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := sc.Watch; w.ProgressNotifyInterval != 10*time.Minute || w.MaxWatchersPerConnection != 10000 || w.MaxPendingBytes != 1<<20 {
+		t.Fatalf("defaults: %+v", w)
+	}
+	m = NewMain()
+	err = m.ParseFlags([]string{"--experimental-watch-progress-notify-interval", "5s", "--max-watchers-per-connection", "-1"},
+		env(map[string]string{"CAIRN_MAX_WATCH_PENDING_BYTES": "4096"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc, _ = m.Config.serverConfig(nil); sc.Watch != (server.WatchConfig{ProgressNotifyInterval: 5 * time.Second, MaxWatchersPerConnection: -1, MaxPendingBytes: 4096}) {
+		t.Fatalf("set: %+v", sc.Watch)
 	}
 }

@@ -78,6 +78,7 @@ func (m *Main) Run(ctx context.Context) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	hs.RegisterOnShutdown(srv.CloseWatches) // open watch streams end, not hold up Shutdown
 	serveErr := make(chan error, len(listeners))
 	for _, l := range listeners {
 		logger.Info("serving client requests", "address", l.Addr().String(), "url", "http://"+l.Addr().String())
