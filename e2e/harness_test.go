@@ -86,9 +86,21 @@ func startMember(t testing.TB, dataDir string, args ...string) *member {
 
 func (m *member) start() {
 	m.t.Helper()
+	if err := m.launch(); err != nil {
+		m.t.Fatal(err)
+	}
+	m.waitReady()
+}
+
+// launch starts the process and waits until it serves clients (a cluster
+// member answers reads only once its cluster has a leader).
+func (m *member) launch() error {
+	m.t.Helper()
 	args := append([]string{
 		"--data-dir", m.dataDir,
 		"--listen-client-urls", "http://127.0.0.1:0",
+		"--advertise-client-urls", "http://127.0.0.1:0",
+		"--listen-peer-urls", "http://127.0.0.1:0",
 		"--log-format", "json",
 	}, m.args...)
 	m.cmd = exec.Command(filepath.Join(binDir, "cairn"), args...)
@@ -97,7 +109,7 @@ func (m *member) start() {
 	m.cmd.Stderr = pw
 	m.cmd.Stdout = m.logs
 	if err := m.cmd.Start(); err != nil {
-		m.t.Fatalf("starting cairn: %v", err)
+		return fmt.Errorf("starting cairn: %v", err)
 	}
 	m.exited = make(chan struct{})
 	go func() {
@@ -128,12 +140,12 @@ func (m *member) start() {
 	select {
 	case a := <-addr:
 		m.url = "http://" + a
+		return nil
 	case <-m.exited:
-		m.t.Fatalf("cairn exited before serving (%v); logs:\n%s", m.waitErr, m.logs)
+		return fmt.Errorf("cairn exited before serving (%v); logs:\n%s", m.waitErr, m.logs)
 	case <-time.After(60 * time.Second):
-		m.t.Fatalf("cairn did not start serving; logs:\n%s", m.logs)
+		return fmt.Errorf("cairn did not start serving; logs:\n%s", m.logs)
 	}
-	m.waitReady()
 }
 
 // waitReady polls until a linearizable range succeeds (the member has a

@@ -25,6 +25,7 @@ type Config struct {
 	InitialClusterState      string
 	InitialClusterToken      string
 	SnapshotCount            uint64
+	SnapshotCatchUpEntries   uint64
 	MaxRequestBytes          uint
 	MaxTxnOps                uint
 	QuotaBackendBytes        int64
@@ -51,6 +52,7 @@ func DefaultConfig() Config {
 		InitialClusterState:      "new",
 		InitialClusterToken:      "etcd-cluster",
 		SnapshotCount:            server.DefaultSnapshotCount,
+		SnapshotCatchUpEntries:   server.DefaultSnapshotCatchUpEntries,
 		MaxRequestBytes:          server.DefaultMaxRequestBytes,
 		MaxTxnOps:                server.DefaultMaxTxnOps,
 		QuotaBackendBytes:        server.DefaultQuotaBackendBytes,
@@ -90,6 +92,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.InitialClusterState, "initial-cluster-state", c.InitialClusterState, "initial cluster state: new or existing")
 	fs.StringVar(&c.InitialClusterToken, "initial-cluster-token", c.InitialClusterToken, "initial cluster token, part of the cluster and member ids")
 	fs.Uint64Var(&c.SnapshotCount, "snapshot-count", c.SnapshotCount, "number of applied raft entries between raft snapshots")
+	fs.Uint64Var(&c.SnapshotCatchUpEntries, "experimental-snapshot-catchup-entries", c.SnapshotCatchUpEntries, "number of raft entries kept behind a snapshot for slow followers (as etcd 3.5's flag)")
 	fs.UintVar(&c.MaxRequestBytes, "max-request-bytes", c.MaxRequestBytes, "maximum client request size in bytes")
 	fs.UintVar(&c.MaxTxnOps, "max-txn-ops", c.MaxTxnOps, "maximum number of operations in a transaction branch")
 	fs.Int64Var(&c.QuotaBackendBytes, "quota-backend-bytes", c.QuotaBackendBytes, "store size in bytes above which writes fail with 'database space exceeded'")
@@ -229,9 +232,20 @@ func (c *Config) serverConfig(logger *slog.Logger) (server.Config, error) {
 		return sc, err
 	}
 	sc.InitialCluster = peers
+	for _, u := range strings.Split(c.InitialAdvertisePeerURLs, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			sc.PeerURLs = append(sc.PeerURLs, u)
+		}
+	}
+	for _, u := range strings.Split(c.AdvertiseClientURLs, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			sc.ClientURLs = append(sc.ClientURLs, u)
+		}
+	}
 	sc.InitialClusterState = c.InitialClusterState
 	sc.InitialClusterToken = c.InitialClusterToken
 	sc.SnapshotCount = c.SnapshotCount
+	sc.SnapshotCatchUpEntries = c.SnapshotCatchUpEntries
 	sc.MaxRequestBytes = int(c.MaxRequestBytes)
 	sc.MaxTxnOps = int(c.MaxTxnOps)
 	sc.QuotaBackendBytes = c.QuotaBackendBytes

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cairnkv/cairn/httpapi"
@@ -35,28 +37,43 @@ func (m *Main) Run(ctx context.Context) error {
 		logger = slog.New(slog.NewTextHandler(stderr, opts))
 	}
 
-	sc, err := m.Config.serverConfig(logger)
-	if err != nil {
-		return err
-	}
 	clientURLs, _ := parseURLs(m.Config.ListenClientURLs)
-	var listeners []net.Listener
+	peerURLs, _ := parseURLs(m.Config.ListenPeerURLs)
+	var listeners, peerListeners []net.Listener
+	closeAll := func() {
+		for _, l := range append(listeners, peerListeners...) {
+			l.Close()
+		}
+	}
 	for _, u := range clientURLs {
 		l, err := net.Listen("tcp", u.Host)
 		if err != nil {
-			for _, l := range listeners {
-				l.Close()
-			}
+			closeAll()
 			return fmt.Errorf("listening for clients on %s: %w", u, err)
 		}
 		listeners = append(listeners, l)
 	}
+	for _, u := range peerURLs {
+		l, err := net.Listen("tcp", u.Host)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("listening for peers on %s: %w", u, err)
+		}
+		peerListeners = append(peerListeners, l)
+	}
+	// An advertised URL with port 0 means the port the listener got.
+	cfg := m.Config
+	cfg.AdvertiseClientURLs = resolvePortZero(cfg.AdvertiseClientURLs, listeners)
+	cfg.InitialAdvertisePeerURLs = resolvePortZero(cfg.InitialAdvertisePeerURLs, peerListeners)
 
+	sc, err := cfg.serverConfig(logger)
+	if err != nil {
+		closeAll()
+		return err
+	}
 	srv, err := server.New(sc)
 	if err != nil {
-		for _, l := range listeners {
-			l.Close()
-		}
+		closeAll()
 		return err
 	}
 	handler := httpapi.New(srv, httpapi.Config{
@@ -79,7 +96,16 @@ func (m *Main) Run(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	hs.RegisterOnShutdown(srv.CloseWatches) // open watch streams end, not hold up Shutdown
-	serveErr := make(chan error, len(listeners))
+	peerHS := &http.Server{
+		Handler:           srv.PeerHandler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, len(listeners)+len(peerListeners))
+	for _, l := range peerListeners {
+		logger.Info("serving peer traffic", "address", l.Addr().String(), "url", "http://"+l.Addr().String())
+		go func(l net.Listener) { serveErr <- peerHS.Serve(l) }(l)
+	}
 	for _, l := range listeners {
 		logger.Info("serving client requests", "address", l.Addr().String(), "url", "http://"+l.Addr().String())
 		go func(l net.Listener) { serveErr <- hs.Serve(l) }(l)
@@ -106,5 +132,34 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := srv.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
+	// Peer streams never go idle: close them once the member has stopped.
+	peerHS.Close()
 	return runErr
+}
+
+// resolvePortZero replaces port 0 in the comma list of URLs urls with the
+// port of the listener on the same host (or of the first listener).
+func resolvePortZero(urls string, ls []net.Listener) string {
+	if len(ls) == 0 {
+		return urls
+	}
+	parsed, err := parseURLs(urls)
+	if err != nil {
+		return urls
+	}
+	var out []string
+	for _, u := range parsed {
+		if u.Port() == "0" {
+			addr := ls[0].Addr().(*net.TCPAddr)
+			for _, l := range ls {
+				if a := l.Addr().(*net.TCPAddr); a.IP.String() == u.Hostname() {
+					addr = a
+					break
+				}
+			}
+			u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(addr.Port))
+		}
+		out = append(out, strings.TrimRight(u.String(), "/"))
+	}
+	return strings.Join(out, ",")
 }

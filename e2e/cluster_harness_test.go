@@ -1,0 +1,218 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cluster is N real cairn processes on loopback, peers on ports reserved
+// before any of them starts (every member must know every peer URL).
+type cluster struct {
+	t       testing.TB
+	members []*cmember
+	token   string
+	extra   []string
+}
+
+// cmember is one member of a cluster: the process and its identity.
+type cmember struct {
+	*member
+	name    string
+	peerURL string
+}
+
+// e2eTiming makes elections quick enough for tests that kill leaders
+// (etcd's defaults are 100ms and 1000ms).
+var e2eTiming = []string{"--heartbeat-interval", "50", "--election-timeout", "500"}
+
+// freePort returns a loopback port that was free a moment ago. Another
+// process may take it before the member listens; startCluster retries.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startCluster starts n members of a new cluster with extra flags and waits
+// until each answers a linearizable read. The processes are killed when the
+// test ends.
+func startCluster(t testing.TB, n int, extra ...string) *cluster {
+	t.Helper()
+	c := &cluster{t: t, token: fmt.Sprintf("e2e-%d", time.Now().UnixNano()), extra: extra}
+	for attempt := 0; ; attempt++ {
+		var names []string
+		c.members = nil
+		for i := 0; i < n; i++ {
+			name := fmt.Sprintf("m%d", i)
+			url := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+			c.members = append(c.members, &cmember{name: name, peerURL: url})
+			names = append(names, name+"="+url)
+		}
+		initial := strings.Join(names, ",")
+		ok := true
+		for _, m := range c.members {
+			if !c.launch(m, initial, "new", t.TempDir()) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			break
+		}
+		for _, m := range c.members {
+			if m.member != nil {
+				m.kill9()
+			}
+		}
+		if attempt == 3 {
+			t.Fatal("could not start a cluster: peer ports kept being taken")
+		}
+	}
+	for _, m := range c.members {
+		m.waitReady()
+	}
+	return c
+}
+
+// launch starts member m's process; false means its peer port was taken.
+func (c *cluster) launch(m *cmember, initialCluster, state, dataDir string) bool {
+	c.t.Helper()
+	args := append([]string{
+		"--name", m.name,
+		"--listen-peer-urls", m.peerURL,
+		"--initial-advertise-peer-urls", m.peerURL,
+		"--initial-cluster", initialCluster,
+		"--initial-cluster-state", state,
+		"--initial-cluster-token", c.token,
+	}, e2eTiming...)
+	args = append(args, c.extra...)
+	m.member = &member{t: c.t, dataDir: dataDir, args: args}
+	c.t.Cleanup(func() { m.kill9() })
+	if err := m.launch(); err != nil {
+		if strings.Contains(m.logs.String(), "address already in use") {
+			return false
+		}
+		c.t.Fatalf("%s: %v", m.name, err)
+	}
+	return true
+}
+
+// memberStatus is what /v3/maintenance/status tells about a member.
+type memberStatus struct {
+	Header struct {
+		MemberID string `json:"member_id"`
+		Revision string `json:"revision"`
+	} `json:"header"`
+	Leader           string   `json:"leader"`
+	RaftIndex        string   `json:"raftIndex"`
+	RaftAppliedIndex string   `json:"raftAppliedIndex"`
+	RaftTerm         string   `json:"raftTerm"`
+	IsLearner        bool     `json:"isLearner"`
+	Errors           []string `json:"errors"`
+}
+
+func (m *member) status(ctx context.Context) (*memberStatus, error) {
+	var st memberStatus
+	err := m.call(ctx, "/v3/maintenance/status", map[string]string{}, &st)
+	return &st, err
+}
+
+func (m *member) alive() bool {
+	if m == nil || m.cmd == nil {
+		return false
+	}
+	select {
+	case <-m.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// leader polls the running members until they agree on a leader, and
+// returns it.
+func (c *cluster) leader() *cmember {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var lead string
+		agree := true
+		ids := map[string]*cmember{}
+		for _, m := range c.members {
+			if !m.alive() {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			st, err := m.status(ctx)
+			cancel()
+			if err != nil || st.Leader == "" || st.Leader == "0" || (lead != "" && st.Leader != lead) {
+				agree = false
+				break
+			}
+			lead = st.Leader
+			ids[st.Header.MemberID] = m
+		}
+		if agree && ids[lead] != nil {
+			return ids[lead]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.t.Fatalf("the cluster agreed on no leader within 30s")
+	return nil
+}
+
+// running returns the members whose process is up.
+func (c *cluster) running() []*cmember {
+	var out []*cmember
+	for _, m := range c.members {
+		if m.alive() {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// putRetry writes through m, retrying failures (no leader yet, a forwarded
+// proposal lost with a killed leader) until the deadline; it returns the
+// revision of the write that was acknowledged.
+func (m *member) putRetry(t testing.TB, key, value string) int64 {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		rev, err := m.put(ctx, key, value)
+		cancel()
+		if err == nil {
+			return rev
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("put %s: %v", key, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// countPrefix counts keys under prefix with a read of the given consistency.
+func (m *member) countPrefix(ctx context.Context, prefix string, serializable bool) (int64, error) {
+	end := []byte(prefix)
+	end[len(end)-1]++
+	var out rangeResult
+	err := m.call(ctx, "/v3/kv/range", map[string]any{"key": b64(prefix), "range_end": b64(string(end)),
+		"count_only": true, "serializable": serializable}, &out)
+	if err != nil {
+		return 0, err
+	}
+	if out.Count == "" {
+		return 0, nil
+	}
+	return strconv.ParseInt(out.Count, 10, 64)
+}
