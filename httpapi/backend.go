@@ -44,8 +44,36 @@ type Maintenance interface {
 	Status(ctx context.Context) (*Status, error)
 }
 
+// Lease is what the v3 lease endpoints need from a cluster member (etcd's
+// Lease service).
+//
+// Every method is safe for concurrent use; errors are the sentinels of
+// package store, ctx cancellation gives ctx.Err(), and each response's
+// Header is complete.
+//
+//   - LeaseGrant and LeaseRevoke go through raft and return once applied.
+//     Grant: store.ErrLeaseTTLTooLarge above store.MaxLeaseTTL, a TTL below
+//     the member's minimum raised to it, ID 0 answered with a member-picked
+//     ID, store.ErrLeaseExists for a client-chosen ID in use. Revoke:
+//     store.ErrLeaseNotFound; it deletes the lease's keys in one revision.
+//   - LeaseKeepAlive renews one lease (answered by the leader) and returns
+//     its granted TTL, or TTL 0 for a lease that does not exist: that is not
+//     an error on the keepalive stream.
+//   - LeaseTimeToLive returns the remaining TTL in seconds (-1 for a lease
+//     that does not exist), the granted TTL and, if asked, the attached
+//     keys in ascending order.
+//   - LeaseLeases lists every granted lease.
+type Lease interface {
+	LeaseGrant(ctx context.Context, req *store.LeaseGrantRequest) (*store.LeaseGrantResponse, error)
+	LeaseRevoke(ctx context.Context, req *store.LeaseRevokeRequest) (*store.LeaseRevokeResponse, error)
+	LeaseKeepAlive(ctx context.Context, req *store.LeaseKeepAliveRequest) (*store.LeaseKeepAliveResponse, error)
+	LeaseTimeToLive(ctx context.Context, req *store.LeaseTimeToLiveRequest) (*store.LeaseTimeToLiveResponse, error)
+	LeaseLeases(ctx context.Context) (*store.LeaseLeasesResponse, error)
+}
+
 // Backend is everything the HTTP API needs from a member.
 type Backend interface {
 	KV
 	Maintenance
+	Lease
 }

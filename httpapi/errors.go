@@ -15,14 +15,15 @@ type grpcCode int32
 
 // The gRPC codes cairn answers with.
 const (
-	codeCanceled          grpcCode = 1
-	codeUnknown           grpcCode = 2
-	codeInvalidArgument   grpcCode = 3
-	codeDeadlineExceeded  grpcCode = 4
-	codeNotFound          grpcCode = 5
-	codeResourceExhausted grpcCode = 8
-	codeOutOfRange        grpcCode = 11
-	codeUnavailable       grpcCode = 14
+	codeCanceled           grpcCode = 1
+	codeUnknown            grpcCode = 2
+	codeInvalidArgument    grpcCode = 3
+	codeDeadlineExceeded   grpcCode = 4
+	codeNotFound           grpcCode = 5
+	codeResourceExhausted  grpcCode = 8
+	codeFailedPrecondition grpcCode = 9
+	codeOutOfRange         grpcCode = 11
+	codeUnavailable        grpcCode = 14
 )
 
 // httpStatus is the HTTP status etcd 3.4's gateway (grpc-gateway v1.9.5,
@@ -33,8 +34,12 @@ func (c grpcCode) httpStatus() int {
 		return http.StatusOK
 	case codeCanceled:
 		return http.StatusRequestTimeout
-	case codeInvalidArgument, 9 /* FailedPrecondition */, codeOutOfRange:
+	case codeInvalidArgument, codeOutOfRange:
 		return http.StatusBadRequest
+	case codeFailedPrecondition:
+		// grpc-gateway v1 (etcd 3.4): 412; v2 changed it to 400. etcd
+		// 3.4.23 answers "lease already exists" with 412.
+		return http.StatusPreconditionFailed
 	case codeDeadlineExceeded:
 		return http.StatusGatewayTimeout
 	case codeNotFound:
@@ -78,6 +83,8 @@ var v3Errors = []struct {
 	{store.ErrInvalidSortOption, codeInvalidArgument, ""}, // etcd 3.5's check
 	{store.ErrRequestTooLarge, codeInvalidArgument, ""},
 	{store.ErrLeaseNotFound, codeNotFound, ""},
+	{store.ErrLeaseExists, codeFailedPrecondition, ""},
+	{store.ErrLeaseTTLTooLarge, codeOutOfRange, ""},
 	{store.ErrNoSpace, codeResourceExhausted, ""},
 	{store.ErrStopped, codeUnavailable, ""},
 	{store.ErrTimeout, codeUnavailable, ""},

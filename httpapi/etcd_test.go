@@ -75,10 +75,17 @@ func freePort(t *testing.T) string {
 	return "http://" + l.Addr().String()
 }
 
-var memberFields = regexp.MustCompile(`"(cluster_id|member_id|raft_term)":"[0-9]+"`)
+var (
+	memberFields = regexp.MustCompile(`"(cluster_id|member_id|raft_term)":"[0-9]+"`)
+	remainingTTL = regexp.MustCompile(`"TTL":"[0-9]+","grantedTTL"`)
+)
 
-// normalize hides what differs between any two clusters: their ids and term.
-func normalize(body string) string { return memberFields.ReplaceAllString(body, `"$1":"_"`) }
+// normalize hides what differs between any two clusters: their ids and term,
+// and the remaining time of a lease (it runs down as the session goes).
+func normalize(body string) string {
+	body = memberFields.ReplaceAllString(body, `"$1":"_"`)
+	return remainingTTL.ReplaceAllString(body, `"TTL":"_","grantedTTL"`)
+}
 
 // TestCompareWithEtcd sends the same requests to a real etcd 3.4 and to
 // cairn over a store, both new, and asserts the same status and body from
@@ -184,6 +191,42 @@ var etcdScript = []struct{ path, body string }{
 	{"/v3/kv/txn", `{"success":[{"request_range":{"key":"eA==","revision":100}}]}`},
 	{"/v3/maintenance/status", `garbage`},
 	{"/v3/maintenance/status", `[]`},
+	// Leases, with IDs the client picks (etcd's picked IDs differ from
+	// ours) and TTLs at or above etcd's default minimum.
+	{"/v3/lease/grant", `{"TTL":600,"ID":100}`},
+	{"/v3/lease/grant", `{"TTL":"30","ID":"50"}`},
+	{"/v3/lease/grant", `{"TTL":9000000000,"ID":-3}`},
+	{"/v3/lease/grant", `{"TTL":60,"ID":100}`},
+	{"/v3/lease/grant", `{"TTL":9000000001}`},
+	{"/v3/lease/grant", `{"TTL":true}`},
+	{"/v3/lease/grant", `{"TTL":5,"ID":"x"}`},
+	{"/v3/lease/grant", `[]`},
+	{"/v3/kv/put", `{"key":"bDE=","value":"dg==","lease":100}`},
+	{"/v3/kv/put", `{"key":"bDM=","value":"dg==","lease":12345}`},
+	{"/v3/kv/range", `{"key":"bDE="}`},
+	{"/v3/lease/timetolive", `{"ID":100}`},
+	{"/v3/lease/timetolive", `{"ID":100,"keys":true}`},
+	{"/v3/kv/lease/timetolive", `{"ID":"999","keys":true}`},
+	{"/v3/lease/timetolive", `{}`},
+	{"/v3/lease/timetolive", `{"ID":true}`},
+	{"/v3/lease/timetolive", `{"ID":100,"keys":1}`},
+	{"/v3/kv/put", `{"key":"bDI=","value":"dg==","lease":"100"}`},
+	{"/v3/kv/put", `{"key":"bDE=","value":"dw==","ignore_lease":true,"prev_kv":true}`},
+	{"/v3/kv/txn", `{"success":[{"request_put":{"key":"bDQ=","lease":100}},{"request_put":{"key":"bDU=","lease":101}}]}`},
+	{"/v3/kv/txn", `{"compare":[{"key":"bDE=","target":"LEASE","result":"EQUAL","lease":100}],"success":[{"request_put":{"key":"bDQ=","lease":50}}]}`},
+	{"/v3/kv/lease/revoke", `{"ID":50}`},
+	{"/v3/lease/revoke", `{"ID":-3}`},
+	{"/v3/lease/leases", ``},
+	{"/v3/kv/lease/leases", `{"x":1}`},
+	{"/v3/lease/leases", `xx`},
+	{"/v3/kv/range", `{"key":"bDE=","range_end":"bDk="}`},
+	{"/v3/lease/revoke", `{"ID":100}`},
+	{"/v3/lease/revoke", `{"ID":100}`},
+	{"/v3/lease/revoke", `{}`},
+	{"/v3/lease/revoke", `{"ID":"x"}`},
+	{"/v3/kv/range", `{"key":"bDE=","range_end":"bDk="}`},
+	{"/v3/lease/keepalive", `{"ID":100}`},
+	{"/v3/lease/leases", `{}`},
 }
 
 func etcdPost(t *testing.T, url, body string) *reply {

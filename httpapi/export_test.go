@@ -16,6 +16,10 @@ func ServeBackend(tb testing.TB, b Backend, cfg Config) *TestServer { return ser
 // ts, which must serve a new member.
 func CompareWithEtcd(t *testing.T, ts *TestServer) { compareWithEtcd(t, ts) }
 
+// CompareKeepAliveWithEtcd compares the keepalive stream's answers with a
+// new etcd 3.4's; ts must serve a new member.
+func CompareKeepAliveWithEtcd(t *testing.T, ts *TestServer) { compareKeepAliveWithEtcd(t, ts) }
+
 // Post sends a v3 request checked against openapi.yaml.
 func (ts *testServer) Post(path, body string) (status int, respBody string) {
 	ts.t.Helper()

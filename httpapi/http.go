@@ -115,6 +115,13 @@ func New(b Backend, cfg Config) http.Handler {
 			r.Post(prefix+"/watch", a.serveWatch) // and a websocket upgrade:
 			r.Get(prefix+"/watch", a.serveWatch)
 		}
+		r.Post(prefix+"/lease/grant", a.v3(a.leaseGrant))
+		for _, p := range []string{prefix + "/lease", prefix + "/kv/lease"} {
+			r.Post(p+"/revoke", a.v3(a.leaseRevoke))
+			r.Post(p+"/timetolive", a.v3(a.leaseTimeToLive))
+			r.Post(p+"/leases", a.v3(a.leaseLeases))
+		}
+		r.HandleFunc(prefix+"/lease/keepalive", a.serveLeaseKeepAlive) // and a websocket upgrade
 	}
 	r.HandleFunc("/version", getOnly(a.serveVersion))
 	r.HandleFunc("/health", getOnly(a.serveHealth))

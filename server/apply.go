@@ -81,7 +81,10 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 	last := applied
 	var b *store.Batch
 	var results []pendingResult
-	// commit ends the batch in hand and wakes its waiters.
+	// promoteTerm is the term of a new leader's empty entry in the batch.
+	var promoteTerm uint64
+	// commit ends the batch in hand, tells the lessor what it granted and
+	// revoked, and wakes its waiters.
 	commit := func() error {
 		if last == applied {
 			return nil
@@ -96,6 +99,13 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 		applied = last
 		s.appliedIndex.Store(last)
 		s.applied.advance(last)
+		for i := range results {
+			s.leaseApplied(&results[i].res)
+		}
+		if promoteTerm != 0 {
+			s.lessor.promote(promoteTerm)
+			promoteTerm = 0
+		}
 		for _, r := range results {
 			s.waits.trigger(r.id, r.res)
 		}
@@ -110,6 +120,7 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 			if err := s.installSnapshot(st, *j.snapshot); err != nil {
 				return err
 			}
+			s.reloadLeases()
 			applied = s.appliedIndex.Load()
 			last = applied
 		}
@@ -121,7 +132,10 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 			switch e.Type {
 			case raftpb.EntryNormal:
 				if len(e.Data) == 0 {
-					break // a new leader's empty entry
+					// A new leader's empty entry: once it is applied, the
+					// leader knows every lease of earlier terms.
+					promoteTerm = e.Term
+					break
 				}
 				req, err := unmarshalRequest(e.Data)
 				if err != nil {
@@ -167,6 +181,15 @@ func applyRequest(b *store.Batch, req *request) applyResult {
 		r.txn, r.err = b.Txn(req.Txn)
 	case req.Compaction != nil:
 		r.compaction, r.compacted, r.err = b.Compact(req.Compaction)
+	case req.LeaseGrant != nil:
+		r.leaseGrant, r.err = applyLeaseGrant(b, req.LeaseGrant)
+	case req.LeaseRevoke != nil:
+		r.leaseRevoke, r.err = b.LeaseRevoke(req.LeaseRevoke)
+		if r.err == nil {
+			r.revokedLeases = []int64{req.LeaseRevoke.ID}
+		}
+	case req.LeaseExpire != nil:
+		r.revokedLeases, r.err = applyLeaseExpire(b, req.LeaseExpire)
 	default:
 		r.err = fmt.Errorf("empty request %d", req.ID)
 	}

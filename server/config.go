@@ -58,6 +58,16 @@ type Config struct {
 	ElectionTimeout time.Duration
 	// Watch configures the watch hub (watch.go).
 	Watch WatchConfig
+	// LeaseClock is the lessor's clock; nil means the system's monotonic
+	// clock. Tests inject one they advance by hand.
+	LeaseClock Clock
+	// LeaseRevokeRate caps how many expired leases the leader revokes per
+	// second (etcd's leaseRevokeRate, 1000, which etcd does not expose), so
+	// a mass expiry does not crowd out client writes.
+	LeaseRevokeRate int
+	// LeaseCheckInterval is how often the leader looks for expired leases
+	// (etcd: every 500ms).
+	LeaseCheckInterval time.Duration
 	// Logger receives the member's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -71,6 +81,8 @@ const (
 	DefaultQuotaBackendBytes      = 2 << 30
 	DefaultHeartbeatInterval      = 100 * time.Millisecond
 	DefaultElectionTimeout        = 1000 * time.Millisecond
+	DefaultLeaseRevokeRate        = 1000
+	DefaultLeaseCheckInterval     = 500 * time.Millisecond
 )
 
 // DefaultConfig is a single member named "default" in "default.cairn" with
@@ -89,6 +101,8 @@ func DefaultConfig() Config {
 		QuotaBackendBytes:      DefaultQuotaBackendBytes,
 		HeartbeatInterval:      DefaultHeartbeatInterval,
 		ElectionTimeout:        DefaultElectionTimeout,
+		LeaseRevokeRate:        DefaultLeaseRevokeRate,
+		LeaseCheckInterval:     DefaultLeaseCheckInterval,
 	}
 }
 
@@ -114,6 +128,12 @@ func (c *Config) fillDefaults() {
 	}
 	if c.ElectionTimeout == 0 {
 		c.ElectionTimeout = d.ElectionTimeout
+	}
+	if c.LeaseRevokeRate <= 0 {
+		c.LeaseRevokeRate = d.LeaseRevokeRate
+	}
+	if c.LeaseCheckInterval <= 0 {
+		c.LeaseCheckInterval = d.LeaseCheckInterval
 	}
 	if c.InitialClusterState == "" {
 		c.InitialClusterState = "new"

@@ -116,7 +116,7 @@ func (s *Server) propose(ctx context.Context, req *request) (applyResult, error)
 	if len(data) > maxEntryBytes(s.cfg.MaxRequestBytes) {
 		return applyResult{}, store.ErrRequestTooLarge
 	}
-	if q := s.cfg.QuotaBackendBytes; q > 0 && req.Compaction == nil && s.storeSizeInUse()+int64(len(data)) > q {
+	if q := s.cfg.QuotaBackendBytes; q > 0 && req.takesSpace() && s.storeSizeInUse()+int64(len(data)) > q {
 		return applyResult{}, store.ErrNoSpace
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())

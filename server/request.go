@@ -17,7 +17,10 @@ type request struct {
 	Txn         *store.TxnRequest         `json:"txn,omitempty"`
 	Compaction  *store.CompactionRequest  `json:"compaction,omitempty"`
 	// Attrs publishes a member's name and client URLs (cluster state).
-	Attrs *memberAttributes `json:"member_attributes,omitempty"`
+	Attrs       *memberAttributes         `json:"member_attributes,omitempty"`
+	LeaseGrant  *leaseGrant               `json:"lease_grant,omitempty"`
+	LeaseRevoke *store.LeaseRevokeRequest `json:"lease_revoke,omitempty"`
+	LeaseExpire *leaseExpire              `json:"lease_expire,omitempty"`
 }
 
 // isCluster reports whether the request changes the cluster state rather
@@ -43,6 +46,19 @@ type applyResult struct {
 	// compacted is closed when a physical compaction finished.
 	compacted <-chan struct{}
 	// member is the member a configuration change added or changed.
-	member *member
-	err    error
+	member      *member
+	leaseGrant  *store.LeaseGrantResponse
+	leaseRevoke *store.LeaseRevokeResponse
+	// revokedLeases lists the leases a revoke or an expiry revoked, for the
+	// lessor.
+	revokedLeases []int64
+	err           error
+}
+
+// takesSpace reports whether the store quota (--quota-backend-bytes) applies
+// to the request. What frees space is exempt: compaction, and the revoke of
+// leases, by a client or by expiry (etcd lets revokes through when the quota
+// is exceeded, or expired leases would pile up).
+func (r *request) takesSpace() bool {
+	return r.Compaction == nil && r.LeaseRevoke == nil && r.LeaseExpire == nil
 }

@@ -62,6 +62,9 @@ type Server struct {
 	readMu     sync.Mutex
 	nextRead   *readRound
 
+	// The lessor and the lease forwarder (lease*.go).
+	leaseState
+
 	// Owned by the Ready loop: campaign once the bootstrap configuration is
 	// applied; the index of the last entry saved to the raft log; whether
 	// this member is the leader.
@@ -129,6 +132,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	st := s.store
+	s.lessor = newLessor(cfg.LeaseClock, cfg.ElectionTimeout, st.Leases())
 	// A data dir from before the cluster state was kept knows only itself.
 	s.cluster.ensure(&member{ID: s.memberID, Name: cfg.Name, PeerURLs: s.selfPeerURLs()})
 
@@ -210,11 +214,12 @@ func New(cfg Config) (*Server, error) {
 	// Nobody else can win an election: campaign as soon as the bootstrap
 	// configuration is applied instead of waiting out an election timeout.
 	s.campaignSoon = s.soleVoter(fresh, peers)
-	s.loops.Add(4)
+	s.loops.Add(5)
 	go s.run()
 	go s.applyLoop()
 	go s.readLoop()
 	go s.publish()
+	go s.leaseLoop()
 	return s, nil
 }
 
@@ -350,6 +355,9 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 	if !raft.IsEmptyHardState(rd.HardState) {
 		s.term.Store(rd.HardState.Term)
 		s.committed.Store(rd.HardState.Commit)
+	}
+	if rd.SoftState != nil {
+		s.leaseLeadership(s.isLeader)
 	}
 	// A leader may send before it persists: its messages are appends and
 	// heartbeats for entries it is writing now, and it counts itself in a

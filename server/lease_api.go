@@ -1,0 +1,264 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn/store"
+)
+
+var _ httpapi.Lease = (*Server)(nil)
+
+// LeaseForwarder carries the lease requests only the leader can answer
+// (keepalive and timetolive: only the leader times leases) from a follower
+// to the leader. The peer transport provides it (SetLeaseForwarder); on the
+// leader, the transport answers a forwarded request by calling the
+// Server's own LeaseKeepAlive or LeaseTimeToLive.
+//
+// Both methods take the member id of the leader the follower believes in
+// and return what the leader answered, with the leader's header, or the
+// sentinels of package store (store.ErrLeaseNotFound for a lease the leader
+// does not know, store.ErrTimeout, store.ErrNoLeader...).
+type LeaseForwarder interface {
+	ForwardLeaseKeepAlive(ctx context.Context, leader uint64, req *store.LeaseKeepAliveRequest) (*store.LeaseKeepAliveResponse, error)
+	ForwardLeaseTimeToLive(ctx context.Context, leader uint64, req *store.LeaseTimeToLiveRequest) (*store.LeaseTimeToLiveResponse, error)
+}
+
+// errNoLeaseForwarder: a follower was asked a leader-only lease question and
+// has no way to ask the leader.
+var errNoLeaseForwarder = errors.New("not implemented: forwarding lease requests to the leader (no peer transport)")
+
+// forwarderBox holds a LeaseForwarder for atomic.Pointer.
+type forwarderBox struct{ f LeaseForwarder }
+
+// SetLeaseForwarder installs the way followers reach the leader with
+// keepalive and timetolive requests. Without one, a follower answers them
+// with an internal error. Safe to call at any time.
+func (s *Server) SetLeaseForwarder(f LeaseForwarder) {
+	s.leaseFwd.Store(&forwarderBox{f})
+}
+
+// MinLeaseTTL is the smallest TTL in seconds this member grants: a grant
+// asking for less gets this much (etcd's rule: 1.5 election timeouts,
+// rounded up to a second).
+func (s *Server) MinLeaseTTL() int64 {
+	return minLeaseTTL(s.cfg.ElectionTimeout, s.cfg.HeartbeatInterval)
+}
+
+// leaseGrant is the raft payload of a grant: the ID and TTL to grant, the
+// TTL already raised to the proposer's minimum. Auto says the proposer
+// picked the ID; if another lease has it by the time the entry is applied,
+// the apply takes the next free ID instead of failing (every member does
+// the same, so the choice is deterministic).
+type leaseGrant struct {
+	ID   int64 `json:"id"`
+	TTL  int64 `json:"ttl"`
+	Auto bool  `json:"auto,omitempty"`
+}
+
+// leaseExpire is the raft payload of the leader's revocation of expired
+// leases: each lease still granted when the entry is applied is revoked, in
+// order, each in its own revision; the others are skipped.
+type leaseExpire struct {
+	IDs []int64 `json:"ids"`
+}
+
+// LeaseGrant grants a lease through raft, as etcd's LeaseGrant: a TTL above
+// store.MaxLeaseTTL fails with store.ErrLeaseTTLTooLarge before anything is
+// proposed; a TTL below MinLeaseTTL is raised to it; ID 0 lets the member
+// pick an unused positive ID; a client-chosen ID that is already granted
+// fails with store.ErrLeaseExists. The lease's clock starts when the leader
+// applies the grant.
+func (s *Server) LeaseGrant(ctx context.Context, req *store.LeaseGrantRequest) (*store.LeaseGrantResponse, error) {
+	if req.TTL > store.MaxLeaseTTL {
+		return nil, store.ErrLeaseTTLTooLarge
+	}
+	g := &leaseGrant{ID: req.ID, TTL: max(req.TTL, s.MinLeaseTTL())}
+	if g.ID == store.NoLease {
+		g.ID, g.Auto = int64(s.ids.Next()&(1<<63-1)), true
+	}
+	r, err := s.propose(ctx, &request{LeaseGrant: g})
+	if err != nil {
+		return nil, err
+	}
+	s.header(&r.leaseGrant.Header)
+	return r.leaseGrant, nil
+}
+
+// LeaseRevoke revokes a lease through raft and deletes its keys, all in one
+// revision. Errors: store.ErrLeaseNotFound, and those of any write.
+func (s *Server) LeaseRevoke(ctx context.Context, req *store.LeaseRevokeRequest) (*store.LeaseRevokeResponse, error) {
+	r, err := s.propose(ctx, &request{LeaseRevoke: req})
+	if err != nil {
+		return nil, err
+	}
+	s.header(&r.leaseRevoke.Header)
+	return r.leaseRevoke, nil
+}
+
+// LeaseKeepAlive renews a lease: it now expires its granted TTL from now.
+// Only the leader's lessor renews; a follower forwards the request to the
+// leader (LeaseForwarder). A lease that does not exist, or that expired
+// and is being revoked, gets TTL 0 (etcd's answer on the keepalive stream);
+// the renewal of an expired lease waits until its revoke is applied.
+// Errors: store.ErrTimeout if no leader answers within the request timeout,
+// store.ErrStopped, ctx.Err().
+func (s *Server) LeaseKeepAlive(ctx context.Context, req *store.LeaseKeepAliveRequest) (*store.LeaseKeepAliveResponse, error) {
+	var resp *store.LeaseKeepAliveResponse
+	err := s.atLeaseLeader(ctx,
+		func(ctx context.Context) error {
+			ttl, err := s.lessor.renew(ctx, req.ID)
+			if errors.Is(err, store.ErrLeaseNotFound) {
+				ttl, err = 0, nil
+			}
+			if err != nil {
+				return err
+			}
+			resp = &store.LeaseKeepAliveResponse{ID: req.ID, TTL: ttl}
+			resp.Header.Revision = s.storeNow().Rev()
+			s.header(&resp.Header)
+			return nil
+		},
+		func(ctx context.Context, f LeaseForwarder, leader uint64) (err error) {
+			resp, err = f.ForwardLeaseKeepAlive(ctx, leader, req)
+			return err
+		})
+	return resp, err
+}
+
+// LeaseTimeToLive answers how long a lease has left, as the leader's lessor
+// knows it (a follower forwards the request): TTL in whole seconds,
+// truncated, GrantedTTL, and with req.Keys the attached keys in ascending
+// order. A lease that does not exist gets TTL -1, as etcd answers. Errors
+// as LeaseKeepAlive.
+func (s *Server) LeaseTimeToLive(ctx context.Context, req *store.LeaseTimeToLiveRequest) (*store.LeaseTimeToLiveResponse, error) {
+	var resp *store.LeaseTimeToLiveResponse
+	err := s.atLeaseLeader(ctx,
+		func(context.Context) error {
+			left, granted, err := s.lessor.remaining(req.ID)
+			r := &store.LeaseTimeToLiveResponse{ID: req.ID}
+			switch {
+			case errors.Is(err, store.ErrLeaseNotFound):
+				r.TTL = -1
+			case err != nil:
+				return err
+			default:
+				r.TTL = int64(left / time.Second)
+				r.GrantedTTL = granted
+			}
+			st := s.storeNow()
+			if req.Keys && r.TTL >= 0 {
+				r.Keys, _ = st.LeaseKeys(req.ID)
+			}
+			r.Header.Revision = st.Rev()
+			s.header(&r.Header)
+			resp = r
+			return nil
+		},
+		func(ctx context.Context, f LeaseForwarder, leader uint64) (err error) {
+			resp, err = f.ForwardLeaseTimeToLive(ctx, leader, req)
+			return err
+		})
+	return resp, err
+}
+
+// LeaseLeases lists every lease granted on this member's store, in
+// ascending ID order (etcd lists them in no particular order). Like etcd it
+// answers from the local member without asking the leader.
+func (s *Server) LeaseLeases(ctx context.Context) (*store.LeaseLeasesResponse, error) {
+	select {
+	case <-s.stopc:
+		return nil, store.ErrStopped
+	default:
+	}
+	st := s.storeNow()
+	ls := st.Leases()
+	resp := &store.LeaseLeasesResponse{Leases: make([]store.LeaseStatus, len(ls))}
+	for i, l := range ls {
+		resp.Leases[i].ID = l.ID
+	}
+	resp.Header.Revision = st.Rev()
+	s.header(&resp.Header)
+	return resp, nil
+}
+
+// leaseLeaderPoll is how often a lease request waiting for a leader looks
+// again at who leads.
+const leaseLeaderPoll = 50 * time.Millisecond
+
+// atLeaseLeader runs local while this member's lessor is primary, or remote
+// with the leader's id when another member leads, waiting (within the
+// request timeout) while there is no leader or this member is a leader that
+// has not become primary yet.
+func (s *Server) atLeaseLeader(ctx context.Context,
+	local func(context.Context) error,
+	remote func(context.Context, LeaseForwarder, uint64) error) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())
+	defer cancel()
+	var poll *time.Timer
+	for {
+		primary, promoted := s.lessor.isPrimary()
+		if primary {
+			err := local(ctx)
+			if !errors.Is(err, errNotPrimary) {
+				return s.leaseContextErr(ctx, err)
+			}
+			continue // demoted meanwhile: look again
+		}
+		if lead := s.lead.Load(); lead != 0 && lead != s.memberID {
+			box := s.leaseFwd.Load()
+			if box == nil || box.f == nil {
+				return errNoLeaseForwarder
+			}
+			return s.leaseContextErr(ctx, remote(ctx, box.f, lead))
+		}
+		if poll == nil {
+			poll = time.NewTimer(leaseLeaderPoll)
+			defer poll.Stop()
+		} else {
+			poll.Reset(leaseLeaderPoll)
+		}
+		select {
+		case <-promoted:
+		case <-poll.C:
+		case <-ctx.Done():
+			return s.contextErr(ctx, ctx.Err())
+		case <-s.stopc:
+			return store.ErrStopped
+		}
+	}
+}
+
+// leaseContextErr maps our own request deadline to store.ErrTimeout.
+func (s *Server) leaseContextErr(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return s.contextErr(ctx, err)
+	}
+	return err
+}
+
+// leaseState is the lease machinery a Server holds (see New).
+type leaseState struct {
+	lessor   *lessor
+	leaseFwd atomic.Pointer[forwarderBox]
+}
+
+// reloadLeases makes the lessor take the store's leases afresh, after the
+// applier replaced the store by an installed raft snapshot (only the
+// applier calls it, so it reads s.store without storeMu). Leases the lessor
+// knew keep their timers; a leader's lessor gives new ones their full TTL.
+func (s *Server) reloadLeases() { s.lessor.reset(s.store.Leases()) }
+
+// storeNow returns the current store: the applier replaces it when it
+// installs a raft snapshot.
+func (s *Server) storeNow() *store.Store {
+	s.storeMu.RLock()
+	defer s.storeMu.RUnlock()
+	return s.store
+}

@@ -1,0 +1,70 @@
+package server
+
+import (
+	"math"
+
+	"github.com/cairnkv/cairn/store"
+)
+
+// The lease side of the Ready loop and the applier.
+
+// leaseLeadership tells the lessor what the Ready loop saw: this member
+// became leader (in the current term) or stopped being it. A new leader's
+// lessor becomes primary only when the first entry of its term is applied
+// (apply.go calls promote), as etcd promotes its lessor then.
+func (s *Server) leaseLeadership(leader bool) {
+	if leader {
+		s.lessor.becameLeader(s.term.Load())
+	} else {
+		s.lessor.demote()
+	}
+}
+
+// leaseApplied tells the lessor about the grants and revokes of an applied
+// request. It runs after the batch is committed, before the proposer is
+// answered, so a client that got its grant can renew it at once.
+func (s *Server) leaseApplied(r *applyResult) {
+	if r.err != nil {
+		return
+	}
+	if g := r.leaseGrant; g != nil {
+		s.lessor.granted(g.ID, g.TTL)
+	}
+	for _, id := range r.revokedLeases {
+		s.lessor.revoked(id)
+	}
+}
+
+// applyLeaseGrant grants g in the batch. An ID the proposer picked (Auto)
+// that is already taken is replaced by the next free one, deterministically,
+// so a grant with ID 0 never fails with store.ErrLeaseExists.
+func applyLeaseGrant(b *store.Batch, g *leaseGrant) (*store.LeaseGrantResponse, error) {
+	id := g.ID
+	if g.Auto {
+		for id == store.NoLease || b.HasLease(id) {
+			if id == math.MaxInt64 {
+				id = 1
+			} else {
+				id++
+			}
+		}
+	}
+	return b.LeaseGrant(&store.LeaseGrantRequest{ID: id, TTL: g.TTL})
+}
+
+// applyLeaseExpire revokes the leases of e that are still granted, each in
+// its own revision, and returns their IDs. Leases already revoked (by a
+// client, or by an earlier expiry entry) are skipped.
+func applyLeaseExpire(b *store.Batch, e *leaseExpire) ([]int64, error) {
+	var revoked []int64
+	for _, id := range e.IDs {
+		if !b.HasLease(id) {
+			continue
+		}
+		if _, err := b.LeaseRevoke(&store.LeaseRevokeRequest{ID: id}); err != nil {
+			return revoked, err
+		}
+		revoked = append(revoked, id)
+	}
+	return revoked, nil
+}
