@@ -49,6 +49,19 @@ type Config struct {
 	Timeout time.Duration
 	// Seed seeds key choice and the value bytes; 0 picks one at random.
 	Seed uint64
+	// Watchers is the number of watchers of --prefix (watch-latency).
+	Watchers int
+	// WatchersPerStream is how many of them share one watch stream.
+	WatchersPerStream int
+	// WatchTransport is "http" (POST /v3/watch streams) or "ws"
+	// (websockets) (watch-latency).
+	WatchTransport string
+	// ServerPID, if not 0, is a local server process whose resident memory
+	// the run samples (watch-latency, Linux).
+	ServerPID int
+	// DrainTimeout bounds the wait for the last events after the last put
+	// (watch-latency).
+	DrainTimeout time.Duration
 
 	// set records which flags were given (command line or environment), so
 	// that options a workload does not use are rejected, not ignored.
@@ -70,6 +83,11 @@ func DefaultConfig() Config {
 		Output:       "text",
 		Consistency:  "l",
 		Timeout:      30 * time.Second,
+
+		Watchers:          1,
+		WatchersPerStream: 1,
+		WatchTransport:    "http",
+		DrainTimeout:      30 * time.Second,
 	}
 }
 
@@ -102,6 +120,11 @@ func ParseFlags(args []string, getenv func(string) string, usage io.Writer) (Con
 	fs.StringVar(&cfg.Consistency, "consistency", cfg.Consistency, "range reads: l (linearizable) or s (serializable)")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "max wait for a response's headers (0 = none)")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed for keys and value bytes (0 = random)")
+	fs.IntVar(&cfg.Watchers, "watchers", cfg.Watchers, "watch-latency: watchers of --prefix")
+	fs.IntVar(&cfg.WatchersPerStream, "watchers-per-stream", cfg.WatchersPerStream, "watch-latency: watchers sharing one watch stream (connection)")
+	fs.StringVar(&cfg.WatchTransport, "watch-transport", cfg.WatchTransport, "watch-latency: http (POST /v3/watch streams) or ws (websockets)")
+	fs.IntVar(&cfg.ServerPID, "server-pid", cfg.ServerPID, "watch-latency: pid of a local server whose resident memory to sample (0 = none)")
+	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", cfg.DrainTimeout, "watch-latency: max wait for the last events after the last put")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: cairn-bench [workload] [flags]\n\nworkloads:\n")
 		for _, w := range workloads {
@@ -244,6 +267,21 @@ func (c *Config) Validate() error {
 	}
 	if c.Timeout < 0 {
 		return fmt.Errorf("--timeout: %v, want >= 0", c.Timeout)
+	}
+	if c.Watchers < 1 {
+		return fmt.Errorf("--watchers: %d, want at least 1", c.Watchers)
+	}
+	if c.WatchersPerStream < 1 {
+		return fmt.Errorf("--watchers-per-stream: %d, want at least 1", c.WatchersPerStream)
+	}
+	if c.WatchTransport != "http" && c.WatchTransport != "ws" {
+		return fmt.Errorf("--watch-transport: %q, want http or ws", c.WatchTransport)
+	}
+	if c.ServerPID < 0 {
+		return fmt.Errorf("--server-pid: %d, want >= 0", c.ServerPID)
+	}
+	if c.DrainTimeout <= 0 {
+		return fmt.Errorf("--drain-timeout: %v, want > 0", c.DrainTimeout)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@
 //	    --total 20000 --val-size 256 --key-space-size 100000
 //	cairn-bench range --consistency s --duration 10s --clients 16
 //	cairn-bench txn-put --rate 500 --total 5000 --output json
+//	cairn-bench watch-latency --watchers 1000 --watchers-per-stream 10 \
+//	    --clients 16 --rate 1000 --duration 10s --prefix w/ --key-space-size 1000
 //
 // The workload is the first argument or --workload. Each flag can also be
 // set through the environment as CAIRN_BENCH_<FLAG> with dashes as
@@ -26,9 +28,28 @@
 //   - txn-put: POST /v3/kv/txn with no compares and one put in the success
 //     branch. An answer whose succeeded is not true is a success, noted
 //     "txn took the failure branch".
+//   - watch-latency: --watchers watchers of every key under --prefix,
+//     --watchers-per-stream of them on each watch stream (a POST /v3/watch
+//     with that many create requests in its body, or with --watch-transport
+//     ws a websocket on the same path), spread over --endpoints; once all
+//     are created, --clients writers put keys under the prefix (at --rate,
+//     for --total or --duration, as the put workload). Each value starts
+//     with the time its put was sent. The requests of the report are the
+//     puts; its watch section counts the events (every watcher must see
+//     every acknowledged put once, in revision order: missing and
+//     out-of-order events are counted), events/s delivered, and two
+//     latencies per event: from the put's answer (the revision it names)
+//     to the event's arrival (an event that arrives before its put's
+//     answer counts 0, and is counted as early), and from the put's
+//     sending. After the last put the run waits up to --drain-timeout for
+//     the last events. --server-pid samples a local server's resident
+//     memory. It has its own runner (workload_watch.go): it is not one
+//     request and one answer. Compare with etcd's "benchmark
+//     watch-latency", which measures from the put's sending over gRPC.
 //
 // A workload is one small file (workload_<name>.go) holding a value of type
-// workload plus one line in the workloads table of workload.go.
+// workload plus one line in the workloads table of workload.go; a workload
+// that is not request/answer brings its own runner (workload.run).
 //
 // # Keys and values
 //

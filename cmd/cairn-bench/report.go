@@ -53,6 +53,9 @@ type Report struct {
 	// Histogram has log-spaced rows from the fastest to the slowest
 	// success; its counts add up to Succeeded.
 	Histogram []HistogramRow `json:"histogram"`
+	// Watch is the watch-latency workload's own part (its requests above
+	// are its puts); nil for the other workloads.
+	Watch *WatchReport `json:"watch,omitempty"`
 }
 
 // Latency is a latency summary in milliseconds. Min, Avg and Max are
@@ -179,6 +182,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "  %10.3f - %10.3f  %8d  %s\n", row.FromMs, row.ToMs, row.Count, strings.Repeat("#", bar))
 		}
+	}
+	if r.Watch != nil {
+		r.Watch.writeText(&b)
 	}
 	writeCounts(&b, "Errors", r.Errors)
 	writeCounts(&b, "Notes", r.Notes)

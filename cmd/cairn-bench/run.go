@@ -29,6 +29,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	w, _ := lookupWorkload(cfg.Workload)
+	if w.run != nil {
+		res, err := w.run(ctx, &cfg)
+		if err != nil {
+			return nil, err
+		}
+		rep := newReport(&cfg, res.rec, res.elapsed, ctx.Err() != nil)
+		rep.ClientCPUSeconds = res.cpu.Seconds()
+		rep.Watch = res.watch
+		if res.watch != nil {
+			for msg, n := range res.watch.errors {
+				count(rep.Errors, msg, n)
+			}
+		}
+		return rep, nil
+	}
 	if cfg.Seed == 0 {
 		var b [8]byte
 		_, _ = crand.Read(b[:])

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"sort"
+	"time"
 )
 
 // workload is one kind of benchmark request: how each client builds it and
@@ -20,6 +22,18 @@ type workload struct {
 	// newOp makes the request builder of one client. It is called once per
 	// client before the clock starts; value is the shared value bytes.
 	newOp func(cfg *Config, value []byte) (op, error)
+	// run, if set, replaces Run's request/answer loop for a workload that
+	// is not one (watch-latency); newOp is then unused. Run builds the
+	// report from its result.
+	run func(ctx context.Context, cfg *Config) (*runResult, error)
+}
+
+// runResult is what a workload's own runner hands back to Run.
+type runResult struct {
+	rec     *recorder     // the requests' tally
+	elapsed time.Duration // of the requests
+	cpu     time.Duration // the client's CPU time, 0 if unknown
+	watch   *WatchReport
 }
 
 // op builds one client's requests and judges the answers. Each client
@@ -49,11 +63,17 @@ var workloads = []*workload{
 	putWorkload,
 	rangeWorkload,
 	txnPutWorkload,
+	watchLatencyWorkload,
 }
 
 // workloadOption names the flags that only some workloads use.
 var workloadOption = map[string]bool{
-	"consistency": true,
+	"consistency":         true,
+	"watchers":            true,
+	"watchers-per-stream": true,
+	"watch-transport":     true,
+	"server-pid":          true,
+	"drain-timeout":       true,
 }
 
 // lookupWorkload finds a workload by name.
