@@ -14,9 +14,8 @@ var _ httpapi.Lease = (*Server)(nil)
 
 // LeaseForwarder carries the lease requests only the leader can answer
 // (keepalive and timetolive: only the leader times leases) from a follower
-// to the leader. The peer transport provides it (SetLeaseForwarder); on the
-// leader, the transport answers a forwarded request by calling the
-// Server's own LeaseKeepAlive or LeaseTimeToLive.
+// to the leader. By default the member forwards over its peer transport
+// (lease_forward.go); SetLeaseForwarder installs another way.
 //
 // Both methods take the member id of the leader the follower believes in
 // and return what the leader answered, with the leader's header, or the
@@ -35,8 +34,8 @@ var errNoLeaseForwarder = errors.New("not implemented: forwarding lease requests
 type forwarderBox struct{ f LeaseForwarder }
 
 // SetLeaseForwarder installs the way followers reach the leader with
-// keepalive and timetolive requests. Without one, a follower answers them
-// with an internal error. Safe to call at any time.
+// keepalive and timetolive requests, instead of the peer transport. Safe to
+// call at any time.
 func (s *Server) SetLeaseForwarder(f LeaseForwarder) {
 	s.leaseFwd.Store(&forwarderBox{f})
 }
@@ -101,32 +100,44 @@ func (s *Server) LeaseRevoke(ctx context.Context, req *store.LeaseRevokeRequest)
 
 // LeaseKeepAlive renews a lease: it now expires its granted TTL from now.
 // Only the leader's lessor renews; a follower forwards the request to the
-// leader (LeaseForwarder). A lease that does not exist, or that expired
-// and is being revoked, gets TTL 0 (etcd's answer on the keepalive stream);
-// the renewal of an expired lease waits until its revoke is applied.
-// Errors: store.ErrTimeout if no leader answers within the request timeout,
-// store.ErrStopped, ctx.Err().
+// leader (through the LeaseForwarder if one is set, else over the peer
+// transport). A lease that does not exist, or that expired and is being
+// revoked, gets TTL 0 (etcd's answer on the keepalive stream); the renewal
+// of an expired lease waits until its revoke is applied. The header is this
+// member's. Errors: store.ErrTimeout if no leader answers within the
+// request timeout, store.ErrStopped, ctx.Err().
 func (s *Server) LeaseKeepAlive(ctx context.Context, req *store.LeaseKeepAliveRequest) (*store.LeaseKeepAliveResponse, error) {
 	var resp *store.LeaseKeepAliveResponse
 	err := s.atLeaseLeader(ctx,
-		func(ctx context.Context) error {
-			ttl, err := s.lessor.renew(ctx, req.ID)
-			if errors.Is(err, store.ErrLeaseNotFound) {
-				ttl, err = 0, nil
-			}
-			if err != nil {
-				return err
-			}
-			resp = &store.LeaseKeepAliveResponse{ID: req.ID, TTL: ttl}
-			resp.Header.Revision = s.storeNow().Rev()
-			s.header(&resp.Header)
-			return nil
+		func(ctx context.Context) (err error) {
+			resp, err = s.leaseRenewLocal(ctx, req)
+			return err
 		},
 		func(ctx context.Context, f LeaseForwarder, leader uint64) (err error) {
 			resp, err = f.ForwardLeaseKeepAlive(ctx, leader, req)
 			return err
 		})
-	return resp, err
+	if err != nil {
+		return nil, err
+	}
+	resp.Header = store.ResponseHeader{Revision: s.storeNow().Rev()}
+	s.header(&resp.Header)
+	return resp, nil
+}
+
+// leaseRenewLocal renews a lease on this member's primary lessor
+// (errNotPrimary otherwise).
+func (s *Server) leaseRenewLocal(ctx context.Context, req *store.LeaseKeepAliveRequest) (*store.LeaseKeepAliveResponse, error) {
+	ttl, err := s.lessor.renew(ctx, req.ID)
+	if errors.Is(err, store.ErrLeaseNotFound) {
+		ttl, err = 0, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	resp := &store.LeaseKeepAliveResponse{ID: req.ID, TTL: ttl}
+	resp.Header.Revision = s.storeNow().Rev()
+	return resp, nil
 }
 
 // LeaseTimeToLive answers how long a lease has left, as the leader's lessor
@@ -137,32 +148,42 @@ func (s *Server) LeaseKeepAlive(ctx context.Context, req *store.LeaseKeepAliveRe
 func (s *Server) LeaseTimeToLive(ctx context.Context, req *store.LeaseTimeToLiveRequest) (*store.LeaseTimeToLiveResponse, error) {
 	var resp *store.LeaseTimeToLiveResponse
 	err := s.atLeaseLeader(ctx,
-		func(context.Context) error {
-			left, granted, err := s.lessor.remaining(req.ID)
-			r := &store.LeaseTimeToLiveResponse{ID: req.ID}
-			switch {
-			case errors.Is(err, store.ErrLeaseNotFound):
-				r.TTL = -1
-			case err != nil:
-				return err
-			default:
-				r.TTL = int64(left / time.Second)
-				r.GrantedTTL = granted
-			}
-			st := s.storeNow()
-			if req.Keys && r.TTL >= 0 {
-				r.Keys, _ = st.LeaseKeys(req.ID)
-			}
-			r.Header.Revision = st.Rev()
-			s.header(&r.Header)
-			resp = r
-			return nil
+		func(context.Context) (err error) {
+			resp, err = s.leaseTimeToLiveLocal(req)
+			return err
 		},
 		func(ctx context.Context, f LeaseForwarder, leader uint64) (err error) {
 			resp, err = f.ForwardLeaseTimeToLive(ctx, leader, req)
 			return err
 		})
-	return resp, err
+	if err != nil {
+		return nil, err
+	}
+	resp.Header = store.ResponseHeader{Revision: s.storeNow().Rev()}
+	s.header(&resp.Header)
+	return resp, nil
+}
+
+// leaseTimeToLiveLocal answers from this member's primary lessor
+// (errNotPrimary otherwise).
+func (s *Server) leaseTimeToLiveLocal(req *store.LeaseTimeToLiveRequest) (*store.LeaseTimeToLiveResponse, error) {
+	left, granted, err := s.lessor.remaining(req.ID)
+	r := &store.LeaseTimeToLiveResponse{ID: req.ID}
+	switch {
+	case errors.Is(err, store.ErrLeaseNotFound):
+		r.TTL = -1
+	case err != nil:
+		return nil, err
+	default:
+		r.TTL = int64(left / time.Second)
+		r.GrantedTTL = granted
+	}
+	st := s.storeNow()
+	if req.Keys && r.TTL >= 0 {
+		r.Keys, _ = st.LeaseKeys(req.ID)
+	}
+	r.Header.Revision = st.Rev()
+	return r, nil
 }
 
 // LeaseLeases lists every lease granted on this member's store, in
@@ -189,10 +210,17 @@ func (s *Server) LeaseLeases(ctx context.Context) (*store.LeaseLeasesResponse, e
 // again at who leads.
 const leaseLeaderPoll = 50 * time.Millisecond
 
+// errLeaseNotLeader: a member asked to answer a lease request as the leader
+// is not the leader's primary lessor (any more, or yet); the asker looks
+// again at who leads.
+var errLeaseNotLeader = errors.New("lessor: not the leader")
+
 // atLeaseLeader runs local while this member's lessor is primary, or remote
 // with the leader's id when another member leads, waiting (within the
-// request timeout) while there is no leader or this member is a leader that
-// has not become primary yet.
+// request timeout) while there is no leader, this member is a leader that
+// has not become primary yet, or the leader it asked was not primary. With
+// remote nil (a request forwarded to this member) it does not forward:
+// errLeaseNotLeader when another member leads.
 func (s *Server) atLeaseLeader(ctx context.Context,
 	local func(context.Context) error,
 	remote func(context.Context, LeaseForwarder, uint64) error) error {
@@ -209,11 +237,19 @@ func (s *Server) atLeaseLeader(ctx context.Context,
 			continue // demoted meanwhile: look again
 		}
 		if lead := s.lead.Load(); lead != 0 && lead != s.memberID {
-			box := s.leaseFwd.Load()
-			if box == nil || box.f == nil {
+			if remote == nil {
+				return errLeaseNotLeader
+			}
+			f := s.leaseForwarder()
+			if f == nil {
 				return errNoLeaseForwarder
 			}
-			return s.leaseContextErr(ctx, remote(ctx, box.f, lead))
+			err := remote(ctx, f, lead)
+			if !errors.Is(err, errLeaseNotLeader) {
+				return s.leaseContextErr(ctx, err)
+			}
+			// The leader moved on, or has not promoted its lessor yet:
+			// wait a little and look again.
 		}
 		if poll == nil {
 			poll = time.NewTimer(leaseLeaderPoll)
@@ -230,6 +266,18 @@ func (s *Server) atLeaseLeader(ctx context.Context,
 			return store.ErrStopped
 		}
 	}
+}
+
+// leaseForwarder returns the forwarder SetLeaseForwarder installed, or
+// the peer transport's.
+func (s *Server) leaseForwarder() LeaseForwarder {
+	if box := s.leaseFwd.Load(); box != nil && box.f != nil {
+		return box.f
+	}
+	if s.tr != nil {
+		return transportForwarder{s.tr}
+	}
+	return nil
 }
 
 // leaseContextErr maps our own request deadline to store.ErrTimeout.

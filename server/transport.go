@@ -27,6 +27,8 @@ import (
 //	POST /raft/snapshot   one raft snapshot message, the leader's cluster
 //	                      state and its store file, streamed
 //	GET  /members         the cluster's members (a joining member asks)
+//	POST /lease/...       lease requests a follower forwards to the leader
+//	                      (lease_forward.go)
 //
 // Each member opens one stream to each other member and writes to it
 // whatever raft gave it for that member since its last write, so messages
@@ -261,6 +263,7 @@ func (t *transport) handler() http.Handler {
 	mux.HandleFunc("POST /raft/snapshot", t.serveSnapshot)
 	mux.HandleFunc("GET /members", t.serveMembers)
 	mux.HandleFunc("GET /version", t.serveVersion)
+	t.addLeaseRoutes(mux) // lease_forward.go
 	return mux
 }
 

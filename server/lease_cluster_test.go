@@ -1,0 +1,129 @@
+package server
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cairnkv/cairn/store"
+)
+
+// Leases in a cluster: only the leader times them; followers forward
+// keepalive and timetolive to it; a new leader gives every lease its full
+// TTL again, so a failover never expires a lease early.
+
+// leaseCluster starts three members sharing one manual lease clock.
+func leaseCluster(t *testing.T) (*testCluster, *manualClock) {
+	clock := newManualClock()
+	c := newTestCluster(t, 3, func(cfg *Config) {
+		cfg.LeaseClock = clock
+		cfg.LeaseCheckInterval = 5 * time.Millisecond
+	})
+	return c, clock
+}
+
+// followerOf returns a running member that is not lead.
+func (c *testCluster) followerOf(lead *testMember) *testMember {
+	for _, m := range c.members {
+		if m != lead && m.server() != nil {
+			return m
+		}
+	}
+	c.t.Fatal("no follower")
+	return nil
+}
+
+// waitPrimary waits until m's lessor times leases.
+func waitPrimary(t *testing.T, m *testMember) {
+	t.Helper()
+	waitFor(t, m.name+" to time leases", func() bool {
+		p, _ := m.server().lessor.isPrimary()
+		return p
+	})
+}
+
+func TestClusterLeaseThroughFollower(t *testing.T) {
+	c, clock := leaseCluster(t)
+	lead := c.waitLeader()
+	waitPrimary(t, lead)
+	f := c.followerOf(lead)
+	fs := f.server()
+	ctx := context.Background()
+
+	g, err := fs.LeaseGrant(ctx, &store.LeaseGrantRequest{TTL: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Put(ctx, &store.PutRequest{Key: []byte("k"), Value: []byte("v"), Lease: g.ID}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(8 * time.Second)
+	ka, err := fs.LeaseKeepAlive(ctx, &store.LeaseKeepAliveRequest{ID: g.ID})
+	if err != nil || ka.TTL != 10 || ka.Header.MemberID != fs.MemberID() {
+		t.Fatalf("keepalive through a follower: %+v %v", ka, err)
+	}
+	clock.Advance(8 * time.Second) // 16s after the grant, 8s after the keepalive
+	ttl, err := fs.LeaseTimeToLive(ctx, &store.LeaseTimeToLiveRequest{ID: g.ID, Keys: true})
+	if err != nil || ttl.TTL != 2 || ttl.GrantedTTL != 10 || len(ttl.Keys) != 1 || string(ttl.Keys[0]) != "k" {
+		t.Fatalf("timetolive through a follower: %+v %v", ttl, err)
+	}
+	if ka, err := fs.LeaseKeepAlive(ctx, &store.LeaseKeepAliveRequest{ID: 12345}); err != nil || ka.TTL != 0 {
+		t.Fatalf("keepalive of a missing lease through a follower: %+v %v", ka, err)
+	}
+	if r, err := fs.LeaseTimeToLive(ctx, &store.LeaseTimeToLiveRequest{ID: 12345}); err != nil || r.TTL != -1 {
+		t.Fatalf("timetolive of a missing lease through a follower: %+v %v", r, err)
+	}
+	// The followers' lessors time nothing.
+	if p, _ := fs.lessor.isPrimary(); p {
+		t.Fatal("a follower's lessor is primary")
+	}
+	clock.Advance(2 * time.Second)
+	for _, m := range c.members {
+		waitFor(t, "the key to expire on "+m.name, func() bool {
+			r, err := m.server().Range(ctx, &store.RangeRequest{Key: []byte("k"), Serializable: true})
+			return err == nil && len(r.Kvs) == 0 && len(m.server().storeNow().Leases()) == 0
+		})
+	}
+}
+
+// TestClusterLeaseFailover: a lease with 2 seconds left when the leader
+// stops gets its full TTL from the new leader; it expires only after that.
+func TestClusterLeaseFailover(t *testing.T) {
+	c, clock := leaseCluster(t)
+	old := c.waitLeader()
+	waitPrimary(t, old)
+	ctx := context.Background()
+	g, err := old.server().LeaseGrant(ctx, &store.LeaseGrantRequest{TTL: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.server().Put(ctx, &store.PutRequest{Key: []byte("k"), Value: []byte("v"), Lease: g.ID}); err != nil {
+		t.Fatal(err)
+	}
+	f := c.followerOf(old)
+	waitFor(t, "the follower to apply the put", func() bool {
+		r, err := f.server().Range(ctx, &store.RangeRequest{Key: []byte("k"), Serializable: true})
+		return err == nil && len(r.Kvs) == 1
+	})
+	clock.Advance(8 * time.Second)
+	old.stop()
+	lead := c.waitLeader()
+	waitPrimary(t, lead)
+	r, err := f.server().LeaseTimeToLive(ctx, &store.LeaseTimeToLiveRequest{ID: g.ID, Keys: true})
+	if err != nil || r.TTL < 10 || r.GrantedTTL != 10 || len(r.Keys) != 1 {
+		t.Fatalf("after the failover: %+v %v; want the full TTL of 10s (plus an election timeout) and the key", r, err)
+	}
+	clock.Advance(9 * time.Second) // past the old leader's expiry: still there
+	if resp := c.get(lead, "k"); len(resp.Kvs) != 1 {
+		t.Fatal("the lease expired early after the failover")
+	}
+	clock.Advance(2 * time.Second)
+	waitFor(t, "the lease to expire on the new leader's clock", func() bool {
+		r, err := lead.server().Range(ctx, &store.RangeRequest{Key: []byte("k"), Serializable: true})
+		return err == nil && len(r.Kvs) == 0
+	})
+	if got := lead.server().storeNow().Leases(); !slices.Equal(got, []store.Lease{}) && len(got) != 0 {
+		t.Fatalf("leases left: %v", got)
+	}
+}
