@@ -303,6 +303,8 @@ func kvOf(r *record) *KeyValue {
 		ModRevision:    r.modRevision,
 		Version:        r.version,
 		Lease:          r.lease,
+		Dir:            r.dir,
+		Action:         r.action,
 	}
 	if len(r.value) > 0 {
 		kv.Value = buf[n:]

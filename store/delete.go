@@ -32,13 +32,13 @@ func (w *write) deleteRange(req *DeleteRangeRequest) (*DeleteRangeResponse, erro
 		}
 		return true
 	})
-	return w.deleteKeys(victims, req.PrevKV)
+	return w.deleteKeys(victims, req.PrevKV, req.Action)
 }
 
 // deleteKeys deletes the live keys victims, in that order, as the next
 // changes of w, detaching them from their leases; prevKV asks for them as
-// they were.
-func (w *write) deleteKeys(victims []*keyIndex, prevKV bool) (*DeleteRangeResponse, error) {
+// they were; action goes in the tombstones.
+func (w *write) deleteKeys(victims []*keyIndex, prevKV bool, action Action) (*DeleteRangeResponse, error) {
 	b, s := w.b, w.b.s
 	resp := &DeleteRangeResponse{Deleted: int64(len(victims))}
 	if len(victims) == 0 {
@@ -64,12 +64,12 @@ func (w *write) deleteKeys(victims []*keyIndex, prevKV bool) (*DeleteRangeRespon
 				prevEv = kvOf(&prev)
 			}
 		}
-		tomb := record{tombstone: true, key: ki.key, modRevision: rev.main}
+		tomb := record{tombstone: true, key: ki.key, modRevision: rev.main, action: action}
 		b.addRecord(rev, &tomb)
 		if b.emit {
 			b.events = append(b.events, Event{
 				Type:   EventDelete,
-				Kv:     &KeyValue{Key: append([]byte(nil), ki.key...), ModRevision: rev.main},
+				Kv:     &KeyValue{Key: append([]byte(nil), ki.key...), ModRevision: rev.main, Action: action},
 				PrevKv: prevEv,
 			})
 		}

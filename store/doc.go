@@ -44,7 +44,9 @@
 //	  off  len  field
 //	  0    1    record format, 1
 //	  1    1    flags: bit 0 = tombstone (the key was deleted at this
-//	            revision); other bits 0
+//	            revision); bit 1 = v2 directory node (KeyValue.Dir);
+//	            bits 4-7 = the v2 action (Action, 0 for v3 writes);
+//	            bits 2-3 are 0
 //	  2    8    create_revision (int64; 0 in a tombstone)
 //	  10   8    mod_revision    (int64; always equal to main)
 //	  18   8    version         (int64; 0 in a tombstone)

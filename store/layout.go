@@ -29,8 +29,14 @@ const layoutFormat = 1
 // recordFormat is the first byte of every record this code writes.
 const recordFormat = 1
 
-// Record flags.
-const flagTombstone = 1 << 0
+// Record flags: bit 0 tombstone, bit 1 v2 directory, bits 4-7 the v2
+// action (Action); bits 2-3 are 0.
+const (
+	flagTombstone = 1 << 0
+	flagDir       = 1 << 1
+	actionShift   = 4
+	flagsKnown    = flagTombstone | flagDir | 0xf0
+)
 
 // recordHeaderLen is the fixed part of a record before the key.
 const recordHeaderLen = 1 + 1 + 8*4 + 4
@@ -76,6 +82,8 @@ type record struct {
 	modRevision    int64
 	version        int64
 	lease          int64
+	dir            bool
+	action         Action
 	key            []byte
 	value          []byte
 }
@@ -89,6 +97,10 @@ func encodeRecord(r *record) []byte {
 	if r.tombstone {
 		b[1] = flagTombstone
 	}
+	if r.dir {
+		b[1] |= flagDir
+	}
+	b[1] |= byte(r.action) << actionShift
 	binary.BigEndian.PutUint64(b[2:], uint64(r.createRevision))
 	binary.BigEndian.PutUint64(b[10:], uint64(r.modRevision))
 	binary.BigEndian.PutUint64(b[18:], uint64(r.version))
@@ -107,7 +119,7 @@ func decodeRecord(b []byte, r *record) error {
 	if b[0] != recordFormat {
 		return fmt.Errorf("%w: format %d", errBadRecord, b[0])
 	}
-	if b[1]&^flagTombstone != 0 {
+	if b[1]&^flagsKnown != 0 || !Action(b[1]>>actionShift).Valid() {
 		return fmt.Errorf("%w: flags %#x", errBadRecord, b[1])
 	}
 	kl := binary.BigEndian.Uint32(b[34:])
@@ -115,6 +127,8 @@ func decodeRecord(b []byte, r *record) error {
 		return fmt.Errorf("%w: key length %d in %d bytes", errBadRecord, kl, len(b))
 	}
 	r.tombstone = b[1]&flagTombstone != 0
+	r.dir = b[1]&flagDir != 0
+	r.action = Action(b[1] >> actionShift)
 	r.createRevision = int64(binary.BigEndian.Uint64(b[2:]))
 	r.modRevision = int64(binary.BigEndian.Uint64(b[10:]))
 	r.version = int64(binary.BigEndian.Uint64(b[18:]))

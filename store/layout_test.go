@@ -59,13 +59,16 @@ func TestRecordRoundTrip(t *testing.T) {
 		{key: []byte("k"), modRevision: 9, tombstone: true},
 		{key: []byte{0}, value: nil, createRevision: 1 << 40, modRevision: 1 << 41, version: 1, lease: -1},
 		{key: []byte(strings.Repeat("x", 1000)), value: []byte(strings.Repeat("y", 70000)), modRevision: 2},
+		{key: []byte("/dir"), createRevision: 3, modRevision: 3, version: 1, dir: true, action: ActionCreate},
+		{key: []byte("/a"), modRevision: 4, tombstone: true, action: ActionExpire},
 	} {
 		var got record
 		if err := decodeRecord(encodeRecord(&r), &got); err != nil {
 			t.Fatal(err)
 		}
 		if string(got.key) != string(r.key) || string(got.value) != string(r.value) || got.tombstone != r.tombstone ||
-			got.createRevision != r.createRevision || got.modRevision != r.modRevision || got.version != r.version || got.lease != r.lease {
+			got.createRevision != r.createRevision || got.modRevision != r.modRevision || got.version != r.version || got.lease != r.lease ||
+			got.dir != r.dir || got.action != r.action {
 			t.Fatalf("round trip of %+v gave %+v", r, got)
 		}
 	}
@@ -73,7 +76,8 @@ func TestRecordRoundTrip(t *testing.T) {
 		"empty":           nil,
 		"short":           make([]byte, recordHeaderLen-1),
 		"format 2":        append([]byte{2}, make([]byte, recordHeaderLen)...),
-		"unknown flag":    append([]byte{1, 2}, make([]byte, recordHeaderLen)...),
+		"unknown flag":    append([]byte{1, 4}, make([]byte, recordHeaderLen)...),
+		"unknown action":  append([]byte{1, 0xf0}, make([]byte, recordHeaderLen)...),
 		"key past end":    func() []byte { b := encodeRecord(&record{key: []byte("abc")}); b[37] = 4; return b }(),
 		"huge key length": func() []byte { b := encodeRecord(&record{key: []byte("abc")}); b[34] = 0xff; return b }(),
 	} {

@@ -98,7 +98,7 @@ func (b *Batch) LeaseRevoke(req *LeaseRevokeRequest) (*LeaseRevokeResponse, erro
 	slices.SortFunc(victims, func(a, b *keyIndex) int { return bytes.Compare(a.key, b.key) })
 
 	w := b.beginWrite()
-	if _, err := w.deleteKeys(victims, false); err != nil {
+	if _, err := w.deleteKeys(victims, false, ActionExpire); err != nil {
 		return nil, b.fail(err)
 	}
 	ls.mu.Lock()

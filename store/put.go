@@ -91,6 +91,8 @@ func (w *write) put(req *PutRequest) (*PutResponse, error) {
 		modRevision:    rev.main,
 		version:        ver,
 		lease:          lease,
+		dir:            req.Dir,
+		action:         req.Action,
 	}
 	if b.emit {
 		newEv = kvOf(&rec)

@@ -316,6 +316,8 @@ func readKVs(rd *recordReader, hits []hit, keysOnly bool) ([]*KeyValue, error) {
 		kv.ModRevision = r.modRevision
 		kv.Version = r.version
 		kv.Lease = r.lease
+		kv.Dir = r.dir
+		kv.Action = r.action
 		out[i] = kv
 	}
 	return out, nil

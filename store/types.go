@@ -8,6 +8,11 @@ package store
 // resets the key, so the next put starts a new generation at Version 1).
 // Lease is the id of the attached lease, 0 for none.
 //
+// Dir and Action are cairn's v2 metadata, not part of etcd's v3 KeyValue
+// (the v3 JSON API does not show them): Dir marks a v2 directory node (its
+// value is empty); Action is the v2 action of the write that made this
+// version (ActionNone for v3 writes). See docs/v2-mapping.md.
+//
 // Slices returned by the store are owned by the caller: they never alias
 // bbolt's memory map.
 type KeyValue struct {
@@ -17,6 +22,8 @@ type KeyValue struct {
 	Version        int64
 	Value          []byte
 	Lease          int64
+	Dir            bool
+	Action         Action
 }
 
 // ResponseHeader is the header etcd puts on every response. The store fills
@@ -89,6 +96,10 @@ type RangeResponse struct {
 // IgnoreValue keeps the current value (the key must exist: ErrKeyNotFound
 // otherwise); IgnoreLease keeps the current lease (likewise). Without
 // IgnoreLease the key's lease becomes Lease (0 detaches it).
+//
+// Dir and Action are set by package v2store only (v3 requests leave them
+// zero): Dir writes a v2 directory node, Action records the v2 action in
+// the revision (see KeyValue).
 type PutRequest struct {
 	Key         []byte
 	Value       []byte
@@ -96,6 +107,8 @@ type PutRequest struct {
 	PrevKV      bool
 	IgnoreValue bool
 	IgnoreLease bool
+	Dir         bool   `json:",omitempty"`
+	Action      Action `json:",omitempty"`
 }
 
 // PutResponse answers a PutRequest; PrevKV is set when asked for and the key
@@ -106,11 +119,13 @@ type PutResponse struct {
 }
 
 // DeleteRangeRequest deletes a key or a range, with RangeEnd as in
-// RangeRequest.
+// RangeRequest. Action, set by package v2store only, records the v2 action
+// in the tombstones (see KeyValue).
 type DeleteRangeRequest struct {
 	Key      []byte
 	RangeEnd []byte
 	PrevKV   bool
+	Action   Action `json:",omitempty"`
 }
 
 // DeleteRangeResponse answers a DeleteRangeRequest: Deleted counts the keys

@@ -109,8 +109,16 @@ func (s *Store) watchHistory(rk rangeKey, from, to int64, maxBytes int, prevKV b
 		evs = append(evs, WatchEvent{})
 		ev := &evs[len(evs)-1]
 		if ref.tomb {
+			// The tombstone's record holds only the v2 action.
+			data, err := v.get(ref.rev)
+			if err != nil {
+				return nil, 0, err
+			}
+			if err := decodeRecord(data, &r); err != nil {
+				return nil, 0, fmt.Errorf("store: revision %v: %w", ref.rev, err)
+			}
 			ev.Type = EventDelete
-			ev.Kv = &KeyValue{Key: bytes.Clone(ref.key), ModRevision: ref.rev.main}
+			ev.Kv = &KeyValue{Key: bytes.Clone(ref.key), ModRevision: ref.rev.main, Action: r.action}
 		} else {
 			data, err := v.get(ref.rev)
 			if err != nil {
@@ -211,7 +219,7 @@ func (s *Store) scanHistory(v *historyView, key, end []byte, from, to int64, max
 		ev := &evs[len(evs)-1]
 		if r.tombstone {
 			ev.Type = EventDelete
-			ev.Kv = &KeyValue{Key: bytes.Clone(r.key), ModRevision: rev.main}
+			ev.Kv = &KeyValue{Key: bytes.Clone(r.key), ModRevision: rev.main, Action: r.action}
 		} else {
 			ev.Kv = kvOf(&r)
 		}

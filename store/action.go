@@ -1,0 +1,56 @@
+package store
+
+// Action is the v2 keys API action that wrote a revision record, kept in
+// the record so that v2 watchers (also those catching up from history) see
+// the action etcd v2 would report. v3 writes carry ActionNone; package
+// v2store turns ActionNone into "set" for a put and "delete" for a delete.
+//
+// The values are stored in 4 bits of the record's flags byte (layout.go):
+// never renumber them.
+type Action uint8
+
+// The actions, named as etcd v2's (etcd v2store/event.go).
+const (
+	// ActionNone: a v3 write (put, delete range, transaction).
+	ActionNone Action = iota
+	// ActionSet: v2 PUT without conditions.
+	ActionSet
+	// ActionCreate: v2 PUT with prevExist=false, or POST (in-order key).
+	ActionCreate
+	// ActionUpdate: v2 PUT with prevExist=true.
+	ActionUpdate
+	// ActionCompareAndSwap: v2 PUT with prevValue or prevIndex.
+	ActionCompareAndSwap
+	// ActionDelete: v2 DELETE without conditions.
+	ActionDelete
+	// ActionCompareAndDelete: v2 DELETE with prevValue or prevIndex.
+	ActionCompareAndDelete
+	// ActionExpire: a delete made by a lease revoke (a v2 TTL that ran out,
+	// or any revoke of a lease the key was attached to).
+	ActionExpire
+
+	actionLimit // first invalid value
+)
+
+var actionNames = [...]string{
+	ActionNone:             "",
+	ActionSet:              "set",
+	ActionCreate:           "create",
+	ActionUpdate:           "update",
+	ActionCompareAndSwap:   "compareAndSwap",
+	ActionDelete:           "delete",
+	ActionCompareAndDelete: "compareAndDelete",
+	ActionExpire:           "expire",
+}
+
+// String returns etcd v2's name of the action ("set", "compareAndSwap"...),
+// "" for ActionNone and "unknown" for values out of range.
+func (a Action) String() string {
+	if a < actionLimit {
+		return actionNames[a]
+	}
+	return "unknown"
+}
+
+// Valid reports whether a is one of the defined actions.
+func (a Action) Valid() bool { return a < actionLimit }
