@@ -16,10 +16,19 @@
 //	POST /v3/maintenance/status  etcdserverpb.StatusRequest      -> StatusResponse
 //	POST /v3/watch               WatchRequest stream -> {"result": WatchResponse} lines
 //	GET  /v3/watch               the same stream over a websocket (upgrade)
+//	POST /v3/lease/grant         etcdserverpb.LeaseGrantRequest  -> LeaseGrantResponse
+//	POST /v3/lease/revoke        etcdserverpb.LeaseRevokeRequest -> LeaseRevokeResponse
+//	POST /v3/lease/timetolive    etcdserverpb.LeaseTimeToLiveRequest -> LeaseTimeToLiveResponse
+//	POST /v3/lease/leases        etcdserverpb.LeaseLeasesRequest -> LeaseLeasesResponse
+//	     (the last three also as /v3/kv/lease/..., etcd's additional bindings)
+//	POST /v3/lease/keepalive     LeaseKeepAliveRequest stream -> {"result": LeaseKeepAliveResponse} lines
+//	GET  /v3/lease/keepalive     the same stream over a websocket (upgrade)
 //	GET  /version, GET /health   as etcd 3.4
 //	GET  /openapi.yaml           the contract
 //
 // The POST routes are also served under /v3beta/, as etcd 3.4 does. The
+// lease routes (lease.go, lease_keepalive.go) go to the Backend's Lease
+// methods; the keepalive stream answers each request as it arrives. The
 // watch routes exist when the Backend is also a Watcher (watch.go); they are
 // adapters over the member's watch hub (package store): watch_decode.go
 // reads the stream of requests, watch_http.go writes the responses, each
