@@ -28,6 +28,11 @@ const (
 	// ActionExpire: a delete made by a lease revoke (a v2 TTL that ran out,
 	// or any revoke of a lease the key was attached to).
 	ActionExpire
+	// ActionImplied: a change made as part of the v2 action of another key
+	// in the same revision (a parent directory created on the way, a key
+	// deleted with its directory). v2 watchers see only the main change, as
+	// in etcd v2.
+	ActionImplied
 
 	actionLimit // first invalid value
 )
@@ -41,10 +46,12 @@ var actionNames = [...]string{
 	ActionDelete:           "delete",
 	ActionCompareAndDelete: "compareAndDelete",
 	ActionExpire:           "expire",
+	ActionImplied:          "implied",
 }
 
 // String returns etcd v2's name of the action ("set", "compareAndSwap"...),
-// "" for ActionNone and "unknown" for values out of range.
+// "" for ActionNone, "implied" for ActionImplied and "unknown" for values
+// out of range.
 func (a Action) String() string {
 	if a < actionLimit {
 		return actionNames[a]

@@ -11,11 +11,15 @@ import (
 // ListRequest asks for the direct children of Prefix in a tree whose path
 // separator is Sep, as they were at Revision (0: the current revision).
 // Package v2store lists v2 directories with it: Prefix "/a/", Sep '/'.
-// Sep must not be 0xff.
+// Sep must not be 0xff. Limit > 0 stops the walk after that many
+// children, the first found in key order, and the HasChildren of the last
+// one may be false when it is not (Limit 1 asks cheaply whether the prefix
+// has any key).
 type ListRequest struct {
 	Prefix   []byte
 	Sep      byte
 	Revision int64
+	Limit    int
 }
 
 // ListEntry is one direct child of a ListRequest's prefix: Name is the
@@ -55,7 +59,7 @@ func (s *Store) List(req *ListRequest) (*ListResponse, error) {
 		s.mu.RUnlock()
 		return nil, err
 	}
-	hits, names, _ := s.idx.children(req.Prefix, req.Sep, atRev)
+	hits, names, _ := s.idx.children(req.Prefix, req.Sep, atRev, req.Limit)
 	rd := recordReader{ownAbove: math.MaxInt64, ov: overlay{flushed: s.flushed, pending: s.pending}}
 	var tx *bolt.Tx
 	if rd.needsBolt(hits) {
@@ -82,7 +86,7 @@ func (b *Batch) List(req *ListRequest) (*ListResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	hits, names, _ := b.s.idx.children(req.Prefix, req.Sep, atRev)
+	hits, names, _ := b.s.idx.children(req.Prefix, req.Sep, atRev, req.Limit)
 	rd := b.reader()
 	return listResponse(req, hits, names, &rd, b.rev)
 }
@@ -91,8 +95,10 @@ func (b *Batch) List(req *ListRequest) (*ListResponse, error) {
 // visible keys prefix+name (no sep in name), in key order; deeper are the
 // names with visible keys under prefix+name+sep, in order. After a key
 // under prefix+name+sep it seeks to prefix+name+(sep+1), past the subtree.
+// With limit > 0 it stops once len(hits)+len(deeper) reaches limit.
 // visited counts the keys the walk looked at under prefix (for tests).
-func (ix *index) children(prefix []byte, sep byte, atRev int64) (hits []hit, deeper [][]byte, visited int) {
+func (ix *index) children(prefix []byte, sep byte, atRev int64, limit int) (hits []hit, deeper [][]byte, visited int) {
+	full := func() bool { return limit > 0 && len(hits)+len(deeper) >= limit }
 	seek := prefix
 	for {
 		var next []byte
@@ -109,11 +115,13 @@ func (ix *index) children(prefix []byte, sep byte, atRev int64) (hits []hit, dee
 			i := bytes.IndexByte(rest, sep)
 			if i < 0 {
 				hits = append(hits, hit{key: ki.key, rev: rev, created: created, ver: ver})
-				return true
+				return !full()
 			}
 			deeper = append(deeper, rest[:i:i])
-			next = make([]byte, 0, len(prefix)+i+1)
-			next = append(append(append(next, prefix...), rest[:i]...), sep+1)
+			if !full() {
+				next = make([]byte, 0, len(prefix)+i+1)
+				next = append(append(append(next, prefix...), rest[:i]...), sep+1)
+			}
 			return false
 		})
 		if next == nil {
@@ -157,6 +165,9 @@ func listResponse(req *ListRequest, hits []hit, deeper [][]byte, rd *recordReade
 			}
 		}
 		resp.Entries = append(resp.Entries, e)
+	}
+	if req.Limit > 0 && len(resp.Entries) > req.Limit {
+		resp.Entries = resp.Entries[:req.Limit]
 	}
 	return resp, nil
 }

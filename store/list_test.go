@@ -56,6 +56,12 @@ func TestList(t *testing.T) {
 			t.Errorf("List(%q at %d) = %q, want %q", tc.prefix, tc.rev, got, tc.want)
 		}
 	}
+	for prefix, want := range map[string]string{"/d/": "=v/d/", "/d/a/": "x=v/d/a/x", "/d/b/": "", "/": "d/"} {
+		resp, err := s.List(&ListRequest{Prefix: []byte(prefix), Sep: '/', Limit: 1})
+		if got := listString(t, resp, err); got != want {
+			t.Errorf("List(%q, limit 1) = %q, want %q", prefix, got, want)
+		}
+	}
 	if _, err := s.List(&ListRequest{Prefix: []byte("/"), Sep: '/', Revision: s.Rev() + 1}); err != ErrFutureRev {
 		t.Errorf("List at a future revision: %v, want ErrFutureRev", err)
 	}
@@ -85,7 +91,7 @@ func TestListSkipsSubtrees(t *testing.T) {
 		}
 	})
 	s.mu.RLock()
-	hits, deeper, visited := s.idx.children([]byte("/big/"), '/', s.rev)
+	hits, deeper, visited := s.idx.children([]byte("/big/"), '/', s.rev, 0)
 	s.mu.RUnlock()
 	// One key per child plus the first key past the prefix (none here).
 	if visited != 3 || len(hits) != 0 || len(deeper) != 3 {
