@@ -62,6 +62,13 @@ type Config struct {
 	// DrainTimeout bounds the wait for the last events after the last put
 	// (watch-latency).
 	DrainTimeout time.Duration
+	// LeaseTTL is the TTL in seconds of the leases granted (lease-grant,
+	// lease-keepalive).
+	LeaseTTL int64
+
+	// leaseIDs are the leases lease-keepalive granted before the clock
+	// started, lease number i for key number i.
+	leaseIDs []int64
 
 	// set records which flags were given (command line or environment), so
 	// that options a workload does not use are rejected, not ignored.
@@ -88,6 +95,7 @@ func DefaultConfig() Config {
 		WatchersPerStream: 1,
 		WatchTransport:    "http",
 		DrainTimeout:      30 * time.Second,
+		LeaseTTL:          60,
 	}
 }
 
@@ -125,6 +133,7 @@ func ParseFlags(args []string, getenv func(string) string, usage io.Writer) (Con
 	fs.StringVar(&cfg.WatchTransport, "watch-transport", cfg.WatchTransport, "watch-latency: http (POST /v3/watch streams) or ws (websockets)")
 	fs.IntVar(&cfg.ServerPID, "server-pid", cfg.ServerPID, "watch-latency: pid of a local server whose resident memory to sample (0 = none)")
 	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", cfg.DrainTimeout, "watch-latency: max wait for the last events after the last put")
+	fs.Int64Var(&cfg.LeaseTTL, "lease-ttl", cfg.LeaseTTL, "lease-grant, lease-keepalive: TTL in seconds of the leases granted")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: cairn-bench [workload] [flags]\n\nworkloads:\n")
 		for _, w := range workloads {
@@ -282,6 +291,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DrainTimeout <= 0 {
 		return fmt.Errorf("--drain-timeout: %v, want > 0", c.DrainTimeout)
+	}
+	if c.LeaseTTL < 1 {
+		return fmt.Errorf("--lease-ttl: %d, want at least 1", c.LeaseTTL)
 	}
 	return nil
 }

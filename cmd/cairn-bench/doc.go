@@ -12,6 +12,9 @@
 //	cairn-bench txn-put --rate 500 --total 5000 --output json
 //	cairn-bench watch-latency --watchers 1000 --watchers-per-stream 10 \
 //	    --clients 16 --rate 1000 --duration 10s --prefix w/ --key-space-size 1000
+//	cairn-bench lease-grant --clients 64 --total 20000 --lease-ttl 600
+//	cairn-bench lease-keepalive --key-space-size 10000 --sequential-keys \
+//	    --clients 64 --total 50000 --lease-ttl 600
 //
 // The workload is the first argument or --workload. Each flag can also be
 // set through the environment as CAIRN_BENCH_<FLAG> with dashes as
@@ -46,6 +49,16 @@
 //     memory. It has its own runner (workload_watch.go): it is not one
 //     request and one answer. Compare with etcd's "benchmark
 //     watch-latency", which measures from the put's sending over gRPC.
+//   - lease-grant: POST /v3/lease/grant {TTL: --lease-ttl}; the answer
+//     must name the lease's ID. Keys are not used; the leases are left to
+//     expire.
+//   - lease-keepalive: --key-space-size leases are granted first (TTL
+//     --lease-ttl, --clients at a time, before the clock starts and not
+//     counted); then each request renews the lease of its key number with a
+//     one-shot POST /v3/lease/keepalive {ID} (the gateway's keepalive stream
+//     with one request in its body). An answer without a TTL (the lease
+//     expired) is a failure, "keepalive answered without a TTL": pick a
+//     --lease-ttl longer than a lease may wait between two renewals.
 //
 // A workload is one small file (workload_<name>.go) holding a value of type
 // workload plus one line in the workloads table of workload.go; a workload

@@ -54,6 +54,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	eps := newEndpoints(&cfg)
 	defer closeEndpoints(eps)
+	if w.prepare != nil {
+		if err := w.prepare(ctx, &cfg, eps); err != nil {
+			return nil, fmt.Errorf("workload %s: %w", w.name, err)
+		}
+	}
 	r := &runner{cfg: &cfg, keys: newKeyGen(&cfg), ctx: ctx}
 	clients := make([]*client, cfg.Clients)
 	for i := range clients {

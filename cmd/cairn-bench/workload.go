@@ -26,6 +26,9 @@ type workload struct {
 	// is not one (watch-latency); newOp is then unused. Run builds the
 	// report from its result.
 	run func(ctx context.Context, cfg *Config) (*runResult, error)
+	// prepare, if set, runs before the clock starts, after the endpoints
+	// are made (lease-keepalive grants its leases); an error stops the run.
+	prepare func(ctx context.Context, cfg *Config, eps []*endpoint) error
 }
 
 // runResult is what a workload's own runner hands back to Run.
@@ -64,6 +67,8 @@ var workloads = []*workload{
 	rangeWorkload,
 	txnPutWorkload,
 	watchLatencyWorkload,
+	leaseGrantWorkload,
+	leaseKeepAliveWorkload,
 }
 
 // workloadOption names the flags that only some workloads use.
@@ -74,6 +79,7 @@ var workloadOption = map[string]bool{
 	"watch-transport":     true,
 	"server-pid":          true,
 	"drain-timeout":       true,
+	"lease-ttl":           true,
 }
 
 // lookupWorkload finds a workload by name.
