@@ -63,8 +63,13 @@ type Config struct {
 	// (watch-latency).
 	DrainTimeout time.Duration
 	// LeaseTTL is the TTL in seconds of the leases granted (lease-grant,
-	// lease-keepalive).
+	// lease-keepalive, lease-expiry).
 	LeaseTTL int64
+	// Leases is how many leases lease-expiry grants and lets expire.
+	Leases int
+	// LeaseTail is how long lease-expiry goes on writing after the last
+	// lease key went.
+	LeaseTail time.Duration
 
 	// leaseIDs are the leases lease-keepalive granted before the clock
 	// started, lease number i for key number i.
@@ -96,6 +101,8 @@ func DefaultConfig() Config {
 		WatchTransport:    "http",
 		DrainTimeout:      30 * time.Second,
 		LeaseTTL:          60,
+		Leases:            1000,
+		LeaseTail:         3 * time.Second,
 	}
 }
 
@@ -133,7 +140,9 @@ func ParseFlags(args []string, getenv func(string) string, usage io.Writer) (Con
 	fs.StringVar(&cfg.WatchTransport, "watch-transport", cfg.WatchTransport, "watch-latency: http (POST /v3/watch streams) or ws (websockets)")
 	fs.IntVar(&cfg.ServerPID, "server-pid", cfg.ServerPID, "watch-latency: pid of a local server whose resident memory to sample (0 = none)")
 	fs.DurationVar(&cfg.DrainTimeout, "drain-timeout", cfg.DrainTimeout, "watch-latency: max wait for the last events after the last put")
-	fs.Int64Var(&cfg.LeaseTTL, "lease-ttl", cfg.LeaseTTL, "lease-grant, lease-keepalive: TTL in seconds of the leases granted")
+	fs.Int64Var(&cfg.LeaseTTL, "lease-ttl", cfg.LeaseTTL, "lease-grant, lease-keepalive, lease-expiry: TTL in seconds of the leases granted")
+	fs.IntVar(&cfg.Leases, "leases", cfg.Leases, "lease-expiry: leases granted, each with a key, to expire during the run")
+	fs.DurationVar(&cfg.LeaseTail, "lease-tail", cfg.LeaseTail, "lease-expiry: how long to go on writing after the last lease key went")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: cairn-bench [workload] [flags]\n\nworkloads:\n")
 		for _, w := range workloads {
@@ -294,6 +303,12 @@ func (c *Config) Validate() error {
 	}
 	if c.LeaseTTL < 1 {
 		return fmt.Errorf("--lease-ttl: %d, want at least 1", c.LeaseTTL)
+	}
+	if c.Leases < 1 {
+		return fmt.Errorf("--leases: %d, want at least 1", c.Leases)
+	}
+	if c.LeaseTail < 0 {
+		return fmt.Errorf("--lease-tail: %v, want >= 0", c.LeaseTail)
 	}
 	return nil
 }

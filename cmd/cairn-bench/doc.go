@@ -15,6 +15,8 @@
 //	cairn-bench lease-grant --clients 64 --total 20000 --lease-ttl 600
 //	cairn-bench lease-keepalive --key-space-size 10000 --sequential-keys \
 //	    --clients 64 --total 50000 --lease-ttl 600
+//	cairn-bench lease-expiry --leases 100000 --lease-ttl 30 --clients 16 \
+//	    --rate 500 --total 0 --duration 10m --key-space-size 10000
 //
 // The workload is the first argument or --workload. Each flag can also be
 // set through the environment as CAIRN_BENCH_<FLAG> with dashes as
@@ -59,6 +61,15 @@
 //     with one request in its body). An answer without a TTL (the lease
 //     expired) is a failure, "keepalive answered without a TTL": pick a
 //     --lease-ttl longer than a lease may wait between two renewals.
+//   - lease-expiry: --leases leases (TTL --lease-ttl) are granted and each
+//     gets one key under <prefix>lease/ (transactions of 100 puts), before
+//     the clock starts; then --clients writers put keys as the put workload
+//     does while the leases expire, until the last lease key is gone and
+//     --lease-tail more has passed (or --duration/--total ends the run). A
+//     poller counts the lease keys every 100ms; each put counts in the phase
+//     its sending falls in (before the first lease key went, during, after
+//     the last), and the report's lease_expiry section gives each phase's
+//     latency and how fast the keys went. It has its own runner.
 //
 // A workload is one small file (workload_<name>.go) holding a value of type
 // workload plus one line in the workloads table of workload.go; a workload

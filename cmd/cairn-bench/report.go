@@ -56,6 +56,9 @@ type Report struct {
 	// Watch is the watch-latency workload's own part (its requests above
 	// are its puts); nil for the other workloads.
 	Watch *WatchReport `json:"watch,omitempty"`
+	// LeaseExpiry is the lease-expiry workload's own part (its requests
+	// above are its puts); nil for the other workloads.
+	LeaseExpiry *LeaseExpiryReport `json:"lease_expiry,omitempty"`
 }
 
 // Latency is a latency summary in milliseconds. Min, Avg and Max are
@@ -182,6 +185,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "  %10.3f - %10.3f  %8d  %s\n", row.FromMs, row.ToMs, row.Count, strings.Repeat("#", bar))
 		}
+	}
+	if r.LeaseExpiry != nil {
+		r.LeaseExpiry.writeText(&b)
 	}
 	if r.Watch != nil {
 		r.Watch.writeText(&b)

@@ -37,6 +37,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep := newReport(&cfg, res.rec, res.elapsed, ctx.Err() != nil)
 		rep.ClientCPUSeconds = res.cpu.Seconds()
 		rep.Watch = res.watch
+		rep.LeaseExpiry = res.leaseExpiry
 		if res.watch != nil {
 			for msg, n := range res.watch.errors {
 				count(rep.Errors, msg, n)

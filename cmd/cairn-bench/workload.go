@@ -37,6 +37,8 @@ type runResult struct {
 	elapsed time.Duration // of the requests
 	cpu     time.Duration // the client's CPU time, 0 if unknown
 	watch   *WatchReport
+	// leaseExpiry is lease-expiry's part of the report.
+	leaseExpiry *LeaseExpiryReport
 }
 
 // op builds one client's requests and judges the answers. Each client
@@ -69,6 +71,7 @@ var workloads = []*workload{
 	watchLatencyWorkload,
 	leaseGrantWorkload,
 	leaseKeepAliveWorkload,
+	leaseExpiryWorkload,
 }
 
 // workloadOption names the flags that only some workloads use.
@@ -80,6 +83,8 @@ var workloadOption = map[string]bool{
 	"server-pid":          true,
 	"drain-timeout":       true,
 	"lease-ttl":           true,
+	"leases":              true,
+	"lease-tail":          true,
 }
 
 // lookupWorkload finds a workload by name.

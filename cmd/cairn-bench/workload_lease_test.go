@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // leaseCount counts the leases granted at endpoint.
@@ -84,3 +86,40 @@ func TestLeaseChecks(t *testing.T) {
 		t.Error("a stream error passed")
 	}
 }
+
+// testLeaseExpiry runs lease-expiry with a few hundred short leases against
+// endpoint: every lease key goes, no put fails, and the phases add up.
+func testLeaseExpiry(t *testing.T, endpoint string) {
+	cfg := DefaultConfig()
+	cfg.Endpoints = []string{endpoint}
+	cfg.Workload, cfg.Clients, cfg.Leases, cfg.LeaseTTL = "lease-expiry", 4, 300, 2
+	cfg.Total, cfg.Duration, cfg.Rate, cfg.LeaseTail = 0, time.Minute, 200, 200*time.Millisecond
+	cfg.Prefix, cfg.KeySpaceSize = fmt.Sprintf("expiry-%d/", time.Now().UnixNano()), 100
+	rep, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReportAddsUp(t, rep)
+	le := rep.LeaseExpiry
+	if le == nil || !le.Complete {
+		t.Fatalf("lease keys left at the end: %+v", le)
+	}
+	if rep.Failed != 0 {
+		t.Fatalf("puts failed during the expiry: %v", rep.Errors)
+	}
+	if le.Before.Puts+le.During.Puts+le.After.Puts != rep.Succeeded || le.Before.Puts == 0 || le.After.Puts == 0 {
+		t.Fatalf("phases %d + %d + %d, %d puts in all", le.Before.Puts, le.During.Puts, le.After.Puts, rep.Succeeded)
+	}
+	if n := countPrefix(endpoint, cfg.Prefix+"lease/"); n != 0 {
+		t.Fatalf("%d lease keys left", n)
+	}
+	var b strings.Builder
+	le.writeText(&b)
+	if !strings.Contains(b.String(), "Puts during the expiry") {
+		t.Fatalf("text report: %s", b.String())
+	}
+}
+
+func TestLeaseExpiryAgainstEtcd(t *testing.T) { testLeaseExpiry(t, startEtcd(t)) }
+
+func TestLeaseExpiryAgainstCairn(t *testing.T) { testLeaseExpiry(t, startCairn(t)) }
