@@ -1,0 +1,96 @@
+package v2store
+
+import (
+	"fmt"
+
+	"github.com/cairnkv/cairn/store"
+)
+
+// Apply runs the v2 write req in the batch b, at apply time, as ONE store
+// transaction (one revision, atomic): it reads what it depends on through
+// the batch, then either returns a v2 *Error having written nothing, or
+// writes every change in one b.Txn. The returned event's Index is the new
+// revision. Errors that are not *Error are the store's own (internal:
+// they break the batch).
+//
+// The v2 semantics are etcd 3.4's (v2store Set, Create, Update,
+// CompareAndSwap, Delete, CompareAndDelete) over the representation of
+// docs/v2-mapping.md; where they differ it says so there.
+func (t *Tree) Apply(b *store.Batch, req *Request) (*Event, error) {
+	if req.Path == "/" && req.Method != MethodPost {
+		return nil, NewError(EcodeRootROnly, "/", b.Rev())
+	}
+	switch req.Method {
+	case MethodPut:
+		return t.applyPut(b, req)
+	case MethodPost:
+		return t.applyPost(b, req)
+	case MethodDelete:
+		return t.applyDelete(b, req)
+	}
+	return nil, fmt.Errorf("v2store: unknown method %d", req.Method)
+}
+
+// parents returns the puts of the directory markers missing above the
+// clean path p (outermost first), or *Error 104 naming the first ancestor
+// that is a file.
+func (t *Tree) parents(b *store.Batch, p string) ([]store.RequestOp, error) {
+	var ops []store.RequestOp
+	for _, a := range ancestors(p) {
+		if ops == nil {
+			n, err := t.lookup(b, 0, a)
+			if err != nil {
+				return nil, err
+			}
+			if n.exists {
+				if !n.dir {
+					return nil, NewError(EcodeNotDir, a, b.Rev())
+				}
+				continue
+			}
+		}
+		// Missing: so is everything below it.
+		ops = append(ops, markerOp(t.Key(a), store.ActionImplied))
+	}
+	return ops, nil
+}
+
+// markerOp puts the directory marker key.
+func markerOp(key []byte, action store.Action) store.RequestOp {
+	return store.RequestOp{Put: &store.PutRequest{Key: key, Dir: true, Action: action}}
+}
+
+// commit runs ops as one transaction and reads back the key of the clean
+// path p as written; it returns the new revision and that key.
+func (t *Tree) commit(b *store.Batch, ops []store.RequestOp, p string) (int64, *store.KeyValue, error) {
+	resp, err := b.Txn(&store.TxnRequest{Success: ops})
+	if err != nil {
+		return 0, nil, err
+	}
+	rr, err := b.Range(&store.RangeRequest{Key: t.Key(p)})
+	if err != nil {
+		return 0, nil, err
+	}
+	var kv *store.KeyValue
+	if len(rr.Kvs) == 1 {
+		kv = rr.Kvs[0]
+	}
+	return resp.Header.Revision, kv, nil
+}
+
+// compareFailed checks prevValue/prevIndex against the file kv and returns
+// etcd's cause when they fail: "[prevValue != value]", "[prevIndex !=
+// modifiedIndex]", or both, in that order.
+func compareFailed(req *Request, kv *store.KeyValue) (string, bool) {
+	valueOK := req.PrevValue == "" || req.PrevValue == string(kv.Value)
+	indexOK := req.PrevIndex == 0 || req.PrevIndex == kv.ModRevision
+	switch {
+	case valueOK && indexOK:
+		return "", false
+	case !valueOK && !indexOK:
+		return fmt.Sprintf("[%s != %s] [%d != %d]", req.PrevValue, kv.Value, req.PrevIndex, kv.ModRevision), true
+	case !valueOK:
+		return fmt.Sprintf("[%s != %s]", req.PrevValue, kv.Value), true
+	}
+	return fmt.Sprintf("[%d != %d]", req.PrevIndex, kv.ModRevision), true
+}

@@ -1,0 +1,109 @@
+package v2store
+
+import (
+	"github.com/cairnkv/cairn/store"
+)
+
+// applyPut runs a v2 PUT: with prevExist=true an update (or a
+// compareAndSwap if prevValue/prevIndex are given), with prevExist=false a
+// create, else a compareAndSwap if prevValue/prevIndex are given, else a
+// set; etcd v2's dispatch.
+//
+// Errors (*Error, nothing written): 100 Key not found (update or
+// compareAndSwap of a missing node); 101 Compare failed; 102 Not a file
+// (a value written to a directory, set or compareAndSwap of a directory);
+// 104 Not a directory (an ancestor is a file); 105 Key already exists
+// (create).
+func (t *Tree) applyPut(b *store.Batch, req *Request) (*Event, error) {
+	p := req.Path
+	cur, err := t.lookup(b, 0, p)
+	if err != nil {
+		return nil, err
+	}
+	rev := b.Rev()
+	action := store.ActionSet
+	switch {
+	case req.PrevExist != nil && !*req.PrevExist:
+		if cur.exists {
+			return nil, NewError(EcodeNodeExist, p, rev)
+		}
+		action = store.ActionCreate
+	case req.compares():
+		if !cur.exists {
+			return nil, NewError(EcodeKeyNotFound, p, rev)
+		}
+		if cur.dir {
+			return nil, NewError(EcodeNotFile, p, rev)
+		}
+		if cause, failed := compareFailed(req, cur.kv); failed {
+			return nil, NewError(EcodeTestFailed, cause, rev)
+		}
+		action = store.ActionCompareAndSwap
+	case req.PrevExist != nil:
+		if !cur.exists {
+			return nil, NewError(EcodeKeyNotFound, p, rev)
+		}
+		if cur.dir && req.Value != "" {
+			return nil, NewError(EcodeNotFile, p, rev)
+		}
+		action = store.ActionUpdate
+	default:
+		if cur.exists && cur.dir {
+			return nil, NewError(EcodeNotFile, p, rev)
+		}
+	}
+
+	var ops []store.RequestOp
+	if !cur.exists {
+		if ops, err = t.parents(b, p); err != nil {
+			return nil, err
+		}
+	}
+	dir := req.Dir
+	if action == store.ActionUpdate || action == store.ActionCompareAndSwap {
+		dir = cur.dir // an update keeps the kind of the node
+	}
+	target := &store.PutRequest{Key: t.Key(p), Dir: dir, Action: action}
+	if !dir {
+		target.Value = []byte(req.Value)
+	}
+	ops = append(ops, store.RequestOp{Put: target})
+	newRev, kv, err := t.commit(b, ops, p)
+	if err != nil {
+		return nil, err
+	}
+	ev := &Event{Action: action.String(), Node: nodeOf(p, node{exists: true, dir: dir, kv: kv}), Index: newRev, Created: !cur.exists}
+	if cur.exists {
+		ev.PrevNode = nodeOf(p, cur)
+	}
+	return ev, nil
+}
+
+// applyPost runs a v2 POST: a file named after the new revision
+// (inOrderName) in the directory req.Path, created with its missing
+// parents. Errors: 104 Not a directory (req.Path or an ancestor is a
+// file).
+func (t *Tree) applyPost(b *store.Batch, req *Request) (*Event, error) {
+	dir := req.Path
+	n, err := t.lookup(b, 0, dir)
+	if err != nil {
+		return nil, err
+	}
+	var ops []store.RequestOp
+	switch {
+	case n.exists && !n.dir:
+		return nil, NewError(EcodeNotDir, dir, b.Rev())
+	case !n.exists:
+		if ops, err = t.parents(b, dir); err != nil {
+			return nil, err
+		}
+		ops = append(ops, markerOp(t.Key(dir), store.ActionImplied))
+	}
+	p := join(dir, inOrderName(b.Rev()+1))
+	ops = append(ops, store.RequestOp{Put: &store.PutRequest{Key: t.Key(p), Value: []byte(req.Value), Action: store.ActionCreate}})
+	newRev, kv, err := t.commit(b, ops, p)
+	if err != nil {
+		return nil, err
+	}
+	return &Event{Action: "create", Node: fileNode(p, kv), Index: newRev, Created: true}, nil
+}
