@@ -190,6 +190,8 @@ func applyRequest(b *store.Batch, req *request) applyResult {
 		}
 	case req.LeaseExpire != nil:
 		r.revokedLeases, r.err = applyLeaseExpire(b, req.LeaseExpire)
+	case req.V2 != nil:
+		r.v2, r.err = applyV2(b, req.V2)
 	default:
 		r.err = fmt.Errorf("empty request %d", req.ID)
 	}

@@ -68,6 +68,10 @@ type Config struct {
 	// LeaseCheckInterval is how often the leader looks for expired leases
 	// (etcd: every 500ms).
 	LeaseCheckInterval time.Duration
+	// V2Prefix is --v2-prefix: the store prefix of the v2 keys tree ("" or
+	// "/name"; see v2store.NewTree and docs/v2-mapping.md). Every member of
+	// a cluster should use the same one.
+	V2Prefix string
 	// Logger receives the member's logs; nil means slog.Default().
 	Logger *slog.Logger
 }

@@ -4,6 +4,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn/v2store"
 )
 
 // request is the payload of one normal raft entry: a client write with the id
@@ -21,6 +22,8 @@ type request struct {
 	LeaseGrant  *leaseGrant               `json:"lease_grant,omitempty"`
 	LeaseRevoke *store.LeaseRevokeRequest `json:"lease_revoke,omitempty"`
 	LeaseExpire *leaseExpire              `json:"lease_expire,omitempty"`
+	// V2 is a v2 keys API write (v2.go).
+	V2 *v2Write `json:"v2,omitempty"`
 }
 
 // isCluster reports whether the request changes the cluster state rather
@@ -52,7 +55,9 @@ type applyResult struct {
 	// revokedLeases lists the leases a revoke or an expiry revoked, for the
 	// lessor.
 	revokedLeases []int64
-	err           error
+	// v2 answers a V2 request.
+	v2  *v2store.Event
+	err error
 }
 
 // takesSpace reports whether the store quota (--quota-backend-bytes) applies

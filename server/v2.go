@@ -1,0 +1,80 @@
+package server
+
+import (
+	"context"
+
+	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn/v2store"
+)
+
+// v2Write is the raft payload of a v2 keys write: the request as parsed at
+// the edge and the v2 prefix of the member that proposed it, so that every
+// member applies the same writes whatever its own flags. The v2 write runs
+// at apply time (v2store.Tree.Apply) because what it writes depends on the
+// state: the parent directories it must create, the name of an in-order
+// key (the new revision).
+type v2Write struct {
+	Prefix string `json:"prefix,omitempty"`
+	*v2store.Request
+}
+
+// applyV2 runs a v2 write in the batch: one store transaction, or a
+// *v2store.Error with nothing written.
+func applyV2(b *store.Batch, w *v2Write) (*v2store.Event, error) {
+	if w.Request == nil {
+		return nil, errEmptyV2
+	}
+	t := v2store.Tree{Prefix: w.Prefix}
+	return t.Apply(b, w.Request)
+}
+
+var errEmptyV2 = v2store.NewError(v2store.EcodeInvalidForm, "empty v2 request", 0)
+
+// V2Header is what a v2 answer's headers need besides X-Etcd-Index (the
+// event's or the error's index): X-Etcd-Cluster-ID, X-Raft-Index (the
+// member's applied index) and X-Raft-Term.
+type V2Header struct {
+	ClusterID uint64
+	RaftIndex uint64
+	RaftTerm  uint64
+}
+
+// V2Header returns the member's current v2 header values.
+func (s *Server) V2Header() V2Header {
+	return V2Header{ClusterID: s.clusterID, RaftIndex: s.appliedIndex.Load(), RaftTerm: s.term.Load()}
+}
+
+// V2Write runs a v2 keys write (PUT, POST, DELETE) through raft and
+// returns once it is applied. Errors: *v2store.Error for the v2 answers
+// (the store changed nothing), the store's sentinels (store.ErrTimeout,
+// store.ErrNoLeader, store.ErrNoSpace, store.ErrStopped...) and ctx.Err().
+func (s *Server) V2Write(ctx context.Context, req *v2store.Request) (*v2store.Event, error) {
+	r, err := s.propose(ctx, &request{V2: &v2Write{Prefix: s.cfg.V2Prefix, Request: req}})
+	if err != nil {
+		return nil, err
+	}
+	return r.v2, nil
+}
+
+// V2Get reads the clean v2 path p (a file, or a directory with its
+// children, all of them with recursive) at one revision of the local
+// store; with quorum after a ReadIndex round (linearizable), as etcd v2's
+// quorum=true. Errors: *v2store.Error 100, store.ErrStopped, ctx.Err().
+func (s *Server) V2Get(ctx context.Context, p string, recursive, quorum bool) (*v2store.Event, error) {
+	if quorum {
+		if err := s.linearizableWait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	t := v2store.Tree{Prefix: s.cfg.V2Prefix}
+	s.storeMu.RLock()
+	defer s.storeMu.RUnlock()
+	for {
+		rev := s.store.Rev()
+		ev, err := t.Get(s.store, rev, p, recursive)
+		if err == store.ErrCompacted {
+			continue // compacted between Rev and the reads: read again
+		}
+		return ev, err
+	}
+}
