@@ -48,6 +48,7 @@ type Config struct {
 type api struct {
 	b               Backend
 	watcher         Watcher // b, if it serves watches (watch.go)
+	v2              V2Keys  // b, if it serves the v2 keys API (v2keys.go)
 	log             *slog.Logger
 	maxRequestBytes int64
 	bodyLimit       int64
@@ -64,6 +65,8 @@ type api struct {
 //	     (also under /v3beta/, as etcd 3.4 serves them)
 //	POST /v3/watch (+ websocket upgrade)             etcd's watch stream, when b
 //	     is also a Watcher (watch_http.go)
+//	GET, PUT, POST, DELETE /v2/keys/...              etcd 3.4's v2 keys API,
+//	     when b is also a V2Keys (v2keys.go)
 //	GET  /version, /health                           as etcd 3.4
 //	GET  /openapi.yaml                               the contract (cairn.OpenAPI)
 //
@@ -100,6 +103,7 @@ func New(b Backend, cfg Config) http.Handler {
 	}
 	a.version = a.versionBody()
 	a.watcher, _ = b.(Watcher)
+	a.v2, _ = b.(V2Keys)
 
 	r := chi.NewRouter()
 	r.NotFound(notFound)
@@ -122,6 +126,10 @@ func New(b Backend, cfg Config) http.Handler {
 			r.Post(p+"/leases", a.v3(a.leaseLeases))
 		}
 		r.HandleFunc(prefix+"/lease/keepalive", a.serveLeaseKeepAlive) // and a websocket upgrade
+	}
+	if a.v2 != nil {
+		r.HandleFunc(v2KeysPrefix, a.serveV2Keys)
+		r.HandleFunc(v2KeysPrefix+"/*", a.serveV2Keys)
 	}
 	r.HandleFunc("/version", getOnly(a.serveVersion))
 	r.HandleFunc("/health", getOnly(a.serveHealth))

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 
+	"github.com/cairnkv/cairn/httpapi"
 	"github.com/cairnkv/cairn/store"
 	"github.com/cairnkv/cairn/v2store"
 )
@@ -30,18 +31,12 @@ func applyV2(b *store.Batch, w *v2Write) (*v2store.Event, error) {
 
 var errEmptyV2 = v2store.NewError(v2store.EcodeInvalidForm, "empty v2 request", 0)
 
-// V2Header is what a v2 answer's headers need besides X-Etcd-Index (the
-// event's or the error's index): X-Etcd-Cluster-ID, X-Raft-Index (the
-// member's applied index) and X-Raft-Term.
-type V2Header struct {
-	ClusterID uint64
-	RaftIndex uint64
-	RaftTerm  uint64
-}
+var _ httpapi.V2Keys = (*Server)(nil)
 
-// V2Header returns the member's current v2 header values.
-func (s *Server) V2Header() V2Header {
-	return V2Header{ClusterID: s.clusterID, RaftIndex: s.appliedIndex.Load(), RaftTerm: s.term.Load()}
+// V2Header returns the member's current values of the v2 headers besides
+// X-Etcd-Index: the cluster id, the applied raft index, the raft term.
+func (s *Server) V2Header() httpapi.V2Header {
+	return httpapi.V2Header{ClusterID: s.clusterID, RaftIndex: s.appliedIndex.Load(), RaftTerm: s.term.Load()}
 }
 
 // V2Write runs a v2 keys write (PUT, POST, DELETE) through raft and

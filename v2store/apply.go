@@ -83,7 +83,7 @@ func (t *Tree) commit(b *store.Batch, ops []store.RequestOp, p string) (int64, *
 // modifiedIndex]", or both, in that order.
 func compareFailed(req *Request, kv *store.KeyValue) (string, bool) {
 	valueOK := req.PrevValue == "" || req.PrevValue == string(kv.Value)
-	indexOK := req.PrevIndex == 0 || req.PrevIndex == kv.ModRevision
+	indexOK := req.PrevIndex == 0 || req.PrevIndex == uint64(kv.ModRevision)
 	switch {
 	case valueOK && indexOK:
 		return "", false

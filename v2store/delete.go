@@ -24,7 +24,7 @@ func (t *Tree) applyDelete(b *store.Batch, req *Request) (*Event, error) {
 	}
 	rev := b.Rev()
 	if !cur.exists {
-		return nil, NewError(EcodeKeyNotFound, p, rev)
+		return nil, t.notFound(b, 0, rev, p)
 	}
 	action := store.ActionDelete
 	if req.compares() {

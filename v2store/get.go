@@ -13,7 +13,8 @@ import (
 // are left out. Children come in ascending key order whether or not sorted
 // is asked (etcd sorts only when asked; any order is correct for it).
 //
-// Errors: *Error 100 (Key not found, cause p, index rev); store errors
+// Errors: *Error 100 (Key not found) or 104 (Not a directory), naming the
+// path where etcd's walk stops (notFound), index rev; store errors
 // (ErrCompacted if rev was compacted meanwhile).
 func (t *Tree) Get(r Reader, rev int64, p string, recursive bool) (*Event, error) {
 	n, err := t.lookup(r, rev, p)
@@ -21,7 +22,7 @@ func (t *Tree) Get(r Reader, rev int64, p string, recursive bool) (*Event, error
 		return nil, err
 	}
 	if !n.exists {
-		return nil, NewError(EcodeKeyNotFound, p, rev)
+		return nil, t.notFound(r, rev, rev, p)
 	}
 	out := nodeOf(p, n)
 	if n.dir {

@@ -70,3 +70,23 @@ func nodeOf(p string, n node) *Node {
 	}
 	return fileNode(p, n.kv)
 }
+
+// notFound returns etcd's error for a path that names nothing, found by
+// its walk from the root: 104 (Not a directory) naming the first ancestor
+// that is a file, else 100 (Key not found) naming the first ancestor that
+// does not exist, else 100 naming p.
+func (t *Tree) notFound(r Reader, rev, index int64, p string) error {
+	for _, a := range ancestors(p) {
+		n, err := t.lookup(r, rev, a)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !n.exists:
+			return NewError(EcodeKeyNotFound, a, index)
+		case !n.dir:
+			return NewError(EcodeNotDir, a, index)
+		}
+	}
+	return NewError(EcodeKeyNotFound, p, index)
+}

@@ -30,7 +30,7 @@ func (t *Tree) applyPut(b *store.Batch, req *Request) (*Event, error) {
 		action = store.ActionCreate
 	case req.compares():
 		if !cur.exists {
-			return nil, NewError(EcodeKeyNotFound, p, rev)
+			return nil, t.notFound(b, 0, rev, p)
 		}
 		if cur.dir {
 			return nil, NewError(EcodeNotFile, p, rev)
@@ -41,7 +41,7 @@ func (t *Tree) applyPut(b *store.Batch, req *Request) (*Event, error) {
 		action = store.ActionCompareAndSwap
 	case req.PrevExist != nil:
 		if !cur.exists {
-			return nil, NewError(EcodeKeyNotFound, p, rev)
+			return nil, t.notFound(b, 0, rev, p)
 		}
 		if cur.dir && req.Value != "" {
 			return nil, NewError(EcodeNotFile, p, rev)

@@ -29,7 +29,7 @@ type Request struct {
 	Dir       bool   `json:"dir,omitempty"`
 	PrevExist *bool  `json:"prev_exist,omitempty"`
 	PrevValue string `json:"prev_value,omitempty"`
-	PrevIndex int64  `json:"prev_index,omitempty"`
+	PrevIndex uint64 `json:"prev_index,omitempty"`
 	Recursive bool   `json:"recursive,omitempty"`
 }
 
