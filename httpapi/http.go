@@ -47,8 +47,9 @@ type Config struct {
 // api is the state every handler shares.
 type api struct {
 	b               Backend
-	watcher         Watcher // b, if it serves watches (watch.go)
-	v2              V2Keys  // b, if it serves the v2 keys API (v2keys.go)
+	watcher         Watcher   // b, if it serves watches (watch.go)
+	v2              V2Keys    // b, if it serves the v2 keys API (v2keys.go)
+	v2m             V2Members // b, if it lists members (v2members.go)
 	log             *slog.Logger
 	maxRequestBytes int64
 	bodyLimit       int64
@@ -67,6 +68,8 @@ type api struct {
 //	     is also a Watcher (watch_http.go)
 //	GET, PUT, POST, DELETE /v2/keys/...              etcd 3.4's v2 keys API,
 //	     when b is also a V2Keys (v2keys.go)
+//	GET  /v2/members[/leader], /v2/machines          as etcd 3.4, when b is also
+//	     a V2Members (v2members.go)
 //	GET  /version, /health                           as etcd 3.4
 //	GET  /openapi.yaml                               the contract (cairn.OpenAPI)
 //
@@ -104,6 +107,7 @@ func New(b Backend, cfg Config) http.Handler {
 	a.version = a.versionBody()
 	a.watcher, _ = b.(Watcher)
 	a.v2, _ = b.(V2Keys)
+	a.v2m, _ = b.(V2Members)
 
 	r := chi.NewRouter()
 	r.NotFound(notFound)
@@ -130,6 +134,11 @@ func New(b Backend, cfg Config) http.Handler {
 	if a.v2 != nil {
 		r.HandleFunc(v2KeysPrefix, a.serveV2Keys)
 		r.HandleFunc(v2KeysPrefix+"/*", a.serveV2Keys)
+	}
+	if a.v2m != nil {
+		r.HandleFunc("/v2/members", getOnly(a.serveV2Members))
+		r.HandleFunc("/v2/members/leader", getOnly(a.serveV2Leader))
+		r.HandleFunc("/v2/machines", getOnly(a.serveV2Machines))
 	}
 	r.HandleFunc("/version", getOnly(a.serveVersion))
 	r.HandleFunc("/health", getOnly(a.serveHealth))

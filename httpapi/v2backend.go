@@ -35,3 +35,20 @@ type V2Header struct {
 	RaftIndex uint64
 	RaftTerm  uint64
 }
+
+// V2Member is one cluster member as GET /v2/members shows it.
+type V2Member struct {
+	ID         uint64
+	Name       string
+	PeerURLs   []string
+	ClientURLs []string
+}
+
+// V2Members is what /v2/members, /v2/members/leader and /v2/machines need
+// from a member: the cluster's members (learners included) in ascending ID
+// order, with the client URLs each published (none yet for a member that
+// has not published them), and the ID of the leader this member knows (0:
+// none). Safe for concurrent use; the slices are the caller's.
+type V2Members interface {
+	V2Members() (members []V2Member, leader uint64)
+}

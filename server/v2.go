@@ -73,3 +73,15 @@ func (s *Server) V2Get(ctx context.Context, p string, recursive, quorum bool) (*
 		return ev, err
 	}
 }
+
+var _ httpapi.V2Members = (*Server)(nil)
+
+// V2Members lists the cluster's members in ascending ID order with the
+// client URLs they published, and the leader this member knows (0: none).
+func (s *Server) V2Members() ([]httpapi.V2Member, uint64) {
+	var out []httpapi.V2Member
+	for _, m := range s.cluster.list() { // copies, by ID
+		out = append(out, httpapi.V2Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs})
+	}
+	return out, s.lead.Load()
+}
