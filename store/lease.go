@@ -198,3 +198,7 @@ func (s *Store) LeaseKeys(id int64) ([][]byte, bool) {
 	slices.SortFunc(keys, bytes.Compare)
 	return keys, true
 }
+
+// LeaseKeys returns the keys attached to lease id as the batch sees them
+// (its own puts, deletes and revokes included), as Store.LeaseKeys.
+func (b *Batch) LeaseKeys(id int64) ([][]byte, bool) { return b.s.LeaseKeys(id) }

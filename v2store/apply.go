@@ -94,3 +94,26 @@ func compareFailed(req *Request, kv *store.KeyValue) (string, bool) {
 	}
 	return fmt.Sprintf("[%d != %d]", req.PrevIndex, kv.ModRevision), true
 }
+
+// v2LeaseBase is where the IDs of the leases of v2 TTLs start: 1<<62 plus
+// the revision of the write, the next free one if taken. The ID depends
+// only on the state, so every member grants the same.
+const v2LeaseBase = int64(1) << 62
+
+// grantTTL grants the lease of a v2 TTL in b (the write will be revision
+// b.Rev()+1) and records it in ev. A TTL above store.MaxLeaseTTL is
+// refused with 202 as etcd's.
+func grantTTL(b *store.Batch, ttl int64, ev *Event) (int64, error) {
+	if ttl > store.MaxLeaseTTL {
+		return 0, NewError(EcodeTTLNaN, `invalid value for "ttl"`, b.Rev())
+	}
+	id := v2LeaseBase | (b.Rev() + 1)
+	for b.HasLease(id) {
+		id++
+	}
+	if _, err := b.LeaseGrant(&store.LeaseGrantRequest{ID: id, TTL: ttl}); err != nil {
+		return 0, err
+	}
+	ev.GrantedLease, ev.GrantedTTL = id, ttl
+	return id, nil
+}

@@ -53,6 +53,10 @@ func (t *Tree) applyPut(b *store.Batch, req *Request) (*Event, error) {
 		}
 	}
 
+	if req.Refresh && !cur.exists {
+		return nil, t.notFound(b, 0, rev, p)
+	}
+
 	var ops []store.RequestOp
 	if !cur.exists {
 		if ops, err = t.parents(b, p); err != nil {
@@ -60,19 +64,33 @@ func (t *Tree) applyPut(b *store.Batch, req *Request) (*Event, error) {
 		}
 	}
 	dir := req.Dir
-	if action == store.ActionUpdate || action == store.ActionCompareAndSwap {
+	if action == store.ActionUpdate || action == store.ActionCompareAndSwap || req.Refresh {
 		dir = cur.dir // an update keeps the kind of the node
 	}
+	ev := &Event{Action: action.String(), Created: !cur.exists}
 	target := &store.PutRequest{Key: t.Key(p), Dir: dir, Action: action}
-	if !dir {
+	switch {
+	case req.Refresh:
+		// etcd's refresh: the value stays, the TTL changes, no watcher
+		// wakes (the record is a side change for v2 watchers).
+		if !dir {
+			target.Value = cur.kv.Value
+		}
+		target.Action = store.ActionImplied
+	case !dir:
 		target.Value = []byte(req.Value)
+	}
+	if req.TTL != nil {
+		if target.Lease, err = grantTTL(b, *req.TTL, ev); err != nil {
+			return nil, err
+		}
 	}
 	ops = append(ops, store.RequestOp{Put: target})
 	newRev, kv, err := t.commit(b, ops, p)
 	if err != nil {
 		return nil, err
 	}
-	ev := &Event{Action: action.String(), Node: nodeOf(p, node{exists: true, dir: dir, kv: kv}), Index: newRev, Created: !cur.exists}
+	ev.Node, ev.Index = nodeOf(p, node{exists: true, dir: dir, kv: kv}), newRev
 	if cur.exists {
 		ev.PrevNode = nodeOf(p, cur)
 	}
@@ -100,10 +118,18 @@ func (t *Tree) applyPost(b *store.Batch, req *Request) (*Event, error) {
 		ops = append(ops, markerOp(t.Key(dir), store.ActionImplied))
 	}
 	p := join(dir, inOrderName(b.Rev()+1))
-	ops = append(ops, store.RequestOp{Put: &store.PutRequest{Key: t.Key(p), Value: []byte(req.Value), Action: store.ActionCreate}})
+	ev := &Event{Action: "create", Created: true}
+	target := &store.PutRequest{Key: t.Key(p), Value: []byte(req.Value), Action: store.ActionCreate}
+	if req.TTL != nil {
+		if target.Lease, err = grantTTL(b, *req.TTL, ev); err != nil {
+			return nil, err
+		}
+	}
+	ops = append(ops, store.RequestOp{Put: target})
 	newRev, kv, err := t.commit(b, ops, p)
 	if err != nil {
 		return nil, err
 	}
-	return &Event{Action: "create", Node: fileNode(p, kv), Index: newRev, Created: true}, nil
+	ev.Node, ev.Index = fileNode(p, kv), newRev
+	return ev, nil
 }

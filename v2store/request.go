@@ -22,6 +22,10 @@ const (
 // Path is clean (CleanPath). PrevExist nil means not given. PrevValue ""
 // and PrevIndex 0 mean not given (etcd refuses an empty prevValue when
 // parsing). Recursive applies to MethodDelete (and implies Dir there).
+// TTL (seconds, PUT and POST) attaches the node to a new lease of that TTL;
+// nil makes the node permanent (etcd: a write without ttl, or with "ttl=",
+// removes the TTL). Refresh (PUT, with TTL) keeps the node's value and
+// gives it the new TTL without a v2 watch event.
 type Request struct {
 	Method    Method `json:"method"`
 	Path      string `json:"path"`
@@ -31,6 +35,8 @@ type Request struct {
 	PrevValue string `json:"prev_value,omitempty"`
 	PrevIndex uint64 `json:"prev_index,omitempty"`
 	Recursive bool   `json:"recursive,omitempty"`
+	TTL       *int64 `json:"ttl,omitempty"`
+	Refresh   bool   `json:"refresh,omitempty"`
 }
 
 // compares reports whether the request has a prevValue or prevIndex

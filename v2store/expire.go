@@ -1,0 +1,42 @@
+package v2store
+
+import (
+	"github.com/cairnkv/cairn/store"
+)
+
+// IsTTLLease reports whether lease id is one that a v2 write granted for a
+// TTL (grantTTL's ID range).
+func IsTTLLease(id int64) bool { return id&v2LeaseBase != 0 }
+
+// ExpireDirs runs, in the batch, the part of the expiry of lease id that a
+// plain lease revoke does not do: a v2 directory whose TTL runs out goes
+// with everything under it. For each directory marker attached to the
+// lease it deletes the keys under the directory (store.ActionImplied) and
+// the marker (store.ActionExpire) in one transaction; the caller then
+// revokes the lease, which deletes the lease's other keys (files: expire).
+// A lease without directories changes nothing here.
+func ExpireDirs(b *store.Batch, id int64) error {
+	keys, ok := b.LeaseKeys(id)
+	if !ok {
+		return nil
+	}
+	var ops []store.RequestOp
+	for _, k := range keys {
+		rr, err := b.Range(&store.RangeRequest{Key: k})
+		if err != nil {
+			return err
+		}
+		if len(rr.Kvs) != 1 || !rr.Kvs[0].Dir {
+			continue
+		}
+		pfx := append(append([]byte(nil), k...), '/')
+		ops = append(ops,
+			store.RequestOp{DeleteRange: &store.DeleteRangeRequest{Key: pfx, RangeEnd: prefixEnd(pfx), Action: store.ActionImplied}},
+			store.RequestOp{DeleteRange: &store.DeleteRangeRequest{Key: k, Action: store.ActionExpire}})
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	_, err := b.Txn(&store.TxnRequest{Success: ops})
+	return err
+}
