@@ -89,6 +89,19 @@ var v3Errors = []struct {
 	{store.ErrStopped, codeUnavailable, ""},
 	{store.ErrTimeout, codeUnavailable, ""},
 	{store.ErrNoLeader, codeUnavailable, ""},
+	// Membership (etcd's v3rpc util.go maps membership.ErrIDRemoved to
+	// "member not found").
+	{store.ErrMemberNotFound, codeNotFound, ""},
+	{store.ErrMemberRemoved, codeNotFound, store.ErrMemberNotFound.Error()},
+	{store.ErrMemberExist, codeFailedPrecondition, ""},
+	{store.ErrPeerURLExist, codeFailedPrecondition, ""},
+	{store.ErrMemberBadURLs, codeInvalidArgument, ""},
+	{store.ErrMemberNotLearner, codeFailedPrecondition, ""},
+	{store.ErrLearnerNotReady, codeFailedPrecondition, ""},
+	{store.ErrTooManyLearners, codeFailedPrecondition, ""},
+	{store.ErrNotEnoughStartedMembers, codeFailedPrecondition, ""},
+	{store.ErrUnhealthy, codeUnavailable, ""},
+	{store.ErrNotSupportedForLearner, codeUnavailable, ""},
 	// A context error reaches the client as gRPC makes it.
 	{context.Canceled, codeCanceled, "context canceled"},
 	{context.DeadlineExceeded, codeDeadlineExceeded, "context deadline exceeded"},

@@ -50,6 +50,7 @@ type api struct {
 	watcher         Watcher   // b, if it serves watches (watch.go)
 	v2              V2Keys    // b, if it serves the v2 keys API (v2keys.go)
 	v2m             V2Members // b, if it lists members (v2members.go)
+	cluster         Cluster   // b, if it changes membership (cluster.go)
 	log             *slog.Logger
 	maxRequestBytes int64
 	bodyLimit       int64
@@ -108,6 +109,7 @@ func New(b Backend, cfg Config) http.Handler {
 	a.watcher, _ = b.(Watcher)
 	a.v2, _ = b.(V2Keys)
 	a.v2m, _ = b.(V2Members)
+	a.cluster, _ = b.(Cluster)
 
 	r := chi.NewRouter()
 	r.NotFound(notFound)
@@ -130,13 +132,25 @@ func New(b Backend, cfg Config) http.Handler {
 			r.Post(p+"/leases", a.v3(a.leaseLeases))
 		}
 		r.HandleFunc(prefix+"/lease/keepalive", a.serveLeaseKeepAlive) // and a websocket upgrade
+		if a.cluster != nil {
+			r.Post(prefix+"/cluster/member/list", a.v3(a.memberList))
+			r.Post(prefix+"/cluster/member/add", a.v3(a.memberAdd))
+			r.Post(prefix+"/cluster/member/remove", a.v3(a.memberRemove))
+			r.Post(prefix+"/cluster/member/update", a.v3(a.memberUpdate))
+			r.Post(prefix+"/cluster/member/promote", a.v3(a.memberPromote))
+		}
+	}
+	if a.v2m != nil || a.cluster != nil {
+		r.HandleFunc("/v2/members", a.serveV2MembersRoot)
+	}
+	if a.cluster != nil {
+		r.HandleFunc("/v2/members/*", a.serveV2Member)
 	}
 	if a.v2 != nil {
 		r.HandleFunc(v2KeysPrefix, a.serveV2Keys)
 		r.HandleFunc(v2KeysPrefix+"/*", a.serveV2Keys)
 	}
 	if a.v2m != nil {
-		r.HandleFunc("/v2/members", getOnly(a.serveV2Members))
 		r.HandleFunc("/v2/members/leader", getOnly(a.serveV2Leader))
 		r.HandleFunc("/v2/machines", getOnly(a.serveV2Machines))
 	}

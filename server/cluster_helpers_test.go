@@ -34,6 +34,7 @@ type testMember struct {
 	handler atomic.Pointer[http.Handler]
 	mu      sync.Mutex
 	srv     *Server
+	id      uint64
 	logs    *logBuffer
 	tweak   func(*Config)
 }
@@ -130,6 +131,7 @@ func (m *testMember) start(peers []Peer, state string) {
 	h := s.PeerHandler()
 	m.mu.Lock()
 	m.srv = s
+	m.id = s.MemberID()
 	m.mu.Unlock()
 	m.handler.Store(&h)
 }
@@ -145,6 +147,9 @@ func (m *testMember) stop() {
 		s.Close()
 	}
 }
+
+// server0ID is the member's id, known even while it is stopped.
+func (m *testMember) server0ID() uint64 { return m.id }
 
 func (m *testMember) server() *Server {
 	m.mu.Lock()

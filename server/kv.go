@@ -27,6 +27,9 @@ func (s *Server) Range(ctx context.Context, req *store.RangeRequest) (*store.Ran
 		return nil, err
 	}
 	if !req.Serializable {
+		if s.isLearner.Load() {
+			return nil, store.ErrNotSupportedForLearner
+		}
 		if err := s.linearizableWait(ctx); err != nil {
 			return nil, err
 		}
@@ -107,6 +110,9 @@ func (s *Server) propose(ctx context.Context, req *request) (applyResult, error)
 	case <-s.stopc:
 		return applyResult{}, store.ErrStopped
 	default:
+	}
+	if s.isLearner.Load() && !req.isCluster() {
+		return applyResult{}, store.ErrNotSupportedForLearner
 	}
 	req.ID = s.ids.Next()
 	data, err := req.marshal()

@@ -72,6 +72,8 @@ type Server struct {
 	persistedIndex uint64
 	isLeader       bool
 
+	// confMu lets one configuration change at a time through this member.
+	confMu     sync.Mutex
 	removeOnce sync.Once
 	stopOnce   sync.Once
 	stopc      chan struct{}
@@ -197,14 +199,14 @@ func New(cfg Config) (*Server, error) {
 		s.closeStorage()
 		return nil, fmt.Errorf("--election-timeout must be at least 5 heartbeat intervals")
 	}
-	s.tr = newTransport(s)
-	for _, m := range s.cluster.list() {
-		s.tr.setPeer(m.ID, m.PeerURLs)
-	}
 	if fresh && len(peers) > 0 {
 		s.node = raft.StartNode(rc, peers)
 	} else {
 		s.node = raft.RestartNode(rc)
+	}
+	s.tr = newTransport(s)
+	for _, m := range s.cluster.list() {
+		s.tr.setPeer(m.ID, m.PeerURLs)
 	}
 	s.log.Info("member started", "name", cfg.Name, "cluster_id", fmt.Sprintf("%x", s.clusterID),
 		"data_dir", cfg.DataDir, "applied_index", applied, "revision", st.Rev(), "new", fresh,

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -29,6 +30,7 @@ import (
 //	GET  /members         the cluster's members (a joining member asks)
 //	POST /lease/...       lease requests a follower forwards to the leader
 //	                      (lease_forward.go)
+//	POST /members/promote/<id>  a learner promotion, forwarded to the leader
 //
 // Each member opens one stream to each other member and writes to it
 // whatever raft gave it for that member since its last write, so messages
@@ -147,6 +149,13 @@ func (t *transport) setPeer(id uint64, urls []string) {
 	go p.run()
 }
 
+// active reports whether member id accepted this member's stream and it is
+// still up.
+func (t *transport) active(id uint64) bool {
+	p := t.peer(id)
+	return p != nil && p.active.Load()
+}
+
 // removePeer stops talking to member id.
 func (t *transport) removePeer(id uint64) {
 	t.mu.Lock()
@@ -262,6 +271,7 @@ func (t *transport) handler() http.Handler {
 	mux.HandleFunc("POST /raft/stream", t.serveStream)
 	mux.HandleFunc("POST /raft/snapshot", t.serveSnapshot)
 	mux.HandleFunc("GET /members", t.serveMembers)
+	mux.HandleFunc("POST /members/promote/{id}", t.servePromote)
 	mux.HandleFunc("GET /version", t.serveVersion)
 	t.addLeaseRoutes(mux) // lease_forward.go
 	return mux
@@ -342,8 +352,24 @@ func (t *transport) serveStream(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	rc.Flush()
 	br := bufio.NewReaderSize(r.Body, 64<<10)
+	// When the member stops, end the stream at once: the sender learns it
+	// is gone instead of writing keepalives into the void.
+	done := make(chan struct{})
+	defer close(done)
+	var stopping atomic.Bool
+	go func() {
+		select {
+		case <-s.stopc:
+			stopping.Store(true)
+			rc.SetReadDeadline(time.Now())
+		case <-done:
+		}
+	}()
 	var buf []byte
 	for {
+		if stopping.Load() {
+			return
+		}
 		rc.SetReadDeadline(time.Now().Add(streamIdleTimeout))
 		frame, err := readFrame(br, &buf)
 		if err != nil {
@@ -354,6 +380,11 @@ func (t *transport) serveStream(w http.ResponseWriter, r *http.Request) {
 		}
 		if len(frame) == 0 {
 			continue
+		}
+		if s.cluster.isRemoved(from) {
+			// Removed while its stream was open: end it, so that the
+			// sender reconnects and hears 410.
+			return
 		}
 		var m raftpb.Message
 		if err := m.Unmarshal(frame); err != nil {

@@ -198,6 +198,10 @@ func (p *peer) run() {
 	)
 	keepalive := time.NewTicker(streamKeepalive)
 	defer keepalive.Stop()
+	select { // connect at once
+	case p.wake <- struct{}{}:
+	default:
+	}
 	defer func() {
 		if st != nil {
 			st.close()
@@ -218,14 +222,20 @@ func (p *peer) run() {
 			st = nil
 			continue
 		case <-keepalive.C:
-			if st == nil || time.Since(lastWrite) < streamKeepalive {
+			// An idle stream gets a keepalive; a missing one is opened, so
+			// that every pair of members stays connected (and this
+			// member knows who is reachable) even without traffic.
+			if st != nil && time.Since(lastWrite) < streamKeepalive {
 				continue
 			}
 			batch = keepaliveFrame[:]
 		case <-p.wake:
 			batch = p.take()
 			if len(batch) == 0 {
-				continue
+				if st != nil {
+					continue
+				}
+				batch = keepaliveFrame[:]
 			}
 		}
 		if st == nil {

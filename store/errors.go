@@ -56,3 +56,46 @@ var (
 	// gRPC Unavailable.
 	ErrNoLeader = errors.New("etcdserver: no leader")
 )
+
+// Membership errors (etcd's membership and rpctypes errors; etcd 3.4
+// answers them from the v3 cluster API with the gRPC codes in httpapi's
+// table, and from /v2/members with its own statuses).
+var (
+	// ErrMemberNotFound: no member has the given id. etcd
+	// rpctypes.ErrMemberNotFound, gRPC NotFound.
+	ErrMemberNotFound = errors.New("etcdserver: member not found")
+	// ErrMemberRemoved: the id belonged to a member that was removed (ids
+	// are never reused). etcd membership.ErrIDRemoved; the v3 API answers
+	// it as ErrMemberNotFound, /v2/members with 410 Gone.
+	ErrMemberRemoved = errors.New("membership: ID removed")
+	// ErrMemberExist: a member with the new member's id exists. etcd
+	// rpctypes.ErrMemberExist, gRPC FailedPrecondition.
+	ErrMemberExist = errors.New("etcdserver: member ID already exist")
+	// ErrPeerURLExist: another member has one of the given peer URLs. etcd
+	// rpctypes.ErrPeerURLExist, gRPC FailedPrecondition.
+	ErrPeerURLExist = errors.New("etcdserver: Peer URLs already exists")
+	// ErrMemberBadURLs: the peer URLs are missing or malformed. etcd
+	// rpctypes.ErrMemberBadURLs, gRPC InvalidArgument.
+	ErrMemberBadURLs = errors.New("etcdserver: given member URLs are invalid")
+	// ErrMemberNotLearner: promote of a member that is a voter already.
+	// etcd rpctypes.ErrMemberNotLearner, gRPC FailedPrecondition.
+	ErrMemberNotLearner = errors.New("etcdserver: can only promote a learner member")
+	// ErrLearnerNotReady: promote of a learner that is behind the leader.
+	// etcd rpctypes.ErrLearnerNotReady, gRPC FailedPrecondition.
+	ErrLearnerNotReady = errors.New("etcdserver: can only promote a learner member which is in sync with leader")
+	// ErrTooManyLearners: a second learner (etcd 3.4 allows one). etcd
+	// rpctypes.ErrTooManyLearners, gRPC FailedPrecondition.
+	ErrTooManyLearners = errors.New("etcdserver: too many learner members in cluster")
+	// ErrUnhealthy: a configuration change refused because a voting member
+	// is unreachable (etcd's --strict-reconfig-check). etcd
+	// rpctypes.ErrUnhealthy, gRPC Unavailable.
+	ErrUnhealthy = errors.New("etcdserver: unhealthy cluster")
+	// ErrNotEnoughStartedMembers: the change would leave fewer started
+	// voting members than a quorum. etcd rpctypes.ErrNotEnoughStartedMembers,
+	// gRPC FailedPrecondition.
+	ErrNotEnoughStartedMembers = errors.New("etcdserver: re-configuration failed due to not enough started members")
+	// ErrNotSupportedForLearner: a request a learner does not serve (all
+	// but status and serializable ranges). etcd
+	// rpctypes.ErrNotSupportedForLearner, gRPC Unavailable.
+	ErrNotSupportedForLearner = errors.New("etcdserver: rpc not supported for learner")
+)

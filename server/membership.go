@@ -1,0 +1,419 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	json "github.com/goccy/go-json"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn/store"
+)
+
+var _ httpapi.Cluster = (*Server)(nil)
+
+// learnerReadyPercent is how close to the leader a learner's log must be
+// for a promotion (etcd 3.4's readyPercent).
+const learnerReadyPercent = 0.9
+
+// maxLearners is how many learners a cluster may have (etcd 3.4: 1).
+const maxLearners = 1
+
+// MemberList lists the members (httpapi.Cluster). With linearizable it
+// first waits for a ReadIndex round, so every change acknowledged before
+// the call is in the list.
+func (s *Server) MemberList(ctx context.Context, linearizable bool) (*httpapi.MemberResponse, error) {
+	if linearizable {
+		if err := s.linearizableWait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s.memberResponse(nil), nil
+}
+
+// MemberAdd adds a member (httpapi.Cluster). Its id derives from its peer
+// URLs, the cluster and the time. Unless it is a learner, the cluster must
+// be healthy: every voting member reachable, and enough of them started
+// that the new configuration has a quorum of started members (etcd's
+// --strict-reconfig-check, always on here).
+func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, isLearner bool) (*httpapi.MemberResponse, error) {
+	if err := httpapi.ValidatePeerURLs(peerURLs); err != nil {
+		return nil, err
+	}
+	s.confMu.Lock()
+	defer s.confMu.Unlock()
+	id := memberID(peerURLs, fmt.Sprintf("%x/%d", s.clusterID, time.Now().UnixNano()))
+	if s.cluster.get(id) != nil || s.cluster.isRemoved(id) {
+		return nil, store.ErrMemberExist
+	}
+	members := s.cluster.list()
+	learners := 0
+	for _, m := range members {
+		for _, u := range m.PeerURLs {
+			if slices.Contains(peerURLs, u) {
+				return nil, store.ErrPeerURLExist
+			}
+		}
+		if m.IsLearner {
+			learners++
+		}
+	}
+	if isLearner && learners >= maxLearners {
+		return nil, store.ErrTooManyLearners
+	}
+	if !isLearner {
+		if err := s.checkQuorumAfter(members, 1, 0); err != nil {
+			return nil, err
+		}
+	}
+	m := &member{ID: id, PeerURLs: slices.Clone(peerURLs), IsLearner: isLearner}
+	ctxData, _ := json.Marshal(m)
+	typ := raftpb.ConfChangeAddNode
+	if isLearner {
+		typ = raftpb.ConfChangeAddLearnerNode
+	}
+	r, err := s.proposeConfChange(ctx, raftpb.ConfChange{Type: typ, NodeID: id, Context: ctxData})
+	if err != nil {
+		return nil, err
+	}
+	return s.memberResponse(r.member), nil
+}
+
+// MemberRemove removes member id (httpapi.Cluster). Removing the leader
+// first hands leadership to another voter, so the cluster does not wait an
+// election timeout for a new one. The removed member stops by itself.
+func (s *Server) MemberRemove(ctx context.Context, id uint64) (*httpapi.MemberResponse, error) {
+	s.confMu.Lock()
+	defer s.confMu.Unlock()
+	m, err := s.existing(id)
+	if err != nil {
+		return nil, err
+	}
+	if !m.IsLearner {
+		if err := s.checkQuorumAfter(s.cluster.list(), 0, id); err != nil {
+			return nil, err
+		}
+		if id == s.lead.Load() {
+			s.handOverLeadership(ctx, id)
+		}
+	}
+	if _, err := s.proposeConfChange(ctx, raftpb.ConfChange{Type: raftpb.ConfChangeRemoveNode, NodeID: id}); err != nil {
+		return nil, err
+	}
+	return s.memberResponse(nil), nil
+}
+
+// MemberUpdate replaces the peer URLs of member id (httpapi.Cluster).
+func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string) (*httpapi.MemberResponse, error) {
+	if err := httpapi.ValidatePeerURLs(peerURLs); err != nil {
+		return nil, err
+	}
+	s.confMu.Lock()
+	defer s.confMu.Unlock()
+	m, err := s.existing(id)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range s.cluster.list() {
+		if o.ID == id {
+			continue
+		}
+		for _, u := range o.PeerURLs {
+			if slices.Contains(peerURLs, u) {
+				return nil, store.ErrPeerURLExist
+			}
+		}
+	}
+	u := &member{ID: id, Name: m.Name, PeerURLs: slices.Clone(peerURLs), IsLearner: m.IsLearner}
+	ctxData, _ := json.Marshal(u)
+	if _, err := s.proposeConfChange(ctx, raftpb.ConfChange{Type: raftpb.ConfChangeUpdateNode, NodeID: id, Context: ctxData}); err != nil {
+		return nil, err
+	}
+	return s.memberResponse(nil), nil
+}
+
+// MemberPromote makes learner id a voter (httpapi.Cluster). Only the leader
+// knows how far behind the learner is, so another member forwards the
+// request to the leader over the peer transport, as etcd 3.4 does.
+func (s *Server) MemberPromote(ctx context.Context, id uint64) (*httpapi.MemberResponse, error) {
+	m, err := s.existing(id)
+	if err != nil {
+		return nil, err
+	}
+	if !m.IsLearner {
+		return nil, store.ErrMemberNotLearner
+	}
+	lead := s.lead.Load()
+	if lead == 0 {
+		return nil, store.ErrNoLeader
+	}
+	if lead != s.memberID {
+		if err := s.forwardPromote(ctx, lead, id); err != nil {
+			return nil, err
+		}
+		// The leader answered once the change was applied there; wait for
+		// it here too, so the list shows it.
+		if err := s.linearizableWait(ctx); err != nil {
+			return nil, err
+		}
+		return s.memberResponse(nil), nil
+	}
+	return s.promoteOnLeader(ctx, id)
+}
+
+func (s *Server) promoteOnLeader(ctx context.Context, id uint64) (*httpapi.MemberResponse, error) {
+	s.confMu.Lock()
+	defer s.confMu.Unlock()
+	m, err := s.existing(id)
+	if err != nil {
+		return nil, err
+	}
+	if !m.IsLearner {
+		return nil, store.ErrMemberNotLearner
+	}
+	if err := s.checkQuorumAfter(s.cluster.list(), 1, id); err != nil {
+		return nil, err
+	}
+	st := s.node.Status()
+	if st.RaftState != raft.StateLeader {
+		return nil, store.ErrNoLeader
+	}
+	pr, ok := st.Progress[id]
+	self := st.Progress[s.memberID]
+	if !ok || float64(pr.Match) < float64(self.Match)*learnerReadyPercent {
+		return nil, store.ErrLearnerNotReady
+	}
+	m.IsLearner = false
+	ctxData, _ := json.Marshal(m)
+	r, err := s.proposeConfChange(ctx, raftpb.ConfChange{Type: raftpb.ConfChangeAddNode, NodeID: id, Context: ctxData})
+	if err != nil {
+		return nil, err
+	}
+	_ = r
+	return s.memberResponse(nil), nil
+}
+
+// existing returns member id, or ErrMemberRemoved / ErrMemberNotFound.
+func (s *Server) existing(id uint64) (*member, error) {
+	if m := s.cluster.get(id); m != nil {
+		return m, nil
+	}
+	if s.cluster.isRemoved(id) {
+		return nil, store.ErrMemberRemoved
+	}
+	return nil, store.ErrMemberNotFound
+}
+
+// checkQuorumAfter refuses a change that would leave the voting members
+// without a quorum of started members, or that is made while members are
+// unreachable (etcd's strict reconfig check, always on here). adding is the
+// number of voters the change adds (an added or promoted member counts as
+// started); removing, if not 0, the voter it removes. "Started" means the
+// member published its name; "reachable" that this member's stream to it
+// is up. Adding a voter needs every voter reachable, other changes a
+// quorum of the voters that remain.
+func (s *Server) checkQuorumAfter(members []*member, adding int, removing uint64) error {
+	var voters, started, reachable int
+	for _, m := range members {
+		if m.IsLearner || m.ID == removing {
+			continue
+		}
+		voters++
+		if m.Name != "" {
+			started++
+		}
+		if m.ID == s.memberID || s.tr.active(m.ID) {
+			reachable++
+		}
+	}
+	if adding > 0 && voters == 1 && started == 1 {
+		// A second member for a single one (etcd allows it: the way to
+		// grow a cluster restored from a backup).
+		return nil
+	}
+	quorum := (voters+adding)/2 + 1
+	if started+adding < quorum {
+		return store.ErrNotEnoughStartedMembers
+	}
+	if adding > 0 && removing == 0 && reachable < voters {
+		return store.ErrUnhealthy
+	}
+	if reachable+adding < quorum {
+		return store.ErrUnhealthy
+	}
+	return nil
+}
+
+// handOverLeadership asks the leader (being removed) to hand leadership to
+// another voter, and waits a little for it.
+func (s *Server) handOverLeadership(ctx context.Context, lead uint64) {
+	var to uint64
+	if lead != s.memberID && !s.isLearner.Load() {
+		to = s.memberID
+	} else {
+		var best uint64
+		for id, pr := range s.node.Status().Progress {
+			if id != lead && !pr.IsLearner && pr.Match >= best && s.tr.active(id) {
+				to, best = id, pr.Match
+			}
+		}
+	}
+	if to == 0 {
+		return
+	}
+	s.log.Info("handing leadership over before removing the leader", "leader", fmt.Sprintf("%x", lead), "to", fmt.Sprintf("%x", to))
+	s.node.TransferLeadership(ctx, lead, to)
+	deadline := time.Now().Add(2 * s.cfg.ElectionTimeout)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if l := s.lead.Load(); l != 0 && l != lead {
+			return
+		}
+		time.Sleep(s.cfg.HeartbeatInterval / 2)
+	}
+}
+
+// proposeConfChange proposes cc and waits until it is applied here.
+//
+// raft drops a configuration change while another one is not applied yet,
+// and a new leader drops them until it has applied its first entry; the
+// proposer cannot tell. So an attempt not applied within confChangeRetry is
+// proposed again (every change is idempotent: adding, updating or removing
+// the same member twice ends in the same state), until the request times
+// out.
+func (s *Server) proposeConfChange(ctx context.Context, cc raftpb.ConfChange) (applyResult, error) {
+	select {
+	case <-s.stopc:
+		return applyResult{}, store.ErrStopped
+	default:
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())
+	defer cancel()
+	results := make(chan applyResult, 1)
+	var ids []uint64
+	defer func() {
+		for _, id := range ids {
+			s.waits.cancel(id)
+		}
+	}()
+	retry := time.NewTicker(max(s.cfg.ElectionTimeout, 500*time.Millisecond))
+	defer retry.Stop()
+	for {
+		cc.ID = s.ids.Next()
+		ids = append(ids, cc.ID)
+		ch := s.waits.register(cc.ID)
+		go func() {
+			select {
+			case r := <-ch:
+				select {
+				case results <- r:
+				default:
+				}
+			case <-ctx.Done():
+			}
+		}()
+		if err := s.node.ProposeConfChange(ctx, cc); err != nil && !errors.Is(err, raft.ErrProposalDropped) {
+			return applyResult{}, s.proposeErr(ctx, err)
+		}
+		select {
+		case r := <-results:
+			return r, r.err
+		case <-retry.C:
+			s.log.Debug("configuration change not applied yet; proposing it again", "change", cc.Type.String(), "member", fmt.Sprintf("%x", cc.NodeID))
+		case <-ctx.Done():
+			return applyResult{}, s.contextErr(ctx, ctx.Err())
+		case <-s.stopc:
+			return applyResult{}, store.ErrStopped
+		}
+	}
+}
+
+// memberResponse is the answer of the cluster endpoints: this member's
+// header and the members, with added as the member an add created.
+func (s *Server) memberResponse(added *member) *httpapi.MemberResponse {
+	resp := &httpapi.MemberResponse{}
+	s.header(&resp.Header)
+	for _, m := range s.cluster.list() {
+		resp.Members = append(resp.Members, apiMember(m))
+	}
+	if added != nil {
+		resp.Member = apiMember(added)
+	}
+	return resp
+}
+
+func apiMember(m *member) *httpapi.Member {
+	return &httpapi.Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner}
+}
+
+// forwardPromote asks the leader to promote learner id, over the peer
+// transport.
+func (s *Server) forwardPromote(ctx context.Context, lead, id uint64) error {
+	urls := s.cluster.peerURLs(lead)
+	if len(urls) == 0 {
+		return store.ErrNoLeader
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())
+	defer cancel()
+	var last error
+	for _, u := range urls {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(u, "/")+"/members/promote/"+strconv.FormatUint(id, 10), nil)
+		s.tr.setHeaders(req.Header, lead)
+		resp, err := s.tr.client.Do(req)
+		if err != nil {
+			last = err
+			continue
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return nil
+		}
+		return promoteError(strings.TrimSpace(string(body)))
+	}
+	if ctx.Err() != nil {
+		return s.contextErr(ctx, ctx.Err())
+	}
+	return fmt.Errorf("forwarding the promotion to the leader: %w", last)
+}
+
+// promoteErrors are the errors a leader's promotion may answer; they cross
+// the peer transport as their text.
+var promoteErrors = []error{
+	store.ErrLearnerNotReady, store.ErrMemberNotLearner, store.ErrMemberNotFound, store.ErrMemberRemoved,
+	store.ErrNotEnoughStartedMembers, store.ErrUnhealthy, store.ErrNoLeader, store.ErrTimeout, store.ErrStopped,
+}
+
+func promoteError(msg string) error {
+	for _, e := range promoteErrors {
+		if e.Error() == msg {
+			return e
+		}
+	}
+	return errors.New(msg)
+}
+
+// servePromote is the leader's side of a forwarded promotion.
+func (t *transport) servePromote(w http.ResponseWriter, r *http.Request) {
+	if _, ok := t.checkPeer(w, r); !ok {
+		return
+	}
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.Error(w, store.ErrMemberNotFound.Error(), http.StatusNotFound)
+		return
+	}
+	if _, err := t.s.promoteOnLeader(r.Context(), id); err != nil {
+		http.Error(w, err.Error(), http.StatusPreconditionFailed)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
