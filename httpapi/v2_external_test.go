@@ -125,6 +125,7 @@ var (
 	v2InOrder  = regexp.MustCompile(`/[0-9]{20}"`)
 	v2Redirect = regexp.MustCompile(`<a href="[^"]*">Moved Permanently</a>.\n\n`)
 	v2Compare  = regexp.MustCompile(`!= [0-9]+\]`)
+	v2Expiry   = regexp.MustCompile(`"expiration":"[^"]+","ttl":[0-9]+`)
 )
 
 // v2Normalize hides what differs between two stores with other histories:
@@ -133,6 +134,7 @@ func v2Normalize(s string) string {
 	s = v2Indexes.ReplaceAllString(s, `"$1":_`)
 	s = v2InOrder.ReplaceAllString(s, `/N"`)
 	s = v2Compare.ReplaceAllString(s, `!= _]`)
+	s = v2Expiry.ReplaceAllString(s, `"expiration":_,"ttl":_`)
 	return v2Redirect.ReplaceAllString(s, "")
 }
 
@@ -211,6 +213,15 @@ func TestV2CompareWithEtcd(t *testing.T) {
 		{"GET", "/v2/keys/d/e", ""},
 		{"PUT", "/v2/keys/" + strings.Repeat("long/", 200) + "end", "value=deep"},
 		{"DELETE", "/v2/keys/", ""},
+		{"PUT", "/v2/keys/tt?ttl=100", "value=v"},
+		{"PUT", "/v2/keys/tt?ttl=50&refresh=true", ""},
+		{"GET", "/v2/keys/tt", ""},
+		{"PUT", "/v2/keys/tt?ttl=", "value=w"},
+		{"PUT", "/v2/keys/td?ttl=100&dir=true", ""},
+		{"PUT", "/v2/keys/tt3?ttl=5&prevExist=false", "value=x"},
+		{"POST", "/v2/keys/tq?ttl=100", "value=x"},
+		{"PUT", "/v2/keys/nott?ttl=5&refresh=true", ""},
+		{"PUT", "/v2/keys/tt?ttl=100&prevValue=w", "value=y"},
 	}
 	for _, st := range steps {
 		want := v2Call(t, etcd, st.method, st.target, st.form)

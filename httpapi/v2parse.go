@@ -136,10 +136,6 @@ func parseV2KeyRequest(r *http.Request) (*v2KeyRequest, *v2store.Error) {
 // cairn does not serve yet, or "" (STYLE 9: refuse by name, never ignore).
 func (q *v2KeyRequest) unimplemented() string {
 	switch {
-	case q.ttl != nil || q.ttlEmpty:
-		return "ttl"
-	case q.refresh:
-		return "refresh"
 	case q.wait:
 		return "wait"
 	case q.stream:
@@ -158,6 +154,11 @@ func (q *v2KeyRequest) storeRequest() *v2store.Request {
 		PrevValue: q.prevValue,
 		PrevIndex: q.prevIndex,
 		Recursive: q.recursive,
+		Refresh:   q.refresh,
+	}
+	if q.ttl != nil {
+		ttl := int64(min(*q.ttl, 1<<62)) // larger ones are refused at apply (202)
+		req.TTL = &ttl
 	}
 	switch q.method {
 	case http.MethodPut:

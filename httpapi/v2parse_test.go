@@ -70,7 +70,7 @@ func TestParseV2KeyRequest(t *testing.T) {
 		}
 	}
 	q, err = parseV2KeyRequest(httptest.NewRequest("PUT", "/v2/keys/t?ttl=", nil))
-	if err != nil || !q.ttlEmpty || q.ttl != nil || q.unimplemented() != "ttl" {
+	if err != nil || !q.ttlEmpty || q.ttl != nil || q.storeRequest().TTL != nil {
 		t.Fatalf("ttl=: %+v %v", q, err)
 	}
 	if q.storeRequest().Method == 0 {

@@ -191,7 +191,7 @@ func applyRequest(b *store.Batch, req *request) applyResult {
 	case req.LeaseExpire != nil:
 		r.revokedLeases, r.err = applyLeaseExpire(b, req.LeaseExpire)
 	case req.V2 != nil:
-		r.v2, r.err = applyV2(b, req.V2)
+		applyV2(b, req.V2, &r)
 	default:
 		r.err = fmt.Errorf("empty request %d", req.ID)
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn/v2store"
 )
 
 // The lease side of the Ready loop and the applier.
@@ -60,6 +61,12 @@ func applyLeaseExpire(b *store.Batch, e *leaseExpire) ([]int64, error) {
 	for _, id := range e.IDs {
 		if !b.HasLease(id) {
 			continue
+		}
+		if v2store.IsTTLLease(id) {
+			// A v2 directory's TTL takes its subtree with it.
+			if err := v2store.ExpireDirs(b, id); err != nil {
+				return revoked, err
+			}
 		}
 		if _, err := b.LeaseRevoke(&store.LeaseRevokeRequest{ID: id}); err != nil {
 			return revoked, err

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"github.com/cairnkv/cairn/httpapi"
 	"github.com/cairnkv/cairn/store"
@@ -20,13 +21,18 @@ type v2Write struct {
 }
 
 // applyV2 runs a v2 write in the batch: one store transaction, or a
-// *v2store.Error with nothing written.
-func applyV2(b *store.Batch, w *v2Write) (*v2store.Event, error) {
+// *v2store.Error with nothing written. The lease a TTL granted goes in
+// r.leaseGrant for the lessor.
+func applyV2(b *store.Batch, w *v2Write, r *applyResult) {
 	if w.Request == nil {
-		return nil, errEmptyV2
+		r.err = errEmptyV2
+		return
 	}
 	t := v2store.Tree{Prefix: w.Prefix}
-	return t.Apply(b, w.Request)
+	r.v2, r.err = t.Apply(b, w.Request)
+	if r.err == nil && r.v2.GrantedLease != 0 {
+		r.leaseGrant = &store.LeaseGrantResponse{ID: r.v2.GrantedLease, TTL: r.v2.GrantedTTL}
+	}
 }
 
 var errEmptyV2 = v2store.NewError(v2store.EcodeInvalidForm, "empty v2 request", 0)
@@ -48,6 +54,7 @@ func (s *Server) V2Write(ctx context.Context, req *v2store.Request) (*v2store.Ev
 	if err != nil {
 		return nil, err
 	}
+	s.v2Expiry(r.v2)
 	return r.v2, nil
 }
 
@@ -70,6 +77,9 @@ func (s *Server) V2Get(ctx context.Context, p string, recursive, quorum bool) (*
 		if err == store.ErrCompacted {
 			continue // compacted between Rev and the reads: read again
 		}
+		if err == nil {
+			s.v2Expiry(ev)
+		}
 		return ev, err
 	}
 }
@@ -84,4 +94,30 @@ func (s *Server) V2Members() ([]httpapi.V2Member, uint64) {
 		out = append(out, httpapi.V2Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs})
 	}
 	return out, s.lead.Load()
+}
+
+// v2Expiry fills the expiration and ttl of the event's nodes that hold a
+// lease: from the lessor on the leader; elsewhere (a follower's lessor
+// keeps no clocks) the granted TTL from now, as if just renewed.
+func (s *Server) v2Expiry(ev *v2store.Event) {
+	if ev == nil {
+		return
+	}
+	now := time.Now() // shown as wall-clock time; the lessor says how long is left
+	set := func(n *v2store.Node) {
+		if n.Lease == 0 {
+			return
+		}
+		left, _, err := s.lessor.remaining(n.Lease)
+		if err != nil {
+			l, ok := s.storeNow().Lease(n.Lease)
+			if !ok {
+				return
+			}
+			left = ttlDuration(l.TTL)
+		}
+		n.SetExpiry(now.Add(left), now)
+	}
+	ev.Node.Walk(set)
+	ev.PrevNode.Walk(set)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/cairnkv/cairn/store"
 	"github.com/cairnkv/cairn/v2store"
@@ -88,4 +89,43 @@ func fmtRev(rev int64) string {
 		rev /= 10
 	}
 	return string(s)
+}
+
+// TestV2TTLExpires: a v2 TTL runs on the leader's lessor: the response
+// shows expiration and ttl, and when the time is up the file goes, and a
+// directory goes with everything under it; a node without TTL stays.
+func TestV2TTLExpires(t *testing.T) {
+	clock := newManualClock()
+	s := mustStartPrimary(t, leaseConfig(t.TempDir(), clock))
+	ctx := context.Background()
+	ttl := func(n int64) *int64 { return &n }
+	ev, err := s.V2Write(ctx, &v2store.Request{Method: v2store.MethodPut, Path: "/f", Value: "v", TTL: ttl(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Node.TTL != 5 || ev.Node.Expiration == nil {
+		t.Fatalf("ttl'd set: ttl %d expiration %v, want 5 and a time", ev.Node.TTL, ev.Node.Expiration)
+	}
+	if _, err := s.V2Write(ctx, &v2store.Request{Method: v2store.MethodPut, Path: "/d", Dir: true, TTL: ttl(5)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/d/x/y", "/keep"} {
+		if _, err := s.V2Write(ctx, &v2store.Request{Method: v2store.MethodPut, Path: p, Value: "1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.V2Get(ctx, "/d", false, true)
+	if err != nil || got.Node.TTL < 1 || got.Node.TTL > 5 {
+		t.Fatalf("GET /d: %+v %v", got, err)
+	}
+	clock.Advance(6 * time.Second)
+	waitUntil(t, "the TTLs run out", func() bool {
+		_, errF := s.V2Get(ctx, "/f", false, true)
+		_, errD := s.V2Get(ctx, "/d/x/y", false, true)
+		return errF != nil && errD != nil
+	})
+	root, err := s.V2Get(ctx, "/", true, true)
+	if err != nil || len(root.Node.Nodes) != 1 || root.Node.Nodes[0].Key != "/keep" {
+		t.Fatalf("after expiry: %+v %v", root.Node.Nodes, err)
+	}
 }
