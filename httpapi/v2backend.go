@@ -18,6 +18,8 @@ import (
 //     V2Write.
 //   - V2Header returns the values of the X-Etcd-Cluster-Id, X-Raft-Index
 //     and X-Raft-Term headers.
+//   - V2Prefix returns the store prefix of the v2 tree (v2store.Tree),
+//     which v2 watches (over the member's Watcher) need.
 //
 // All methods are safe for concurrent use; returned events are the
 // caller's.
@@ -25,6 +27,7 @@ type V2Keys interface {
 	V2Write(ctx context.Context, req *v2store.Request) (*v2store.Event, error)
 	V2Get(ctx context.Context, p string, recursive, quorum bool) (*v2store.Event, error)
 	V2Header() V2Header
+	V2Prefix() string
 }
 
 // V2Header holds the member's values for a v2 answer's headers:

@@ -37,8 +37,12 @@ func (a *api) serveV2Keys(w http.ResponseWriter, r *http.Request) {
 		a.writeV2Error(w, perr)
 		return
 	}
-	if name := q.unimplemented(); name != "" {
+	if name := q.unimplemented(a.watcher != nil); name != "" {
 		a.writeV2Error(w, v2store.NewError(v2store.EcodeInvalidField, "not implemented: "+name, 0))
+		return
+	}
+	if q.wait {
+		a.serveV2Wait(w, r, q)
 		return
 	}
 	ev, err := a.v2Do(r.Context(), q)

@@ -133,13 +133,11 @@ func parseV2KeyRequest(r *http.Request) (*v2KeyRequest, *v2store.Error) {
 }
 
 // unimplemented names a parameter the v2 keys API accepts in etcd but
-// cairn does not serve yet, or "" (STYLE 9: refuse by name, never ignore).
-func (q *v2KeyRequest) unimplemented() string {
-	switch {
-	case q.wait:
+// this member cannot serve, or "" (STYLE 9: refuse by name, never ignore):
+// wait without a watch hub.
+func (q *v2KeyRequest) unimplemented(canWatch bool) string {
+	if q.wait && !canWatch {
 		return "wait"
-	case q.stream:
-		return "stream"
 	}
 	return ""
 }

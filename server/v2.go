@@ -45,6 +45,9 @@ func (s *Server) V2Header() httpapi.V2Header {
 	return httpapi.V2Header{ClusterID: s.clusterID, RaftIndex: s.appliedIndex.Load(), RaftTerm: s.term.Load()}
 }
 
+// V2Prefix returns the store prefix of the v2 tree (Config.V2Prefix).
+func (s *Server) V2Prefix() string { return s.cfg.V2Prefix }
+
 // V2Write runs a v2 keys write (PUT, POST, DELETE) through raft and
 // returns once it is applied. Errors: *v2store.Error for the v2 answers
 // (the store changed nothing), the store's sentinels (store.ErrTimeout,
