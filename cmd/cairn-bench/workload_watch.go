@@ -206,15 +206,27 @@ func runWatchLatency(ctx context.Context, cfg *Config) (*runResult, error) {
 	}
 	waitReady := make(chan struct{})
 	go func() { ready.Wait(); close(waitReady) }()
+	var openTimeout <-chan time.Time
+	if cfg.Timeout > 0 {
+		t := time.NewTimer(cfg.Timeout)
+		defer t.Stop()
+		openTimeout = t.C
+	}
 	select {
 	case <-waitReady:
 	case err := <-openErr:
 		stopAll()
 		readers.Wait()
 		return nil, fmt.Errorf("opening the watch streams: %w", err)
+	case <-openTimeout:
+		stopAll()
+		readers.Wait()
+		<-waitReady
+		return nil, fmt.Errorf("opening the watch streams: not every watcher was created within --timeout %v", cfg.Timeout)
 	case <-ctx.Done():
 		stopAll()
 		readers.Wait()
+		<-waitReady
 		return nil, ctx.Err()
 	}
 
@@ -382,11 +394,20 @@ func (wr *watchRun) write(r *runner, ep *endpoint, rng *rand.Rand, value []byte,
 
 // stream opens one watch stream with n watchers on the prefix, calls ready
 // once every watcher is created, and reads events into t until ctx is
-// done.
+// done. Over HTTP the body holds the n creates and ends there: etcd 3.4's
+// gateway answers nothing before the request body is complete (its HTTP
+// server reads the rest of the body before it sends the headers). Over a
+// websocket the creates go one at a time, each after the previous one's
+// created response, as etcd's Go client sends them.
 func (wr *watchRun) stream(ctx context.Context, base string, n int, t *watchTally, ready func()) error {
+	var senders sync.WaitGroup
+	defer senders.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	key, end := b64(wr.cfg.Prefix), b64(prefixEnd(wr.cfg.Prefix))
 	create := []byte(`{"create_request":{"key":"` + key + `","range_end":"` + end + `"}}`)
 	created := 0
+	createdc := make(chan struct{}, 1)
 	readyOnce := sync.OnceFunc(ready)
 	defer readyOnce()
 	handle := func(line []byte) {
@@ -396,13 +417,38 @@ func (wr *watchRun) stream(ctx context.Context, base string, n int, t *watchTall
 				if created++; created == n {
 					readyOnce()
 				}
+				select {
+				case createdc <- struct{}{}:
+				default: // over HTTP nobody waits for it
+				}
 			}
 			return
 		}
 		wr.events(line, now, t)
 	}
+	// send writes the creates, one per created response, then waits; it
+	// runs in a goroutine counted in senders.
+	send := func(write func([]byte) error) {
+		defer senders.Done()
+		for i := range n {
+			if i > 0 {
+				select {
+				case <-createdc:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if write(create) != nil {
+				return
+			}
+		}
+		<-ctx.Done()
+	}
 	if wr.cfg.WatchTransport == "ws" {
-		return wr.streamWS(ctx, base, n, create, handle)
+		return wr.streamWS(ctx, base, func(write func([]byte) error) {
+			senders.Add(1)
+			go send(write)
+		}, handle)
 	}
 	body := bytes.Repeat(create, n)
 	req, err := http.NewRequestWithContext(ctx, "POST", base+"/v3/watch", bytes.NewReader(body))
@@ -454,7 +500,7 @@ var watchTransport = &http.Transport{
 
 // streamWS is stream over a websocket: one message per create request, one
 // response per message.
-func (wr *watchRun) streamWS(ctx context.Context, base string, n int, create []byte, handle func([]byte)) error {
+func (wr *watchRun) streamWS(ctx context.Context, base string, startSend func(write func([]byte) error), handle func([]byte)) error {
 	url := "ws" + strings.TrimPrefix(base, "http") + "/v3/watch"
 	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: &http.Client{Transport: watchTransport}})
 	if err != nil {
@@ -462,11 +508,7 @@ func (wr *watchRun) streamWS(ctx context.Context, base string, n int, create []b
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(64 << 20)
-	for range n {
-		if err := c.Write(ctx, websocket.MessageText, create); err != nil {
-			return err
-		}
-	}
+	startSend(func(b []byte) error { return c.Write(ctx, websocket.MessageText, b) })
 	for {
 		_, msg, err := c.Read(ctx)
 		if err != nil {
