@@ -215,6 +215,7 @@ func TestV2CompareWithEtcd(t *testing.T) {
 		{"DELETE", "/v2/keys/", ""},
 		{"PUT", "/v2/keys/tt?ttl=100", "value=v"},
 		{"PUT", "/v2/keys/tt?ttl=50&refresh=true", ""},
+		{"PUT", "/v2/keys/tt?ttl=50&refresh=true", "value="},
 		{"GET", "/v2/keys/tt", ""},
 		{"PUT", "/v2/keys/tt?ttl=", "value=w"},
 		{"PUT", "/v2/keys/td?ttl=100&dir=true", ""},

@@ -42,7 +42,7 @@ type v2KeyRequest struct {
 // prevIndex or waitIndex that is not an unsigned integer; 209 for a
 // boolean parameter that is not a boolean, and for wait on another method
 // than GET; 201 for an empty prevValue; 202 for a ttl that is not an
-// unsigned integer; 211 for a value with refresh, 212 for refresh without
+// unsigned integer; 211 for a non-empty value with refresh, 212 for refresh without
 // a ttl.
 func parseV2KeyRequest(r *http.Request) (*v2KeyRequest, *v2store.Error) {
 	if err := r.ParseForm(); err != nil {
@@ -122,7 +122,7 @@ func parseV2KeyRequest(r *http.Request) (*v2KeyRequest, *v2store.Error) {
 	}
 	q.value, q.hasValue = f.Get("value"), f["value"] != nil
 	if q.refresh {
-		if q.hasValue {
+		if q.value != "" { // etcd's Go client sends an empty value
 			return nil, v2store.NewError(v2store.EcodeRefreshValue, "A value was provided on a refresh", 0)
 		}
 		if q.ttl == nil && !q.ttlEmpty {
