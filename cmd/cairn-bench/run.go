@@ -193,7 +193,7 @@ func (c *client) loop() {
 			return // cut short by the interrupt: not counted
 		case err != nil:
 			c.rec.fail(errorMessage(err))
-		case status != 200:
+		case status != 200 && status != 201: // 201: a v2 write that created its key
 			c.rec.fail(statusMessage(status, body))
 		default:
 			note, cerr := c.op.check(body)

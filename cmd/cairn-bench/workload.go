@@ -72,6 +72,9 @@ var workloads = []*workload{
 	leaseGrantWorkload,
 	leaseKeepAliveWorkload,
 	leaseExpiryWorkload,
+	v2SetWorkload,
+	v2GetWorkload,
+	v2CASWorkload,
 }
 
 // workloadOption names the flags that only some workloads use.
