@@ -99,6 +99,12 @@ func (a *api) serveV2Wait(w http.ResponseWriter, r *http.Request, q *v2KeyReques
 					continue
 				}
 				ev, ok := tree.WatchEvent(&wev.Event)
+				if !ok && !q.recursive && wev.Type == store.EventDelete && wev.Kv.Action == store.ActionImplied {
+					// The watched key went with a directory above it: etcd
+					// tells its watchers with the directory's event; the
+					// watch sees only its own key, so it reports that.
+					ev, ok = &v2store.Event{Action: "delete", Node: &v2store.Node{Key: q.path, ModifiedIndex: wev.Kv.ModRevision}}, true
+				}
 				if !ok {
 					continue
 				}

@@ -78,6 +78,13 @@ func TestV2Wait(t *testing.T) {
 	}
 	resp.Body.Close()
 
+	// A watched key deleted with its directory: a delete of the key.
+	_, br = open("/v2/keys/a/b?wait=true")
+	do("DELETE", "/v2/keys/a?recursive=true", "")
+	if got, want := line(br), `{"action":"delete","node":{"key":"/a/b","modifiedIndex":8}}`; got != want {
+		t.Fatalf("key deleted with its dir:\n got %s\nwant %s", got, want)
+	}
+
 	// Compacted history: 401.
 	if _, err := s.Compact(context.Background(), &store.CompactionRequest{Revision: 5, Physical: true}); err != nil {
 		t.Fatal(err)

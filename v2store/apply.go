@@ -60,22 +60,21 @@ func markerOp(key []byte, action store.Action) store.RequestOp {
 	return store.RequestOp{Put: &store.PutRequest{Key: key, Dir: true, Action: action}}
 }
 
-// commit runs ops as one transaction and reads back the key of the clean
-// path p as written; it returns the new revision and that key.
-func (t *Tree) commit(b *store.Batch, ops []store.RequestOp, p string) (int64, *store.KeyValue, error) {
+// commit runs ops, whose last one is the put target, as one transaction
+// and returns the new revision and the target key as written (prev: the
+// key before, nil if it did not exist), without reading it back.
+func commit(b *store.Batch, ops []store.RequestOp, target *store.PutRequest, prev *store.KeyValue) (int64, *store.KeyValue, error) {
 	resp, err := b.Txn(&store.TxnRequest{Success: ops})
 	if err != nil {
 		return 0, nil, err
 	}
-	rr, err := b.Range(&store.RangeRequest{Key: t.Key(p)})
-	if err != nil {
-		return 0, nil, err
+	rev := resp.Header.Revision
+	kv := &store.KeyValue{Key: target.Key, Value: target.Value, Lease: target.Lease, Dir: target.Dir,
+		Action: target.Action, CreateRevision: rev, ModRevision: rev, Version: 1}
+	if prev != nil {
+		kv.CreateRevision, kv.Version = prev.CreateRevision, prev.Version+1
 	}
-	var kv *store.KeyValue
-	if len(rr.Kvs) == 1 {
-		kv = rr.Kvs[0]
-	}
-	return resp.Header.Revision, kv, nil
+	return rev, kv, nil
 }
 
 // compareFailed checks prevValue/prevIndex against the file kv and returns

@@ -86,7 +86,7 @@ func (t *Tree) applyPut(b *store.Batch, req *Request) (*Event, error) {
 		}
 	}
 	ops = append(ops, store.RequestOp{Put: target})
-	newRev, kv, err := t.commit(b, ops, p)
+	newRev, kv, err := commit(b, ops, target, cur.kv)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (t *Tree) applyPost(b *store.Batch, req *Request) (*Event, error) {
 		}
 	}
 	ops = append(ops, store.RequestOp{Put: target})
-	newRev, kv, err := t.commit(b, ops, p)
+	newRev, kv, err := commit(b, ops, target, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# bench-compare-v2.sh: cairn vs etcd 3.4 (--enable-v2) on the v2 keys API, same machine, same run,
+# alternating targets; each point starts a fresh member. v2-get and v2-cas points first fill the
+# key space with v2-set (not measured).
+#
+#   scripts/bench-compare-v2.sh [workload] [rounds] [clients...]
+#   scripts/bench-compare-v2.sh v2-set 2 1 16 64 256
+#
+# Environment: TOTAL (requests per point, default 10000; a quarter of it at 1 client),
+# VAL_SIZE (default 256), KEYS (key space, default 10000), EXTRA (more cairn-bench flags).
+# Prints "RESULT target clients json" lines, then a markdown table of medians.
+set -euo pipefail
+workload=${1:-v2-set}; rounds=${2:-2}; shift $(( $# >= 2 ? 2 : $# ))
+clients=("$@"); [ ${#clients[@]} -gt 0 ] || clients=(1 16 64 256)
+TOTAL=${TOTAL:-10000}; VAL_SIZE=${VAL_SIZE:-256}; KEYS=${KEYS:-10000}; EXTRA=${EXTRA:-}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/bench-compare-v2.XXXXXX)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+(cd "$root" && go build -o "$work/cairn" ./cmd/cairn && go build -o "$work/cairn-bench" ./cmd/cairn-bench)
+command -v etcd >/dev/null || { echo "etcd not installed: apt-get install etcd-server" >&2; exit 1; }
+
+port=24900
+start_target() { # $1 = etcd|cairn; sets url and pid
+  port=$((port + 2)); local dir="$work/data-$1-$port" peer="http://127.0.0.1:$((port + 1))"
+  url="http://127.0.0.1:$port"
+  if [ "$1" = etcd ]; then
+    etcd --enable-v2 --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
+      --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+      --initial-cluster "default=$peer" >"$work/$1.log" 2>&1 &
+  else
+    "$work/cairn" --data-dir "$dir" --listen-client-urls "$url" \
+      --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" >"$work/$1.log" 2>&1 &
+  fi
+  pid=$!; pids+=("$pid")
+  for _ in $(seq 100); do
+    curl -sf "$url/v2/keys/" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "$1 did not start" >&2; cat "$work/$1.log" >&2; exit 1
+}
+
+for r in $(seq "$rounds"); do
+  for c in "${clients[@]}"; do
+    total=$TOTAL; [ "$c" = 1 ] && total=$((TOTAL / 4))
+    for target in etcd cairn; do
+      start_target "$target"
+      if [ "$workload" != v2-set ]; then
+        "$work/cairn-bench" v2-set --endpoints "$url" --clients 64 --total "$KEYS" --sequential-keys \
+          --val-size "$VAL_SIZE" --key-space-size "$KEYS" >/dev/null
+      fi
+      out=$("$work/cairn-bench" "$workload" --endpoints "$url" --clients "$c" --total "$total" \
+        --val-size "$VAL_SIZE" --key-space-size "$KEYS" --output json $EXTRA)
+      echo "RESULT $target $c $out"
+      kill "$pid"; wait "$pid" 2>/dev/null || true
+    done
+  done
+done | tee "$work/results"
+
+python3 - "$work/results" "$workload" <<'PY'
+import json, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    if not line.startswith("RESULT "): continue
+    _, target, c, js = line.split(" ", 3)
+    rows.setdefault((target, int(c)), []).append(json.loads(js))
+print(f"\n{sys.argv[2]}: medians over runs (ops/s range in brackets)\n")
+print("| clients | etcd ops/s | cairn ops/s | ratio | etcd p50 ms | cairn p50 ms | etcd p99 ms | cairn p99 ms | failed (etcd/cairn) |")
+print("|---|---|---|---|---|---|---|---|---|")
+for c in sorted({k[1] for k in rows}):
+    e, k = rows.get(("etcd", c), []), rows.get(("cairn", c), [])
+    if not e or not k: continue
+    med = lambda rs, f: statistics.median(f(r) for r in rs)
+    eo, ko = med(e, lambda r: r["ops_per_second"]), med(k, lambda r: r["ops_per_second"])
+    rng = lambda rs: f'{min(r["ops_per_second"] for r in rs):.0f}–{max(r["ops_per_second"] for r in rs):.0f}'
+    print(f'| {c} | {eo:.0f} ({rng(e)}) | {ko:.0f} ({rng(k)}) | {ko/eo:.2f}x | '
+          f'{med(e, lambda r: r["latency_ms"]["p50"]):.2f} | {med(k, lambda r: r["latency_ms"]["p50"]):.2f} | '
+          f'{med(e, lambda r: r["latency_ms"]["p99"]):.2f} | {med(k, lambda r: r["latency_ms"]["p99"]):.2f} | '
+          f'{sum(r["failed"] for r in e)}/{sum(r["failed"] for r in k)} |')
+PY
