@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -47,10 +48,12 @@ type Config struct {
 // api is the state every handler shares.
 type api struct {
 	b               Backend
-	watcher         Watcher   // b, if it serves watches (watch.go)
-	v2              V2Keys    // b, if it serves the v2 keys API (v2keys.go)
-	v2m             V2Members // b, if it lists members (v2members.go)
-	cluster         Cluster   // b, if it changes membership (cluster.go)
+	watcher         Watcher      // b, if it serves watches (watch.go)
+	v2              V2Keys       // b, if it serves the v2 keys API (v2keys.go)
+	v2m             V2Members    // b, if it lists members (v2members.go)
+	v2s             V2Stats      // b, if it keeps v2 stats (v2stats.go)
+	cluster         Cluster      // b, if it changes membership (cluster.go)
+	v2Watchers      atomic.Int64 // v2 waits open now
 	log             *slog.Logger
 	maxRequestBytes int64
 	bodyLimit       int64
@@ -71,6 +74,8 @@ type api struct {
 //	     when b is also a V2Keys (v2keys.go)
 //	GET  /v2/members[/leader], /v2/machines          as etcd 3.4, when b is also
 //	     a V2Members (v2members.go)
+//	GET  /v2/stats/self, /v2/stats/leader, /v2/stats/store  as etcd 3.4, when
+//	     b is also a V2Stats (v2stats.go)
 //	GET  /version, /health                           as etcd 3.4
 //	GET  /openapi.yaml                               the contract (cairn.OpenAPI)
 //
@@ -109,6 +114,7 @@ func New(b Backend, cfg Config) http.Handler {
 	a.watcher, _ = b.(Watcher)
 	a.v2, _ = b.(V2Keys)
 	a.v2m, _ = b.(V2Members)
+	a.v2s, _ = b.(V2Stats)
 	a.cluster, _ = b.(Cluster)
 
 	r := chi.NewRouter()
@@ -153,6 +159,11 @@ func New(b Backend, cfg Config) http.Handler {
 	if a.v2m != nil {
 		r.HandleFunc("/v2/members/leader", getOnly(a.serveV2Leader))
 		r.HandleFunc("/v2/machines", getOnly(a.serveV2Machines))
+	}
+	if a.v2s != nil {
+		r.HandleFunc("/v2/stats/self", getOnly(a.serveV2StatsSelf))
+		r.HandleFunc("/v2/stats/leader", getOnly(a.serveV2StatsLeader))
+		r.HandleFunc("/v2/stats/store", getOnly(a.serveV2StatsStore))
 	}
 	r.HandleFunc("/version", getOnly(a.serveVersion))
 	r.HandleFunc("/health", getOnly(a.serveHealth))

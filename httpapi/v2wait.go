@@ -48,6 +48,8 @@ func (a *api) serveV2Wait(w http.ResponseWriter, r *http.Request, q *v2KeyReques
 	}
 	defer ws.Close()
 	ws.Create(req)
+	a.v2Watchers.Add(1)
+	defer a.v2Watchers.Add(-1)
 
 	flusher, _ := w.(http.Flusher)
 	started := false

@@ -33,6 +33,9 @@ func (s *Server) leaseApplied(r *applyResult) {
 	}
 	for _, id := range r.revokedLeases {
 		s.lessor.revoked(id)
+		if v2store.IsTTLLease(id) {
+			s.v2.expired.Add(1)
+		}
 	}
 }
 

@@ -64,6 +64,8 @@ type Server struct {
 
 	// The lessor and the lease forwarder (lease*.go).
 	leaseState
+	// v2 is the state of the v2 stats (v2_stats.go).
+	v2 v2State
 
 	// Owned by the Ready loop: campaign once the bootstrap configuration is
 	// applied; the index of the last entry saved to the raft log; whether
@@ -106,6 +108,7 @@ func New(cfg Config) (*Server, error) {
 		readWake:   make(chan struct{}, 1),
 		nextRead:   newReadRound(),
 		stopc:      make(chan struct{}),
+		v2:         v2State{startTime: time.Now()},
 		cluster:    newCluster(cfg.DataDir),
 		stats:      newPeerStats(),
 	}

@@ -54,6 +54,7 @@ func (s *Server) V2Prefix() string { return s.cfg.V2Prefix }
 // store.ErrNoLeader, store.ErrNoSpace, store.ErrStopped...) and ctx.Err().
 func (s *Server) V2Write(ctx context.Context, req *v2store.Request) (*v2store.Event, error) {
 	r, err := s.propose(ctx, &request{V2: &v2Write{Prefix: s.cfg.V2Prefix, Request: req}})
+	s.v2Count(v2Kind(req), err)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +81,7 @@ func (s *Server) V2Get(ctx context.Context, p string, recursive, quorum bool) (*
 		if err == store.ErrCompacted {
 			continue // compacted between Rev and the reads: read again
 		}
+		s.v2Count(v2Get, err)
 		if err == nil {
 			s.v2Expiry(ev)
 		}
