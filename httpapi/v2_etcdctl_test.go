@@ -57,6 +57,17 @@ func TestV2Etcdctl(t *testing.T) {
 			t.Errorf("etcdctl %s: %q (err %v), want %q (error %v)", strings.Join(st.args, " "), out, err, st.want, st.wantErr)
 		}
 	}
+	// set --ttl and watch of history. (cluster-health needs published
+	// client URLs, which this in-process member does not have.)
+	if out, err := run("set", "--ttl", "30", "/t", "v"); err != nil || out != "v" {
+		t.Errorf("etcdctl set --ttl: %q %v", out, err)
+	}
+	if out, err := run("-o", "extended", "get", "/t"); err != nil || !strings.Contains(out, "TTL: 30") && !strings.Contains(out, "TTL: 29") {
+		t.Errorf("etcdctl get of a ttl'd key: %q %v", out, err)
+	}
+	if out, err := run("watch", "--after-index", "1", "/foo/bar"); err != nil || out != "hello" {
+		t.Errorf("etcdctl watch --after-index 1: %q %v", out, err)
+	}
 	out, err := run("member", "list")
 	if err != nil || !strings.Contains(out, "name=default") || !strings.Contains(out, "isLeader=true") {
 		t.Errorf("etcdctl member list: %q %v", out, err)
