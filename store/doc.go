@@ -264,6 +264,13 @@
 // answered once every watcher of the stream is synced, after their queued
 // events (etcd 3.4 answers at once, even when a watcher lags behind).
 //
+// Bounds: one call of Next takes the queues of the stream's watchers up to
+// about MaxResponseBytes of events (at least one watcher's), the rest
+// following at the next call, so the memory a transport needs to encode one
+// call's responses is bounded however many watchers share the stream; each
+// watcher's queue is bounded by MaxPendingBytes, and the revisions queued
+// are shared by every watcher that has them.
+//
 // Pacing: when events arrive faster than WatchOptions.StreamWakeups per
 // second over all streams, a stream waits a little before returning from
 // Next again, so that each write to a client carries more events instead

@@ -310,24 +310,40 @@ func (st *WatchStream) collect(out []*WatchResponse) (_ []*WatchResponse, tick <
 	out = append(out, st.ctrl...)
 	clear(st.ctrl)
 	st.ctrl = st.ctrl[:0]
+	// Take the queued events of the dirty watchers, up to about
+	// MaxResponseBytes in all (at least one watcher's): what a call
+	// returns, and so the memory a stream's transport needs to encode it,
+	// stays bounded however many watchers share the stream. The others
+	// stay dirty, first in line for the next call.
 	takes, catch := st.takes[:0], st.catch[:0]
+	budget := h.opts.MaxResponseBytes
+	taken := 0
+	left := st.dirty[:0]
 	for _, w := range st.dirty {
+		if w.state == watchSynced && len(w.pending) > 0 && taken > 0 && taken+w.pendingBytes > budget {
+			left = append(left, w)
+			continue
+		}
 		w.dirty = false
 		switch w.state {
 		case watchSynced:
 			if len(w.pending) > 0 {
 				takes = append(takes, take{w, w.pending})
+				taken += w.pendingBytes
 				w.pending, w.pendingBytes, w.sent = nil, 0, true
 			}
 		case watchCatchingUp:
 			catch = append(catch, w)
 		}
 	}
-	clear(st.dirty)
-	st.dirty = st.dirty[:0]
+	clear(st.dirty[len(left):])
+	st.dirty = left
+	if len(left) > 0 {
+		st.signal()
+	}
 	rev := h.rev
 	var progress []*WatchResponse
-	if st.progressAll && len(catch) == 0 && st.allSyncedLocked() {
+	if st.progressAll && len(catch) == 0 && len(left) == 0 && st.allSyncedLocked() {
 		progress = append(progress, &WatchResponse{Header: ResponseHeader{Revision: rev}, WatchID: -1})
 		st.progressAll = false
 	}
@@ -357,9 +373,9 @@ func (st *WatchStream) collect(out []*WatchResponse) (_ []*WatchResponse, tick <
 	}
 	out = append(out, progress...)
 
-	budget := 0
+	caught := 0
 	for i, w := range catch {
-		if budget >= maxBytes {
+		if caught >= maxBytes {
 			// Enough for one call: the rest go on at the next.
 			h.mu.Lock()
 			for _, w := range catch[i:] {
@@ -377,10 +393,10 @@ func (st *WatchStream) collect(out []*WatchResponse) (_ []*WatchResponse, tick <
 		}
 		for _, r := range out[n:] {
 			for _, ev := range r.Events {
-				budget += embeddedSize(eventSize(&ev.Event))
+				caught += embeddedSize(eventSize(&ev.Event))
 			}
 		}
-		budget += 64 // a chunk that found nothing still costs a read
+		caught += 64 // a chunk that found nothing still costs a read
 	}
 	clear(takes)
 	clear(catch)
@@ -562,9 +578,9 @@ type respBuilder struct {
 	// store's history reads do.
 	compacted int64
 	out       []*WatchResponse
-	cur  *WatchResponse
-	size int   // of cur's events
-	last int64 // the revision cur covers up to
+	cur       *WatchResponse
+	size      int   // of cur's events
+	last      int64 // the revision cur covers up to
 }
 
 // addRev adds the events of a published revision that w wants.

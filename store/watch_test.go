@@ -721,3 +721,55 @@ func TestWatchPrevKVBelowCompaction(t *testing.T) {
 		}
 	}
 }
+
+// What one Next returns is bounded (about MaxResponseBytes of events, at
+// least one watcher's) however many watchers share the stream; the others
+// follow in the next calls, and every watcher gets everything.
+func TestWatchNextIsBounded(t *testing.T) {
+	s, h := mustWatched(t, WatchOptions{MaxResponseBytes: 4096})
+	st := mustStream(t, h)
+	const watchers, puts = 50, 10
+	for range watchers {
+		st.Create(&WatchCreateRequest{Key: []byte("k")})
+	}
+	c := newCollector(t, st)
+	c.until("created", func() bool { return len(c.byID) == watchers })
+	for i := range puts {
+		MustPut(t, s, "k", strings.Repeat("v", 100+i)) // ~1.3 KB per watcher in all
+	}
+	calls := 0
+	for done := 0; done < watchers; {
+		rs := next(t, st)
+		calls++
+		size, perWatcher := 0, map[int64]int{}
+		for _, r := range rs {
+			for _, ev := range r.Events {
+				n := embeddedSize(eventSize(&ev.Event))
+				size += n
+				perWatcher[r.WatchID] += n
+			}
+			c.byID[r.WatchID] = append(c.byID[r.WatchID], r)
+		}
+		largest := 0
+		for _, n := range perWatcher {
+			largest = max(largest, n)
+		}
+		if size > 4096+largest {
+			t.Fatalf("one Next returned %d bytes of events, over the 4096 bound plus one watcher's %d", size, largest)
+		}
+		done = 0
+		for id := range int64(watchers) {
+			if c.lastRev(id) == puts+1 {
+				done++
+			}
+		}
+	}
+	if calls < 10 {
+		t.Fatalf("%d calls for %d watchers' 1.3 KB each under a 4 KB bound", calls, watchers)
+	}
+	for id := range int64(watchers) {
+		if evs := c.events(id); len(evs) != puts {
+			t.Fatalf("watcher %d: %d events", id, len(evs))
+		}
+	}
+}
