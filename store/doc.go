@@ -265,7 +265,7 @@
 // events (etcd 3.4 answers at once, even when a watcher lags behind).
 //
 // Bounds: one call of Next takes the queues of the stream's watchers up to
-// about MaxResponseBytes of events (at least one watcher's), the rest
+// about 256 KiB of events (at least one watcher's), the rest
 // following at the next call, so the memory a transport needs to encode one
 // call's responses is bounded however many watchers share the stream; each
 // watcher's queue is bounded by MaxPendingBytes, and the revisions queued

@@ -32,9 +32,7 @@ type WatchOptions struct {
 	// MaxResponseBytes is the size (protobuf bytes of the events) up to
 	// which a stream merges consecutive revisions into one response, above
 	// which a watcher that asked for Fragment gets fragments (etcd
-	// fragments above --max-request-bytes), and about which one call of
-	// WatchStream.Next returns at most (at least one watcher's queue).
-	// 0 means 1.5 MiB.
+	// fragments above --max-request-bytes). 0 means 1.5 MiB.
 	MaxResponseBytes int
 
 	// RecentBytes is the memory (protobuf size of the events) the hub keeps

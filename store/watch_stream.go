@@ -311,16 +311,17 @@ func (st *WatchStream) collect(out []*WatchResponse) (_ []*WatchResponse, tick <
 	clear(st.ctrl)
 	st.ctrl = st.ctrl[:0]
 	// Take the queued events of the dirty watchers, up to about
-	// MaxResponseBytes in all (at least one watcher's): what a call
-	// returns, and so the memory a stream's transport needs to encode it,
-	// stays bounded however many watchers share the stream. The others
-	// stay dirty, first in line for the next call.
+	// nextBudget in all (at least one watcher's): what a call returns, and
+	// so the memory a stream's transport needs to encode it, stays bounded
+	// however many watchers share the stream. The others stay dirty, first
+	// in line for the next call.
 	takes, catch := st.takes[:0], st.catch[:0]
-	budget := h.opts.MaxResponseBytes
+	budget := min(h.opts.MaxResponseBytes, nextBudget)
 	taken := 0
 	left := st.dirty[:0]
 	for _, w := range st.dirty {
-		if w.state == watchSynced && len(w.pending) > 0 && taken > 0 && taken+w.pendingBytes > budget {
+		cost := w.pendingBytes + responseOverhead
+		if w.state == watchSynced && len(w.pending) > 0 && taken > 0 && taken+cost > budget {
 			left = append(left, w)
 			continue
 		}
@@ -329,7 +330,7 @@ func (st *WatchStream) collect(out []*WatchResponse) (_ []*WatchResponse, tick <
 		case watchSynced:
 			if len(w.pending) > 0 {
 				takes = append(takes, take{w, w.pending})
-				taken += w.pendingBytes
+				taken += cost
 				w.pending, w.pendingBytes, w.sent = nil, 0, true
 			}
 		case watchCatchingUp:
@@ -403,6 +404,14 @@ func (st *WatchStream) collect(out []*WatchResponse) (_ []*WatchResponse, tick <
 	st.takes, st.catch = takes[:0], catch[:0]
 	return out, tick, err
 }
+
+// nextBudget bounds the events (protobuf bytes, plus responseOverhead per
+// watcher) one call of Next takes from the watchers' queues: a transport
+// encodes them at a few times that (JSON, base64, a header per response).
+const nextBudget = 256 << 10
+
+// responseOverhead is what a response costs besides its events.
+const responseOverhead = 128
 
 // allSyncedLocked reports whether every watcher of the stream takes live
 // events. Callers hold h.mu.
