@@ -206,6 +206,14 @@ func TestClusterLinearizableUnderLeaderKills(t *testing.T) {
 	if done < 300 {
 		t.Fatalf("only %d operations completed: the cluster barely served", done)
 	}
+	// After the churn every member has the same history.
+	rev := c.members[0].revision(t)
+	h0, _ := c.members[0].hashKV(t, rev)
+	for _, m := range c.members[1:] {
+		if h, _ := m.hashKV(t, rev); h != h0 {
+			t.Fatalf("hashkv at revision %d: %s has %d, %s %d", rev, c.members[0].name, h0, m.name, h)
+		}
+	}
 	res, info := porcupine.CheckOperationsVerbose(linModel, history, 2*time.Minute)
 	switch res {
 	case porcupine.Ok:

@@ -48,12 +48,13 @@ type Config struct {
 // api is the state every handler shares.
 type api struct {
 	b               Backend
-	watcher         Watcher      // b, if it serves watches (watch.go)
-	v2              V2Keys       // b, if it serves the v2 keys API (v2keys.go)
-	v2m             V2Members    // b, if it lists members (v2members.go)
-	v2s             V2Stats      // b, if it keeps v2 stats (v2stats.go)
-	cluster         Cluster      // b, if it changes membership (cluster.go)
-	v2Watchers      atomic.Int64 // v2 waits open now
+	watcher         Watcher        // b, if it serves watches (watch.go)
+	v2              V2Keys         // b, if it serves the v2 keys API (v2keys.go)
+	v2m             V2Members      // b, if it lists members (v2members.go)
+	v2s             V2Stats        // b, if it keeps v2 stats (v2stats.go)
+	cluster         Cluster        // b, if it changes membership (cluster.go)
+	ops             MaintenanceOps // b, if it serves maintenance (maintenance.go)
+	v2Watchers      atomic.Int64   // v2 waits open now
 	log             *slog.Logger
 	maxRequestBytes int64
 	bodyLimit       int64
@@ -115,6 +116,7 @@ func New(b Backend, cfg Config) http.Handler {
 	a.v2, _ = b.(V2Keys)
 	a.v2m, _ = b.(V2Members)
 	a.v2s, _ = b.(V2Stats)
+	a.ops, _ = b.(MaintenanceOps)
 	a.cluster, _ = b.(Cluster)
 
 	r := chi.NewRouter()
@@ -127,6 +129,13 @@ func New(b Backend, cfg Config) http.Handler {
 		r.Post(prefix+"/kv/txn", a.v3(a.kvTxn))
 		r.Post(prefix+"/kv/compaction", a.v3(a.kvCompact))
 		r.Post(prefix+"/maintenance/status", a.v3(a.maintenanceStatus))
+		if a.ops != nil {
+			r.Post(prefix+"/maintenance/alarm", a.v3(a.maintenanceAlarm))
+			r.Post(prefix+"/maintenance/defragment", a.v3(a.maintenanceDefragment))
+			r.Post(prefix+"/maintenance/hash", a.v3(a.maintenanceHash))
+			r.Post(prefix+"/maintenance/hashkv", a.v3(a.maintenanceHashKV))
+			r.Post(prefix+"/maintenance/snapshot", a.serveMaintenanceSnapshot)
+		}
 		if a.watcher != nil {
 			r.Post(prefix+"/watch", a.serveWatch) // and a websocket upgrade:
 			r.Get(prefix+"/watch", a.serveWatch)

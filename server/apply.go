@@ -45,6 +45,9 @@ func (s *Server) applyLoop() {
 		select {
 		case j := <-s.applyc:
 			jobs = append(jobs, j)
+		case fn := <-s.applierc:
+			fn() // maintenance that needs the store to itself (defragment)
+			continue
 		case <-s.stopc:
 			return
 		}

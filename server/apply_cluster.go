@@ -8,6 +8,7 @@ import (
 
 	"go.etcd.io/raft/v3/raftpb"
 
+	"github.com/cairnkv/cairn/httpapi"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -78,15 +79,28 @@ func (s *Server) applyConfChange(st *applyState, e *raftpb.Entry) (pendingResult
 // applyClusterRequest applies a normal entry that changes the cluster state
 // rather than the store.
 func (s *Server) applyClusterRequest(index uint64, req *request) (applyResult, error) {
+	var r applyResult
+	changed := false
 	switch {
 	case req.Attrs != nil:
-		if s.cluster.setAttributes(index, req.Attrs) {
-			if err := s.cluster.save(); err != nil {
-				return applyResult{}, fmt.Errorf("saving the cluster state at index %d: %w", index, err)
+		changed = s.cluster.setAttributes(index, req.Attrs)
+	case req.Alarm != nil:
+		r.alarms = s.cluster.applyAlarm(index, req.Alarm)
+		changed = len(r.alarms) > 0
+		for _, a := range r.alarms {
+			verb := "raised"
+			if req.Alarm.Action != httpapi.AlarmActivate {
+				verb = "cleared"
 			}
+			s.log.Warn("alarm "+verb, "alarm", a.Type, "member", fmt.Sprintf("%x", a.MemberID), "index", index)
 		}
 	}
-	return applyResult{}, nil
+	if changed {
+		if err := s.cluster.save(); err != nil {
+			return applyResult{}, fmt.Errorf("saving the cluster state at index %d: %w", index, err)
+		}
+	}
+	return r, nil
 }
 
 // installSnapshot replaces the store with the one received with snap (see

@@ -122,8 +122,8 @@ func (s *Server) propose(ctx context.Context, req *request) (applyResult, error)
 	if len(data) > maxEntryBytes(s.cfg.MaxRequestBytes) {
 		return applyResult{}, store.ErrRequestTooLarge
 	}
-	if q := s.cfg.QuotaBackendBytes; q > 0 && req.takesSpace() && s.storeSizeInUse()+int64(len(data)) > q {
-		return applyResult{}, store.ErrNoSpace
+	if err := s.checkSpace(req, len(data)); err != nil {
+		return applyResult{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())
 	defer cancel()

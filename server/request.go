@@ -24,11 +24,13 @@ type request struct {
 	LeaseExpire *leaseExpire              `json:"lease_expire,omitempty"`
 	// V2 is a v2 keys API write (v2.go).
 	V2 *v2Write `json:"v2,omitempty"`
+	// Alarm raises or clears an alarm (cluster state, alarm.go).
+	Alarm *alarmRequest `json:"alarm,omitempty"`
 }
 
 // isCluster reports whether the request changes the cluster state rather
 // than the store.
-func (r *request) isCluster() bool { return r.Attrs != nil }
+func (r *request) isCluster() bool { return r.Attrs != nil || r.Alarm != nil }
 
 func (r *request) marshal() ([]byte, error) { return json.Marshal(r) }
 
@@ -49,7 +51,9 @@ type applyResult struct {
 	// compacted is closed when a physical compaction finished.
 	compacted <-chan struct{}
 	// member is the member a configuration change added or changed.
-	member      *member
+	member *member
+	// alarms is what an alarm change changed.
+	alarms      []alarm
 	leaseGrant  *store.LeaseGrantResponse
 	leaseRevoke *store.LeaseRevokeResponse
 	// revokedLeases lists the leases a revoke or an expiry revoked, for the
@@ -60,10 +64,14 @@ type applyResult struct {
 	err error
 }
 
-// takesSpace reports whether the store quota (--quota-backend-bytes) applies
-// to the request. What frees space is exempt: compaction, and the revoke of
-// leases, by a client or by expiry (etcd lets revokes through when the quota
-// is exceeded, or expired leases would pile up).
+// takesSpace reports whether the store quota (--quota-backend-bytes) and
+// the NOSPACE alarm apply to the request. What frees space is exempt:
+// compaction, deletes (etcd checks the quota for puts, transactions and
+// lease grants only), and the revoke of leases, by a client or by expiry
+// (etcd lets revokes through when the quota is exceeded, or expired leases
+// would pile up); so are the alarms themselves and the cluster's own
+// bookkeeping.
 func (r *request) takesSpace() bool {
-	return r.Compaction == nil && r.LeaseRevoke == nil && r.LeaseExpire == nil
+	return r.Compaction == nil && r.LeaseRevoke == nil && r.LeaseExpire == nil &&
+		r.DeleteRange == nil && !r.isCluster()
 }

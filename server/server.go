@@ -43,6 +43,8 @@ type Server struct {
 	stats   *peerStats
 	// isLearner is true while this member is a learner.
 	isLearner atomic.Bool
+	// raising is set while this member proposes its NOSPACE alarm.
+	raising atomic.Bool
 
 	ids     *idGenerator
 	waits   *waitRegistry
@@ -56,6 +58,7 @@ type Server struct {
 	appliedIndex atomic.Uint64
 
 	applyc     chan *applyJob
+	applierc   chan func() // work for the applier goroutine between batches
 	snapc      chan snapshotJob
 	readStatec chan raft.ReadState
 	readWake   chan struct{}
@@ -103,6 +106,7 @@ func New(cfg Config) (*Server, error) {
 		log:        cfg.Logger,
 		waits:      newWaitRegistry(),
 		applyc:     make(chan *applyJob, 64),
+		applierc:   make(chan func()),
 		snapc:      make(chan snapshotJob, 1),
 		readStatec: make(chan raft.ReadState, 64),
 		readWake:   make(chan struct{}, 1),

@@ -22,6 +22,7 @@ func (s *Server) Status(ctx context.Context) (*httpapi.Status, error) {
 		RaftAppliedIndex: s.appliedIndex.Load(),
 	}
 	st.IsLearner = s.isLearner.Load()
+	st.Errors = s.alarmErrors()
 	st.Header.Revision = rev
 	s.header(&st.Header)
 	return st, nil

@@ -34,7 +34,7 @@ const (
 	DefaultMaxWatchPendingBytes        = 1 << 20
 )
 
-// openStore opens the member's store at path with its watch hub wired to
+// openStore opens the member's store at path with a new watch hub wired to
 // it (s.watch).
 func (s *Server) openStore(path string) (*store.Store, error) {
 	hub := store.NewWatchHub(store.WatchOptions{
@@ -44,12 +44,23 @@ func (s *Server) openStore(path string) (*store.Store, error) {
 		// etcd fragments watch responses above --max-request-bytes.
 		MaxResponseBytes: s.cfg.MaxRequestBytes,
 	})
+	st, err := s.openStoreWith(path, hub)
+	if err != nil {
+		return nil, err
+	}
+	s.watch = hub
+	return st, nil
+}
+
+// openStoreWith opens the store at path and wires hub to it; a
+// defragmentation reopens the same data with the same hub, so watchers go
+// on.
+func (s *Server) openStoreWith(path string, hub *store.WatchHub) (*store.Store, error) {
 	st, err := store.Open(path, store.Options{Logger: s.cfg.Logger, OnCommit: hub.Publish})
 	if err != nil {
 		return nil, err
 	}
 	hub.Attach(st)
-	s.watch = hub
 	return st, nil
 }
 

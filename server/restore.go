@@ -1,0 +1,92 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	json "github.com/goccy/go-json"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/cairnkv/cairn/raftlog"
+	"github.com/cairnkv/cairn/snapshot"
+	"github.com/cairnkv/cairn/store"
+)
+
+// Restore makes cfg.DataDir the data dir of a member of a new cluster whose
+// data is the backup at backup (a file snapshot.Save wrote, or a bare store
+// file), as etcdutl snapshot restore does. Every member of the new cluster
+// is restored from the same backup with the same InitialCluster and
+// InitialClusterToken (and its own Name); then each starts with cairn on
+// its data dir, which holds its identity from then on.
+//
+// It verifies the backup's SHA-256, copies the store file in with its
+// consistent index set to 0, and writes the raft log of the new cluster:
+// its metadata and the configuration changes that add the members
+// (committed, as raft's own bootstrap writes them), plus the cluster state.
+// The store keeps every revision, compaction and lease of the backup. It
+// refuses a data dir that already holds a member.
+func Restore(cfg Config, backup string) error {
+	cfg.fillDefaults()
+	walDir := filepath.Join(cfg.DataDir, "wal")
+	if raftlog.Exist(walDir) {
+		return fmt.Errorf("%s already holds a member; restore into a new data dir", cfg.DataDir)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "store.db")); err == nil {
+		return fmt.Errorf("%s already holds a store; restore into a new data dir", cfg.DataDir)
+	}
+	md, members, peers, err := bootstrapIdentity(cfg)
+	if err != nil {
+		return err
+	}
+	dbSize, _, err := snapshot.Verify(backup)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	tmp := filepath.Join(cfg.DataDir, "store.db.restore")
+	if err := snapshot.CopyStoreFile(backup, tmp, dbSize); err != nil {
+		return err
+	}
+	if err := store.PrepareRestore(tmp); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(cfg.DataDir, "store.db")); err != nil {
+		return err
+	}
+	c := newCluster(cfg.DataDir)
+	for _, m := range members {
+		c.ensure(m)
+	}
+	if err := c.save(); err != nil {
+		return err
+	}
+	mdBytes, _ := json.Marshal(md)
+	wal, err := raftlog.Create(walDir, mdBytes, raftlog.Options{Logger: cfg.Logger})
+	if err != nil {
+		return err
+	}
+	ents := make([]raftpb.Entry, len(peers))
+	for i, p := range peers {
+		cc := raftpb.ConfChange{Type: raftpb.ConfChangeAddNode, NodeID: p.ID, Context: p.Context}
+		data, err := cc.Marshal()
+		if err != nil {
+			wal.Close()
+			return err
+		}
+		ents[i] = raftpb.Entry{Type: raftpb.EntryConfChange, Term: 1, Index: uint64(i + 1), Data: data}
+	}
+	hs := raftpb.HardState{Term: 1, Commit: uint64(len(ents))}
+	err = wal.Save(hs, ents)
+	if cerr := wal.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return errors.Join(fmt.Errorf("writing the raft log of the restored member"), err)
+	}
+	return nil
+}
