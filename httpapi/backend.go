@@ -63,12 +63,16 @@ type Maintenance interface {
 //     that does not exist), the granted TTL and, if asked, the attached
 //     keys in ascending order.
 //   - LeaseLeases lists every granted lease.
+//   - LeaseStreamsClosed returns a channel the member closes when open
+//     keepalive streams must end (it is shutting down); they end with the
+//     stream error of store.ErrStopped. nil: never.
 type Lease interface {
 	LeaseGrant(ctx context.Context, req *store.LeaseGrantRequest) (*store.LeaseGrantResponse, error)
 	LeaseRevoke(ctx context.Context, req *store.LeaseRevokeRequest) (*store.LeaseRevokeResponse, error)
 	LeaseKeepAlive(ctx context.Context, req *store.LeaseKeepAliveRequest) (*store.LeaseKeepAliveResponse, error)
 	LeaseTimeToLive(ctx context.Context, req *store.LeaseTimeToLiveRequest) (*store.LeaseTimeToLiveResponse, error)
 	LeaseLeases(ctx context.Context) (*store.LeaseLeasesResponse, error)
+	LeaseStreamsClosed() <-chan struct{}
 }
 
 // Backend is everything the HTTP API needs from a member.

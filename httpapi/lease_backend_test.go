@@ -17,6 +17,17 @@ import (
 // testMinLeaseTTL is etcd's minimum TTL with its default election timeout.
 const testMinLeaseTTL = 2
 
+// LeaseStreamsClosed is closed by closeLeaseStreams (tests of the shutdown).
+func (b *storeBackend) LeaseStreamsClosed() <-chan struct{} {
+	b.leaseStreamsOnce.Do(func() { b.leaseStreams = make(chan struct{}) })
+	return b.leaseStreams
+}
+
+func (b *storeBackend) closeLeaseStreams() {
+	b.LeaseStreamsClosed()
+	close(b.leaseStreams)
+}
+
 // nextLeaseID numbers the IDs storeBackend picks.
 var nextLeaseID atomic.Int64
 

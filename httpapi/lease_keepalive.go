@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -94,19 +95,46 @@ type keepAliveOut interface {
 	streamError(code grpcCode, msg string)
 }
 
+// errStreamsClosed ends the reading of a websocket keepalive stream when
+// the member closes its streams.
+var errStreamsClosed = errors.New("keepalive streams closed")
+
 // serveKeepAlives answers the requests read from in until the stream ends.
-func (a *api) serveKeepAlives(ctx context.Context, in *keepAliveReader, out keepAliveOut) {
+// When the member closes its streams (closed, shutting down), the caller
+// makes the blocked read fail; the stream then ends with the stream error
+// of a stopped member.
+func (a *api) serveKeepAlives(ctx context.Context, in *keepAliveReader, out keepAliveOut, closed <-chan struct{}) {
+	isClosed := func() bool {
+		select {
+		case <-closed:
+			return true
+		default:
+			return false
+		}
+	}
+	stopped := func() {
+		code, msg, _ := v3Status(store.ErrStopped)
+		out.streamError(code, msg)
+	}
 	req, err := in.next()
 	if err == io.EOF {
 		return
 	}
 	if err != nil {
+		if isClosed() {
+			stopped()
+			return
+		}
 		out.openError(err)
 		return
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
 	for {
+		if isClosed() {
+			stopped()
+			return
+		}
 		resp, err := a.b.LeaseKeepAlive(ctx, req)
 		if err != nil {
 			code, msg, known := v3Status(err)
@@ -124,6 +152,9 @@ func (a *api) serveKeepAlives(ctx context.Context, in *keepAliveReader, out keep
 			return
 		}
 		if req, err = in.next(); err != nil {
+			if isClosed() {
+				stopped()
+			}
 			return // EOF, a bad request or a broken connection: the stream ends
 		}
 	}
@@ -155,10 +186,23 @@ func (a *api) serveLeaseKeepAlive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Answers go out while the request body is still arriving.
-	_ = http.NewResponseController(w).EnableFullDuplex()
+	rc := http.NewResponseController(w)
+	_ = rc.EnableFullDuplex()
 	w.Header()["Content-Type"] = headerJSON
-	out := &httpKeepAliveOut{a: a, w: w, r: r, rc: http.NewResponseController(w)}
-	a.serveKeepAlives(r.Context(), newKeepAliveReader(r.Body, a.bodyLimit), out)
+	// When the member closes its streams, a read deadline in the past
+	// makes the blocked read of the next request fail.
+	closed := a.b.LeaseStreamsClosed()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-closed:
+			_ = rc.SetReadDeadline(time.Now())
+		case <-done:
+		}
+	}()
+	out := &httpKeepAliveOut{a: a, w: w, r: r, rc: rc}
+	a.serveKeepAlives(r.Context(), newKeepAliveReader(r.Body, a.bodyLimit), out, closed)
 }
 
 // httpKeepAliveOut writes a keepalive stream as HTTP chunks.
@@ -207,6 +251,14 @@ func (a *api) leaseKeepAliveWebSocket(w http.ResponseWriter, r *http.Request) {
 	// Frames from the client become the request stream, each followed by a
 	// newline, as etcd's proxy writes them.
 	pr, pw := io.Pipe()
+	closed := a.b.LeaseStreamsClosed()
+	go func() {
+		select {
+		case <-closed:
+			pr.CloseWithError(errStreamsClosed)
+		case <-ctx.Done():
+		}
+	}()
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
@@ -223,9 +275,14 @@ func (a *api) leaseKeepAliveWebSocket(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	out := &wsKeepAliveOut{ctx: ctx, c: c}
-	a.serveKeepAlives(ctx, newKeepAliveReader(pr, a.bodyLimit), out)
+	a.serveKeepAlives(ctx, newKeepAliveReader(pr, a.bodyLimit), out, closed)
 	pr.Close() // unblocks the frame reader if it is writing
-	c.Close(websocket.StatusNormalClosure, "")
+	select {
+	case <-closed:
+		c.Close(websocket.StatusGoingAway, "member stopping")
+	default:
+		c.Close(websocket.StatusNormalClosure, "")
+	}
 	cancel()
 	<-readerDone
 }

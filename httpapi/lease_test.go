@@ -437,3 +437,34 @@ func TestLeaseErrorsChangeNothing(t *testing.T) {
 	expect(t, ts.post("/v3/lease/timetolive", `{"ID":7,"keys":true}`), 200,
 		`{`+hdr(2)+`,"ID":"7","TTL":"60","grantedTTL":"60","keys":["YQ=="]}`)
 }
+
+// TestKeepAliveStreamsEndOnClose: when the member closes its keepalive
+// streams (a graceful shutdown), open ones end with the stream error of a
+// stopped member, over HTTP and websocket, and new ones end at once.
+func TestKeepAliveStreamsEndOnClose(t *testing.T) {
+	ts := newTestServer(t)
+	ts.post("/v3/lease/grant", `{"TTL":60,"ID":7}`)
+	s := openKeepAliveStream(t, ts.URL)
+	c := dialKeepAlive(t, ts.URL)
+	wsWrite(t, c, `{"ID":7}`)
+	if _, err := wsRead(t, c); err != nil {
+		t.Fatal(err)
+	}
+
+	ts.backend.closeLeaseStreams()
+	stopped := `{"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: server stopped","http_status":"Service Unavailable"}}`
+	rest, _ := io.ReadAll(s.rd)
+	if string(rest) != stopped {
+		t.Fatalf("the HTTP stream after the close: %q, want %q", rest, stopped)
+	}
+	if got, err := wsRead(t, c); got != stopped || err != nil {
+		t.Fatalf("the websocket after the close: %q %v, want %q", got, err, stopped)
+	}
+	if _, err := wsRead(t, c); websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Fatalf("the websocket's close: %v, want going away", err)
+	}
+	r := ts.send("POST", "/v3/lease/keepalive", "", `{"ID":7}`)
+	if r.status != 503 || r.body != stopped {
+		t.Fatalf("a new stream after the close: %d %q", r.status, r.body)
+	}
+}

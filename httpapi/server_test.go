@@ -46,6 +46,11 @@ type storeBackend struct {
 	// tests inject failures the real store cannot be made to produce.
 	faultMu sync.Mutex
 	fault   error
+
+	// leaseStreams is closed to end the open keepalive streams
+	// (lease_backend_test.go).
+	leaseStreamsOnce sync.Once
+	leaseStreams     chan struct{}
 }
 
 var _ Backend = (*storeBackend)(nil)

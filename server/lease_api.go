@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -295,6 +296,11 @@ func (s *Server) leaseContextErr(ctx context.Context, err error) error {
 type leaseState struct {
 	lessor   *lessor
 	leaseFwd atomic.Pointer[forwarderBox]
+
+	// leaseStreams is closed by CloseLeaseStreams.
+	leaseStreamsInit  sync.Once
+	leaseStreamsClose sync.Once
+	leaseStreams      chan struct{}
 }
 
 // reloadLeases makes the lessor take the store's leases afresh, after the
@@ -309,4 +315,22 @@ func (s *Server) storeNow() *store.Store {
 	s.storeMu.RLock()
 	defer s.storeMu.RUnlock()
 	return s.store
+}
+
+// LeaseStreamsClosed returns a channel closed by CloseLeaseStreams (or
+// Close): the HTTP layer then ends its open keepalive streams.
+func (s *Server) LeaseStreamsClosed() <-chan struct{} { return s.leaseStreamsDone() }
+
+// CloseLeaseStreams ends every open keepalive stream of the member's HTTP
+// API (each ends with the stream error of store.ErrStopped), so that a
+// graceful shutdown is not held up by clients that keep them open. New
+// streams end at once. It is idempotent; Close calls it too.
+func (s *Server) CloseLeaseStreams() {
+	ch := s.leaseStreamsDone()
+	s.leaseStreamsClose.Do(func() { close(ch) })
+}
+
+func (s *Server) leaseStreamsDone() chan struct{} {
+	s.leaseStreamsInit.Do(func() { s.leaseStreams = make(chan struct{}) })
+	return s.leaseStreams
 }

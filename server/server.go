@@ -275,6 +275,7 @@ func (s *Server) ClusterID() uint64 { return s.clusterID }
 func (s *Server) Close() error {
 	s.stopOnce.Do(func() {
 		close(s.stopc)
+		s.CloseLeaseStreams()
 		s.node.Stop()
 		s.loops.Wait()
 		s.tr.stop()

@@ -15,7 +15,7 @@
 //	cairn-bench lease-grant --clients 64 --total 20000 --lease-ttl 600
 //	cairn-bench lease-keepalive --key-space-size 10000 --sequential-keys \
 //	    --clients 64 --total 50000 --lease-ttl 600
-//	cairn-bench lease-expiry --leases 100000 --lease-ttl 30 --clients 16 \
+//	cairn-bench lease-expiry --leases 100000 --lease-ttl 120 --clients 16 \
 //	    --rate 500 --total 0 --duration 10m --key-space-size 10000
 //
 // The workload is the first argument or --workload. Each flag can also be

@@ -23,7 +23,10 @@ import (
 // (as the put workload: --rate, --val-size, --key-space-size under
 // --prefix) while the leases expire, until every lease key is gone and
 // --lease-tail more has passed (or --duration, or --total, ends it first).
-// A poller counts the lease keys every 100ms; each put is put in the phase
+// The setup sends 64 requests at a time (or --clients, if more); choose a
+// --lease-ttl well above the time it takes, or leases expire before their
+// keys are attached (the run then fails). A poller counts the lease keys
+// every 100ms; each put is put in the phase
 // its sending falls in: before the first lease key disappeared, during the
 // expiry, or after the last one. The report's requests are the puts; its
 // lease_expiry section has the latency of each phase and how fast the
@@ -205,8 +208,13 @@ func runLeaseExpiry(ctx context.Context, cfg *Config) (*runResult, error) {
 	return res, nil
 }
 
+// setupWorkers is how many requests at a time lease-expiry's setup sends
+// (at least; --clients if more): the setup must finish well within the
+// leases' TTL.
+const setupWorkers = 64
+
 // setUpExpiringLeases grants cfg.Leases leases and puts one key under
-// prefix for each, --clients requests at a time.
+// prefix for each, setupWorkers (or --clients) requests at a time.
 func setUpExpiringLeases(ctx context.Context, cfg *Config, eps []*endpoint, prefix string) error {
 	n := cfg.Leases
 	ids := make([]int64, n)
@@ -214,7 +222,7 @@ func setUpExpiringLeases(ctx context.Context, cfg *Config, eps []*endpoint, pref
 	var first atomic.Pointer[error]
 	parallel := func(jobs int, job func(ep *endpoint, buf *bytes.Buffer, j int) error) {
 		var wg sync.WaitGroup
-		workers := min(cfg.Clients, jobs)
+		workers := min(max(cfg.Clients, setupWorkers), jobs)
 		for w := range workers {
 			wg.Add(1)
 			go func() {

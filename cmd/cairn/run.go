@@ -95,7 +95,8 @@ func (m *Main) Run(ctx context.Context) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	hs.RegisterOnShutdown(srv.CloseWatches) // open watch streams end, not hold up Shutdown
+	hs.RegisterOnShutdown(srv.CloseWatches)      // open watch streams end, not hold up Shutdown
+	hs.RegisterOnShutdown(srv.CloseLeaseStreams) // and so do keepalive streams
 	peerHS := &http.Server{
 		Handler:           srv.PeerHandler(),
 		ReadHeaderTimeout: 10 * time.Second,
