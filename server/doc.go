@@ -1,7 +1,8 @@
 // Package server runs one cairn cluster member: the raft node and its Ready
 // loop, proposals and their waiters, the applier that feeds committed entries
-// into the store, linearizable reads through ReadIndex, local raft snapshots,
-// and the member's identity.
+// into the store, linearizable reads through ReadIndex, raft snapshots (taken
+// and received), the peer transport, membership, alarms and maintenance, and
+// the member's identity.
 //
 // # Data flow
 //
@@ -24,20 +25,82 @@
 //
 // # Data directory
 //
-//	<data-dir>/wal/        raft log segments (package raftlog)
-//	<data-dir>/store.db    the MVCC store (package store, bbolt)
+//	<data-dir>/wal/          raft log segments (package raftlog)
+//	<data-dir>/store.db      the MVCC store (package store, bbolt)
+//	<data-dir>/cluster.json  the cluster state: members, removed ids, alarms
+//	<data-dir>/snap/         a store file received from the leader (package
+//	                         snapshot), until it is installed
 //
 // The WAL's metadata record holds the member and cluster ids. On restart the
 // store's consistent index tells the applier which replayed entries are
 // already applied, so each entry is applied exactly once.
 //
+// # Clusters
+//
+// Bootstrap (bootstrap.go): a new member of a new cluster derives every
+// member's id from its peer URLs and --initial-cluster-token (so all agree
+// without talking) and the cluster id from the member ids; raft starts with
+// one configuration change per member. A member added to a running cluster
+// (--initial-cluster-state existing) asks the others listed in
+// --initial-cluster for GET /members, finds itself by its peer URLs and
+// starts with an empty log that the leader fills. A data dir that holds a
+// member ignores the bootstrap settings.
+//
+// Peer transport (transport*.go): one long-lived POST /raft/stream per
+// ordered pair of members, whose chunked body carries length-prefixed raft
+// messages; each member writes everything raft gave it for a peer since its
+// last write in one go, so messages batch under load. Streams stay open
+// (with keepalives) while idle, so a member knows which peers are reachable.
+// Every peer request names the sender's cluster id, its id and the id it
+// expects: a member of another cluster gets 412 and both sides log it; a
+// removed member gets 410 and stops. Unreachable peers are reported to raft
+// (ReportUnreachable), and a leader sends at most what raft allows while a
+// follower is in probe state. The leader sends its messages before it
+// fsyncs (its own append counts for the quorum only after), followers after.
+//
+// Membership (membership.go, cluster.go): configuration changes carry the
+// member's record (id, name, peer URLs, learner) in their context; the
+// applier applies each to raft and to the cluster state and saves
+// cluster.json before the batch is acknowledged. The cluster state may be
+// ahead of a replay (raft re-delivers every entry after its snapshot): each
+// change is idempotent given the later ones, so replaying them on top ends
+// in the same state. A member publishes its name and client URLs through
+// raft once it has a leader. One change at a time goes through a member; a
+// change raft drops (another is pending, or a new leader has not applied
+// its first entry) is proposed again until it applies.
+//
 // # Snapshots
 //
 // The store's bbolt file is the state-machine snapshot. Every
-// Config.SnapshotCount applied entries the member records a raft snapshot at
-// the applied index (metadata only: index, term, configuration) and drops the
-// log entries before it, keeping a margin of Config.SnapshotCatchUpEntries for slow
-// followers, as etcd does.
+// Config.SnapshotCount applied entries the member flushes its store and
+// records a raft snapshot at the store's DurableIndex (metadata only:
+// index, term, configuration), and drops the log entries before it, keeping
+// a margin of Config.SnapshotCatchUpEntries for slow followers, as etcd
+// does.
+//
+// A follower too far behind gets a MsgSnap from raft on the leader; the
+// transport streams it in POST /raft/snapshot with the leader's cluster state
+// and a consistent copy of its store file (store.WriteSnapshot, checked by a
+// SHA-256 trailer). The follower writes both into snap/ (fsynced), then
+// steps the message into raft. The Ready that carries the snapshot saves its
+// metadata in the raft log (replacing the log), then the applier closes the
+// store, renames the received file over store.db, opens it, takes the
+// cluster state, and moves its applied index to the new store's consistent
+// index (which may be past the snapshot: it skips the entries it holds).
+// A crash between the raft log's snapshot record and the rename is finished
+// at the next start (recoverStore). Watches on the replaced store end; their
+// clients resume from their next revision.
+//
+// # Alarms and maintenance
+//
+// Alarms live in the cluster state, raised and cleared through raft
+// (alarm.go). A write that would take the store past --quota-backend-bytes
+// (measured on the store file, as etcd) fails with store.ErrNoSpace and
+// raises NOSPACE for this member; while NOSPACE is raised every member
+// refuses writes that take space until it is deactivated. Defragment runs on
+// the applier goroutine between batches (maintenance.go); Snapshot, Hash and
+// HashKV read the store after a flush. Restore (restore.go) makes the data
+// dir of a member of a new cluster from a backup.
 //
 // # Leases
 //
