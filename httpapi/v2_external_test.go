@@ -84,6 +84,7 @@ type v2Reply struct {
 	body                string
 	etcdIndex, location string
 	raftIndex           bool
+	contentType         string
 }
 
 // v2Call sends one request as curl -X method url -d form would, without
@@ -117,6 +118,7 @@ func v2Call(t *testing.T, base, method, target, form string) v2Reply {
 	return v2Reply{
 		status: resp.StatusCode, body: string(b), etcdIndex: resp.Header.Get("X-Etcd-Index"),
 		location: resp.Header.Get("Location"), raftIndex: resp.Header.Get("X-Raft-Index") != "",
+		contentType: resp.Header.Get("Content-Type"),
 	}
 }
 
