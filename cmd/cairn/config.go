@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/server"
+	"github.com/cairnkv/cairn/v2store"
 )
 
 // Config is everything the flags set. DefaultConfig gives etcd's defaults.
@@ -38,6 +39,7 @@ type Config struct {
 	WatchProgressNotifyInterval time.Duration // etcd's --experimental-watch-progress-notify-interval
 	MaxWatchersPerConnection    int           // cairn's own
 	MaxWatchPendingBytes        int           // cairn's own
+	V2Prefix                    string        // cairn's own: where the v2 keys tree lives in the store
 }
 
 // DefaultConfig returns etcd's defaults (with 127.0.0.1 for its localhost).
@@ -103,6 +105,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.BoolVar(&c.EnablePprof, "enable-pprof", c.EnablePprof, "serve runtime profiling data at /debug/pprof/ on the client URLs")
 	fs.DurationVar(&c.WatchProgressNotifyInterval, "experimental-watch-progress-notify-interval", c.WatchProgressNotifyInterval, "period of the progress responses to watchers that asked for them (as etcd's flag)")
 	fs.IntVar(&c.MaxWatchersPerConnection, "max-watchers-per-connection", c.MaxWatchersPerConnection, "maximum watchers on one watch stream (an HTTP request or a websocket); -1: no limit (etcd has no such limit)")
+	fs.StringVar(&c.V2Prefix, "v2-prefix", c.V2Prefix, "store prefix of the v2 keys tree: the v2 key /a is the v3 key <prefix>/a (default: none, the same bytes; see docs/v2-mapping.md)")
 	fs.IntVar(&c.MaxWatchPendingBytes, "max-watch-pending-bytes", c.MaxWatchPendingBytes, "bytes of events queued for one watcher whose client has not taken them, above which the watcher catches up from history instead (etcd has no such limit)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -171,6 +174,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxWatchPendingBytes <= 0 {
 		return fmt.Errorf("--max-watch-pending-bytes must be positive, not %d", c.MaxWatchPendingBytes)
+	}
+	if _, err := v2store.NewTree(c.V2Prefix); err != nil {
+		return fmt.Errorf("--v2-prefix: %q must be empty or start with / and not end with /", c.V2Prefix)
 	}
 	return nil
 }
@@ -245,6 +251,7 @@ func (c *Config) serverConfig(logger *slog.Logger) (server.Config, error) {
 	sc.InitialClusterState = c.InitialClusterState
 	sc.InitialClusterToken = c.InitialClusterToken
 	sc.SnapshotCount = c.SnapshotCount
+	sc.V2Prefix = c.V2Prefix
 	sc.SnapshotCatchUpEntries = c.SnapshotCatchUpEntries
 	sc.MaxRequestBytes = int(c.MaxRequestBytes)
 	sc.MaxTxnOps = int(c.MaxTxnOps)
