@@ -23,6 +23,10 @@
 //	     (the last three also as /v3/kv/lease/..., etcd's additional bindings)
 //	POST /v3/lease/keepalive     LeaseKeepAliveRequest stream -> {"result": LeaseKeepAliveResponse} lines
 //	GET  /v3/lease/keepalive     the same stream over a websocket (upgrade)
+//	POST /v3/cluster/member/list|add|remove|update|promote   etcdserverpb.Member*Request -> Member*Response
+//	POST /v3/maintenance/alarm|defragment|hash|hashkv        etcd's Maintenance API
+//	POST /v3/maintenance/snapshot  {"result": SnapshotResponse} lines: the store file, then its SHA-256
+//	GET, POST /v2/members; DELETE, PUT /v2/members/<id>      etcd 3.4's v2 members API
 //	GET  /version, GET /health   as etcd 3.4
 //	GET  /openapi.yaml           the contract
 //
@@ -32,7 +36,10 @@
 // watch routes exist when the Backend is also a Watcher (watch.go); they are
 // adapters over the member's watch hub (package store): watch_decode.go
 // reads the stream of requests, watch_http.go writes the responses, each
-// event's JSON made once for all the watchers that receive it.
+// event's JSON made once for all the watchers that receive it. The
+// membership routes exist when the Backend is also a Cluster (cluster.go,
+// cluster_v2.go), the maintenance routes beyond status when it is a
+// MaintenanceOps (maintenance.go).
 //
 // # Wire format
 //
