@@ -177,6 +177,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.appliedIndex.Store(applied)
 	s.applied.advance(applied)
+	// Headers carry the term from the first answer on, before raft's first
+	// Ready reports it.
+	s.term.Store(hs.Term)
+	s.committed.Store(hs.Commit)
 	s.isLearner.Store(slices.Contains(cs.Learners, s.memberID))
 
 	var snapIndex uint64
