@@ -8,11 +8,13 @@
 # lease-expiry: 100000 leases with a key each expire (TTL 120s, time enough to grant them all and
 # attach their keys) while 16 writers put at 500/s.
 # Environment: GRANTS (requests per grant point at 64 clients, default 20000; a quarter at 1),
-# KEEPALIVES (default 50000), LEASES (default 100000). Prints one JSON report per run on lines
+# KEEPALIVES (default 50000), LEASES (default 100000), POINTS (the points to run, default all:
+# "grant-1 grant-64 keepalive-64 expiry"). Prints one JSON report per run on lines
 # prefixed "RESULT", then markdown tables of medians.
 set -euo pipefail
 rounds=${1:-2}
 GRANTS=${GRANTS:-20000}; KEEPALIVES=${KEEPALIVES:-50000}; LEASES=${LEASES:-100000}
+POINTS=${POINTS:-"grant-1 grant-64 keepalive-64 expiry"}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/bench-lease.XXXXXX)
 pids=()
@@ -43,6 +45,7 @@ start_target() { # $1 = etcd|cairn; sets url and pid
 
 point() { # $1 = name of the point, rest = cairn-bench arguments; one fresh member per target
   local name=$1; shift
+  case " $POINTS " in *" $name "*) ;; *) return 0 ;; esac
   for target in etcd cairn; do
     start_target "$target"
     out=$("$work/cairn-bench" "$@" --endpoints "$url" --output json)

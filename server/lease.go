@@ -277,7 +277,11 @@ func (le *lessor) renew(ctx context.Context, id int64) (int64, error) {
 		}
 	}
 	t.expiry = now.Add(ttlDuration(t.ttl))
-	heap.Fix(&le.expiries, t.heapIndex)
+	if t.heapIndex >= 0 {
+		heap.Fix(&le.expiries, t.heapIndex)
+	} else { // not expected: a primary lessor times every lease
+		heap.Push(&le.expiries, t)
+	}
 	le.mu.Unlock()
 	return t.ttl, nil
 }
