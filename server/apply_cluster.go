@@ -109,6 +109,11 @@ func (s *Server) applyClusterRequest(index uint64, req *request) (applyResult, e
 func (s *Server) installSnapshot(st *applyState, snap raftpb.Snapshot) error {
 	index := snap.Metadata.Index
 	start := time.Now()
+	if h := s.beforeInstall.Load(); h != nil {
+		if err := (*h)(); err != nil {
+			return err // a test's crash between the raft log and the store
+		}
+	}
 	data, err := s.snaps.Cluster(index)
 	if err != nil {
 		return fmt.Errorf("installing the snapshot at %d: %w", index, err)

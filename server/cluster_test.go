@@ -217,3 +217,51 @@ func TestClusterCatchUpThroughSnapshot(t *testing.T) {
 	})
 	check()
 }
+
+// A member that stops after saving a received snapshot in its raft log but
+// before swapping in the store file (a crash there) finishes the install
+// when it starts again, and holds the data.
+func TestClusterSnapshotInstallInterrupted(t *testing.T) {
+	c := newTestCluster(t, 3, func(cfg *Config) {
+		cfg.SnapshotCount = 50
+		cfg.SnapshotCatchUpEntries = 10
+	})
+	lead := c.waitLeader()
+	var lag *testMember
+	for _, m := range c.members {
+		if m != lead {
+			lag = m
+			break
+		}
+	}
+	lag.stop()
+	for i := 0; i < 200; i++ {
+		c.put(lead, fmt.Sprintf("k%03d", i), "v")
+	}
+	waitFor(t, "the leader to compact its log", func() bool {
+		first, _ := lead.server().wal.FirstIndex()
+		return first > 100
+	})
+	lag.start(nil, "new")
+	crash := func() error { return errors.New("crash before the install") }
+	lag.server().beforeInstall.Store(&crash)
+	select {
+	case <-lag.server().Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the member did not stop at the install")
+	}
+	snap, _ := lag.server().wal.Snapshot()
+	if ci := lag.server().storeNow().ConsistentIndex(); snap.Metadata.Index == 0 || ci >= snap.Metadata.Index {
+		t.Fatalf("after the crash: raft log snapshot at %d, store at %d; want the store behind", snap.Metadata.Index, ci)
+	}
+	lag.stop()
+	lag.start(nil, "new")
+	if !strings.Contains(lag.logs.String(), "finishing the install of a received snapshot") {
+		t.Fatalf("the restart did not finish the install; logs:\n%s", lag.logs)
+	}
+	waitFor(t, "the member to hold the data", func() bool {
+		r, err := lag.server().Range(context.Background(), &store.RangeRequest{Key: []byte("k199"), Serializable: true})
+		return err == nil && len(r.Kvs) == 1
+	})
+	c.put(lag, "after", "x")
+}

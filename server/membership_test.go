@@ -240,3 +240,14 @@ func TestMemberChangeErrors(t *testing.T) {
 	})
 	_ = id1
 }
+
+// A member that was never added cannot join with --initial-cluster-state
+// existing: it finds no member with its peer URLs and says so.
+func TestJoinWithoutAddIsRefused(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	nm := c.newMember("stranger", nil)
+	_, err := New(nm.config(peersOf(append(c.members, nm)), "existing"))
+	if err == nil || !strings.Contains(err.Error(), "add it first") {
+		t.Fatalf("joining without member add: %v", err)
+	}
+}

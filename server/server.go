@@ -45,6 +45,9 @@ type Server struct {
 	isLearner atomic.Bool
 	// raising is set while this member proposes its NOSPACE alarm.
 	raising atomic.Bool
+	// beforeInstall, if set, runs before a received snapshot is installed
+	// (tests: an error stops the member there, as a crash would).
+	beforeInstall atomic.Pointer[func() error]
 
 	ids     *idGenerator
 	waits   *waitRegistry
