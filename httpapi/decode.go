@@ -90,6 +90,21 @@ type decoder struct {
 	arena []byte
 }
 
+// parseTopObject decodes a body that holds one request object with fill,
+// which reads the object starting at offset start into req. An empty or null
+// body is the zero request, as etcd treats it.
+func parseTopObject[T any](d *decoder, fill func(d *decoder, start int, req *T) error) (*T, error) {
+	req := new(T)
+	start, ok, err := d.topObject()
+	if err == nil && ok {
+		err = fill(d, start, req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
 // topObject finds the request object of the body. ok is false when the body
 // is empty or null (an empty request, as etcd treats it).
 func (d *decoder) topObject() (start int, ok bool, err error) {

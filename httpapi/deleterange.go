@@ -60,15 +60,7 @@ func (d *decoder) deleteRangeRequest(start int, req *store.DeleteRangeRequest) e
 
 // parseDeleteRange decodes a /v3/kv/deleterange body.
 func parseDeleteRange(d *decoder) (*store.DeleteRangeRequest, error) {
-	req := new(store.DeleteRangeRequest)
-	start, ok, err := d.topObject()
-	if err == nil && ok {
-		err = d.deleteRangeRequest(start, req)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return req, nil
+	return parseTopObject(d, (*decoder).deleteRangeRequest)
 }
 
 func (a *api) kvDeleteRange(ctx context.Context, d *decoder) (response, error) {

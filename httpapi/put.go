@@ -77,15 +77,7 @@ func (d *decoder) putRequest(start int, req *store.PutRequest) error {
 
 // parsePut decodes a /v3/kv/put body.
 func parsePut(d *decoder) (*store.PutRequest, error) {
-	req := new(store.PutRequest)
-	start, ok, err := d.topObject()
-	if err == nil && ok {
-		err = d.putRequest(start, req)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return req, nil
+	return parseTopObject(d, (*decoder).putRequest)
 }
 
 func (a *api) kvPut(ctx context.Context, d *decoder) (response, error) {

@@ -138,15 +138,7 @@ func (d *decoder) rangeRequest(start int, req *store.RangeRequest) error {
 
 // parseRange decodes a /v3/kv/range body.
 func parseRange(d *decoder) (*store.RangeRequest, error) {
-	req := new(store.RangeRequest)
-	start, ok, err := d.topObject()
-	if err == nil && ok {
-		err = d.rangeRequest(start, req)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return req, nil
+	return parseTopObject(d, (*decoder).rangeRequest)
 }
 
 func (a *api) kvRange(ctx context.Context, d *decoder) (response, error) {

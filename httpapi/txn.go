@@ -282,15 +282,7 @@ func (d *decoder) txnRequest(start int, req *store.TxnRequest) error {
 
 // parseTxn decodes a /v3/kv/txn body.
 func parseTxn(d *decoder) (*store.TxnRequest, error) {
-	req := new(store.TxnRequest)
-	start, ok, err := d.topObject()
-	if err == nil && ok {
-		err = d.txnRequest(start, req)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return req, nil
+	return parseTopObject(d, (*decoder).txnRequest)
 }
 
 func (a *api) kvTxn(ctx context.Context, d *decoder) (response, error) {
