@@ -271,7 +271,7 @@ func (s *Server) handOverLeadership(ctx context.Context, lead uint64) {
 		return
 	}
 	s.log.Info("handing leadership over before removing the leader", "leader", fmt.Sprintf("%x", lead), "to", fmt.Sprintf("%x", to))
-	s.node.TransferLeadership(ctx, lead, to)
+	s.node.TransferLeadership(to)
 	deadline := time.Now().Add(2 * s.cfg.ElectionTimeout)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		if l := s.lead.Load(); l != 0 && l != lead {

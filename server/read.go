@@ -70,18 +70,9 @@ func (s *Server) readIndexRound() error {
 	retry := time.NewTicker(readIndexRetry)
 	defer retry.Stop()
 
-	send := func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), readIndexRetry)
-		defer cancel()
-		err := s.node.ReadIndex(ctx, rctx[:])
-		if err == context.DeadlineExceeded {
-			return nil // try again at the next retry tick
-		}
-		return err
-	}
-	if err := send(); err != nil {
-		return s.errStoppedOr(err)
-	}
+	// raft drops the request when it knows no leader: it is sent again at
+	// every retry tick until the deadline.
+	s.node.ReadIndex(rctx[:])
 	var index uint64
 wait:
 	for {
@@ -93,9 +84,7 @@ wait:
 			}
 			// An answer to an earlier round that timed out: ignore it.
 		case <-retry.C:
-			if err := send(); err != nil {
-				return s.errStoppedOr(err)
-			}
+			s.node.ReadIndex(rctx[:])
 		case <-deadline.C:
 			return store.ErrTimeout
 		case <-s.stopc:

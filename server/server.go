@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,7 +30,7 @@ type Server struct {
 
 	wal   *raftlog.Log
 	watch *store.WatchHub // the store's watch hub (watch.go)
-	node  raft.Node
+	node  *raftNode
 	snaps *snapshot.Dir
 	// store is replaced when a received snapshot is installed: the applier
 	// swaps it holding storeMu; every other user holds storeMu shared.
@@ -213,10 +212,12 @@ func New(cfg Config) (*Server, error) {
 		s.closeStorage()
 		return nil, fmt.Errorf("--election-timeout must be at least 5 heartbeat intervals")
 	}
-	if fresh && len(peers) > 0 {
-		s.node = raft.StartNode(rc, peers)
-	} else {
-		s.node = raft.RestartNode(rc)
+	if !fresh {
+		peers = nil // a restarted member's configuration is in its log
+	}
+	if s.node, err = newRaftNode(rc, peers); err != nil {
+		s.closeStorage()
+		return nil, fmt.Errorf("starting raft: %w", err)
 	}
 	s.tr = newTransport(s)
 	for _, m := range s.cluster.list() {
@@ -283,7 +284,6 @@ func (s *Server) Close() error {
 	s.stopOnce.Do(func() {
 		close(s.stopc)
 		s.CloseLeaseStreams()
-		s.node.Stop()
 		s.loops.Wait()
 		s.tr.stop()
 		s.closeStorage()
@@ -341,13 +341,20 @@ func (s *Server) run() {
 		select {
 		case <-ticker.C:
 			s.node.Tick()
-		case rd := <-s.node.Ready():
+		case <-s.node.wake:
+			// One Ready per turn, so that ticks and snapshot jobs are served
+			// under load too; advance wakes the loop again if raft has more.
+			rd, ok := s.node.ready()
+			if !ok {
+				continue
+			}
 			if !s.handleReady(rd) {
 				return
 			}
+			s.node.advance(rd)
 			if s.campaignSoon && s.appliedIndex.Load() >= s.committed.Load() {
 				s.campaignSoon = false
-				if err := s.node.Campaign(context.Background()); err != nil {
+				if err := s.node.Campaign(); err != nil {
 					s.log.Warn("campaign", "err", err)
 				}
 			}
@@ -365,6 +372,7 @@ func (s *Server) run() {
 func (s *Server) handleReady(rd raft.Ready) bool {
 	if rd.SoftState != nil {
 		if old := s.lead.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead {
+			s.node.leaderChanged()
 			s.log.Info("leader changed", "leader", fmt.Sprintf("%x", rd.SoftState.Lead), "state", rd.SoftState.RaftState.String())
 		}
 		s.isLeader = rd.SoftState.RaftState == raft.StateLeader
@@ -437,9 +445,7 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 			return false
 		}
 	}
-	// 5. Advance.
-	s.node.Advance()
-	return true
+	return true // the caller advances
 }
 
 // dispatchApply hands a received snapshot (or nil) and committed entries to

@@ -397,9 +397,9 @@ func (t *transport) serveStream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.stats.received(from, &m)
-		if err := s.node.Step(r.Context(), m); err != nil {
-			return // stopping
-		}
+		// raft refuses local message types and answers from members it
+		// does not know (removed ones); neither ends the stream.
+		_ = s.node.Step(m)
 	}
 }
 

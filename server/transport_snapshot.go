@@ -143,7 +143,7 @@ func (t *transport) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("snapshot received", "peer", fmt.Sprintf("%x", from), "index", index, "term", m.Snapshot.Metadata.Term,
 		"bytes", n, "took", time.Since(start))
-	if err := s.node.Step(r.Context(), m); err != nil {
+	if err := s.node.Step(m); err != nil {
 		refuse(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}

@@ -1,0 +1,192 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// raftNode is this member's raft state machine: a raft.RawNode behind a
+// mutex, driven by the Ready loop (Server.run) and stepped directly by the
+// goroutines that have something for it (proposers, the peer transport,
+// the read loop, the applier for configuration changes).
+//
+// raft.Node, the library's own driver, runs the RawNode on a goroutine of
+// its own and hands every proposal, every Ready and every Advance across
+// channels: three goroutine wake-ups per Ready, on top of ours. Here a
+// proposal is appended to the raft log by its proposer's goroutine, and a
+// single-voter member learns that its entries are committed inside Advance,
+// so the Ready loop picks the committed entries up without waiting for
+// anybody. The mutex is held only while raft itself runs, never across disk
+// or network I/O.
+type raftNode struct {
+	mu sync.Mutex
+	rn *raft.RawNode
+	// wake tells the Ready loop that raft may have a Ready (capacity 1: a
+	// pending wake-up covers any number of changes).
+	wake chan struct{}
+	// leadc is closed, and replaced, whenever the Ready loop sees the
+	// leader change; proposers dropped for want of a leader wait on it.
+	leadc chan struct{}
+}
+
+// newRaftNode starts raft from c's storage; peers, if any, bootstrap a new
+// cluster (raft.StartNode's bootstrap; an already bootstrapped log is left
+// as it is).
+func newRaftNode(c *raft.Config, peers []raft.Peer) (*raftNode, error) {
+	rn, err := raft.NewRawNode(c)
+	if err != nil {
+		return nil, err
+	}
+	if len(peers) > 0 {
+		if err := rn.Bootstrap(peers); err != nil {
+			c.Logger.Warningf("bootstrapping raft: %v", err)
+		}
+	}
+	return &raftNode{rn: rn, wake: make(chan struct{}, 1), leadc: make(chan struct{})}, nil
+}
+
+// poke wakes the Ready loop.
+func (n *raftNode) poke() {
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// do runs f on the RawNode under the lock and wakes the Ready loop.
+func (n *raftNode) do(f func(rn *raft.RawNode) error) error {
+	n.mu.Lock()
+	err := f(n.rn)
+	n.mu.Unlock()
+	n.poke()
+	return err
+}
+
+// Tick advances raft's logical clock by one heartbeat interval.
+func (n *raftNode) Tick() {
+	n.do(func(rn *raft.RawNode) error { rn.Tick(); return nil })
+}
+
+// Campaign starts an election.
+func (n *raftNode) Campaign() error {
+	return n.do(func(rn *raft.RawNode) error { return rn.Campaign() })
+}
+
+// Propose appends data to the raft log (forwarded to the leader on a
+// follower). While the cluster has no leader it waits for one, until ctx
+// ends, as raft.Node.Propose does. Errors: raft.ErrProposalDropped when
+// raft refuses the proposal with a leader known (a leadership transfer is
+// under way), ctx.Err().
+func (n *raftNode) Propose(ctx context.Context, data []byte) error {
+	return n.proposeWhenLed(ctx, func(rn *raft.RawNode) error { return rn.Propose(data) })
+}
+
+// ProposeConfChange proposes a configuration change, waiting for a leader
+// as Propose does.
+func (n *raftNode) ProposeConfChange(ctx context.Context, cc raftpb.ConfChangeI) error {
+	return n.proposeWhenLed(ctx, func(rn *raft.RawNode) error { return rn.ProposeConfChange(cc) })
+}
+
+func (n *raftNode) proposeWhenLed(ctx context.Context, propose func(rn *raft.RawNode) error) error {
+	for {
+		n.mu.Lock()
+		err := propose(n.rn)
+		leaderless := errors.Is(err, raft.ErrProposalDropped) && n.rn.BasicStatus().Lead == raft.None
+		leadc := n.leadc
+		n.mu.Unlock()
+		if err == nil {
+			n.poke()
+			return nil
+		}
+		if !leaderless {
+			return err
+		}
+		select {
+		case <-leadc:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// leaderChanged wakes the proposers waiting for a leader; the Ready loop
+// calls it when a Ready's soft state names another leader.
+func (n *raftNode) leaderChanged() {
+	n.mu.Lock()
+	close(n.leadc)
+	n.leadc = make(chan struct{})
+	n.mu.Unlock()
+}
+
+// Step hands raft a message from a peer. Errors: raft.ErrStepLocalMsg,
+// raft.ErrStepPeerNotFound (a response from a member raft does not know).
+func (n *raftNode) Step(m raftpb.Message) error {
+	return n.do(func(rn *raft.RawNode) error { return rn.Step(m) })
+}
+
+// ReadIndex starts a ReadIndex round with request context rctx; its answer
+// comes back in a Ready's ReadStates.
+func (n *raftNode) ReadIndex(rctx []byte) {
+	n.do(func(rn *raft.RawNode) error { rn.ReadIndex(rctx); return nil })
+}
+
+// ApplyConfChange applies an applied configuration change to raft's view
+// of the configuration and returns the new configuration.
+func (n *raftNode) ApplyConfChange(cc raftpb.ConfChangeI) *raftpb.ConfState {
+	var cs *raftpb.ConfState
+	n.do(func(rn *raft.RawNode) error { cs = rn.ApplyConfChange(cc); return nil })
+	return cs
+}
+
+// Status returns raft's status, with the followers' progress on a leader.
+func (n *raftNode) Status() raft.Status {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.rn.Status()
+}
+
+// TransferLeadership asks the leader (this member) to hand leadership to
+// member to.
+func (n *raftNode) TransferLeadership(to uint64) {
+	n.do(func(rn *raft.RawNode) error { rn.TransferLeader(to); return nil })
+}
+
+// ReportUnreachable tells raft that the last message to member id was
+// not delivered.
+func (n *raftNode) ReportUnreachable(id uint64) {
+	n.do(func(rn *raft.RawNode) error { rn.ReportUnreachable(id); return nil })
+}
+
+// ReportSnapshot tells raft how sending a snapshot to member id ended.
+func (n *raftNode) ReportSnapshot(id uint64, status raft.SnapshotStatus) {
+	n.do(func(rn *raft.RawNode) error { rn.ReportSnapshot(id, status); return nil })
+}
+
+// ready returns raft's next Ready, if it has one. The caller must persist,
+// send and apply it as raft requires and then call advance, before ready
+// is called again.
+func (n *raftNode) ready() (raft.Ready, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.rn.HasReady() {
+		return raft.Ready{}, false
+	}
+	return n.rn.Ready(), true
+}
+
+// advance tells raft that the last Ready is handled. On a single voter
+// this is where the entries it persisted become committed, so the Ready
+// loop is woken again if raft has more for it.
+func (n *raftNode) advance(rd raft.Ready) {
+	n.mu.Lock()
+	n.rn.Advance(rd)
+	more := n.rn.HasReady()
+	n.mu.Unlock()
+	if more {
+		n.poke()
+	}
+}
