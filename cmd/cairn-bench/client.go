@@ -13,16 +13,20 @@ import (
 	"time"
 )
 
-// endpoint is one base URL and the HTTP/1.1 transport of the connections
-// to it. Its clients share the transport, which is safe for concurrent use.
+// endpoint is one base URL and the keep-alive HTTP/1.1 connections to it:
+// a raw pool (--http-client raw) or net/http's transport (std), exactly
+// one of which is set. Its clients share it; both are safe for concurrent
+// use.
 type endpoint struct {
 	base string
+	raw  *rawPool
 	rt   *http.Transport
 }
 
 // newEndpoints makes one endpoint per cfg.Endpoints entry, giving the
 // cfg.conns() connections out round-robin: endpoint e may open
 // conns/E (+1 for the first conns%E) connections and keeps them alive.
+// The client is cfg.httpClient()'s.
 func newEndpoints(cfg *Config) []*endpoint {
 	total, n := cfg.conns(), len(cfg.Endpoints)
 	out := make([]*endpoint, n)
@@ -30,6 +34,10 @@ func newEndpoints(cfg *Config) []*endpoint {
 		conns := total / n
 		if e < total%n {
 			conns++
+		}
+		if cfg.httpClient() == "raw" {
+			out[e] = &endpoint{base: base, raw: newRawPool(base, conns, cfg.Timeout)}
+			continue
 		}
 		dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 		out[e] = &endpoint{base: base, rt: &http.Transport{
@@ -49,7 +57,11 @@ func newEndpoints(cfg *Config) []*endpoint {
 // close drops the idle connections of every endpoint.
 func closeEndpoints(eps []*endpoint) {
 	for _, e := range eps {
-		e.rt.CloseIdleConnections()
+		if e.raw != nil {
+			e.raw.close()
+		} else {
+			e.rt.CloseIdleConnections()
+		}
 	}
 }
 
@@ -57,6 +69,9 @@ func closeEndpoints(eps []*endpoint) {
 // the connection goes back to the pool. It returns the status code and the
 // body, which aliases buf.
 func (e *endpoint) do(ctx context.Context, r request, buf *bytes.Buffer) (int, []byte, error) {
+	if e.raw != nil {
+		return e.raw.do(ctx, r, buf)
+	}
 	method := r.method
 	if method == "" {
 		method = http.MethodPost

@@ -47,6 +47,10 @@ type Config struct {
 	Consistency string
 	// Timeout bounds the wait for a response's headers; 0 = no bound.
 	Timeout time.Duration
+	// HTTPClient is the client of the request/answer workloads: "raw" (the
+	// lean HTTP/1.1 client of rawclient.go) or "std" (net/http's
+	// Transport). Streams (watch, lease-keepalive) always use net/http.
+	HTTPClient string
 	// Seed seeds key choice and the value bytes; 0 picks one at random.
 	Seed uint64
 	// Watchers is the number of watchers of --prefix (watch-latency).
@@ -70,6 +74,10 @@ type Config struct {
 	// LeaseTail is how long lease-expiry goes on writing after the last
 	// lease key went.
 	LeaseTail time.Duration
+
+	// stdClient is set by Validate for a workload whose requests always
+	// use net/http (workload.stdClient).
+	stdClient bool
 
 	// leaseIDs are the leases lease-keepalive granted before the clock
 	// started, lease number i for key number i.
@@ -95,6 +103,7 @@ func DefaultConfig() Config {
 		Output:       "text",
 		Consistency:  "l",
 		Timeout:      30 * time.Second,
+		HTTPClient:   "raw",
 
 		Watchers:          1,
 		WatchersPerStream: 1,
@@ -134,6 +143,7 @@ func ParseFlags(args []string, getenv func(string) string, usage io.Writer) (Con
 	fs.StringVar(&cfg.Output, "output", cfg.Output, "report format: text or json")
 	fs.StringVar(&cfg.Consistency, "consistency", cfg.Consistency, "range reads: l (linearizable) or s (serializable)")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "max wait for a response's headers (0 = none)")
+	fs.StringVar(&cfg.HTTPClient, "http-client", cfg.HTTPClient, "HTTP client of request/answer workloads: raw (lean HTTP/1.1) or std (net/http)")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed for keys and value bytes (0 = random)")
 	fs.IntVar(&cfg.Watchers, "watchers", cfg.Watchers, "watch-latency: watchers of --prefix")
 	fs.IntVar(&cfg.WatchersPerStream, "watchers-per-stream", cfg.WatchersPerStream, "watch-latency: watchers sharing one watch stream (connection)")
@@ -286,6 +296,13 @@ func (c *Config) Validate() error {
 	if c.Timeout < 0 {
 		return fmt.Errorf("--timeout: %v, want >= 0", c.Timeout)
 	}
+	if c.HTTPClient != "raw" && c.HTTPClient != "std" {
+		return fmt.Errorf("--http-client: %q, want raw or std", c.HTTPClient)
+	}
+	if w.stdClient && c.HTTPClient == "raw" && c.set["http-client"] {
+		return fmt.Errorf("--http-client raw does not apply to workload %s: its answers are streams, read with net/http (std)", w.name)
+	}
+	c.stdClient = w.stdClient
 	if c.Watchers < 1 {
 		return fmt.Errorf("--watchers: %d, want at least 1", c.Watchers)
 	}
@@ -311,6 +328,15 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--lease-tail: %v, want >= 0", c.LeaseTail)
 	}
 	return nil
+}
+
+// httpClient is the client the run's requests use: "std" for a workload
+// whose answers are streams, else HTTPClient. Validate settles it.
+func (c *Config) httpClient() string {
+	if c.stdClient {
+		return "std"
+	}
+	return c.HTTPClient
 }
 
 // conns is the number of HTTP connections the run opens at most.

@@ -17,7 +17,8 @@ func TestParseFlagsDefaultsFollowEtcdBenchmark(t *testing.T) {
 	if cfg.Workload != "put" || strings.Join(cfg.Endpoints, ",") != "http://127.0.0.1:2379" ||
 		cfg.Clients != 1 || cfg.conns() != 1 || cfg.Total != 10000 || cfg.Duration != 0 ||
 		cfg.KeySize != 8 || cfg.ValSize != 8 || cfg.KeySpaceSize != 1 || cfg.SequentialKeys ||
-		cfg.Rate != 0 || cfg.Prefix != "" || cfg.Output != "text" || cfg.Consistency != "l" {
+		cfg.Rate != 0 || cfg.Prefix != "" || cfg.Output != "text" || cfg.Consistency != "l" ||
+		cfg.httpClient() != "raw" {
 		t.Fatalf("defaults %+v", cfg)
 	}
 }
@@ -53,6 +54,14 @@ func TestParseFlagsForms(t *testing.T) {
 			func(c Config) bool { return c.ValSize == 3 }},
 		{"environment duration lifts the default total", nil, map[string]string{"CAIRN_BENCH_DURATION": "1s"},
 			func(c Config) bool { return c.Total == 0 && c.Duration == time.Second }},
+		{"std http client", []string{"v2-set", "--http-client", "std"}, nil,
+			func(c Config) bool { return c.httpClient() == "std" }},
+		{"http client from the environment", nil, map[string]string{"CAIRN_BENCH_HTTP_CLIENT": "std"},
+			func(c Config) bool { return c.httpClient() == "std" }},
+		{"lease-keepalive uses net/http", []string{"lease-keepalive"}, nil,
+			func(c Config) bool { return c.HTTPClient == "raw" && c.httpClient() == "std" }},
+		{"lease-keepalive with --http-client std", []string{"lease-keepalive", "--http-client", "std"}, nil,
+			func(c Config) bool { return c.httpClient() == "std" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env = tc.env
@@ -98,6 +107,8 @@ func TestParseFlagsRejectsBadInput(t *testing.T) {
 		{[]string{"--rate", "NaN"}, nil, "--rate"},
 		{[]string{"--output", "yaml"}, nil, "--output"},
 		{[]string{"--timeout", "-1s"}, nil, "--timeout"},
+		{[]string{"--http-client", "fasthttp"}, nil, `--http-client: "fasthttp", want raw or std`},
+		{[]string{"lease-keepalive", "--http-client", "raw"}, nil, "--http-client raw does not apply to workload lease-keepalive"},
 		{[]string{"--clients", "many"}, nil, "invalid value"},
 		{nil, map[string]string{"CAIRN_BENCH_CLIENTS": "many"}, `CAIRN_BENCH_CLIENTS="many"`},
 		{[]string{"--nosuchflag"}, nil, "not defined"},

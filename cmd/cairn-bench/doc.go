@@ -100,6 +100,34 @@
 // and with fewer connections than clients it includes the wait for a free
 // connection. Proxy environment variables are ignored.
 //
+// # HTTP client
+//
+// --http-client raw (the default) sends the requests of the request/answer
+// workloads (put, range, txn-put, lease-grant, v2-set, v2-get, v2-cas, and
+// the puts, polls and set-up of lease-expiry and watch-latency) through a
+// lean HTTP/1.1 client (rawclient.go): per endpoint a pool of at most its
+// share of --conns keep-alive connections, each request written with one
+// write, the answer (Content-Length, chunked, or up to the close; a
+// "Connection: close" or HTTP/1.0 answer ends the connection) read into a
+// reused buffer. It costs a fraction of net/http's CPU per request, and the
+// load tool shares the machine with the server it measures. --http-client
+// std uses net/http's Transport instead, to cross-check the two. The
+// streams (watch-latency's watches and websockets, and lease-keepalive,
+// whose one-shot keepalive is the gateway's keepalive stream) always use
+// net/http; --http-client raw with lease-keepalive is refused. The report
+// names the client used.
+//
+// The two clients differ in one place, the retry: net/http notices in the
+// background a keep-alive connection the server closed while it was idle;
+// the raw client notices it when it sends on it. So a request whose write
+// fails, or whose answer ends (EOF or reset) before its first byte, on a
+// connection that had served a request before, is sent once more on a new
+// connection; a server closes a keep-alive connection between requests, so
+// that request had not been taken, and the retry neither loses it nor (short
+// of a server that dies after applying a write and before answering it)
+// applies it twice. A failure on a new connection, after part of an answer,
+// a --timeout, or a second failure is the request's failure.
+//
 // # Results
 //
 // A request is a success when the server answered 200 and the workload's

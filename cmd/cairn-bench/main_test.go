@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -9,5 +10,8 @@ import (
 // TestMain fails the package if a test leaves goroutines behind (a run must
 // stop every client and close its connections).
 func TestMain(m *testing.M) {
+	if os.Getenv(trivialServerEnv) != "" {
+		serveTrivial() // BenchmarkClientCPU's server process
+	}
 	goleak.VerifyTestMain(m)
 }

@@ -27,6 +27,9 @@ type Report struct {
 	Consistency    string   `json:"consistency,omitempty"` // range only
 	Rate           float64  `json:"rate"`                  // requested cap, 0 = none
 	Seed           uint64   `json:"seed"`                  // --seed repeats the value and each client's keys
+	// HTTPClient is the client the requests went through: raw or std
+	// (--http-client; std for lease-keepalive).
+	HTTPClient string `json:"http_client"`
 
 	// Total is the number of requests answered or failed.
 	Total     uint64 `json:"total"`
@@ -96,6 +99,7 @@ func newReport(cfg *Config, rec *recorder, elapsed time.Duration, interrupted bo
 		SequentialKeys:  cfg.SequentialKeys,
 		Rate:            cfg.Rate,
 		Seed:            cfg.Seed,
+		HTTPClient:      cfg.httpClient(),
 		Succeeded:       rec.lat.count(),
 		Errors:          rec.failed,
 		Notes:           rec.notes,
@@ -150,7 +154,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, ", %d-byte keys (%s of %d), %d-byte values\n", r.KeySize, keys, r.KeySpaceSize, r.ValSize)
 	fmt.Fprintf(&b, "Endpoints:   %s\n", strings.Join(r.Endpoints, ","))
 	fmt.Fprintf(&b, "Seed:        %d\n", r.Seed)
-	fmt.Fprintf(&b, "Clients:     %d over %d connections", r.Clients, r.Conns)
+	fmt.Fprintf(&b, "Clients:     %d over %d connections (%s HTTP client)", r.Clients, r.Conns, r.HTTPClient)
 	if r.Rate > 0 {
 		fmt.Fprintf(&b, ", rate cap %g/s", r.Rate)
 	}

@@ -29,6 +29,10 @@ type workload struct {
 	// prepare, if set, runs before the clock starts, after the endpoints
 	// are made (lease-keepalive grants its leases); an error stops the run.
 	prepare func(ctx context.Context, cfg *Config, eps []*endpoint) error
+	// stdClient makes the workload's requests go through net/http whatever
+	// --http-client says: its answers are streams (lease-keepalive), which
+	// the raw client is not meant for.
+	stdClient bool
 }
 
 // runResult is what a workload's own runner hands back to Run.

@@ -72,6 +72,9 @@ var leaseKeepAliveWorkload = &workload{
 	help:    "POST /v3/lease/keepalive of one of --key-space-size leases granted first (--lease-ttl)",
 	options: []string{"lease-ttl"},
 	prepare: grantLeases,
+	// A one-shot keepalive is the gateway's keepalive stream with one
+	// request in its body.
+	stdClient: true,
 	newOp: func(cfg *Config, _ []byte) (op, error) {
 		return &leaseKeepAliveOp{prefix: len(cfg.Prefix), ids: cfg.leaseIDs}, nil
 	},
