@@ -45,7 +45,7 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startEtcd starts a one-member etcd on free loopback ports with a data dir
+// startEtcd starts a one-member etcd (v2 API on) on free loopback ports with a data dir
 // in t.TempDir(), waits until it is healthy, stops it at cleanup and
 // returns its client URL. It skips the test when etcd is not installed. A
 // port taken between picking and binding makes etcd exit; then it retries
@@ -70,7 +70,7 @@ func startEtcd(t *testing.T) string {
 			"--data-dir", filepath.Join(dir, "data"),
 			"--listen-client-urls", client, "--advertise-client-urls", client,
 			"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-			"--initial-cluster", "bench="+peer)
+			"--initial-cluster", "bench="+peer, "--enable-v2")
 		cmd.Stdout, cmd.Stderr = logFile, logFile
 		if err := cmd.Start(); err != nil {
 			logFile.Close()

@@ -63,6 +63,20 @@ func testWorkloads(t *testing.T, endpoint string) {
 		}
 	})
 
+	t.Run("put through net/http's client", func(t *testing.T) {
+		rep := bench(t, func(c *Config) {
+			c.HTTPClient = "std"
+			c.Prefix, c.SequentialKeys, c.KeySpaceSize, c.Total, c.Clients, c.ValSize = base+"std/", true, 100, 100, 4, 100
+		})
+		wantClean(t, rep, 100)
+		if rep.HTTPClient != "std" {
+			t.Errorf("report names the %q client, want std", rep.HTTPClient)
+		}
+		if kvs := rangePrefix(t, endpoint, base+"std/"); len(kvs) != 100 || !bytes.Equal(kvs[99].value, valueBytes(testSeed, 100)) {
+			t.Fatalf("%d keys landed, want 100 with the run's value", len(kvs))
+		}
+	})
+
 	t.Run("put random keys over two endpoints", func(t *testing.T) {
 		rep := bench(t, func(c *Config) {
 			c.Endpoints = []string{endpoint, endpoint}
@@ -218,7 +232,7 @@ func testWorkloads(t *testing.T, endpoint string) {
 		}
 		checkReportAddsUp(t, &rep)
 		wantClean(t, &rep, 40)
-		if rep.Workload != "txn-put" || rep.Clients != 3 || rep.Conns != 3 || rep.OpsPerSecond <= 0 || rep.Seed == 0 {
+		if rep.Workload != "txn-put" || rep.Clients != 3 || rep.Conns != 3 || rep.OpsPerSecond <= 0 || rep.Seed == 0 || rep.HTTPClient != "raw" {
 			t.Errorf("report %+v", rep)
 		}
 		if n := countPrefix(endpoint, base+"cli/"); n != 40 {
