@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand"
 	"strings"
 	"sync"
@@ -247,4 +248,53 @@ func (c *cluster) pickOther(not *cmember) *cmember {
 		}
 	}
 	return nil
+}
+
+// A member of a new cluster serves clients only once its name and client
+// URLs are committed, as etcd does: a request sent to the first member
+// before the others start waits, and its answer already lists the member's
+// client URL (a client discovering the cluster never sees it without one).
+func TestClusterServesClientsOnlyOncePublished(t *testing.T) {
+	c := &cluster{t: t, token: fmt.Sprintf("e2e-pub-%d", time.Now().UnixNano())}
+	var names []string
+	for i := 0; i < 3; i++ {
+		m := &cmember{name: fmt.Sprintf("m%d", i), peerURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t))}
+		c.members = append(c.members, m)
+		names = append(names, m.name+"="+m.peerURL)
+	}
+	initial := strings.Join(names, ",")
+	first := c.members[0]
+	if !c.launch(first, initial, "new", t.TempDir()) {
+		t.Skip("peer port taken")
+	}
+	type answer struct {
+		code int
+		body string
+		err  error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := httpClient.Get(first.url + "/v2/members")
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		answered <- answer{resp.StatusCode, string(b), err}
+	}()
+	// The request is in flight while m0 has no quorum; then the others come.
+	for _, m := range c.members[1:] {
+		if !c.launch(m, initial, "new", t.TempDir()) {
+			t.Skip("peer port taken")
+		}
+	}
+	select {
+	case a := <-answered:
+		if a.err != nil || a.code != 200 || !strings.Contains(a.body, `"clientURLs":["`+first.url+`"]`) {
+			t.Fatalf("first answer of m0: %d %s (%v); want m0 listed with its client URL %s", a.code, a.body, a.err, first.url)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("m0 never answered; logs:\n%s", first.logs)
+	}
 }

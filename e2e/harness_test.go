@@ -128,7 +128,7 @@ func (m *member) launch() error {
 				Msg     string `json:"msg"`
 				Address string `json:"address"`
 			}
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "serving client requests" {
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening for client requests" {
 				select {
 				case addr <- rec.Address:
 				default:

@@ -42,9 +42,10 @@ type v2Member struct {
 }
 
 // waitPublished polls /v2/members on every member until each lists every
-// member with its client URL. cairn serves clients before its own name and
-// client URLs are committed (etcd 3.4 waits for that before serving), so a
-// client's first look at a new cluster may see members without URLs.
+// member with its client URL. A member serves clients only once its own
+// name and client URLs are committed (as etcd 3.4), but a member that
+// started serving earlier may not have applied a later member's
+// publication yet when startCluster returns.
 func (c *cluster) waitPublished(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)

@@ -6,6 +6,15 @@ import (
 	"time"
 )
 
+// Published is closed once the cluster state holds this member's name and
+// client URLs, committed through raft (or once the member finds itself
+// removed from the cluster). Serve clients only then, as etcd does
+// (etcdserver's ReadyNotify): before that, a client that discovers the
+// cluster's members through this member (/v2/members, etcdctl
+// cluster-health, the v2 client's Sync) would not find this member's
+// client URLs.
+func (s *Server) Published() <-chan struct{} { return s.publishedc }
+
 // publish records this member's name and client URLs in the cluster state
 // through raft once the member has a leader, unless the cluster already has
 // them (etcd's publish). It retries until it succeeds or the member stops.
@@ -16,6 +25,7 @@ func (s *Server) publish() {
 	defer retry.Stop()
 	for {
 		if m := s.cluster.get(s.memberID); m == nil || (m.Name == attrs.Name && slices.Equal(m.ClientURLs, attrs.ClientURLs)) {
+			close(s.publishedc)
 			return // published, or not a member (any more)
 		}
 		if s.lead.Load() != 0 {

@@ -84,6 +84,9 @@ type Server struct {
 	removeOnce sync.Once
 	stopOnce   sync.Once
 	stopc      chan struct{}
+	// publishedc is closed once the cluster state holds this member's
+	// name and client URLs (publish.go).
+	publishedc chan struct{}
 	loops      sync.WaitGroup
 	fatalErr   atomic.Pointer[error]
 }
@@ -114,6 +117,7 @@ func New(cfg Config) (*Server, error) {
 		readWake:   make(chan struct{}, 1),
 		nextRead:   newReadRound(),
 		stopc:      make(chan struct{}),
+		publishedc: make(chan struct{}),
 		v2:         v2State{startTime: time.Now()},
 		cluster:    newCluster(cfg.DataDir),
 		stats:      newPeerStats(),

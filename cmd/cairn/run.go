@@ -107,21 +107,39 @@ func (m *Main) Run(ctx context.Context) error {
 		logger.Info("serving peer traffic", "address", l.Addr().String(), "url", "http://"+l.Addr().String())
 		go func(l net.Listener) { serveErr <- peerHS.Serve(l) }(l)
 	}
+	// Clients are served once the member has published its name and client
+	// URLs through raft (etcd waits the same way); until then connections
+	// wait in the listeners' backlog.
 	for _, l := range listeners {
-		logger.Info("serving client requests", "address", l.Addr().String(), "url", "http://"+l.Addr().String())
-		go func(l net.Listener) { serveErr <- hs.Serve(l) }(l)
+		logger.Info("listening for client requests", "address", l.Addr().String(), "url", "http://"+l.Addr().String())
 	}
-
+	published := srv.Published()
 	var runErr error
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down", "reason", "signal")
-	case <-srv.Done():
-		runErr = srv.Err()
-		logger.Error("member stopped", "err", runErr)
-	case err := <-serveErr:
-		if !errors.Is(err, http.ErrServerClosed) {
-			runErr = err
+	for running := true; running; {
+		select {
+		case <-published:
+			published = nil // served from now on
+			for _, l := range listeners {
+				logger.Info("serving client requests", "address", l.Addr().String(), "url", "http://"+l.Addr().String())
+				go func(l net.Listener) { serveErr <- hs.Serve(l) }(l)
+			}
+		case <-ctx.Done():
+			logger.Info("shutting down", "reason", "signal")
+			running = false
+		case <-srv.Done():
+			runErr = srv.Err()
+			logger.Error("member stopped", "err", runErr)
+			running = false
+		case err := <-serveErr:
+			if !errors.Is(err, http.ErrServerClosed) {
+				runErr = err
+			}
+			running = false
+		}
+	}
+	if published != nil { // never served: Shutdown does not know these listeners
+		for _, l := range listeners {
+			l.Close()
 		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
