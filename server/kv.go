@@ -170,8 +170,9 @@ func (s *Server) contextErr(ctx context.Context, err error) error {
 
 // maxEntryBytes bounds the raft entry of one request. The client API applies
 // etcd's --max-request-bytes exactly, to the request's protobuf size (see
-// httpapi/size.go); the entry is JSON, where bytes travel as base64, so it
-// is up to 4/3 larger than that. This bound only keeps entries the client
+// httpapi/size.go); puts and v2 writes are binary entries about as large as
+// that, the other kinds JSON, where bytes travel as base64, up to 4/3
+// larger. This bound only keeps entries the client
 // API let through from being refused here, while still stopping an
 // oversized entry from any other caller before it reaches raft.
 func maxEntryBytes(maxRequestBytes int) int {

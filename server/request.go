@@ -1,16 +1,15 @@
 package server
 
 import (
-	json "github.com/goccy/go-json"
-
 	"github.com/cairnkv/cairn/store"
 	"github.com/cairnkv/cairn/v2store"
 )
 
 // request is the payload of one normal raft entry: a client write with the id
-// its proposer waits on. Exactly one operation field is set. The encoding is
-// JSON so that a raft log can be read with ordinary tools; it is private to
-// this package (entries never leave the cluster).
+// its proposer waits on. Exactly one operation field is set. Puts and v2
+// writes are encoded in a compact binary form, everything else as JSON
+// (entry.go); the encoding is private to this package (entries never leave
+// the cluster).
 type request struct {
 	ID          uint64                    `json:"id"`
 	Put         *store.PutRequest         `json:"put,omitempty"`
@@ -31,16 +30,6 @@ type request struct {
 // isCluster reports whether the request changes the cluster state rather
 // than the store.
 func (r *request) isCluster() bool { return r.Attrs != nil || r.Alarm != nil }
-
-func (r *request) marshal() ([]byte, error) { return json.Marshal(r) }
-
-func unmarshalRequest(data []byte) (*request, error) {
-	r := new(request)
-	if err := json.Unmarshal(data, r); err != nil {
-		return nil, err
-	}
-	return r, nil
-}
 
 // applyResult is what the applier hands back to the proposer of a request.
 type applyResult struct {

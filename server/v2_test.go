@@ -41,6 +41,18 @@ func TestV2ThroughRaft(t *testing.T) {
 		t.Fatalf("write under a file: %v, want 104 /a/b at %d", err, rev)
 	}
 
+	// A form value need not be UTF-8: its bytes are what v3 reads.
+	if _, err := s.V2Write(ctx, &v2store.Request{Method: v2store.MethodPut, Path: "/bin", Value: "\xff\x00\xfe"}); err != nil {
+		t.Fatal(err)
+	}
+	if kv := mustGet(t, s, "/v2/bin"); string(kv.Value) != "\xff\x00\xfe" {
+		t.Fatalf("v3 sees the bytes %x, want ff00fe", kv.Value)
+	}
+	if _, err := s.V2Write(ctx, &v2store.Request{Method: v2store.MethodDelete, Path: "/bin"}); err != nil {
+		t.Fatal(err)
+	}
+	rev = s.store.Rev()
+
 	ev, err = s.V2Write(ctx, &v2store.Request{Method: v2store.MethodPost, Path: "/q", Value: "x"})
 	if err != nil {
 		t.Fatal(err)
