@@ -68,13 +68,11 @@ func (a *api) serveV2Keys(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		return
 	}
-	body, err := json.Marshal(ev)
-	if err != nil {
-		a.writeV2Error(w, v2store.NewError(v2store.EcodeRaftInternal, err.Error(), 0))
-		return
-	}
 	a.writeV2Headers(w, ev.Index)
-	writeJSON(w, status, append(body, '\n'))
+	buf := getBuffer()
+	*buf = append(appendV2Event(*buf, ev), '\n')
+	writeJSON(w, status, *buf)
+	putBuffer(buf)
 }
 
 // v2Do runs the parsed request against the member.

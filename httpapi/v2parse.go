@@ -45,17 +45,17 @@ type v2KeyRequest struct {
 // unsigned integer; 211 for a non-empty value with refresh, 212 for refresh without
 // a ttl.
 func parseV2KeyRequest(r *http.Request) (*v2KeyRequest, *v2store.Error) {
-	if err := r.ParseForm(); err != nil {
+	f, err := parseV2Form(r)
+	if err != nil {
 		return nil, v2store.NewError(v2store.EcodeInvalidForm, err.Error(), 0)
 	}
-	f := r.Form
 	q := &v2KeyRequest{method: r.Method, path: v2store.CleanPath(strings.TrimPrefix(r.URL.Path, v2KeysPrefix))}
 	var e *v2store.Error
 	uintParam := func(name string, dst *uint64) {
-		if e != nil || f[name] == nil {
+		if e != nil || !f.has(name) {
 			return
 		}
-		v, err := strconv.ParseUint(f.Get(name), 10, 64)
+		v, err := strconv.ParseUint(f.get(name), 10, 64)
 		if err != nil {
 			e = v2store.NewError(v2store.EcodeIndexNaN, `invalid value for "`+name+`"`, 0)
 			return
@@ -63,10 +63,10 @@ func parseV2KeyRequest(r *http.Request) (*v2KeyRequest, *v2store.Error) {
 		*dst = v
 	}
 	boolParam := func(name, cause string, dst *bool) {
-		if e != nil || f[name] == nil {
+		if e != nil || !f.has(name) {
 			return
 		}
-		v, err := strconv.ParseBool(f.Get(name))
+		v, err := strconv.ParseBool(f.get(name))
 		if err != nil {
 			e = v2store.NewError(v2store.EcodeInvalidField, cause, 0)
 			return
@@ -90,13 +90,13 @@ func parseV2KeyRequest(r *http.Request) (*v2KeyRequest, *v2store.Error) {
 	if q.wait && r.Method != http.MethodGet {
 		return nil, v2store.NewError(v2store.EcodeInvalidField, `"wait" can only be used with GET requests`, 0)
 	}
-	if f["prevValue"] != nil {
-		if q.prevValue = f.Get("prevValue"); q.prevValue == "" {
+	if f.has("prevValue") {
+		if q.prevValue = f.get("prevValue"); q.prevValue == "" {
 			return nil, v2store.NewError(v2store.EcodePrevValueRequired, `"prevValue" cannot be empty`, 0)
 		}
 	}
-	if f["ttl"] != nil {
-		if s := f.Get("ttl"); s == "" {
+	if f.has("ttl") {
+		if s := f.get("ttl"); s == "" {
 			q.ttlEmpty = true
 		} else {
 			v, err := strconv.ParseUint(s, 10, 64)
@@ -106,21 +106,21 @@ func parseV2KeyRequest(r *http.Request) (*v2KeyRequest, *v2store.Error) {
 			q.ttl = &v
 		}
 	}
-	if f["prevExist"] != nil {
-		v, err := strconv.ParseBool(f.Get("prevExist"))
+	if f.has("prevExist") {
+		v, err := strconv.ParseBool(f.get("prevExist"))
 		if err != nil {
 			return nil, v2store.NewError(v2store.EcodeInvalidField, "invalid value for prevExist", 0)
 		}
 		q.prevExist = &v
 	}
-	if f["refresh"] != nil {
-		v, err := strconv.ParseBool(f.Get("refresh"))
+	if f.has("refresh") {
+		v, err := strconv.ParseBool(f.get("refresh"))
 		if err != nil {
 			return nil, v2store.NewError(v2store.EcodeInvalidField, "invalid value for refresh", 0)
 		}
 		q.refresh = v
 	}
-	q.value, q.hasValue = f.Get("value"), f["value"] != nil
+	q.value, q.hasValue = f.get("value"), f.has("value")
 	if q.refresh {
 		if q.value != "" { // etcd's Go client sends an empty value
 			return nil, v2store.NewError(v2store.EcodeRefreshValue, "A value was provided on a refresh", 0)

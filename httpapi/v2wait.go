@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	json "github.com/goccy/go-json"
-
 	"github.com/cairnkv/cairn/store"
 	"github.com/cairnkv/cairn/v2store"
 )
@@ -110,11 +108,10 @@ func (a *api) serveV2Wait(w http.ResponseWriter, r *http.Request, q *v2KeyReques
 				if !ok {
 					continue
 				}
-				body, err := json.Marshal(ev)
-				if err != nil {
-					return
-				}
-				_, _ = w.Write(append(body, '\n'))
+				buf := getBuffer()
+				*buf = append(appendV2Event(*buf, ev), '\n')
+				_, _ = w.Write(*buf)
+				putBuffer(buf)
 				if flusher != nil {
 					flusher.Flush()
 				}
