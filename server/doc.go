@@ -6,16 +6,20 @@
 //
 // # Data flow
 //
-// A write (Put, DeleteRange, Txn, Compact) is validated, given a unique
-// request id, encoded into a raft entry and proposed. The Ready loop, one
-// goroutine, handles each raft.Ready in raft's order: it saves the HardState
-// and the new entries to the raft log with one fsync, sends messages, hands
-// the committed entries to the applier, delivers ReadStates, and advances.
-// The applier applies committed entries in log order into the store, one
-// store batch (one bbolt transaction, fsynced, recording the applied index)
-// for everything it has in hand, and then wakes the waiter of each request
-// with its result. A write is answered only after that: it is in the raft log
-// of a quorum and applied.
+// A write (Put, DeleteRange, Txn, Compact, a v2 write) is validated, given a
+// unique request id, encoded into a raft entry (entry.go: binary for puts
+// and v2 writes, JSON for the rest) and proposed. Raft is a raft.RawNode
+// behind a mutex (raftnode.go), not raft.Node's goroutine and channels: the
+// proposer's goroutine appends the entry to raft's log itself and wakes the
+// Ready loop. The Ready loop, one goroutine, handles each raft.Ready in
+// raft's order: it saves the HardState and the new entries to the raft log
+// with one fsync, sends messages, hands the committed entries to the
+// applier, delivers ReadStates, and advances. The applier applies committed
+// entries in log order into the store, one store batch for everything it
+// has in hand (published to the store's memory at once, written to bbolt by
+// the store's flusher; the raft log makes it durable), and then wakes the
+// waiter of each request with its result. A write is answered only after
+// that: it is in the raft log of a quorum and applied.
 //
 // A linearizable read joins the next ReadIndex round: one raft ReadIndex
 // serves every read that arrived while the previous round was in flight. When
