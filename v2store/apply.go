@@ -61,14 +61,25 @@ func markerOp(key []byte, action store.Action) store.RequestOp {
 }
 
 // commit runs ops, whose last one is the put target, as one transaction
-// and returns the new revision and the target key as written (prev: the
-// key before, nil if it did not exist), without reading it back.
+// (a lone put as a plain put: the same revision and record, without the
+// transaction's checks) and returns the new revision and the target key as
+// written (prev: the key before, nil if it did not exist), without reading
+// it back.
 func commit(b *store.Batch, ops []store.RequestOp, target *store.PutRequest, prev *store.KeyValue) (int64, *store.KeyValue, error) {
-	resp, err := b.Txn(&store.TxnRequest{Success: ops})
-	if err != nil {
-		return 0, nil, err
+	var rev int64
+	if len(ops) == 1 {
+		resp, err := b.Put(target)
+		if err != nil {
+			return 0, nil, err
+		}
+		rev = resp.Header.Revision
+	} else {
+		resp, err := b.Txn(&store.TxnRequest{Success: ops})
+		if err != nil {
+			return 0, nil, err
+		}
+		rev = resp.Header.Revision
 	}
-	rev := resp.Header.Revision
 	kv := &store.KeyValue{Key: target.Key, Value: target.Value, Lease: target.Lease, Dir: target.Dir,
 		Action: target.Action, CreateRevision: rev, ModRevision: rev, Version: 1}
 	if prev != nil {
