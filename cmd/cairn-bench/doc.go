@@ -83,7 +83,8 @@
 // uses key n mod key-space-size; otherwise every request picks a key
 // uniformly at random in [0, key-space-size) from its client's generator.
 // The value is --val-size pseudo-random bytes made once per run and shared
-// by every request. Both come from --seed (0 picks one; the report shows
+// by every request (the v2 workloads send them as as many letters and
+// digits: v2 values are text). Both come from --seed (0 picks one; the report shows
 // it).
 //
 // # Load

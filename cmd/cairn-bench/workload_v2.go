@@ -1,8 +1,6 @@
 package main
 
-import (
-	"net/url"
-)
+import "net/url"
 
 // The v2 keys API workloads: each request names one key as the path
 // /v2/keys/<key>, with etcd v2's form parameters.
@@ -10,13 +8,27 @@ import (
 // formContentType is the content type of v2 form bodies.
 const formContentType = "application/x-www-form-urlencoded"
 
-// v2SetWorkload writes --val-size bytes to one key per request:
-// PUT /v2/keys/<key> with the form value=<v>.
+// v2Text turns the run's value into text of the same length: letters and
+// digits, one per byte. v2 values are form fields and JSON strings, and
+// users store text there; random bytes would measure the escaping of
+// bytes that the v2 API cannot even give back (its JSON replaces invalid
+// UTF-8 with U+FFFD).
+func v2Text(value []byte) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	t := make([]byte, len(value))
+	for i, b := range value {
+		t[i] = alphabet[int(b)%len(alphabet)]
+	}
+	return string(t)
+}
+
+// v2SetWorkload writes --val-size characters (v2Text) to one key per
+// request: PUT /v2/keys/<key> with the form value=<v>.
 var v2SetWorkload = &workload{
 	name: "v2-set",
-	help: "PUT /v2/keys/<key> value=<v> (etcd v2 set)",
+	help: "PUT /v2/keys/<key> value=<v>, v of --val-size letters and digits (etcd v2 set)",
 	newOp: func(cfg *Config, value []byte) (op, error) {
-		return &v2Op{method: "PUT", form: []byte("value=" + url.QueryEscape(string(value)))}, nil
+		return &v2Op{method: "PUT", form: []byte("value=" + v2Text(value))}, nil
 	},
 }
 
@@ -44,7 +56,7 @@ var v2CASWorkload = &workload{
 	name: "v2-cas",
 	help: "PUT /v2/keys/<key>?prevValue=<v> value=<v> (etcd v2 compareAndSwap; run v2-set first)",
 	newOp: func(cfg *Config, value []byte) (op, error) {
-		v := url.QueryEscape(string(value))
+		v := v2Text(value) // needs no escaping
 		return &v2Op{method: "PUT", query: "?prevValue=" + v, form: []byte("value=" + v)}, nil
 	},
 }

@@ -3,13 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
 
-// v2DirSize lists the direct children of the v2 directory dir (no leading
+// v2Dir lists the direct children of the v2 directory dir (no leading
 // slash) at endpoint.
-func v2DirSize(t *testing.T, endpoint, dir string) int {
+func v2Dir(t *testing.T, endpoint, dir string) []v2File {
 	t.Helper()
 	resp, err := testHTTP.Get(endpoint + "/v2/keys/" + dir)
 	if err != nil {
@@ -18,14 +19,19 @@ func v2DirSize(t *testing.T, endpoint, dir string) int {
 	defer resp.Body.Close()
 	var ans struct {
 		Node struct {
-			Dir   bool              `json:"dir"`
-			Nodes []json.RawMessage `json:"nodes"`
+			Dir   bool     `json:"dir"`
+			Nodes []v2File `json:"nodes"`
 		} `json:"node"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil || resp.StatusCode != 200 || !ans.Node.Dir {
 		t.Fatalf("GET %s: status %d, err %v, answer %+v", dir, resp.StatusCode, err, ans)
 	}
-	return len(ans.Node.Nodes)
+	return ans.Node.Nodes
+}
+
+type v2File struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // testV2Workloads runs v2-set, v2-get and v2-cas over 40 keys at endpoint
@@ -54,8 +60,14 @@ func testV2Workloads(t *testing.T, endpoint, client string) {
 		}
 	}
 	bench("v2-set", "", 80)
-	if n := v2DirSize(t, endpoint, dir); n != 40 {
-		t.Fatalf("%d keys in %s after v2-set, want 40", n, dir)
+	files := v2Dir(t, endpoint, dir)
+	if len(files) != 40 {
+		t.Fatalf("%d keys in %s after v2-set, want 40", len(files), dir)
+	}
+	// The value is text: 64 letters and digits, the same in every key.
+	if v := files[0].Value; len(v) != 64 || strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != "" ||
+		files[39].Value != v {
+		t.Errorf("v2-set wrote %q to %s and %q to %s; want the same 64 letters and digits", v, files[0].Key, files[39].Value, files[39].Key)
 	}
 	bench("v2-get", "l", 80)
 	bench("v2-get", "s", 40)
