@@ -4,15 +4,22 @@
 #
 #   scripts/bench-compare.sh [workload] [rounds] [clients...]
 #   scripts/bench-compare.sh put 3 1 16 64 256
+#   scripts/bench-compare.sh v2-set 2 1 16 64 256
+#
+# The v2 workloads (v2-*) run etcd with --enable-v2 and a 10k key space by default; v2-get and
+# v2-cas points first fill the key space with v2-set (not measured).
 #
 # Environment: TOTAL (requests per point, default 20000; a quarter of it at 1 client),
-# VAL_SIZE (default 256), KEYS (key space, default 100000), EXTRA (more cairn-bench flags).
+# VAL_SIZE (default 256), KEYS (key space, default 100000, 10000 for v2), EXTRA (more
+# cairn-bench flags).
 # Prints one JSON report per run on stderr-free stdout lines prefixed "RESULT", then a markdown
 # table of medians.
 set -euo pipefail
 workload=${1:-put}; rounds=${2:-3}; shift $(( $# >= 2 ? 2 : $# ))
 clients=("$@"); [ ${#clients[@]} -gt 0 ] || clients=(1 16 64 256)
-TOTAL=${TOTAL:-20000}; VAL_SIZE=${VAL_SIZE:-256}; KEYS=${KEYS:-100000}; EXTRA=${EXTRA:-}
+v2=false; case $workload in v2-*) v2=true ;; esac
+default_keys=100000; etcd_v2=(); $v2 && { default_keys=10000; etcd_v2=(--enable-v2); }
+TOTAL=${TOTAL:-20000}; VAL_SIZE=${VAL_SIZE:-256}; KEYS=${KEYS:-$default_keys}; EXTRA=${EXTRA:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/bench-compare.XXXXXX)
 trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -24,7 +31,7 @@ start_target() { # $1 = etcd|cairn; sets url and pid
   port=$((port + 2)); local dir="$work/data-$1-$port"
   url="http://127.0.0.1:$port"
   if [ "$1" = etcd ]; then
-    etcd --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
+    etcd "${etcd_v2[@]}" --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
       --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
       --initial-cluster "default=http://127.0.0.1:$((port + 1))" >"$work/$1.log" 2>&1 &
   else
@@ -45,6 +52,10 @@ for r in $(seq "$rounds"); do
     total=$TOTAL; [ "$c" = 1 ] && total=$((TOTAL / 4))
     for target in etcd cairn; do
       start_target "$target"
+      if [ "$workload" = v2-get ] || [ "$workload" = v2-cas ]; then
+        "$work/cairn-bench" v2-set --endpoints "$url" --clients 64 --total "$KEYS" --sequential-keys \
+          --val-size "$VAL_SIZE" --key-space-size "$KEYS" >/dev/null
+      fi
       out=$("$work/cairn-bench" "$workload" --endpoints "$url" --clients "$c" --total "$total" \
         --val-size "$VAL_SIZE" --key-space-size "$KEYS" --output json $EXTRA)
       echo "RESULT $target $c $out"
