@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,5 +127,77 @@ func TestClusterLeaseFailover(t *testing.T) {
 	})
 	if got := lead.server().storeNow().Leases(); !slices.Equal(got, []store.Lease{}) && len(got) != 0 {
 		t.Fatalf("leases left: %v", got)
+	}
+}
+
+// TestClusterLeasesAfterSnapshotCatchUp: a member that catches up through
+// a snapshot takes its leases from the snapshot (the lessor is reloaded
+// with the store): once it leads, a lease granted while it was away
+// expires on its clock with its key, and one revoked meanwhile is unknown.
+func TestClusterLeasesAfterSnapshotCatchUp(t *testing.T) {
+	clock := newManualClock()
+	c := newTestCluster(t, 3, func(cfg *Config) {
+		cfg.LeaseClock = clock
+		cfg.LeaseCheckInterval = 5 * time.Millisecond
+		cfg.SnapshotCount = 50
+		cfg.SnapshotCatchUpEntries = 10
+	})
+	ctx := context.Background()
+	lead := c.waitLeader()
+	waitPrimary(t, lead)
+	old, err := lead.server().LeaseGrant(ctx, &store.LeaseGrantRequest{TTL: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lag := c.followerOf(lead)
+	waitFor(t, "the follower to know the first lease", func() bool {
+		return slices.ContainsFunc(lag.server().storeNow().Leases(), func(l store.Lease) bool { return l.ID == old.ID })
+	})
+	lag.stop()
+
+	if _, err := lead.server().LeaseRevoke(ctx, &store.LeaseRevokeRequest{ID: old.ID}); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := lead.server().LeaseGrant(ctx, &store.LeaseGrantRequest{TTL: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lead.server().Put(ctx, &store.PutRequest{Key: []byte("leased"), Value: []byte("v"), Lease: fresh.ID}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 300; i++ {
+		c.put(lead, fmt.Sprintf("k%03d", i), "v")
+	}
+	waitFor(t, "the leader to compact its log", func() bool {
+		first, _ := lead.server().wal.FirstIndex()
+		return first > 100
+	})
+	lag.start(nil, "new")
+	waitFor(t, "the member to catch up through a snapshot", func() bool {
+		r, err := lag.server().Range(ctx, &store.RangeRequest{Key: []byte("k299"), Serializable: true})
+		return err == nil && len(r.Kvs) == 1 && strings.Contains(lag.logs.String(), "snapshot installed")
+	})
+
+	// Hand leadership to the member that caught up.
+	lead.server().node.TransferLeadership(lag.id)
+	waitFor(t, "the member that caught up to lead", func() bool {
+		s := lag.server()
+		return s.lead.Load() == lag.id
+	})
+	waitPrimary(t, lag)
+	s := lag.server()
+	if r, err := s.LeaseTimeToLive(ctx, &store.LeaseTimeToLiveRequest{ID: old.ID}); err != nil || r.TTL != -1 {
+		t.Fatalf("the lease revoked while the member was away: %+v %v; want TTL -1 (unknown)", r, err)
+	}
+	r, err := s.LeaseTimeToLive(ctx, &store.LeaseTimeToLiveRequest{ID: fresh.ID, Keys: true})
+	if err != nil || r.TTL < 10 || len(r.Keys) != 1 {
+		t.Fatalf("the lease granted while the member was away: %+v %v; want its full TTL and its key", r, err)
+	}
+	clock.Advance(12 * time.Second)
+	for _, m := range c.members {
+		waitFor(t, "the leased key to expire on "+m.name, func() bool {
+			r, err := m.server().Range(ctx, &store.RangeRequest{Key: []byte("leased"), Serializable: true})
+			return err == nil && len(r.Kvs) == 0
+		})
 	}
 }
