@@ -123,6 +123,32 @@ func TestClusterMembershipChanges(t *testing.T) {
 	if st, err := nm.status(context.Background()); err != nil || !st.IsLearner {
 		t.Fatalf("learner status: %+v %v", st, err)
 	}
+	// What else a learner serves, as etcd 3.4 answers on a learner: v3 only
+	// status and serializable ranges (503 "rpc not supported for learner"
+	// for the rest, streams included); the v2 API, writes included.
+	const refused = `"message":"etcdserver: rpc not supported for learner","code":14`
+	for _, rq := range []struct{ path, body string }{
+		{"/v3/cluster/member/list", `{}`},
+		{"/v3/lease/grant", `{"TTL":10}`},
+		{"/v3/lease/leases", `{}`},
+		{"/v3/kv/lease/timetolive", `{"ID":1}`},
+		{"/v3/maintenance/hash", `{}`},
+		{"/v3/maintenance/alarm", `{}`},
+		{"/v3/kv/compaction", `{"revision":1}`},
+		{"/v3/watch", `{"create_request":{"key":"YQ=="}}`},
+	} {
+		code, _, body := do(t, "POST", nm.url+rq.path, "application/json", rq.body)
+		if code != 503 || !strings.Contains(body, "rpc not supported for learner") ||
+			rq.path != "/v3/watch" && !strings.Contains(body, refused) {
+			t.Errorf("%s on a learner: %d %s; want 503 rpc not supported for learner", rq.path, code, body)
+		}
+	}
+	if code, _, body := do(t, "POST", nm.url+"/v3/kv/range", "application/json", `{"key":"cHJlLzAwMA==","serializable":true}`); code != 200 || !strings.Contains(body, `"count":"1"`) {
+		t.Errorf("serializable range on a learner: %d %s", code, body)
+	}
+	if code, _, body := do(t, "PUT", nm.url+"/v2/keys/via-learner", "application/x-www-form-urlencoded", "value=1"); code != 201 {
+		t.Errorf("v2 set through a learner: %d %s; want 201 (etcd 3.4 takes it to the leader)", code, body)
+	}
 	// Promote (through member 2), retrying while it is not in sync.
 	deadline = time.Now().Add(20 * time.Second)
 	for {

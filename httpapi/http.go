@@ -54,6 +54,7 @@ type api struct {
 	v2s             V2Stats        // b, if it keeps v2 stats (v2stats.go)
 	cluster         Cluster        // b, if it changes membership (cluster.go)
 	ops             MaintenanceOps // b, if it serves maintenance (maintenance.go)
+	learner         Learner        // b, if it can be a learner (learner.go)
 	v2Watchers      atomic.Int64   // v2 waits open now
 	log             *slog.Logger
 	maxRequestBytes int64
@@ -118,41 +119,44 @@ func New(b Backend, cfg Config) http.Handler {
 	a.v2s, _ = b.(V2Stats)
 	a.ops, _ = b.(MaintenanceOps)
 	a.cluster, _ = b.(Cluster)
+	a.learner, _ = b.(Learner)
+	no := a.notForLearner
 
 	r := chi.NewRouter()
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 	for _, prefix := range []string{"/v3", "/v3beta"} {
 		r.Post(prefix+"/kv/range", a.v3(a.kvRange))
-		r.Post(prefix+"/kv/put", a.v3(a.kvPut))
-		r.Post(prefix+"/kv/deleterange", a.v3(a.kvDeleteRange))
-		r.Post(prefix+"/kv/txn", a.v3(a.kvTxn))
-		r.Post(prefix+"/kv/compaction", a.v3(a.kvCompact))
+		r.Post(prefix+"/kv/put", no(a.v3(a.kvPut)))
+		r.Post(prefix+"/kv/deleterange", no(a.v3(a.kvDeleteRange)))
+		r.Post(prefix+"/kv/txn", no(a.v3(a.kvTxn)))
+		r.Post(prefix+"/kv/compaction", no(a.v3(a.kvCompact)))
 		r.Post(prefix+"/maintenance/status", a.v3(a.maintenanceStatus))
 		if a.ops != nil {
-			r.Post(prefix+"/maintenance/alarm", a.v3(a.maintenanceAlarm))
-			r.Post(prefix+"/maintenance/defragment", a.v3(a.maintenanceDefragment))
-			r.Post(prefix+"/maintenance/hash", a.v3(a.maintenanceHash))
-			r.Post(prefix+"/maintenance/hashkv", a.v3(a.maintenanceHashKV))
-			r.Post(prefix+"/maintenance/snapshot", a.serveMaintenanceSnapshot)
+			r.Post(prefix+"/maintenance/alarm", no(a.v3(a.maintenanceAlarm)))
+			r.Post(prefix+"/maintenance/defragment", no(a.v3(a.maintenanceDefragment)))
+			r.Post(prefix+"/maintenance/hash", no(a.v3(a.maintenanceHash)))
+			r.Post(prefix+"/maintenance/hashkv", no(a.v3(a.maintenanceHashKV)))
+			r.Post(prefix+"/maintenance/snapshot", a.streamNotForLearner(a.serveMaintenanceSnapshot))
 		}
 		if a.watcher != nil {
-			r.Post(prefix+"/watch", a.serveWatch) // and a websocket upgrade:
-			r.Get(prefix+"/watch", a.serveWatch)
+			watch := a.streamNotForLearner(a.serveWatch)
+			r.Post(prefix+"/watch", watch) // and a websocket upgrade:
+			r.Get(prefix+"/watch", watch)
 		}
-		r.Post(prefix+"/lease/grant", a.v3(a.leaseGrant))
+		r.Post(prefix+"/lease/grant", no(a.v3(a.leaseGrant)))
 		for _, p := range []string{prefix + "/lease", prefix + "/kv/lease"} {
-			r.Post(p+"/revoke", a.v3(a.leaseRevoke))
-			r.Post(p+"/timetolive", a.v3(a.leaseTimeToLive))
-			r.Post(p+"/leases", a.v3(a.leaseLeases))
+			r.Post(p+"/revoke", no(a.v3(a.leaseRevoke)))
+			r.Post(p+"/timetolive", no(a.v3(a.leaseTimeToLive)))
+			r.Post(p+"/leases", no(a.v3(a.leaseLeases)))
 		}
-		r.HandleFunc(prefix+"/lease/keepalive", a.serveLeaseKeepAlive) // and a websocket upgrade
+		r.HandleFunc(prefix+"/lease/keepalive", a.streamNotForLearner(a.serveLeaseKeepAlive)) // and a websocket upgrade
 		if a.cluster != nil {
-			r.Post(prefix+"/cluster/member/list", a.v3(a.memberList))
-			r.Post(prefix+"/cluster/member/add", a.v3(a.memberAdd))
-			r.Post(prefix+"/cluster/member/remove", a.v3(a.memberRemove))
-			r.Post(prefix+"/cluster/member/update", a.v3(a.memberUpdate))
-			r.Post(prefix+"/cluster/member/promote", a.v3(a.memberPromote))
+			r.Post(prefix+"/cluster/member/list", no(a.v3(a.memberList)))
+			r.Post(prefix+"/cluster/member/add", no(a.v3(a.memberAdd)))
+			r.Post(prefix+"/cluster/member/remove", no(a.v3(a.memberRemove)))
+			r.Post(prefix+"/cluster/member/update", no(a.v3(a.memberUpdate)))
+			r.Post(prefix+"/cluster/member/promote", no(a.v3(a.memberPromote)))
 		}
 	}
 	if a.v2m != nil || a.cluster != nil {

@@ -111,7 +111,7 @@ func (s *Server) propose(ctx context.Context, req *request) (applyResult, error)
 		return applyResult{}, store.ErrStopped
 	default:
 	}
-	if s.isLearner.Load() && !req.isCluster() {
+	if s.isLearner.Load() && !req.isCluster() && req.V2 == nil { // v2 writes: as etcd 3.4, through the leader
 		return applyResult{}, store.ErrNotSupportedForLearner
 	}
 	req.ID = s.ids.Next()

@@ -40,6 +40,11 @@ func (s *Server) MemberList(ctx context.Context, linearizable bool) (*httpapi.Me
 	return s.memberResponse(nil), nil
 }
 
+var _ httpapi.Learner = (*Server)(nil)
+
+// IsLearner reports whether this member is a learner now (httpapi.Learner).
+func (s *Server) IsLearner() bool { return s.isLearner.Load() }
+
 // MemberAdd adds a member (httpapi.Cluster). Its id derives from its peer
 // URLs, the cluster and the time. Unless it is a learner, the cluster must
 // be healthy: every voting member reachable, and enough of them started
