@@ -31,6 +31,9 @@ type raftNode struct {
 	// leadc is closed, and replaced, whenever the Ready loop sees the
 	// leader change; proposers dropped for want of a leader wait on it.
 	leadc chan struct{}
+	// forward, if set, queues a follower's proposal for the leader on the
+	// peer transport (see Propose); it must not block.
+	forward func(m raftpb.Message)
 }
 
 // newRaftNode starts raft from c's storage; peers, if any, bootstrap a new
@@ -81,7 +84,29 @@ func (n *raftNode) Campaign() error {
 // ends, as raft.Node.Propose does. Errors: raft.ErrProposalDropped when
 // raft refuses the proposal with a leader known (a leadership transfer is
 // under way), ctx.Err().
+//
+// On a follower that knows its leader the proposal goes straight to the
+// leader's peer stream, as the MsgProp raft itself would forward: a
+// follower's raft only readdresses a proposal to the leader (stepFollower),
+// but its message would leave in the next Ready, after the fsync the Ready
+// loop may be in the middle of, and after that Ready's own fsync, since a
+// follower sends once it has persisted. A proposal promises nothing durable,
+// so it need not wait for either.
 func (n *raftNode) Propose(ctx context.Context, data []byte) error {
+	if n.forward != nil {
+		n.mu.Lock()
+		st := n.rn.BasicStatus()
+		n.mu.Unlock()
+		if st.RaftState == raft.StateFollower && st.Lead != raft.None && st.Lead != st.ID {
+			n.forward(raftpb.Message{
+				Type:    raftpb.MsgProp,
+				From:    st.ID,
+				To:      st.Lead,
+				Entries: []raftpb.Entry{{Data: data}},
+			})
+			return nil
+		}
+	}
 	return n.proposeWhenLed(ctx, func(rn *raft.RawNode) error { return rn.Propose(data) })
 }
 

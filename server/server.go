@@ -224,6 +224,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("starting raft: %w", err)
 	}
 	s.tr = newTransport(s)
+	s.node.forward = func(m raftpb.Message) { s.tr.send([]raftpb.Message{m}) }
 	for _, m := range s.cluster.list() {
 		s.tr.setPeer(m.ID, m.PeerURLs)
 	}
@@ -388,16 +389,20 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 	if rd.SoftState != nil {
 		s.leaseLeadership(s.isLeader)
 	}
-	// A leader may send before it persists: its messages are appends and
-	// heartbeats for entries it is writing now, and it counts itself in a
-	// quorum only once its own write is done (raft's README allows this;
-	// etcd does it). Its votes were persisted in earlier Readies.
-	if s.isLeader {
-		s.tr.send(rd.Messages)
-	}
+	// Messages that vouch for nothing on this member's disk are sent before
+	// it persists: a leader's appends and heartbeats for entries it is
+	// writing now (it counts itself in a quorum only once its own write is
+	// done; raft's README allows this, etcd does it), a follower's
+	// heartbeat answers, forwarded proposals and read requests, a
+	// candidate's vote requests (its own vote counts only once persisted,
+	// at advance). The answers that do vouch for the disk, an append
+	// acknowledged or a vote given, wait for the fsync (see afterPersist).
+	early, late := splitMessages(rd.Messages)
+	s.tr.send(early)
 	// 1. Persist: a received snapshot's metadata (its store file is already
 	// in the snapshot directory), then HardState and entries, one fsync,
-	// before a follower sends anything or anything is acknowledged.
+	// before an answer that vouches for them is sent or anything is
+	// acknowledged.
 	var snap *raftpb.Snapshot
 	if !raft.IsEmptySnap(rd.Snapshot) {
 		snap = &rd.Snapshot
@@ -430,10 +435,8 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 	if n := len(rd.Entries); n > 0 {
 		s.persistedIndex = rd.Entries[n-1].Index
 	}
-	// 2. Send.
-	if !s.isLeader {
-		s.tr.send(rd.Messages)
-	}
+	// 2. Send the answers that needed the fsync.
+	s.tr.send(late)
 	// 3. Read states confirm linearizable read rounds.
 	for _, rs := range rd.ReadStates {
 		select {
@@ -450,6 +453,30 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 		}
 	}
 	return true // the caller advances
+}
+
+// afterPersist reports whether a message of type t may only be sent once
+// the Ready it came in is persisted: an append acknowledged and a vote (or
+// pre-vote) answered promise what is on this member's disk. These are the
+// types raft itself holds back until the storage write when it drives the
+// storage asynchronously (raft.go, send: msgsAfterAppend); a rejection is
+// held back too, as raft does.
+func afterPersist(t raftpb.MessageType) bool {
+	return t == raftpb.MsgAppResp || t == raftpb.MsgVoteResp || t == raftpb.MsgPreVoteResp
+}
+
+// splitMessages splits a Ready's messages into those that may be sent
+// before the Ready is persisted and those that must wait for it. raft puts
+// the held-back answers after all the others in a Ready (rawnode.go,
+// readyWithoutAccept), so the split is where the first of them is; should
+// anything follow it, it waits too, which is always safe.
+func splitMessages(msgs []raftpb.Message) (early, late []raftpb.Message) {
+	for i := range msgs {
+		if afterPersist(msgs[i].Type) {
+			return msgs[:i], msgs[i:]
+		}
+	}
+	return msgs, nil
 }
 
 // dispatchApply hands a received snapshot (or nil) and committed entries to
