@@ -15,9 +15,11 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 )
 
-// peer is the sending side towards one other member: a queue of encoded
-// frames and a goroutine that keeps a stream open and writes the queue to
-// it.
+// peer is the sending side towards one other member: a queue of raft
+// messages and a goroutine that keeps a stream open and writes the queue to
+// it. The messages are encoded by that goroutine, not by the Ready loop that
+// queues them, and what queued up while it was writing goes out as one
+// write, with chained appends merged first (coalesce).
 type peer struct {
 	t  *transport
 	id uint64
@@ -25,8 +27,9 @@ type peer struct {
 	mu           sync.Mutex
 	urls         []string
 	urlIdx       int
-	buf          []byte // frames waiting for the writer
-	spare        []byte
+	msgs         []raftpb.Message // waiting for the writer
+	spare        []raftpb.Message
+	pending      int // about the encoded size of msgs, in bytes
 	backoffUntil time.Time
 	failures     int    // failed attempts since the last accepted stream
 	lastErr      string // the last failure logged
@@ -68,14 +71,19 @@ func (p *peer) url() string {
 
 // enqueue adds m to the queue, unless the peer is known to be unreachable
 // right now or the queue is full: raft sends again what is lost.
+//
+// The message is kept as it is, not copied: its entries are raft's, which
+// raft never changes in place (etcd's transport queues raft's messages the
+// same way).
 func (p *peer) enqueue(m *raftpb.Message) {
 	p.mu.Lock()
-	if len(p.buf) > maxPendingBytes || (!p.backoffUntil.IsZero() && time.Now().Before(p.backoffUntil)) {
+	if p.pending > maxPendingBytes || (!p.backoffUntil.IsZero() && time.Now().Before(p.backoffUntil)) {
 		p.mu.Unlock()
 		p.t.s.stats.dropped(p.id, m)
 		return
 	}
-	p.buf = appendFrame(p.buf, m)
+	p.msgs = append(p.msgs, *m)
+	p.pending += approxSize(m)
 	p.mu.Unlock()
 	p.t.s.stats.sent(p.id, m)
 	select {
@@ -84,24 +92,37 @@ func (p *peer) enqueue(m *raftpb.Message) {
 	}
 }
 
-// take returns the queued frames and empties the queue.
-func (p *peer) take() []byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	b := p.buf
-	p.buf = p.spare[:0]
-	p.spare = nil
-	return b
+// approxSize is about the encoded size of m, for the queue's bound: its
+// entries' data and some bytes of framing per message and per entry.
+func approxSize(m *raftpb.Message) int {
+	n := 64
+	for i := range m.Entries {
+		n += len(m.Entries[i].Data) + 24
+	}
+	return n
 }
 
-// recycle gives a written buffer back for reuse.
-func (p *peer) recycle(b []byte) {
-	if cap(b) > 4<<20 {
+// take returns the queued messages and empties the queue.
+func (p *peer) take() []raftpb.Message {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	msgs := p.msgs
+	p.msgs = p.spare[:0]
+	p.spare = nil
+	p.pending = 0
+	return msgs
+}
+
+// recycle gives a written queue back for reuse, without the references it
+// held.
+func (p *peer) recycle(msgs []raftpb.Message) {
+	if cap(msgs) > 4096 {
 		return
 	}
+	clear(msgs[:cap(msgs)])
 	p.mu.Lock()
 	if p.spare == nil {
-		p.spare = b[:0]
+		p.spare = msgs[:0]
 	}
 	p.mu.Unlock()
 }
@@ -207,7 +228,10 @@ func (p *peer) run() {
 			st.close()
 		}
 	}()
-	var keepaliveFrame [4]byte
+	var (
+		keepaliveFrame [4]byte
+		wbuf           []byte // the frames of one write
+	)
 	for {
 		var ended chan struct{}
 		if st != nil {
@@ -230,13 +254,20 @@ func (p *peer) run() {
 			}
 			batch = keepaliveFrame[:]
 		case <-p.wake:
-			batch = p.take()
-			if len(batch) == 0 {
+			msgs := p.take()
+			if len(msgs) == 0 {
 				if st != nil {
 					continue
 				}
 				batch = keepaliveFrame[:]
+				break
 			}
+			wbuf = wbuf[:0]
+			for _, m := range coalesce(msgs) {
+				wbuf = appendFrame(wbuf, &m)
+			}
+			p.recycle(msgs)
+			batch = wbuf
 		}
 		if st == nil {
 			if p.backoffLeft() > 0 {
@@ -259,8 +290,8 @@ func (p *peer) run() {
 			continue
 		}
 		lastWrite = time.Now()
-		if len(batch) > len(keepaliveFrame) {
-			p.recycle(batch)
+		if cap(wbuf) > 4<<20 {
+			wbuf = nil // one large burst does not pin its buffer
 		}
 	}
 }
@@ -319,4 +350,77 @@ func (p *peer) clearBackoff() {
 	p.mu.Lock()
 	p.backoffUntil = time.Time{}
 	p.mu.Unlock()
+}
+
+// coalesce merges, in place, the messages of one write that raft would
+// handle the same way merged, and returns them (a prefix of msgs). raft
+// sends a follower one append per proposal, a follower answers each, and a
+// follower forwards each proposal of its clients as a message of its own:
+// under load a write carries dozens of each, and every one costs the
+// receiver a step of raft (and, for an append, an answer). Merged:
+//
+//   - consecutive appends (MsgApp) of one term where each starts at the
+//     last entry of the one before (Index and LogTerm) become one append
+//     of all their entries with the last one's commit index: the receiver
+//     appends and commits exactly what it would have after each of them,
+//     and a rejection of the first would have been a rejection of all;
+//   - consecutive accepted append answers (MsgAppResp) of one term keep
+//     only the last, whose index covers the earlier ones (raft reads
+//     nothing else from an accepted answer);
+//   - consecutive forwarded proposals (MsgProp) become one proposal of all
+//     their entries, which the leader appends together.
+//
+// Other messages, and messages with anything between them, are left as
+// they are; order is kept. Merged entries get a new slice: the messages'
+// own Entries are raft's memory and are never appended to.
+func coalesce(msgs []raftpb.Message) []raftpb.Message {
+	out := msgs[:0]
+	for i := 0; i < len(msgs); {
+		j := i + 1
+		for j < len(msgs) && mergeable(&msgs[j-1], &msgs[j]) {
+			j++
+		}
+		m := msgs[i]
+		if j-i > 1 {
+			switch m.Type {
+			case raftpb.MsgApp, raftpb.MsgProp:
+				n := 0
+				for k := i; k < j; k++ {
+					n += len(msgs[k].Entries)
+				}
+				ents := make([]raftpb.Entry, 0, n)
+				for k := i; k < j; k++ {
+					ents = append(ents, msgs[k].Entries...)
+				}
+				m.Entries = ents
+				m.Commit = msgs[j-1].Commit
+			case raftpb.MsgAppResp:
+				m = msgs[j-1]
+			}
+		}
+		out = append(out, m)
+		i = j
+	}
+	return out
+}
+
+// mergeable reports whether b, sent right after a to the same member, may
+// be merged into it (see coalesce).
+func mergeable(a, b *raftpb.Message) bool {
+	if a.Type != b.Type || a.From != b.From || a.To != b.To || a.Term != b.Term {
+		return false
+	}
+	switch a.Type {
+	case raftpb.MsgApp:
+		lastIndex, lastTerm := a.Index, a.LogTerm
+		if n := len(a.Entries); n > 0 {
+			lastIndex, lastTerm = a.Entries[n-1].Index, a.Entries[n-1].Term
+		}
+		return b.Index == lastIndex && b.LogTerm == lastTerm && b.Commit >= a.Commit
+	case raftpb.MsgAppResp:
+		return !a.Reject && !b.Reject && b.Index >= a.Index
+	case raftpb.MsgProp:
+		return true
+	}
+	return false
 }
