@@ -78,8 +78,11 @@ var errMemberRemoved = errors.New("the member has been permanently removed from 
 type transport struct {
 	s *Server
 
-	streamClient *http.Client // streams: no overall timeout
-	client       *http.Client // snapshots, member lists
+	// dial connects to a peer (streams dial their own connection, see
+	// peer.open); client carries snapshots, member lists and forwarded
+	// lease requests.
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+	client *http.Client
 
 	mu    sync.Mutex
 	peers map[uint64]*peer
@@ -109,12 +112,12 @@ func newTransport(s *Server) *transport {
 		}}
 	}
 	return &transport{
-		s:            s,
-		streamClient: newClient(),
-		client:       newClient(),
-		peers:        map[uint64]*peer{},
-		refused:      map[string]time.Time{},
-		stopc:        make(chan struct{}),
+		s:       s,
+		dial:    dial,
+		client:  newClient(),
+		peers:   map[uint64]*peer{},
+		refused: map[string]time.Time{},
+		stopc:   make(chan struct{}),
 	}
 }
 
@@ -206,7 +209,6 @@ func (t *transport) stop() {
 		p.stop()
 	}
 	t.wg.Wait()
-	t.streamClient.CloseIdleConnections()
 	t.client.CloseIdleConnections()
 }
 

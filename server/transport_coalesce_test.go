@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
+	"net/http/httputil"
 	"slices"
 	"testing"
 
@@ -169,22 +171,41 @@ func TestCoalescedAppendsSameFollowerState(t *testing.T) {
 	}
 }
 
-// TestPeerFramesRoundTrip: what the writer encodes from a queue decodes to
-// the coalesced messages, frame by frame, as the receiver reads them.
+// TestPeerFramesRoundTrip: what the writer sends for two queues, each
+// coalesced into one chunk of frames, decodes as HTTP/1.1 chunked body
+// (net/http's reader) to the coalesced messages, frame by frame, as the
+// receiver reads them; a keepalive chunk is one empty frame.
 func TestPeerFramesRoundTrip(t *testing.T) {
-	msgs := []raftpb.Message{app(2, 5, 2, 4, ents(2, 6, 6)), app(2, 6, 2, 5, ents(2, 7, 7)),
-		{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: 2, Commit: 5}}
-	var wbuf []byte
-	for _, m := range coalesce(slices.Clone(msgs)) {
-		wbuf = appendFrame(wbuf, &m)
+	queues := [][]raftpb.Message{
+		{app(2, 5, 2, 4, ents(2, 6, 6)), app(2, 6, 2, 5, ents(2, 7, 7)),
+			{Type: raftpb.MsgHeartbeat, From: 1, To: 2, Term: 2, Commit: 5}},
+		{app(2, 7, 2, 7, ents(2, 8, 300))},
 	}
-	r := bufio.NewReader(bytes.NewReader(wbuf))
+	var wire []byte
+	for _, q := range queues {
+		chunk := startChunk(nil)
+		for _, m := range coalesce(slices.Clone(q)) {
+			chunk = appendFrame(chunk, &m)
+		}
+		wire = append(wire, endChunk(chunk)...)
+	}
+	wire = append(wire, endChunk(append(startChunk(nil), 0, 0, 0, 0))...)
+	wire = append(wire, "0\r\n\r\n"...)
+	r := bufio.NewReader(httputil.NewChunkedReader(bytes.NewReader(wire)))
 	var buf []byte
 	var got []raftpb.Message
+	keepalives := 0
 	for {
 		f, err := readFrame(r, &buf)
-		if err != nil {
+		if err == io.EOF {
 			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f) == 0 {
+			keepalives++
+			continue
 		}
 		var m raftpb.Message
 		if err := m.Unmarshal(f); err != nil {
@@ -192,8 +213,8 @@ func TestPeerFramesRoundTrip(t *testing.T) {
 		}
 		got = append(got, m)
 	}
-	if len(got) != 2 || got[0].Type != raftpb.MsgApp || len(got[0].Entries) != 2 || got[0].Commit != 5 ||
-		got[1].Type != raftpb.MsgHeartbeat {
-		t.Fatalf("decoded %v", got)
+	if len(got) != 3 || got[0].Type != raftpb.MsgApp || len(got[0].Entries) != 2 || got[0].Commit != 5 ||
+		got[1].Type != raftpb.MsgHeartbeat || len(got[2].Entries) != 293 || keepalives != 1 {
+		t.Fatalf("decoded %d messages and %d keepalives: %v", len(got), keepalives, got)
 	}
 }
