@@ -11,7 +11,9 @@
 // and v2 writes, JSON for the rest) and proposed. Raft is a raft.RawNode
 // behind a mutex (raftnode.go), not raft.Node's goroutine and channels: the
 // proposer's goroutine appends the entry to raft's log itself and wakes the
-// Ready loop. The Ready loop, one goroutine, handles each raft.Ready in
+// Ready loop; on a follower that knows its leader it queues the proposal on
+// the leader's peer stream instead, as raft would forward it, without
+// waiting for the Ready loop. The Ready loop, one goroutine, handles each raft.Ready in
 // raft's order: it saves the HardState and the new entries to the raft log
 // with one fsync, sends messages, hands the committed entries to the
 // applier, delivers ReadStates, and advances. The applier applies committed
@@ -51,16 +53,21 @@
 // member ignores the bootstrap settings.
 //
 // Peer transport (transport*.go): one long-lived POST /raft/stream per
-// ordered pair of members, whose chunked body carries length-prefixed raft
-// messages; each member writes everything raft gave it for a peer since its
-// last write in one go, so messages batch under load. Streams stay open
+// ordered pair of members, on a connection of its own, whose chunked body
+// carries length-prefixed raft messages; each member writes everything raft
+// gave it for a peer since its last write in one chunk, so messages batch
+// under load, and merges what raft handles the same merged first (chained
+// appends, accepted append answers, forwarded proposals: raft sends one
+// append per proposal, and a follower answers each). Streams stay open
 // (with keepalives) while idle, so a member knows which peers are reachable.
 // Every peer request names the sender's cluster id, its id and the id it
 // expects: a member of another cluster gets 412 and both sides log it; a
 // removed member gets 410 and stops. Unreachable peers are reported to raft
 // (ReportUnreachable), and a leader sends at most what raft allows while a
-// follower is in probe state. The leader sends its messages before it
-// fsyncs (its own append counts for the quorum only after), followers after.
+// follower is in probe state. Every member sends a Ready's messages before
+// it fsyncs, except the answers that vouch for its disk (an append
+// acknowledged, a vote given), which wait for the fsync; a leader's own
+// append counts for the quorum only after its fsync.
 //
 // Membership (membership.go, cluster.go): configuration changes carry the
 // member's record (id, name, peer URLs, learner) in their context; the
