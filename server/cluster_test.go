@@ -265,3 +265,32 @@ func TestClusterSnapshotInstallInterrupted(t *testing.T) {
 	})
 	c.put(lag, "after", "x")
 }
+
+// A write waiting for a leader that never comes ends when the member
+// stops, with store.ErrStopped, not after its request timeout.
+func TestProposalWaitingForLeaderEndsAtStop(t *testing.T) {
+	c := &testCluster{t: t, token: "test-token"}
+	var peers []Peer
+	for i := 0; i < 3; i++ {
+		m := c.newMember(fmt.Sprintf("m%d", i), nil)
+		c.members = append(c.members, m)
+		peers = append(peers, Peer{Name: m.name, URLs: []string{m.url}})
+	}
+	alone := c.members[0]
+	alone.start(peers, "new") // the others never start: no quorum, no leader
+	s := alone.server()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Put(context.Background(), &store.PutRequest{Key: []byte("k"), Value: []byte("v")})
+		done <- err
+	}()
+	waitFor(t, "the write to wait for its proposal", func() bool {
+		s.waits.mu.Lock()
+		defer s.waits.mu.Unlock()
+		return len(s.waits.m) == 1 // registered: it is proposing now
+	})
+	alone.stop()
+	if err := <-done; !errors.Is(err, store.ErrStopped) {
+		t.Fatalf("write waiting for a leader, member stopped: %v; want %v", err, store.ErrStopped)
+	}
+}

@@ -31,6 +31,9 @@ type raftNode struct {
 	// leadc is closed, and replaced, whenever the Ready loop sees the
 	// leader change; proposers dropped for want of a leader wait on it.
 	leadc chan struct{}
+	// stopped, if set, is closed when the member stops: proposers waiting
+	// for a leader give up then (raft.ErrStopped).
+	stopped <-chan struct{}
 	// forward, if set, queues a follower's proposal for the leader on the
 	// peer transport (see Propose); it must not block.
 	forward func(m raftpb.Message)
@@ -81,9 +84,9 @@ func (n *raftNode) Campaign() error {
 
 // Propose appends data to the raft log (forwarded to the leader on a
 // follower). While the cluster has no leader it waits for one, until ctx
-// ends, as raft.Node.Propose does. Errors: raft.ErrProposalDropped when
-// raft refuses the proposal with a leader known (a leadership transfer is
-// under way), ctx.Err().
+// ends or the member stops, as raft.Node.Propose does. Errors:
+// raft.ErrProposalDropped when raft refuses the proposal with a leader
+// known (a leadership transfer is under way), ctx.Err(), raft.ErrStopped.
 //
 // On a follower that knows its leader the proposal goes straight to the
 // leader's peer stream, as the MsgProp raft itself would forward: a
@@ -134,6 +137,8 @@ func (n *raftNode) proposeWhenLed(ctx context.Context, propose func(rn *raft.Raw
 		case <-leadc:
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-n.stopped:
+			return raft.ErrStopped
 		}
 	}
 }

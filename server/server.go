@@ -225,6 +225,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.tr = newTransport(s)
 	s.node.forward = func(m raftpb.Message) { s.tr.send([]raftpb.Message{m}) }
+	s.node.stopped = s.stopc
 	for _, m := range s.cluster.list() {
 		s.tr.setPeer(m.ID, m.PeerURLs)
 	}
