@@ -184,24 +184,16 @@ type entryDecoder struct {
 
 var errShortEntry = errors.New("truncated")
 
-func (d *entryDecoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errShortEntry
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
+func (d *entryDecoder) uvarint() uint64 { return readVarint(d, binary.Uvarint) }
 
-func (d *entryDecoder) varint() int64 {
+func (d *entryDecoder) varint() int64 { return readVarint(d, binary.Varint) }
+
+// readVarint reads one varint with decode (binary.Uvarint or Varint).
+func readVarint[T uint64 | int64](d *entryDecoder, decode func([]byte) (T, int)) T {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(d.b)
+	v, n := decode(d.b)
 	if n <= 0 {
 		d.err = errShortEntry
 		return 0

@@ -180,6 +180,20 @@ func (p *peer) open(rawURL string) *outStream {
 	return st
 }
 
+// stopContext returns a context that ends after timeout or when the peer
+// is stopped, whichever comes first; cancel it when done.
+func (p *peer) stopContext(timeout time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	go func() {
+		select {
+		case <-p.stopc:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
 // dialStream connects to the peer at rawURL (http only) and writes the
 // head of a POST /raft/stream request whose body is chunked. The dial gives
 // up when the peer is stopped.
@@ -188,15 +202,8 @@ func (p *peer) dialStream(rawURL string) (net.Conn, error) {
 	if err != nil || u.Scheme != "http" || u.Host == "" {
 		return nil, fmt.Errorf("peer URL %q: want http://host:port", rawURL)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), peerDialTimeout)
+	ctx, cancel := p.stopContext(peerDialTimeout)
 	defer cancel()
-	go func() {
-		select {
-		case <-p.stopc:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	conn, err := p.t.dial(ctx, "tcp", u.Host)
 	if err != nil {
 		return nil, fmt.Errorf("stream to %s: %w", rawURL, err)

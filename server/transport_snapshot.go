@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -55,15 +54,8 @@ func (p *peer) sendSnapshot(m raftpb.Message) {
 
 func (p *peer) postSnapshot(m raftpb.Message) (int64, error) {
 	s := p.t.s
-	ctx, cancel := context.WithTimeout(context.Background(), snapshotTimeout)
+	ctx, cancel := p.stopContext(snapshotTimeout)
 	defer cancel()
-	go func() {
-		select {
-		case <-p.stopc:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.url()+"/raft/snapshot", pr)
 	req.Header.Set("Content-Type", "application/octet-stream")
