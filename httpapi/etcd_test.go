@@ -15,7 +15,7 @@ import (
 
 // startEtcd runs the real etcd 3.4 on loopback for a side-by-side
 // comparison, or skips the test when it is not installed (or with -short).
-func startEtcd(t *testing.T) string {
+func startEtcd(t *testing.T, flags ...string) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: no real etcd")
@@ -34,11 +34,11 @@ func startEtcd(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin,
+	cmd := exec.Command(bin, append(flags,
 		"--data-dir", filepath.Join(dir, "data"),
 		"--listen-client-urls", client, "--advertise-client-urls", client,
 		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-		"--initial-cluster", "default="+peer)
+		"--initial-cluster", "default="+peer)...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,10 @@ type TestServer = testServer
 // ServeBackend serves New(b, cfg) on 127.0.0.1 for the rest of the test.
 func ServeBackend(tb testing.TB, b Backend, cfg Config) *TestServer { return serveBackend(tb, b, cfg) }
 
+// StartEtcd runs the real etcd 3.4 on loopback with the extra flags and
+// returns its client URL; the test is skipped without it.
+func StartEtcd(t *testing.T, flags ...string) string { return startEtcd(t, flags...) }
+
 // CompareWithEtcd runs the side-by-side session against a new etcd 3.4 and
 // ts, which must serve a new member.
 func CompareWithEtcd(t *testing.T, ts *TestServer) { compareWithEtcd(t, ts) }

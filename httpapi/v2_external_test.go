@@ -2,15 +2,10 @@ package httpapi_test
 
 import (
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cairnkv/cairn/httpapi"
 	"github.com/cairnkv/cairn/server"
@@ -20,63 +15,7 @@ var _ httpapi.V2Keys = (*server.Server)(nil)
 
 // startEtcdV2 starts etcd 3.4 with --enable-v2 on free loopback ports and
 // returns its client URL; the test is skipped without it.
-func startEtcdV2(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: no real etcd")
-	}
-	bin, err := exec.LookPath("etcd")
-	if err != nil {
-		t.Skip("etcd is not installed")
-	}
-	if out, err := exec.Command(bin, "--version").Output(); err != nil || !strings.Contains(string(out), "etcd Version: 3.4.") {
-		t.Skipf("want etcd 3.4, have %q (%v)", out, err)
-	}
-	client, peer := freeURL(t), freeURL(t)
-	dir := t.TempDir()
-	log, err := os.Create(filepath.Join(dir, "etcd.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--enable-v2",
-		"--data-dir", filepath.Join(dir, "data"),
-		"--listen-client-urls", client, "--advertise-client-urls", client,
-		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-		"--initial-cluster", "default="+peer)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		log.Close()
-	})
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		resp, err := http.Get(client + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return client
-			}
-		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(log.Name())
-			t.Fatalf("etcd did not become healthy: %v\n%s", err, b)
-		}
-		time.Sleep(20 * time.Millisecond) // polling a process start
-	}
-}
-
-func freeURL(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "http://" + l.Addr().String()
-}
+func startEtcdV2(t *testing.T) string { return httpapi.StartEtcd(t, "--enable-v2") }
 
 // v2Reply is what a v2 client sees of an answer.
 type v2Reply struct {
