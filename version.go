@@ -1,6 +1,3 @@
-// Package cairn holds what the whole of cairn shares and that has no better
-// home: its version, the version of etcd's API it speaks, and the OpenAPI
-// contract of its client endpoints (embedded from openapi.yaml).
 package cairn
 
 // Version is cairn's own release version, reported as "cairn" by GET /version.

@@ -6,7 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // The requests cairn-bench sends (small keys and values).
@@ -52,9 +52,9 @@ func BenchmarkParseTxn(b *testing.B) {
 }
 
 func BenchmarkEncodeRange(b *testing.B) {
-	resp := &store.RangeResponse{Header: store.ResponseHeader{ClusterID: testClusterID, MemberID: testMemberID, Revision: 123456, RaftTerm: 2}, Count: 10}
+	resp := &cairn.RangeResponse{Header: cairn.ResponseHeader{ClusterID: testClusterID, MemberID: testMemberID, Revision: 123456, RaftTerm: 2}, Count: 10}
 	for i := 0; i < 10; i++ {
-		resp.Kvs = append(resp.Kvs, &store.KeyValue{Key: []byte("key-00000001"), Value: bytes.Repeat([]byte("v"), 64), CreateRevision: 100, ModRevision: 123456, Version: 7})
+		resp.Kvs = append(resp.Kvs, &cairn.KeyValue{Key: []byte("key-00000001"), Value: bytes.Repeat([]byte("v"), 64), CreateRevision: 100, ModRevision: 123456, Version: 7})
 	}
 	buf := make([]byte, 0, 4096)
 	b.ReportAllocs()

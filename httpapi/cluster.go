@@ -4,90 +4,11 @@ import (
 	"context"
 	stdjson "encoding/json"
 	"errors"
-	"fmt"
-	"net"
-	"net/url"
 	"strconv"
 	"strings"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
-
-// Member is one cluster member as the membership APIs show it (etcd's
-// etcdserverpb.Member). A member added but not started yet has no Name and
-// no ClientURLs: a member publishes both when it starts.
-type Member struct {
-	ID         uint64
-	Name       string
-	PeerURLs   []string
-	ClientURLs []string
-	IsLearner  bool
-}
-
-// MemberResponse answers the v3 cluster endpoints: the header (cluster,
-// member and raft term; etcd sends no revision here), the member an add
-// created (nil otherwise) and the members after the change, by id.
-type MemberResponse struct {
-	Header  store.ResponseHeader
-	Member  *Member
-	Members []*Member
-}
-
-// Cluster is what the membership endpoints (POST /v3/cluster/member/* and
-// /v2/members) need from a member. Every method is safe for concurrent use;
-// the changes return once the configuration change is applied on the member
-// that was asked, with the members after it. One change runs at a time.
-//
-// Errors, from package store: ErrMemberNotFound and ErrMemberRemoved (an id
-// no member has, or had), ErrMemberExist, ErrPeerURLExist, ErrMemberBadURLs,
-// ErrMemberNotLearner, ErrLearnerNotReady, ErrTooManyLearners, ErrUnhealthy,
-// ErrNotEnoughStartedMembers, and those of any proposal (ErrTimeout,
-// ErrNoLeader, ErrStopped, ctx.Err()).
-type Cluster interface {
-	// MemberList lists the members; with linearizable it first makes sure
-	// this member has applied every change committed before the call.
-	MemberList(ctx context.Context, linearizable bool) (*MemberResponse, error)
-	// MemberAdd adds a member with the given peer URLs, as a learner (a
-	// non-voting member, promoted later) or as a voter.
-	MemberAdd(ctx context.Context, peerURLs []string, isLearner bool) (*MemberResponse, error)
-	// MemberRemove removes member id; the removed member stops.
-	MemberRemove(ctx context.Context, id uint64) (*MemberResponse, error)
-	// MemberUpdate replaces the peer URLs of member id.
-	MemberUpdate(ctx context.Context, id uint64, peerURLs []string) (*MemberResponse, error)
-	// MemberPromote makes learner id a voter, once it has caught up with
-	// the leader.
-	MemberPromote(ctx context.Context, id uint64) (*MemberResponse, error)
-}
-
-// ValidatePeerURLs checks peer URLs as etcd's types.NewURLs does: at least
-// one, each http(s)://host:port with no path. cairn's peer transport is
-// plain HTTP, so https is refused by name. The error says what is wrong (the
-// v2 API shows it; the v3 API answers store.ErrMemberBadURLs, which it wraps).
-func ValidatePeerURLs(urls []string) error {
-	if len(urls) == 0 {
-		return fmt.Errorf("%w: no valid URLs given", store.ErrMemberBadURLs)
-	}
-	for _, s := range urls {
-		u, err := url.Parse(s)
-		if err != nil {
-			return fmt.Errorf("%w: %v", store.ErrMemberBadURLs, err)
-		}
-		switch u.Scheme {
-		case "http":
-		case "https", "unix", "unixs":
-			return fmt.Errorf("not implemented: %s peer URLs (%s)", u.Scheme, s)
-		default:
-			return fmt.Errorf("%w: URL scheme must be http, https, unix, or unixs: %s", store.ErrMemberBadURLs, s)
-		}
-		if _, _, err := net.SplitHostPort(u.Host); err != nil {
-			return fmt.Errorf("%w: URL address does not have the form \"host:port\": %s", store.ErrMemberBadURLs, s)
-		}
-		if u.Path != "" {
-			return fmt.Errorf("%w: URL must not contain a path: %s", store.ErrMemberBadURLs, s)
-		}
-	}
-	return nil
-}
 
 // The v3 cluster requests' fields, in .proto order. etcd's proto names are
 // camelCase already (peerURLs, isLearner, ID), so one name each.
@@ -217,7 +138,7 @@ func (a *api) memberAdd(ctx context.Context, d *decoder) (response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ValidatePeerURLs(req.peerURLs); err != nil {
+	if err := cairn.ValidatePeerURLs(req.peerURLs); err != nil {
 		return nil, err
 	}
 	return wrapMembers(a.cluster.MemberAdd(ctx, req.peerURLs, req.isLearner))
@@ -238,7 +159,7 @@ func (a *api) memberUpdate(ctx context.Context, d *decoder) (response, error) {
 	}
 	// etcd 3.4 takes an update without peer URLs and crashes applying it;
 	// it is refused here as an add without them is.
-	if err := ValidatePeerURLs(req.peerURLs); err != nil {
+	if err := cairn.ValidatePeerURLs(req.peerURLs); err != nil {
 		return nil, err
 	}
 	return wrapMembers(a.cluster.MemberUpdate(ctx, req.id, req.peerURLs))
@@ -252,14 +173,14 @@ func (a *api) memberPromote(ctx context.Context, d *decoder) (response, error) {
 	return wrapMembers(a.cluster.MemberPromote(ctx, req.id))
 }
 
-func wrapMembers(r *MemberResponse, err error) (response, error) {
+func wrapMembers(r *cairn.MemberResponse, err error) (response, error) {
 	if err != nil {
 		return nil, err
 	}
 	return (*memberResponse)(r), nil
 }
 
-type memberResponse MemberResponse
+type memberResponse cairn.MemberResponse
 
 // appendJSON appends an etcdserverpb.Member{Add,Remove,Update,List,
 // Promote}Response: header, member (add only), members.
@@ -286,7 +207,7 @@ func (r *memberResponse) appendJSON(b []byte) []byte {
 }
 
 // appendMember appends one etcdserverpb.Member, zero fields left out.
-func appendMember(b []byte, m *Member) []byte {
+func appendMember(b []byte, m *cairn.Member) []byte {
 	b = append(b, '{')
 	f := true
 	b = appendUint64(b, &f, "ID", m.ID)

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // /v2/members: etcd 3.4's v2 members API (etcdserver/api/v2http).
@@ -26,8 +26,8 @@ import (
 // and 500 "Internal Server Error" for the rest (a timeout, an unhealthy
 // cluster), as etcd answers. Every answer carries X-Etcd-Cluster-ID.
 
-func toV2Member(m *Member) v2MemberJSON {
-	return memberJSON(V2Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs})
+func toV2Member(m *cairn.Member) v2MemberJSON {
+	return memberJSON(cairn.V2Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs})
 }
 
 // v2MembersAllow is the Allow header of a method /v2/members refuses.
@@ -79,7 +79,7 @@ func (a *api) serveV2Member(w http.ResponseWriter, r *http.Request) {
 	case http.MethodDelete:
 		id, ok := parseHexID(rest)
 		if !ok {
-			a.writeV2MemberError(w, r, store.ErrMemberNotFound, rest)
+			a.writeV2MemberError(w, r, cairn.ErrMemberNotFound, rest)
 			return
 		}
 		resp, err := a.cluster.MemberRemove(ctx, id)
@@ -91,7 +91,7 @@ func (a *api) serveV2Member(w http.ResponseWriter, r *http.Request) {
 	case http.MethodPut:
 		id, ok := parseHexID(rest)
 		if !ok {
-			a.writeV2MemberError(w, r, store.ErrMemberNotFound, rest)
+			a.writeV2MemberError(w, r, cairn.ErrMemberNotFound, rest)
 			return
 		}
 		urls, err := readV2PeerURLs(r)
@@ -140,8 +140,8 @@ func readV2PeerURLs(r *http.Request) ([]string, error) {
 	if err := stdjson.Unmarshal(body, &req); err != nil {
 		return nil, &v2HTTPError{http.StatusBadRequest, err.Error()}
 	}
-	if err := ValidatePeerURLs(req.PeerURLs); err != nil {
-		msg := strings.TrimPrefix(err.Error(), store.ErrMemberBadURLs.Error()+": ")
+	if err := cairn.ValidatePeerURLs(req.PeerURLs); err != nil {
+		msg := strings.TrimPrefix(err.Error(), cairn.ErrMemberBadURLs.Error()+": ")
 		return nil, &v2HTTPError{http.StatusBadRequest, msg}
 	}
 	return req.PeerURLs, nil
@@ -155,16 +155,16 @@ func (a *api) writeV2MemberError(w http.ResponseWriter, r *http.Request, err err
 	switch {
 	case errors.As(err, &he):
 		status, msg = he.status, he.msg
-	case errors.Is(err, store.ErrMemberNotFound):
+	case errors.Is(err, cairn.ErrMemberNotFound):
 		status, msg = http.StatusNotFound, "No such member: "+id
-	case errors.Is(err, store.ErrMemberRemoved):
+	case errors.Is(err, cairn.ErrMemberRemoved):
 		status, msg = http.StatusGone, "Member permanently removed: "+id
-	case errors.Is(err, store.ErrPeerURLExist):
+	case errors.Is(err, cairn.ErrPeerURLExist):
 		status, msg = http.StatusConflict, "membership: peerURL exists"
-	case errors.Is(err, store.ErrMemberExist):
+	case errors.Is(err, cairn.ErrMemberExist):
 		status, msg = http.StatusConflict, "membership: ID exists"
-	case errors.Is(err, store.ErrMemberBadURLs):
-		status, msg = http.StatusBadRequest, strings.TrimPrefix(err.Error(), store.ErrMemberBadURLs.Error()+": ")
+	case errors.Is(err, cairn.ErrMemberBadURLs):
+		status, msg = http.StatusBadRequest, strings.TrimPrefix(err.Error(), cairn.ErrMemberBadURLs.Error()+": ")
 	default:
 		if errors.Is(err, context.Canceled) {
 			return // the client is gone

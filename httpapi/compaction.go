@@ -3,7 +3,7 @@ package httpapi
 import (
 	"context"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // POST /v3/kv/compaction: etcd's KV.Compact. Request:
@@ -27,8 +27,8 @@ func compactionField(name []byte) (int, bool) {
 }
 
 // parseCompaction decodes a /v3/kv/compaction body.
-func parseCompaction(d *decoder) (*store.CompactionRequest, error) {
-	req := new(store.CompactionRequest)
+func parseCompaction(d *decoder) (*cairn.CompactionRequest, error) {
+	req := new(cairn.CompactionRequest)
 	start, ok, err := d.topObject()
 	if err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func (a *api) kvCompact(ctx context.Context, d *decoder) (response, error) {
 	return (*compactionResponse)(resp), nil
 }
 
-type compactionResponse store.CompactionResponse
+type compactionResponse cairn.CompactionResponse
 
 // appendJSON appends an etcdserverpb.CompactionResponse object.
 func (r *compactionResponse) appendJSON(b []byte) []byte {

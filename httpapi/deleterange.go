@@ -3,7 +3,7 @@ package httpapi
 import (
 	"context"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // POST /v3/kv/deleterange: etcd's KV.DeleteRange. Request:
@@ -34,7 +34,7 @@ func deleteRangeField(name []byte) (int, bool) {
 }
 
 // deleteRangeRequest decodes the DeleteRangeRequest object at b[start] into req.
-func (d *decoder) deleteRangeRequest(start int, req *store.DeleteRangeRequest) error {
+func (d *decoder) deleteRangeRequest(start int, req *cairn.DeleteRangeRequest) error {
 	var slots [delFields]slot
 	d.collect(start, slots[:], deleteRangeField)
 	for f := range slots {
@@ -59,7 +59,7 @@ func (d *decoder) deleteRangeRequest(start int, req *store.DeleteRangeRequest) e
 }
 
 // parseDeleteRange decodes a /v3/kv/deleterange body.
-func parseDeleteRange(d *decoder) (*store.DeleteRangeRequest, error) {
+func parseDeleteRange(d *decoder) (*cairn.DeleteRangeRequest, error) {
 	return parseTopObject(d, (*decoder).deleteRangeRequest)
 }
 
@@ -78,14 +78,14 @@ func (a *api) kvDeleteRange(ctx context.Context, d *decoder) (response, error) {
 	return (*deleteRangeResponse)(resp), nil
 }
 
-type deleteRangeResponse store.DeleteRangeResponse
+type deleteRangeResponse cairn.DeleteRangeResponse
 
 func (r *deleteRangeResponse) appendJSON(b []byte) []byte {
-	return appendDeleteRangeResponse(b, (*store.DeleteRangeResponse)(r))
+	return appendDeleteRangeResponse(b, (*cairn.DeleteRangeResponse)(r))
 }
 
 // appendDeleteRangeResponse appends an etcdserverpb.DeleteRangeResponse object.
-func appendDeleteRangeResponse(b []byte, r *store.DeleteRangeResponse) []byte {
+func appendDeleteRangeResponse(b []byte, r *cairn.DeleteRangeResponse) []byte {
 	b = append(b, '{')
 	f := true
 	b = appendHeader(b, &f, &r.Header)

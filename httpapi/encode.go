@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // This file writes v3 responses as etcd's gateway prints them (jsonpb with
@@ -69,7 +69,7 @@ func appendName(b []byte, first *bool, name string) []byte {
 
 // appendHeader appends `"header":{...}` with the header's non-zero fields.
 // etcd prints the header of every response, even an empty one ({}).
-func appendHeader(b []byte, first *bool, h *store.ResponseHeader) []byte {
+func appendHeader(b []byte, first *bool, h *cairn.ResponseHeader) []byte {
 	b = appendName(b, first, "header")
 	b = append(b, '{')
 	f := true
@@ -81,7 +81,7 @@ func appendHeader(b []byte, first *bool, h *store.ResponseHeader) []byte {
 }
 
 // appendKeyValue appends one mvccpb.KeyValue object.
-func appendKeyValue(b []byte, kv *store.KeyValue) []byte {
+func appendKeyValue(b []byte, kv *cairn.KeyValue) []byte {
 	b = append(b, '{')
 	f := true
 	b = appendBytes(b, &f, "key", kv.Key)
@@ -94,7 +94,7 @@ func appendKeyValue(b []byte, kv *store.KeyValue) []byte {
 }
 
 // appendKeyValues appends `"name":[...]` unless kvs is empty.
-func appendKeyValues(b []byte, first *bool, name string, kvs []*store.KeyValue) []byte {
+func appendKeyValues(b []byte, first *bool, name string, kvs []*cairn.KeyValue) []byte {
 	if len(kvs) == 0 {
 		return b
 	}

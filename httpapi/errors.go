@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // grpcCode is a gRPC status code (google.golang.org/grpc/codes), which etcd's
@@ -72,36 +72,36 @@ var v3Errors = []struct {
 	msg  string
 }{
 	// etcd's gRPC layer prefixes mvcc's messages with "etcdserver: ".
-	{store.ErrCompacted, codeOutOfRange, "etcdserver: mvcc: required revision has been compacted"},
-	{store.ErrFutureRev, codeOutOfRange, "etcdserver: mvcc: required revision is a future revision"},
-	{store.ErrEmptyKey, codeInvalidArgument, ""},
-	{store.ErrKeyNotFound, codeInvalidArgument, ""},
-	{store.ErrValueProvided, codeInvalidArgument, ""},
-	{store.ErrLeaseProvided, codeInvalidArgument, ""},
-	{store.ErrTooManyOps, codeInvalidArgument, ""},
-	{store.ErrDuplicateKey, codeInvalidArgument, ""},
-	{store.ErrInvalidSortOption, codeInvalidArgument, ""}, // etcd 3.5's check
-	{store.ErrRequestTooLarge, codeInvalidArgument, ""},
-	{store.ErrLeaseNotFound, codeNotFound, ""},
-	{store.ErrLeaseExists, codeFailedPrecondition, ""},
-	{store.ErrLeaseTTLTooLarge, codeOutOfRange, ""},
-	{store.ErrNoSpace, codeResourceExhausted, ""},
-	{store.ErrStopped, codeUnavailable, ""},
-	{store.ErrTimeout, codeUnavailable, ""},
-	{store.ErrNoLeader, codeUnavailable, ""},
+	{cairn.ErrCompacted, codeOutOfRange, "etcdserver: mvcc: required revision has been compacted"},
+	{cairn.ErrFutureRev, codeOutOfRange, "etcdserver: mvcc: required revision is a future revision"},
+	{cairn.ErrEmptyKey, codeInvalidArgument, ""},
+	{cairn.ErrKeyNotFound, codeInvalidArgument, ""},
+	{cairn.ErrValueProvided, codeInvalidArgument, ""},
+	{cairn.ErrLeaseProvided, codeInvalidArgument, ""},
+	{cairn.ErrTooManyOps, codeInvalidArgument, ""},
+	{cairn.ErrDuplicateKey, codeInvalidArgument, ""},
+	{cairn.ErrInvalidSortOption, codeInvalidArgument, ""}, // etcd 3.5's check
+	{cairn.ErrRequestTooLarge, codeInvalidArgument, ""},
+	{cairn.ErrLeaseNotFound, codeNotFound, ""},
+	{cairn.ErrLeaseExists, codeFailedPrecondition, ""},
+	{cairn.ErrLeaseTTLTooLarge, codeOutOfRange, ""},
+	{cairn.ErrNoSpace, codeResourceExhausted, ""},
+	{cairn.ErrStopped, codeUnavailable, ""},
+	{cairn.ErrTimeout, codeUnavailable, ""},
+	{cairn.ErrNoLeader, codeUnavailable, ""},
 	// Membership (etcd's v3rpc util.go maps membership.ErrIDRemoved to
 	// "member not found").
-	{store.ErrMemberNotFound, codeNotFound, ""},
-	{store.ErrMemberRemoved, codeNotFound, store.ErrMemberNotFound.Error()},
-	{store.ErrMemberExist, codeFailedPrecondition, ""},
-	{store.ErrPeerURLExist, codeFailedPrecondition, ""},
-	{store.ErrMemberBadURLs, codeInvalidArgument, ""},
-	{store.ErrMemberNotLearner, codeFailedPrecondition, ""},
-	{store.ErrLearnerNotReady, codeFailedPrecondition, ""},
-	{store.ErrTooManyLearners, codeFailedPrecondition, ""},
-	{store.ErrNotEnoughStartedMembers, codeFailedPrecondition, ""},
-	{store.ErrUnhealthy, codeUnavailable, ""},
-	{store.ErrNotSupportedForLearner, codeUnavailable, ""},
+	{cairn.ErrMemberNotFound, codeNotFound, ""},
+	{cairn.ErrMemberRemoved, codeNotFound, cairn.ErrMemberNotFound.Error()},
+	{cairn.ErrMemberExist, codeFailedPrecondition, ""},
+	{cairn.ErrPeerURLExist, codeFailedPrecondition, ""},
+	{cairn.ErrMemberBadURLs, codeInvalidArgument, ""},
+	{cairn.ErrMemberNotLearner, codeFailedPrecondition, ""},
+	{cairn.ErrLearnerNotReady, codeFailedPrecondition, ""},
+	{cairn.ErrTooManyLearners, codeFailedPrecondition, ""},
+	{cairn.ErrNotEnoughStartedMembers, codeFailedPrecondition, ""},
+	{cairn.ErrUnhealthy, codeUnavailable, ""},
+	{cairn.ErrNotSupportedForLearner, codeUnavailable, ""},
 	// A context error reaches the client as gRPC makes it.
 	{context.Canceled, codeCanceled, "context canceled"},
 	{context.DeadlineExceeded, codeDeadlineExceeded, "context deadline exceeded"},

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/httpapi"
 	"github.com/cairnkv/cairn/server"
-	"github.com/cairnkv/cairn/store"
 )
 
 // The HTTP API over a real member (package server: raft, WAL, store), the
@@ -37,7 +37,7 @@ func startMember(t *testing.T) *server.Server {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for {
-		if _, err := s.Range(ctx, &store.RangeRequest{Key: []byte("ready")}); err == nil {
+		if _, err := s.Range(ctx, &cairn.RangeRequest{Key: []byte("ready")}); err == nil {
 			return s
 		} else if ctx.Err() != nil {
 			t.Fatalf("the member never answered: %v", err)

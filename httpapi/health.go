@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // GET /health, as etcd 3.4 answers it: 200 and {"health":"true"} when the
@@ -43,6 +43,6 @@ func (a *api) checkHealth(ctx context.Context) error {
 	if st.Leader == 0 {
 		return errNoLeader
 	}
-	_, err = a.b.Range(ctx, &store.RangeRequest{Key: healthKey, CountOnly: true})
+	_, err = a.b.Range(ctx, &cairn.RangeRequest{Key: healthKey, CountOnly: true})
 	return err
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cairnkv/cairn"
-	"github.com/cairnkv/cairn/store"
 )
 
 // DefaultMaxRequestBytes is etcd's default --max-request-bytes (1.5 MiB).
@@ -48,14 +47,14 @@ type Config struct {
 // api is the state every handler shares.
 type api struct {
 	b               Backend
-	watcher         Watcher        // b, if it serves watches (watch.go)
-	v2              V2Keys         // b, if it serves the v2 keys API (v2keys.go)
-	v2m             V2Members      // b, if it lists members (v2members.go)
-	v2s             V2Stats        // b, if it keeps v2 stats (v2stats.go)
-	cluster         Cluster        // b, if it changes membership (cluster.go)
-	ops             MaintenanceOps // b, if it serves maintenance (maintenance.go)
-	learner         Learner        // b, if it can be a learner (learner.go)
-	v2Watchers      atomic.Int64   // v2 waits open now
+	watcher         cairn.Watcher        // b, if it serves watches (watch.go)
+	v2              V2Keys               // b, if it serves the v2 keys API (v2keys.go)
+	v2m             cairn.V2Members      // b, if it lists members (v2members.go)
+	v2s             cairn.V2Stats        // b, if it keeps v2 stats (v2stats.go)
+	cluster         cairn.Cluster        // b, if it changes membership (cluster.go)
+	ops             cairn.MaintenanceOps // b, if it serves maintenance (maintenance.go)
+	learner         cairn.Learner        // b, if it can be a learner (learner.go)
+	v2Watchers      atomic.Int64         // v2 waits open now
 	log             *slog.Logger
 	maxRequestBytes int64
 	bodyLimit       int64
@@ -113,13 +112,13 @@ func New(b Backend, cfg Config) http.Handler {
 		a.cors[o] = true
 	}
 	a.version = a.versionBody()
-	a.watcher, _ = b.(Watcher)
+	a.watcher, _ = b.(cairn.Watcher)
 	a.v2, _ = b.(V2Keys)
-	a.v2m, _ = b.(V2Members)
-	a.v2s, _ = b.(V2Stats)
-	a.ops, _ = b.(MaintenanceOps)
-	a.cluster, _ = b.(Cluster)
-	a.learner, _ = b.(Learner)
+	a.v2m, _ = b.(cairn.V2Members)
+	a.v2s, _ = b.(cairn.V2Stats)
+	a.ops, _ = b.(cairn.MaintenanceOps)
+	a.cluster, _ = b.(cairn.Cluster)
+	a.learner, _ = b.(cairn.Learner)
 	no := a.notForLearner
 
 	r := chi.NewRouter()
@@ -239,12 +238,12 @@ func putExchange(x *exchange) {
 }
 
 // readBody reads the request body into buf, refusing one over a.bodyLimit
-// with store.ErrRequestTooLarge. The content type is ignored, as etcd's
+// with cairn.ErrRequestTooLarge. The content type is ignored, as etcd's
 // gateway ignores it (curl -d sends a form type).
 func (a *api) readBody(w http.ResponseWriter, r *http.Request, buf *[]byte) ([]byte, error) {
 	if r.ContentLength > a.bodyLimit {
 		w.Header().Set("Connection", "close")
-		return nil, store.ErrRequestTooLarge
+		return nil, cairn.ErrRequestTooLarge
 	}
 	b := (*buf)[:0]
 	// Size the buffer from Content-Length (+1: room to read io.EOF without
@@ -262,7 +261,7 @@ func (a *api) readBody(w http.ResponseWriter, r *http.Request, buf *[]byte) ([]b
 		*buf = b
 		if int64(len(b)) > a.bodyLimit {
 			w.Header().Set("Connection", "close")
-			return nil, store.ErrRequestTooLarge
+			return nil, cairn.ErrRequestTooLarge
 		}
 		if err == io.EOF {
 			return b, nil

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // The unary v3 lease endpoints, etcd's Lease service as its 3.4 gateway
@@ -59,8 +59,8 @@ func idKeysField(name []byte) (int, bool) {
 }
 
 // parseLeaseGrant decodes a /v3/lease/grant body.
-func parseLeaseGrant(d *decoder) (*store.LeaseGrantRequest, error) {
-	req := new(store.LeaseGrantRequest)
+func parseLeaseGrant(d *decoder) (*cairn.LeaseGrantRequest, error) {
+	req := new(cairn.LeaseGrantRequest)
 	start, ok, err := d.topObject()
 	if err != nil || !ok {
 		return req, err
@@ -109,8 +109,8 @@ func parseLeaseID(d *decoder) (int64, error) {
 }
 
 // parseLeaseTimeToLive decodes a /v3/lease/timetolive body.
-func parseLeaseTimeToLive(d *decoder) (*store.LeaseTimeToLiveRequest, error) {
-	req := new(store.LeaseTimeToLiveRequest)
+func parseLeaseTimeToLive(d *decoder) (*cairn.LeaseTimeToLiveRequest, error) {
+	req := new(cairn.LeaseTimeToLiveRequest)
 	start, ok, err := d.topObject()
 	if err != nil || !ok {
 		return req, err
@@ -139,7 +139,7 @@ func (a *api) leaseRevoke(ctx context.Context, d *decoder) (response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := a.b.LeaseRevoke(ctx, &store.LeaseRevokeRequest{ID: id})
+	resp, err := a.b.LeaseRevoke(ctx, &cairn.LeaseRevokeRequest{ID: id})
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +171,7 @@ func (a *api) leaseLeases(ctx context.Context, d *decoder) (response, error) {
 	return (*leaseLeasesResponse)(resp), nil
 }
 
-type leaseGrantResponse store.LeaseGrantResponse
+type leaseGrantResponse cairn.LeaseGrantResponse
 
 // appendJSON appends an etcdserverpb.LeaseGrantResponse object.
 func (r *leaseGrantResponse) appendJSON(b []byte) []byte {
@@ -187,7 +187,7 @@ func (r *leaseGrantResponse) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-type leaseRevokeResponse store.LeaseRevokeResponse
+type leaseRevokeResponse cairn.LeaseRevokeResponse
 
 // appendJSON appends an etcdserverpb.LeaseRevokeResponse object.
 func (r *leaseRevokeResponse) appendJSON(b []byte) []byte {
@@ -197,7 +197,7 @@ func (r *leaseRevokeResponse) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-type leaseTimeToLiveResponse store.LeaseTimeToLiveResponse
+type leaseTimeToLiveResponse cairn.LeaseTimeToLiveResponse
 
 // appendJSON appends an etcdserverpb.LeaseTimeToLiveResponse object.
 func (r *leaseTimeToLiveResponse) appendJSON(b []byte) []byte {
@@ -223,7 +223,7 @@ func (r *leaseTimeToLiveResponse) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-type leaseLeasesResponse store.LeaseLeasesResponse
+type leaseLeasesResponse cairn.LeaseLeasesResponse
 
 // appendJSON appends an etcdserverpb.LeaseLeasesResponse object.
 func (r *leaseLeasesResponse) appendJSON(b []byte) []byte {
@@ -248,7 +248,7 @@ func (r *leaseLeasesResponse) appendJSON(b []byte) []byte {
 }
 
 // leaseKeepAliveResponse is one result of the keepalive stream.
-type leaseKeepAliveResponse store.LeaseKeepAliveResponse
+type leaseKeepAliveResponse cairn.LeaseKeepAliveResponse
 
 // appendJSON appends an etcdserverpb.LeaseKeepAliveResponse object.
 func (r *leaseKeepAliveResponse) appendJSON(b []byte) []byte {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -31,16 +32,16 @@ func (b *storeBackend) closeLeaseStreams() {
 // nextLeaseID numbers the IDs storeBackend picks.
 var nextLeaseID atomic.Int64
 
-func (b *storeBackend) LeaseGrant(ctx context.Context, req *store.LeaseGrantRequest) (resp *store.LeaseGrantResponse, err error) {
+func (b *storeBackend) LeaseGrant(ctx context.Context, req *cairn.LeaseGrantRequest) (resp *cairn.LeaseGrantResponse, err error) {
 	if err := b.injected(); err != nil {
 		return nil, err
 	}
-	if req.TTL > store.MaxLeaseTTL {
-		return nil, store.ErrLeaseTTLTooLarge
+	if req.TTL > cairn.MaxLeaseTTL {
+		return nil, cairn.ErrLeaseTTLTooLarge
 	}
-	g := store.LeaseGrantRequest{ID: req.ID, TTL: max(req.TTL, testMinLeaseTTL)}
-	err = b.apply(func(batch *store.Batch) (*store.ResponseHeader, error) {
-		if g.ID == store.NoLease {
+	g := cairn.LeaseGrantRequest{ID: req.ID, TTL: max(req.TTL, testMinLeaseTTL)}
+	err = b.apply(func(batch *store.Batch) (*cairn.ResponseHeader, error) {
+		if g.ID == cairn.NoLease {
 			g.ID = 7587869000000000000 + nextLeaseID.Add(1)
 		}
 		if resp, err = batch.LeaseGrant(&g); err != nil {
@@ -51,11 +52,11 @@ func (b *storeBackend) LeaseGrant(ctx context.Context, req *store.LeaseGrantRequ
 	return resp, err
 }
 
-func (b *storeBackend) LeaseRevoke(ctx context.Context, req *store.LeaseRevokeRequest) (resp *store.LeaseRevokeResponse, err error) {
+func (b *storeBackend) LeaseRevoke(ctx context.Context, req *cairn.LeaseRevokeRequest) (resp *cairn.LeaseRevokeResponse, err error) {
 	if err := b.injected(); err != nil {
 		return nil, err
 	}
-	err = b.apply(func(batch *store.Batch) (*store.ResponseHeader, error) {
+	err = b.apply(func(batch *store.Batch) (*cairn.ResponseHeader, error) {
 		if resp, err = batch.LeaseRevoke(req); err != nil {
 			return nil, err
 		}
@@ -64,11 +65,11 @@ func (b *storeBackend) LeaseRevoke(ctx context.Context, req *store.LeaseRevokeRe
 	return resp, err
 }
 
-func (b *storeBackend) LeaseKeepAlive(ctx context.Context, req *store.LeaseKeepAliveRequest) (*store.LeaseKeepAliveResponse, error) {
+func (b *storeBackend) LeaseKeepAlive(ctx context.Context, req *cairn.LeaseKeepAliveRequest) (*cairn.LeaseKeepAliveResponse, error) {
 	if err := b.injected(); err != nil {
 		return nil, err
 	}
-	resp := &store.LeaseKeepAliveResponse{ID: req.ID}
+	resp := &cairn.LeaseKeepAliveResponse{ID: req.ID}
 	if l, ok := b.s.Lease(req.ID); ok {
 		resp.TTL = l.TTL
 	}
@@ -77,11 +78,11 @@ func (b *storeBackend) LeaseKeepAlive(ctx context.Context, req *store.LeaseKeepA
 	return resp, nil
 }
 
-func (b *storeBackend) LeaseTimeToLive(ctx context.Context, req *store.LeaseTimeToLiveRequest) (*store.LeaseTimeToLiveResponse, error) {
+func (b *storeBackend) LeaseTimeToLive(ctx context.Context, req *cairn.LeaseTimeToLiveRequest) (*cairn.LeaseTimeToLiveResponse, error) {
 	if err := b.injected(); err != nil {
 		return nil, err
 	}
-	resp := &store.LeaseTimeToLiveResponse{ID: req.ID, TTL: -1}
+	resp := &cairn.LeaseTimeToLiveResponse{ID: req.ID, TTL: -1}
 	if l, ok := b.s.Lease(req.ID); ok {
 		resp.TTL, resp.GrantedTTL = l.TTL, l.TTL
 		if req.Keys {
@@ -93,13 +94,13 @@ func (b *storeBackend) LeaseTimeToLive(ctx context.Context, req *store.LeaseTime
 	return resp, nil
 }
 
-func (b *storeBackend) LeaseLeases(ctx context.Context) (*store.LeaseLeasesResponse, error) {
+func (b *storeBackend) LeaseLeases(ctx context.Context) (*cairn.LeaseLeasesResponse, error) {
 	if err := b.injected(); err != nil {
 		return nil, err
 	}
-	resp := &store.LeaseLeasesResponse{}
+	resp := &cairn.LeaseLeasesResponse{}
 	for _, l := range b.s.Leases() {
-		resp.Leases = append(resp.Leases, store.LeaseStatus{ID: l.ID})
+		resp.Leases = append(resp.Leases, cairn.LeaseStatus{ID: l.ID})
 	}
 	resp.Header.Revision = b.s.Rev()
 	fillHeader(&resp.Header)

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/httpapi"
 	"github.com/cairnkv/cairn/server"
-	"github.com/cairnkv/cairn/store"
 )
 
 // Leases over a real member: the HTTP API, raft, the lessor and the store.
@@ -54,7 +54,7 @@ func startLeaseMember(t *testing.T, clock server.Clock) *server.Server {
 	t.Cleanup(func() { s.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := s.LeaseKeepAlive(ctx, &store.LeaseKeepAliveRequest{ID: 1}); err != nil {
+	if _, err := s.LeaseKeepAlive(ctx, &cairn.LeaseKeepAliveRequest{ID: 1}); err != nil {
 		t.Fatalf("the member never answered a keepalive: %v", err)
 	}
 	return s

@@ -9,9 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cairnkv/cairn"
 	"github.com/coder/websocket"
-
-	"github.com/cairnkv/cairn/store"
 )
 
 // POST /v3/lease/keepalive: etcd's Lease.LeaseKeepAlive, a bidirectional
@@ -63,13 +62,13 @@ func newKeepAliveReader(r io.Reader, limit int64) *keepAliveReader {
 }
 
 // next decodes the next request. It returns io.EOF at the end of the
-// stream, store.ErrRequestTooLarge, the error of the underlying reader, or
+// stream, cairn.ErrRequestTooLarge, the error of the underlying reader, or
 // a *parseError with etcd's message for a request that does not decode.
-func (k *keepAliveReader) next() (*store.LeaseKeepAliveRequest, error) {
+func (k *keepAliveReader) next() (*cairn.LeaseKeepAliveRequest, error) {
 	k.raw = k.raw[:0]
 	if err := k.dec.Decode(&k.raw); err != nil {
 		switch {
-		case errors.Is(err, io.EOF), errors.Is(err, store.ErrRequestTooLarge):
+		case errors.Is(err, io.EOF), errors.Is(err, cairn.ErrRequestTooLarge):
 			return nil, err
 		case k.in.err != nil && !errors.Is(err, io.ErrUnexpectedEOF):
 			return nil, k.in.err
@@ -81,7 +80,7 @@ func (k *keepAliveReader) next() (*store.LeaseKeepAliveRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &store.LeaseKeepAliveRequest{ID: id}, nil
+	return &cairn.LeaseKeepAliveRequest{ID: id}, nil
 }
 
 // keepAliveOut is where a keepalive stream's answers go: HTTP chunks or
@@ -113,7 +112,7 @@ func (a *api) serveKeepAlives(ctx context.Context, in *keepAliveReader, out keep
 		}
 	}
 	stopped := func() {
-		code, msg, _ := v3Status(store.ErrStopped)
+		code, msg, _ := v3Status(cairn.ErrStopped)
 		out.streamError(code, msg)
 	}
 	req, err := in.next()

@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnkv/cairn"
 	"github.com/coder/websocket"
 	"github.com/getkin/kin-openapi/openapi3filter"
-
-	"github.com/cairnkv/cairn/store"
 )
 
 func TestLeaseParse(t *testing.T) {
@@ -39,14 +38,14 @@ func TestLeaseParse(t *testing.T) {
 		endpoint, body string
 		want           any
 	}{
-		{"grant", ``, &store.LeaseGrantRequest{}},
-		{"grant", `{"TTL":"60","ID":-3}`, &store.LeaseGrantRequest{TTL: 60, ID: -3}},
+		{"grant", ``, &cairn.LeaseGrantRequest{}},
+		{"grant", `{"TTL":"60","ID":-3}`, &cairn.LeaseGrantRequest{TTL: 60, ID: -3}},
 		// Only the .proto names: "ttl" and "id" are unknown fields.
-		{"grant", `{"ttl":7,"id":77}`, &store.LeaseGrantRequest{}},
+		{"grant", `{"ttl":7,"id":77}`, &cairn.LeaseGrantRequest{}},
 		{"revoke", `{"ID":"9223372036854775807"}`, int64(9223372036854775807)},
 		{"revoke", `null`, int64(0)},
-		{"timetolive", `{"ID":5,"keys":true}`, &store.LeaseTimeToLiveRequest{ID: 5, Keys: true}},
-		{"timetolive", `{"ID":5,"Keys":true}`, &store.LeaseTimeToLiveRequest{ID: 5}},
+		{"timetolive", `{"ID":5,"keys":true}`, &cairn.LeaseTimeToLiveRequest{ID: 5, Keys: true}},
+		{"timetolive", `{"ID":5,"Keys":true}`, &cairn.LeaseTimeToLiveRequest{ID: 5}},
 	}
 	for _, tt := range good {
 		got, err := parseLeaseAny(tt.endpoint, tt.body)
@@ -203,7 +202,7 @@ func TestKeepAliveOneShot(t *testing.T) {
 // gateway's stream error object, with its status if nothing was written.
 func TestKeepAliveStreamErrors(t *testing.T) {
 	ts := newTestServer(t)
-	ts.backend.setFault(store.ErrNoLeader)
+	ts.backend.setFault(cairn.ErrNoLeader)
 	r := ts.send("POST", "/v3/lease/keepalive", "", `{"ID":7}`)
 	want := `{"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: no leader","http_status":"Service Unavailable"}}`
 	if r.status != 503 || r.body != want {
@@ -294,7 +293,7 @@ func TestKeepAliveIsAStream(t *testing.T) {
 	if l := s.line(); l != `{"result":{`+hdr(1)+`,"ID":"7"}}` {
 		t.Fatalf("answer after the revoke: %q", l)
 	}
-	ts.backend.setFault(store.ErrTimeout)
+	ts.backend.setFault(cairn.ErrTimeout)
 	s.send(`{"ID":7}`)
 	rest, _ := io.ReadAll(s.rd)
 	if want := `{"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: request timed out","http_status":"Service Unavailable"}}`; string(rest) != want {

@@ -4,69 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
-// Alarm types and actions, as etcd's etcdserverpb.AlarmType and
-// AlarmRequest.AlarmAction.
-const (
-	AlarmNone    int32 = 0
-	AlarmNoSpace int32 = 1
-	AlarmCorrupt int32 = 2
-
-	AlarmGet        int32 = 0
-	AlarmActivate   int32 = 1
-	AlarmDeactivate int32 = 2
-)
-
-// AlarmMember is one raised alarm: the member that raised it and its type.
-type AlarmMember struct {
-	MemberID uint64
-	Alarm    int32
-}
-
-// SnapshotReader is a consistent copy of a member's store file being read:
-// its size in bytes is known before WriteTo writes it. Close releases it.
-type SnapshotReader interface {
-	Size() int64
-	WriteTo(w io.Writer) (int64, error)
-	Close() error
-}
-
-// HashKVResponse answers /v3/maintenance/hashkv: the hash of the MVCC
-// history up to a revision, and the compaction revision it starts from.
-type HashKVResponse struct {
-	Header          store.ResponseHeader
-	Hash            uint32
-	CompactRevision int64
-}
-
-// MaintenanceOps is what the maintenance endpoints beyond status need from a
-// member. Every method is safe for concurrent use.
-type MaintenanceOps interface {
-	// Snapshot opens a consistent copy of the member's store file.
-	Snapshot(ctx context.Context) (SnapshotReader, error)
-	// Defragment rewrites the member's store file without its free pages.
-	Defragment(ctx context.Context) error
-	// Alarm gets, raises or clears alarms through raft (etcd's
-	// Maintenance.Alarm): GET lists them; ACTIVATE and DEACTIVATE return the
-	// alarm they changed (none if nothing changed).
-	Alarm(ctx context.Context, action int32, a AlarmMember) ([]AlarmMember, error)
-	// Hash hashes the member's store file contents (buckets, keys,
-	// values), after writing everything applied to it.
-	Hash(ctx context.Context) (uint32, *store.ResponseHeader, error)
-	// HashKV hashes the MVCC history up to revision rev (0: the current
-	// one) as it is after compaction: equal on every member at the same
-	// revision. Errors: store.ErrCompacted, store.ErrFutureRev.
-	HashKV(ctx context.Context, rev int64) (*HashKVResponse, error)
-}
-
-var alarmTypeEnum = &enumType{protoName: "etcdserverpb.AlarmType", names: []string{"NONE", "NOSPACE", "CORRUPT"}}
+var alarmTypeEnum = &enumType{protoName: "etcdserverpb.AlarmType", names: cairn.AlarmTypeNames[:]}
 var alarmActionEnum = &enumType{protoName: "etcdserverpb.AlarmRequest_AlarmAction", names: []string{"GET", "ACTIVATE", "DEACTIVATE"}}
 
 // POST /v3/maintenance/alarm: etcd's Maintenance.Alarm. Request
@@ -78,7 +23,7 @@ func (a *api) maintenanceAlarm(ctx context.Context, d *decoder) (response, error
 		return nil, err
 	}
 	var action int32
-	var am AlarmMember
+	var am cairn.AlarmMember
 	if ok {
 		var slots [3]slot
 		d.collect(start, slots[:], func(name []byte) (int, bool) {
@@ -115,7 +60,7 @@ func (a *api) maintenanceAlarm(ctx context.Context, d *decoder) (response, error
 	return alarmResponse(alarms), nil
 }
 
-type alarmResponse []AlarmMember
+type alarmResponse []cairn.AlarmMember
 
 func (r alarmResponse) appendJSON(b []byte) []byte {
 	b = append(b, '{')
@@ -137,16 +82,6 @@ func (r alarmResponse) appendJSON(b []byte) []byte {
 		b = append(b, ']')
 	}
 	return append(b, '}')
-}
-
-// AlarmString prints an alarm as etcd's status "errors" do (the protobuf
-// text form): "memberID:1 alarm:NOSPACE ".
-func AlarmString(am AlarmMember) string {
-	s := fmt.Sprintf("memberID:%d ", am.MemberID)
-	if am.Alarm > 0 && int(am.Alarm) < len(alarmTypeEnum.names) {
-		s += "alarm:" + alarmTypeEnum.names[am.Alarm] + " "
-	}
-	return s
 }
 
 // POST /v3/maintenance/defragment: {} once done (etcd 3.4 sends no header).
@@ -177,7 +112,7 @@ func (a *api) maintenanceHash(ctx context.Context, d *decoder) (response, error)
 }
 
 type hashResponse struct {
-	header store.ResponseHeader
+	header cairn.ResponseHeader
 	hash   uint32
 }
 
@@ -222,7 +157,7 @@ func (a *api) maintenanceHashKV(ctx context.Context, d *decoder) (response, erro
 	return (*hashKVResponse)(resp), nil
 }
 
-type hashKVResponse HashKVResponse
+type hashKVResponse cairn.HashKVResponse
 
 func (r *hashKVResponse) appendJSON(b []byte) []byte {
 	b = append(b, '{')

@@ -11,7 +11,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/cairnkv/cairn"
-	"github.com/cairnkv/cairn/store"
 )
 
 func TestVersion(t *testing.T) {
@@ -161,11 +160,11 @@ func TestBackendErrors(t *testing.T) {
 		msg    string
 		logged bool
 	}{
-		{store.ErrNoLeader, 503, 14, "etcdserver: no leader", false},
-		{fmt.Errorf("proposal 7: %w", store.ErrTimeout), 503, 14, "etcdserver: request timed out", false},
-		{store.ErrStopped, 503, 14, "etcdserver: server stopped", false},
-		{store.ErrNoSpace, 429, 8, "etcdserver: mvcc: database space exceeded", false},
-		{fmt.Errorf("read at 5: %w", store.ErrCompacted), 400, 11, "etcdserver: mvcc: required revision has been compacted", false},
+		{cairn.ErrNoLeader, 503, 14, "etcdserver: no leader", false},
+		{fmt.Errorf("proposal 7: %w", cairn.ErrTimeout), 503, 14, "etcdserver: request timed out", false},
+		{cairn.ErrStopped, 503, 14, "etcdserver: server stopped", false},
+		{cairn.ErrNoSpace, 429, 8, "etcdserver: mvcc: database space exceeded", false},
+		{fmt.Errorf("read at 5: %w", cairn.ErrCompacted), 400, 11, "etcdserver: mvcc: required revision has been compacted", false},
 		{context.DeadlineExceeded, 504, 4, "context deadline exceeded", false},
 		{errors.New("bbolt: disk on fire"), 500, 2, "bbolt: disk on fire", true},
 	}

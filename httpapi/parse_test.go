@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // parseAny decodes body as the request of endpoint and returns the typed
@@ -129,72 +129,72 @@ func TestParseAccepts(t *testing.T) {
 		endpoint, body string
 		want           any
 	}{
-		{"range", ``, &store.RangeRequest{}},
-		{"range", " \n\t", &store.RangeRequest{}},
-		{"range", `null`, &store.RangeRequest{}},
-		{"range", `{}`, &store.RangeRequest{}},
-		{"range", `{"key":"Zm9v"}`, &store.RangeRequest{Key: foo}},
-		{"range", ` {"key":"Zm9v","count_only":true} `, &store.RangeRequest{Key: foo, CountOnly: true}},
+		{"range", ``, &cairn.RangeRequest{}},
+		{"range", " \n\t", &cairn.RangeRequest{}},
+		{"range", `null`, &cairn.RangeRequest{}},
+		{"range", `{}`, &cairn.RangeRequest{}},
+		{"range", `{"key":"Zm9v"}`, &cairn.RangeRequest{Key: foo}},
+		{"range", ` {"key":"Zm9v","count_only":true} `, &cairn.RangeRequest{Key: foo, CountOnly: true}},
 		// Only the first JSON value counts.
-		{"range", `{"key":"Zm9v"} trailing`, &store.RangeRequest{Key: foo}},
-		{"range", `{"key":"Zm9v"}{"key":1}`, &store.RangeRequest{Key: foo}},
-		{"range", `{"key":"Zm9v"}}`, &store.RangeRequest{Key: foo}},
+		{"range", `{"key":"Zm9v"} trailing`, &cairn.RangeRequest{Key: foo}},
+		{"range", `{"key":"Zm9v"}{"key":1}`, &cairn.RangeRequest{Key: foo}},
+		{"range", `{"key":"Zm9v"}}`, &cairn.RangeRequest{Key: foo}},
 		// Bytes: escapes resolved, newlines ignored, arrays of numbers.
-		{"range", `{"key":"Zm9\u0076"}`, &store.RangeRequest{Key: foo}},
-		{"range", `{"key":"Zm9v\n"}`, &store.RangeRequest{Key: foo}},
-		{"range", `{"key":[102,111,111]}`, &store.RangeRequest{Key: foo}},
-		{"range", `{"key":[]}`, &store.RangeRequest{Key: []byte{}}},
-		{"range", `{"key":""}`, &store.RangeRequest{Key: []byte{}}},
-		{"range", `{"key":null}`, &store.RangeRequest{}},
+		{"range", `{"key":"Zm9\u0076"}`, &cairn.RangeRequest{Key: foo}},
+		{"range", `{"key":"Zm9v\n"}`, &cairn.RangeRequest{Key: foo}},
+		{"range", `{"key":[102,111,111]}`, &cairn.RangeRequest{Key: foo}},
+		{"range", `{"key":[]}`, &cairn.RangeRequest{Key: []byte{}}},
+		{"range", `{"key":""}`, &cairn.RangeRequest{Key: []byte{}}},
+		{"range", `{"key":null}`, &cairn.RangeRequest{}},
 		// Names: escaped, camelCase, duplicates (last wins), camelCase over
 		// proto name, unknown and wrongly cased ignored.
-		{"range", `{"k\u0065y":"Zm9v"}`, &store.RangeRequest{Key: foo}},
-		{"range", `{"key":"Zm9v","keysOnly":true,"countOnly":true}`, &store.RangeRequest{Key: foo, KeysOnly: true, CountOnly: true}},
-		{"range", `{"key":"eA==","key":"Zm9v"}`, &store.RangeRequest{Key: foo}},
-		{"range", `{"key":"Zm9v","rangeEnd":"AA==","range_end":"eA=="}`, &store.RangeRequest{Key: foo, RangeEnd: []byte{0}}},
-		{"range", `{"Key":"Zm9v","bogus":{"a":[1,2,{}]}}`, &store.RangeRequest{}},
+		{"range", `{"k\u0065y":"Zm9v"}`, &cairn.RangeRequest{Key: foo}},
+		{"range", `{"key":"Zm9v","keysOnly":true,"countOnly":true}`, &cairn.RangeRequest{Key: foo, KeysOnly: true, CountOnly: true}},
+		{"range", `{"key":"eA==","key":"Zm9v"}`, &cairn.RangeRequest{Key: foo}},
+		{"range", `{"key":"Zm9v","rangeEnd":"AA==","range_end":"eA=="}`, &cairn.RangeRequest{Key: foo, RangeEnd: []byte{0}}},
+		{"range", `{"Key":"Zm9v","bogus":{"a":[1,2,{}]}}`, &cairn.RangeRequest{}},
 		// int64: numbers or strings.
-		{"range", `{"limit":"5","revision":-1,"min_mod_revision":" 7","maxModRevision":"null"}`, &store.RangeRequest{Limit: 5, Revision: -1, MinModRevision: 7}},
-		{"range", `{"limit":-0,"max_create_revision":"9223372036854775807","minCreateRevision":-9223372036854775808}`, &store.RangeRequest{MaxCreateRevision: 9223372036854775807, MinCreateRevision: -9223372036854775808}},
-		{"range", `{"limit":null}`, &store.RangeRequest{}},
+		{"range", `{"limit":"5","revision":-1,"min_mod_revision":" 7","maxModRevision":"null"}`, &cairn.RangeRequest{Limit: 5, Revision: -1, MinModRevision: 7}},
+		{"range", `{"limit":-0,"max_create_revision":"9223372036854775807","minCreateRevision":-9223372036854775808}`, &cairn.RangeRequest{MaxCreateRevision: 9223372036854775807, MinCreateRevision: -9223372036854775808}},
+		{"range", `{"limit":null}`, &cairn.RangeRequest{}},
 		// enums: names or any int32.
-		{"range", `{"sort_order":"DESCEND","sort_target":"VALUE"}`, &store.RangeRequest{SortOrder: store.SortDescend, SortTarget: store.SortByValue}},
-		{"range", `{"sortOrder":2,"sortTarget":7}`, &store.RangeRequest{SortOrder: store.SortDescend, SortTarget: 7}},
-		{"range", `{"sort_order":null,"serializable":true}`, &store.RangeRequest{Serializable: true}},
+		{"range", `{"sort_order":"DESCEND","sort_target":"VALUE"}`, &cairn.RangeRequest{SortOrder: cairn.SortDescend, SortTarget: cairn.SortByValue}},
+		{"range", `{"sortOrder":2,"sortTarget":7}`, &cairn.RangeRequest{SortOrder: cairn.SortDescend, SortTarget: 7}},
+		{"range", `{"sort_order":null,"serializable":true}`, &cairn.RangeRequest{Serializable: true}},
 		{"put", `{"key":"Zm9v","value":"YmFy","lease":"7","prevKv":true,"ignore_value":false,"ignoreLease":true}`,
-			&store.PutRequest{Key: foo, Value: []byte("bar"), Lease: 7, PrevKV: true, IgnoreLease: true}},
+			&cairn.PutRequest{Key: foo, Value: []byte("bar"), Lease: 7, PrevKV: true, IgnoreLease: true}},
 		{"deleterange", `{"key":"Zm9v","range_end":"Zm9w","prev_kv":true}`,
-			&store.DeleteRangeRequest{Key: foo, RangeEnd: []byte("fop"), PrevKV: true}},
-		{"compaction", `{"revision":"12","physical":true}`, &store.CompactionRequest{Revision: 12, Physical: true}},
-		{"compaction", ``, &store.CompactionRequest{}},
-		{"txn", `{}`, &store.TxnRequest{}},
+			&cairn.DeleteRangeRequest{Key: foo, RangeEnd: []byte("fop"), PrevKV: true}},
+		{"compaction", `{"revision":"12","physical":true}`, &cairn.CompactionRequest{Revision: 12, Physical: true}},
+		{"compaction", ``, &cairn.CompactionRequest{}},
+		{"txn", `{}`, &cairn.TxnRequest{}},
 		{"txn", `{"compare":[{"key":"Zm9v","target":"MOD","result":"LESS","mod_revision":"5","range_end":"AA=="},` +
 			`{"key":"Zm9v","target":3,"result":"NOT_EQUAL","value":"YmFy"},{"key":"Zm9v","target":"LEASE","lease":1,"createRevision":2,"version":"3"}],` +
 			`"success":[{"request_range":{"key":"Zm9v","keysOnly":true}},{"requestPut":{"key":"Zm9v"}}],` +
 			`"failure":[{"request_delete_range":{"key":"Zm9v"}},{"request_txn":{"success":[{}]}}]}`,
-			&store.TxnRequest{
-				Compare: []store.Compare{
-					{Result: store.CompareLess, Target: store.CompareMod, Key: foo, ModRevision: 5, RangeEnd: []byte{0}},
-					{Result: store.CompareNotEqual, Target: store.CompareValue, Key: foo, Value: []byte("bar")},
-					{Target: store.CompareLease, Key: foo, Lease: 1, CreateRevision: 2, Version: 3},
+			&cairn.TxnRequest{
+				Compare: []cairn.Compare{
+					{Result: cairn.CompareLess, Target: cairn.CompareMod, Key: foo, ModRevision: 5, RangeEnd: []byte{0}},
+					{Result: cairn.CompareNotEqual, Target: cairn.CompareValue, Key: foo, Value: []byte("bar")},
+					{Target: cairn.CompareLease, Key: foo, Lease: 1, CreateRevision: 2, Version: 3},
 				},
-				Success: []store.RequestOp{
-					{Range: &store.RangeRequest{Key: foo, KeysOnly: true}},
-					{Put: &store.PutRequest{Key: foo}},
+				Success: []cairn.RequestOp{
+					{Range: &cairn.RangeRequest{Key: foo, KeysOnly: true}},
+					{Put: &cairn.PutRequest{Key: foo}},
 				},
-				Failure: []store.RequestOp{
-					{DeleteRange: &store.DeleteRangeRequest{Key: foo}},
-					{Txn: &store.TxnRequest{Success: []store.RequestOp{{}}}},
+				Failure: []cairn.RequestOp{
+					{DeleteRange: &cairn.DeleteRangeRequest{Key: foo}},
+					{Txn: &cairn.TxnRequest{Success: []cairn.RequestOp{{}}}},
 				},
 			}},
 		// An op without a request, or with null, stays empty (the store's
 		// validation answers "key not found", as etcd does); null list
 		// elements decode as empty ones.
 		{"txn", `{"success":[{"request_range":null},{}],"failure":null,"compare":[null]}`,
-			&store.TxnRequest{Success: []store.RequestOp{{}, {}}, Compare: []store.Compare{{}}}},
+			&cairn.TxnRequest{Success: []cairn.RequestOp{{}, {}}, Compare: []cairn.Compare{{}}}},
 		// Several members of the oneof: the first in .proto order is kept.
 		{"txn", `{"success":[{"request_delete_range":{"key":"eA=="},"request_put":{"key":"Zm9v"}}]}`,
-			&store.TxnRequest{Success: []store.RequestOp{{Put: &store.PutRequest{Key: foo}}}}},
+			&cairn.TxnRequest{Success: []cairn.RequestOp{{Put: &cairn.PutRequest{Key: foo}}}}},
 	}
 	for _, tt := range tests {
 		got, err := parseAny(tt.endpoint, tt.body)

@@ -3,7 +3,7 @@ package httpapi
 import (
 	"context"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // POST /v3/kv/put: etcd's KV.Put. Request: etcdserverpb.PutRequest; response:
@@ -45,7 +45,7 @@ func putField(name []byte) (int, bool) {
 }
 
 // putRequest decodes the PutRequest object at b[start] into req.
-func (d *decoder) putRequest(start int, req *store.PutRequest) error {
+func (d *decoder) putRequest(start int, req *cairn.PutRequest) error {
 	var slots [putFields]slot
 	d.collect(start, slots[:], putField)
 	for f := range slots {
@@ -76,7 +76,7 @@ func (d *decoder) putRequest(start int, req *store.PutRequest) error {
 }
 
 // parsePut decodes a /v3/kv/put body.
-func parsePut(d *decoder) (*store.PutRequest, error) {
+func parsePut(d *decoder) (*cairn.PutRequest, error) {
 	return parseTopObject(d, (*decoder).putRequest)
 }
 
@@ -95,14 +95,14 @@ func (a *api) kvPut(ctx context.Context, d *decoder) (response, error) {
 	return (*putResponse)(resp), nil
 }
 
-type putResponse store.PutResponse
+type putResponse cairn.PutResponse
 
 func (r *putResponse) appendJSON(b []byte) []byte {
-	return appendPutResponse(b, (*store.PutResponse)(r))
+	return appendPutResponse(b, (*cairn.PutResponse)(r))
 }
 
 // appendPutResponse appends an etcdserverpb.PutResponse object.
-func appendPutResponse(b []byte, r *store.PutResponse) []byte {
+func appendPutResponse(b []byte, r *cairn.PutResponse) []byte {
 	b = append(b, '{')
 	f := true
 	b = appendHeader(b, &f, &r.Header)

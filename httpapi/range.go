@@ -3,7 +3,7 @@ package httpapi
 import (
 	"context"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // POST /v3/kv/range: etcd's KV.Range. Request: etcdserverpb.RangeRequest;
@@ -88,7 +88,7 @@ func rangeField(name []byte) (int, bool) {
 }
 
 // rangeRequest decodes the RangeRequest object at b[start] into req.
-func (d *decoder) rangeRequest(start int, req *store.RangeRequest) error {
+func (d *decoder) rangeRequest(start int, req *cairn.RangeRequest) error {
 	var slots [rangeFields]slot
 	d.collect(start, slots[:], rangeField)
 	for f := range slots {
@@ -109,11 +109,11 @@ func (d *decoder) rangeRequest(start int, req *store.RangeRequest) error {
 		case rangeSortOrder:
 			var v int32
 			v, err = d.enumField(sp, &sortOrderType)
-			req.SortOrder = store.SortOrder(v)
+			req.SortOrder = cairn.SortOrder(v)
 		case rangeSortTarget:
 			var v int32
 			v, err = d.enumField(sp, &sortTargetType)
-			req.SortTarget = store.SortTarget(v)
+			req.SortTarget = cairn.SortTarget(v)
 		case rangeSerializable:
 			req.Serializable, err = d.boolField(sp)
 		case rangeKeysOnly:
@@ -137,7 +137,7 @@ func (d *decoder) rangeRequest(start int, req *store.RangeRequest) error {
 }
 
 // parseRange decodes a /v3/kv/range body.
-func parseRange(d *decoder) (*store.RangeRequest, error) {
+func parseRange(d *decoder) (*cairn.RangeRequest, error) {
 	return parseTopObject(d, (*decoder).rangeRequest)
 }
 
@@ -153,14 +153,14 @@ func (a *api) kvRange(ctx context.Context, d *decoder) (response, error) {
 	return (*rangeResponse)(resp), nil
 }
 
-type rangeResponse store.RangeResponse
+type rangeResponse cairn.RangeResponse
 
 func (r *rangeResponse) appendJSON(b []byte) []byte {
-	return appendRangeResponse(b, (*store.RangeResponse)(r))
+	return appendRangeResponse(b, (*cairn.RangeResponse)(r))
 }
 
 // appendRangeResponse appends an etcdserverpb.RangeResponse object.
-func appendRangeResponse(b []byte, r *store.RangeResponse) []byte {
+func appendRangeResponse(b []byte, r *cairn.RangeResponse) []byte {
 	b = append(b, '{')
 	f := true
 	b = appendHeader(b, &f, &r.Header)

@@ -67,11 +67,11 @@ func (b *storeBackend) setFault(err error) {
 	b.faultMu.Unlock()
 }
 
-func fillHeader(h *store.ResponseHeader) {
+func fillHeader(h *cairn.ResponseHeader) {
 	h.ClusterID, h.MemberID, h.RaftTerm = testClusterID, testMemberID, testTerm
 }
 
-func (b *storeBackend) Range(ctx context.Context, req *store.RangeRequest) (*store.RangeResponse, error) {
+func (b *storeBackend) Range(ctx context.Context, req *cairn.RangeRequest) (*cairn.RangeResponse, error) {
 	if err := b.injected(); err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (b *storeBackend) Range(ctx context.Context, req *store.RangeRequest) (*sto
 }
 
 // apply runs one write in its own batch and commits it.
-func (b *storeBackend) apply(fn func(*store.Batch) (*store.ResponseHeader, error)) error {
+func (b *storeBackend) apply(fn func(*store.Batch) (*cairn.ResponseHeader, error)) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	batch := b.s.Begin()
@@ -103,14 +103,14 @@ func (b *storeBackend) apply(fn func(*store.Batch) (*store.ResponseHeader, error
 	return nil
 }
 
-func (b *storeBackend) Put(ctx context.Context, req *store.PutRequest) (resp *store.PutResponse, err error) {
+func (b *storeBackend) Put(ctx context.Context, req *cairn.PutRequest) (resp *cairn.PutResponse, err error) {
 	if err := b.injected(); err != nil {
 		return nil, err
 	}
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	err = b.apply(func(batch *store.Batch) (*store.ResponseHeader, error) {
+	err = b.apply(func(batch *store.Batch) (*cairn.ResponseHeader, error) {
 		if resp, err = batch.Put(req); err != nil {
 			return nil, err
 		}
@@ -119,14 +119,14 @@ func (b *storeBackend) Put(ctx context.Context, req *store.PutRequest) (resp *st
 	return resp, err
 }
 
-func (b *storeBackend) DeleteRange(ctx context.Context, req *store.DeleteRangeRequest) (resp *store.DeleteRangeResponse, err error) {
+func (b *storeBackend) DeleteRange(ctx context.Context, req *cairn.DeleteRangeRequest) (resp *cairn.DeleteRangeResponse, err error) {
 	if err := b.injected(); err != nil {
 		return nil, err
 	}
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	err = b.apply(func(batch *store.Batch) (*store.ResponseHeader, error) {
+	err = b.apply(func(batch *store.Batch) (*cairn.ResponseHeader, error) {
 		if resp, err = batch.DeleteRange(req); err != nil {
 			return nil, err
 		}
@@ -135,14 +135,14 @@ func (b *storeBackend) DeleteRange(ctx context.Context, req *store.DeleteRangeRe
 	return resp, err
 }
 
-func (b *storeBackend) Txn(ctx context.Context, req *store.TxnRequest) (resp *store.TxnResponse, err error) {
+func (b *storeBackend) Txn(ctx context.Context, req *cairn.TxnRequest) (resp *cairn.TxnResponse, err error) {
 	if err := b.injected(); err != nil {
 		return nil, err
 	}
 	if err := req.Validate(0); err != nil {
 		return nil, err
 	}
-	err = b.apply(func(batch *store.Batch) (*store.ResponseHeader, error) {
+	err = b.apply(func(batch *store.Batch) (*cairn.ResponseHeader, error) {
 		if resp, err = batch.Txn(req); err != nil {
 			return nil, err
 		}
@@ -151,12 +151,12 @@ func (b *storeBackend) Txn(ctx context.Context, req *store.TxnRequest) (resp *st
 	return resp, err
 }
 
-func (b *storeBackend) Compact(ctx context.Context, req *store.CompactionRequest) (resp *store.CompactionResponse, err error) {
+func (b *storeBackend) Compact(ctx context.Context, req *cairn.CompactionRequest) (resp *cairn.CompactionResponse, err error) {
 	if err := b.injected(); err != nil {
 		return nil, err
 	}
 	var done <-chan struct{}
-	err = b.apply(func(batch *store.Batch) (*store.ResponseHeader, error) {
+	err = b.apply(func(batch *store.Batch) (*cairn.ResponseHeader, error) {
 		if resp, done, err = batch.Compact(req); err != nil {
 			return nil, err
 		}
@@ -172,14 +172,14 @@ func (b *storeBackend) Compact(ctx context.Context, req *store.CompactionRequest
 	return resp, err
 }
 
-func (b *storeBackend) Status(ctx context.Context) (*Status, error) {
+func (b *storeBackend) Status(ctx context.Context) (*cairn.Status, error) {
 	if err := b.injected(); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
 	index := b.index
 	b.mu.Unlock()
-	st := &Status{
+	st := &cairn.Status{
 		Version:          cairn.APIVersion,
 		DBSize:           b.s.Size(),
 		DBSizeInUse:      b.s.SizeInUse(),

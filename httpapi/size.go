@@ -3,7 +3,7 @@ package httpapi
 import (
 	"math/bits"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // --max-request-bytes, as etcd applies it.
@@ -47,7 +47,7 @@ const raftEntryOverhead = 2 + 1 + 1 + 9
 // checkSize refuses a write whose request message is size bytes.
 func (a *api) checkSize(size int) error {
 	if int64(raftEntryOverhead+1+varintLen(uint64(size))+size) > a.maxRequestBytes {
-		return store.ErrRequestTooLarge
+		return cairn.ErrRequestTooLarge
 	}
 	return nil
 }
@@ -78,30 +78,30 @@ func sizeBool(v bool) int {
 
 func sizeMessage(tag, n int) int { return tag + varintLen(uint64(n)) + n }
 
-func rangeSize(r *store.RangeRequest) int {
+func rangeSize(r *cairn.RangeRequest) int {
 	return sizeBytes(1, r.Key) + sizeBytes(1, r.RangeEnd) + sizeInt(r.Limit) + sizeInt(r.Revision) +
 		sizeInt(int64(r.SortOrder)) + sizeInt(int64(r.SortTarget)) + sizeBool(r.Serializable) +
 		sizeBool(r.KeysOnly) + sizeBool(r.CountOnly) + sizeInt(r.MinModRevision) +
 		sizeInt(r.MaxModRevision) + sizeInt(r.MinCreateRevision) + sizeInt(r.MaxCreateRevision)
 }
 
-func putSize(r *store.PutRequest) int {
+func putSize(r *cairn.PutRequest) int {
 	return sizeBytes(1, r.Key) + sizeBytes(1, r.Value) + sizeInt(r.Lease) + sizeBool(r.PrevKV) +
 		sizeBool(r.IgnoreValue) + sizeBool(r.IgnoreLease)
 }
 
-func deleteRangeSize(r *store.DeleteRangeRequest) int {
+func deleteRangeSize(r *cairn.DeleteRangeRequest) int {
 	return sizeBytes(1, r.Key) + sizeBytes(1, r.RangeEnd) + sizeBool(r.PrevKV)
 }
 
-func compareSize(c *store.Compare) int {
+func compareSize(c *cairn.Compare) int {
 	// range_end is field 64: a two-byte tag.
 	return sizeInt(int64(c.Result)) + sizeInt(int64(c.Target)) + sizeBytes(1, c.Key) +
 		sizeInt(c.Version) + sizeInt(c.CreateRevision) + sizeInt(c.ModRevision) +
 		sizeBytes(1, c.Value) + sizeInt(c.Lease) + sizeBytes(2, c.RangeEnd)
 }
 
-func requestOpSize(op *store.RequestOp) int {
+func requestOpSize(op *cairn.RequestOp) int {
 	switch {
 	case op.Range != nil:
 		return sizeMessage(1, rangeSize(op.Range))
@@ -115,7 +115,7 @@ func requestOpSize(op *store.RequestOp) int {
 	return 0
 }
 
-func txnSize(r *store.TxnRequest) int {
+func txnSize(r *cairn.TxnRequest) int {
 	n := 0
 	for i := range r.Compare {
 		n += sizeMessage(1, compareSize(&r.Compare[i]))
@@ -132,8 +132,8 @@ func txnSize(r *store.TxnRequest) int {
 // txnHasWrite reports whether etcd would propose the transaction through raft
 // (and so limit its size): any operation that is not a range, as etcd's
 // isTxnReadonly decides.
-func txnHasWrite(r *store.TxnRequest) bool {
-	for _, ops := range [2][]store.RequestOp{r.Success, r.Failure} {
+func txnHasWrite(r *cairn.TxnRequest) bool {
+	for _, ops := range [2][]cairn.RequestOp{r.Success, r.Failure} {
 		for i := range ops {
 			if ops[i].Range == nil {
 				return true

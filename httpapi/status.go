@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+
+	"github.com/cairnkv/cairn"
 )
 
 // POST /v3/maintenance/status: etcd's Maintenance.Status. The request
@@ -21,7 +23,7 @@ func (a *api) maintenanceStatus(ctx context.Context, d *decoder) (response, erro
 	return (*statusResponse)(st), nil
 }
 
-type statusResponse Status
+type statusResponse cairn.Status
 
 // appendJSON appends an etcdserverpb.StatusResponse object.
 func (s *statusResponse) appendJSON(b []byte) []byte {

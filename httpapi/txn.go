@@ -3,7 +3,7 @@ package httpapi
 import (
 	"context"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // POST /v3/kv/txn: etcd's KV.Txn. Request: etcdserverpb.TxnRequest;
@@ -67,7 +67,7 @@ func compareField(name []byte) (int, bool) {
 // compare decodes the Compare object at b[start] into c. etcd keeps one
 // member of target_union (a random one when a client sends several); cairn
 // keeps them all and the store reads the one that Target names.
-func (d *decoder) compare(start int, c *store.Compare) error {
+func (d *decoder) compare(start int, c *cairn.Compare) error {
 	var slots [cmpFields]slot
 	d.collect(start, slots[:], compareField)
 	for f := range slots {
@@ -80,10 +80,10 @@ func (d *decoder) compare(start int, c *store.Compare) error {
 		switch f {
 		case cmpResult:
 			v, err = d.enumField(sp, &compareResultType)
-			c.Result = store.CompareResult(v)
+			c.Result = cairn.CompareResult(v)
 		case cmpTarget:
 			v, err = d.enumField(sp, &compareTargetType)
-			c.Target = store.CompareTarget(v)
+			c.Target = cairn.CompareTarget(v)
 		case cmpKey:
 			c.Key, err = d.bytesField(sp)
 		case cmpRangeEnd:
@@ -142,7 +142,7 @@ func requestOpField(name []byte) (int, bool) {
 // and so does the store's validation. When a client sends several members of
 // the oneof, etcd keeps a random one; cairn decodes them all and keeps the
 // first in .proto order (range, put, delete_range, txn).
-func (d *decoder) requestOp(start int, op *store.RequestOp) error {
+func (d *decoder) requestOp(start int, op *cairn.RequestOp) error {
 	var slots [opFields]slot
 	d.collect(start, slots[:], requestOpField)
 	set := false
@@ -160,7 +160,7 @@ func (d *decoder) requestOp(start int, op *store.RequestOp) error {
 		}
 		switch f {
 		case opRange:
-			r := new(store.RangeRequest)
+			r := new(cairn.RangeRequest)
 			if err := d.rangeRequest(sp.s, r); err != nil {
 				return err
 			}
@@ -168,7 +168,7 @@ func (d *decoder) requestOp(start int, op *store.RequestOp) error {
 				op.Range = r
 			}
 		case opPut:
-			r := new(store.PutRequest)
+			r := new(cairn.PutRequest)
 			if err := d.putRequest(sp.s, r); err != nil {
 				return err
 			}
@@ -176,7 +176,7 @@ func (d *decoder) requestOp(start int, op *store.RequestOp) error {
 				op.Put = r
 			}
 		case opDeleteRange:
-			r := new(store.DeleteRangeRequest)
+			r := new(cairn.DeleteRangeRequest)
 			if err := d.deleteRangeRequest(sp.s, r); err != nil {
 				return err
 			}
@@ -184,7 +184,7 @@ func (d *decoder) requestOp(start int, op *store.RequestOp) error {
 				op.DeleteRange = r
 			}
 		case opTxn:
-			r := new(store.TxnRequest)
+			r := new(cairn.TxnRequest)
 			if err := d.txnRequest(sp.s, r); err != nil {
 				return err
 			}
@@ -220,7 +220,7 @@ func txnField(name []byte) (int, bool) {
 // txnRequest decodes the TxnRequest object at b[start] into req. A null
 // element of a list decodes as an empty Compare or RequestOp (etcd drops the
 // connection on it).
-func (d *decoder) txnRequest(start int, req *store.TxnRequest) error {
+func (d *decoder) txnRequest(start int, req *cairn.TxnRequest) error {
 	var slots [txnFields]slot
 	d.collect(start, slots[:], txnField)
 	if sp := slots[txnCompare].value(); sp.s != 0 {
@@ -233,7 +233,7 @@ func (d *decoder) txnRequest(start int, req *store.TxnRequest) error {
 			if !more {
 				break
 			}
-			req.Compare = append(req.Compare, store.Compare{})
+			req.Compare = append(req.Compare, cairn.Compare{})
 			isObj, err := d.message(span{vs, 0})
 			if err != nil {
 				return err
@@ -254,13 +254,13 @@ func (d *decoder) txnRequest(start int, req *store.TxnRequest) error {
 		if err != nil {
 			return err
 		}
-		var ops []store.RequestOp
+		var ops []cairn.RequestOp
 		for ok {
 			vs, _, more := els.next()
 			if !more {
 				break
 			}
-			ops = append(ops, store.RequestOp{})
+			ops = append(ops, cairn.RequestOp{})
 			isObj, err := d.message(span{vs, 0})
 			if err != nil {
 				return err
@@ -281,7 +281,7 @@ func (d *decoder) txnRequest(start int, req *store.TxnRequest) error {
 }
 
 // parseTxn decodes a /v3/kv/txn body.
-func parseTxn(d *decoder) (*store.TxnRequest, error) {
+func parseTxn(d *decoder) (*cairn.TxnRequest, error) {
 	return parseTopObject(d, (*decoder).txnRequest)
 }
 
@@ -302,16 +302,16 @@ func (a *api) kvTxn(ctx context.Context, d *decoder) (response, error) {
 	return (*txnResponse)(resp), nil
 }
 
-type txnResponse store.TxnResponse
+type txnResponse cairn.TxnResponse
 
 func (r *txnResponse) appendJSON(b []byte) []byte {
-	return appendTxnResponse(b, (*store.TxnResponse)(r))
+	return appendTxnResponse(b, (*cairn.TxnResponse)(r))
 }
 
 // appendTxnResponse appends an etcdserverpb.TxnResponse object. Responses
 // nested in a transaction carry the headers the store gives them; etcd fills
 // only their revision (and leaves a nested transaction's header empty).
-func appendTxnResponse(b []byte, r *store.TxnResponse) []byte {
+func appendTxnResponse(b []byte, r *cairn.TxnResponse) []byte {
 	b = append(b, '{')
 	f := true
 	b = appendHeader(b, &f, &r.Header)
@@ -331,7 +331,7 @@ func appendTxnResponse(b []byte, r *store.TxnResponse) []byte {
 }
 
 // appendResponseOp appends an etcdserverpb.ResponseOp object.
-func appendResponseOp(b []byte, op *store.ResponseOp) []byte {
+func appendResponseOp(b []byte, op *cairn.ResponseOp) []byte {
 	b = append(b, '{')
 	f := true
 	switch {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cairnkv/cairn"
 	json "github.com/goccy/go-json"
 )
 
@@ -44,7 +45,7 @@ func (a *api) serveV2Leader(w http.ResponseWriter, r *http.Request) {
 	writeText(w, http.StatusServiceUnavailable, "During election\n")
 }
 
-func memberJSON(m V2Member) v2MemberJSON {
+func memberJSON(m cairn.V2Member) v2MemberJSON {
 	j := v2MemberJSON{ID: strconv.FormatUint(m.ID, 16), Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs}
 	if j.PeerURLs == nil {
 		j.PeerURLs = []string{}

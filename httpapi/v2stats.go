@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+
+	"github.com/cairnkv/cairn"
 )
 
 // serveV2StatsSelf answers GET /v2/stats/self as etcd 3.4.
@@ -19,8 +21,8 @@ func (a *api) serveV2StatsLeader(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.writeV2JSON(w, struct {
-		Leader    string                     `json:"leader"`
-		Followers map[string]V2FollowerStats `json:"followers"`
+		Leader    string                           `json:"leader"`
+		Followers map[string]cairn.V2FollowerStats `json:"followers"`
 	}{leader, followers})
 }
 

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/v2store"
 )
 
@@ -27,7 +27,7 @@ import (
 func (a *api) serveV2Wait(w http.ResponseWriter, r *http.Request, q *v2KeyRequest) {
 	tree := v2store.Tree{Prefix: a.v2.V2Prefix()}
 	key := tree.Key(q.path)
-	req := &store.WatchCreateRequest{Key: key, StartRevision: int64(q.waitIndex), PrevKV: true}
+	req := &cairn.WatchCreateRequest{Key: key, StartRevision: int64(q.waitIndex), PrevKV: true}
 	if q.recursive {
 		base := key
 		if q.path != "/" {
@@ -66,7 +66,7 @@ func (a *api) serveV2Wait(w http.ResponseWriter, r *http.Request, q *v2KeyReques
 			flusher.Flush()
 		}
 	}
-	var resps []*store.WatchResponse
+	var resps []*cairn.WatchResponse
 	for {
 		resps, err = ws.Next(r.Context(), resps[:0])
 		if err != nil {
@@ -99,7 +99,7 @@ func (a *api) serveV2Wait(w http.ResponseWriter, r *http.Request, q *v2KeyReques
 					continue
 				}
 				ev, ok := tree.WatchEvent(&wev.Event)
-				if !ok && !q.recursive && wev.Type == store.EventDelete && wev.Kv.Action == store.ActionImplied {
+				if !ok && !q.recursive && wev.Type == cairn.EventDelete && wev.Kv.Action == cairn.ActionImplied {
 					// The watched key went with a directory above it: etcd
 					// tells its watchers with the directory's event; the
 					// watch sees only its own key, so it reports that.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/httpapi"
-	"github.com/cairnkv/cairn/store"
 )
 
 // TestV2Wait: ?wait=true long-polls over the watch hub as etcd 3.4 does:
@@ -64,7 +64,7 @@ func TestV2Wait(t *testing.T) {
 	// Recursive: the subtree, hidden nodes left out; a v3 write is a set.
 	resp, br = open("/v2/keys/a?wait=true&recursive=true&stream=true")
 	do("PUT", "/v2/keys/a/_hidden", "value=h")
-	if _, err := s.Put(context.Background(), &store.PutRequest{Key: []byte("/a/v3"), Value: []byte("x")}); err != nil {
+	if _, err := s.Put(context.Background(), &cairn.PutRequest{Key: []byte("/a/v3"), Value: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
 	do("DELETE", "/v2/keys/a/other", "")
@@ -86,7 +86,7 @@ func TestV2Wait(t *testing.T) {
 	}
 
 	// Compacted history: 401.
-	if _, err := s.Compact(context.Background(), &store.CompactionRequest{Revision: 5, Physical: true}); err != nil {
+	if _, err := s.Compact(context.Background(), &cairn.CompactionRequest{Revision: 5, Physical: true}); err != nil {
 		t.Fatal(err)
 	}
 	r := v2Call(t, ts.URL, "GET", "/v2/keys/a/b?wait=true&waitIndex=2", "")

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"io"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // The requests of a watch stream: a body (or the websocket's messages, one
@@ -24,7 +24,7 @@ func (e *gatewayError) Error() string { return e.msg }
 // set (a request with none, such as {} or {"create_request": null}, does
 // nothing).
 type watchRequest struct {
-	create   *store.WatchCreateRequest
+	create   *cairn.WatchCreateRequest
 	cancel   bool
 	cancelID int64
 	progress bool
@@ -143,7 +143,7 @@ func parseWatchRequest(d *decoder) (watchRequest, error) {
 		}
 		switch f {
 		case wrCreate:
-			c := new(store.WatchCreateRequest)
+			c := new(cairn.WatchCreateRequest)
 			if err := d.watchCreateRequest(sp.s, c); err != nil {
 				return req, err
 			}
@@ -173,7 +173,7 @@ func parseWatchRequest(d *decoder) (watchRequest, error) {
 }
 
 // watchCreateRequest decodes the WatchCreateRequest object at b[start].
-func (d *decoder) watchCreateRequest(start int, req *store.WatchCreateRequest) error {
+func (d *decoder) watchCreateRequest(start int, req *cairn.WatchCreateRequest) error {
 	var slots [wcFields]slot
 	d.collect(start, slots[:], watchCreateField)
 	for f := range slots {
@@ -210,7 +210,7 @@ func (d *decoder) watchCreateRequest(start int, req *store.WatchCreateRequest) e
 // filters decodes the repeated enum field filters. Its odd answers are
 // jsonpb's: a lone string that names a value is refused as a bad target,
 // any other lone string as an unknown value, and a null element is NOPUT.
-func (d *decoder) filters(sp span) ([]store.WatchFilter, error) {
+func (d *decoder) filters(sp span) ([]cairn.WatchFilter, error) {
 	switch c := d.b[sp.s]; c {
 	case '"':
 		if _, err := d.enumField(sp, &filterType); err != nil {
@@ -223,7 +223,7 @@ func (d *decoder) filters(sp span) ([]store.WatchFilter, error) {
 	default:
 		return nil, typeError(kindOf(c), typeRepeated)
 	}
-	var out []store.WatchFilter
+	var out []cairn.WatchFilter
 	els := elementsOf(d.b, sp.s)
 	for {
 		vs, ve, more := els.next()
@@ -234,7 +234,7 @@ func (d *decoder) filters(sp span) ([]store.WatchFilter, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, store.WatchFilter(v))
+		out = append(out, cairn.WatchFilter(v))
 	}
 }
 
@@ -247,7 +247,7 @@ type watchRequestReader struct {
 }
 
 // newWatchRequestReader reads requests from r; one request may not hold
-// more than limit bytes (store.ErrRequestTooLarge).
+// more than limit bytes (cairn.ErrRequestTooLarge).
 func newWatchRequestReader(r io.Reader, limit int64) *watchRequestReader {
 	in := &countingReader{r: r, limit: limit}
 	rd := &watchRequestReader{in: in, dec: stdjson.NewDecoder(in)}
@@ -257,14 +257,14 @@ func newWatchRequestReader(r io.Reader, limit int64) *watchRequestReader {
 
 // next returns the next request: io.EOF at the end of the stream; a
 // *parseError with encoding/json's or jsonpb's message for one that does
-// not decode; store.ErrRequestTooLarge; or the error of the underlying
+// not decode; cairn.ErrRequestTooLarge; or the error of the underlying
 // reader.
 func (rd *watchRequestReader) next() (watchRequest, error) {
 	rd.raw = rd.raw[:0]
 	if err := rd.dec.Decode(&rd.raw); err != nil {
 		var se *stdjson.SyntaxError
 		switch {
-		case errors.Is(err, io.EOF), errors.Is(err, store.ErrRequestTooLarge):
+		case errors.Is(err, io.EOF), errors.Is(err, cairn.ErrRequestTooLarge):
 			return watchRequest{}, err
 		case errors.Is(err, io.ErrUnexpectedEOF) && rd.in.err == nil, errors.As(err, &se):
 			return watchRequest{}, &parseError{msg: err.Error()}
@@ -290,7 +290,7 @@ type countingReader struct {
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	if c.read-c.dec.InputOffset() > c.limit {
-		return 0, store.ErrRequestTooLarge
+		return 0, cairn.ErrRequestTooLarge
 	}
 	n, err := c.r.Read(p)
 	c.read += int64(n)

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/httpapi"
 	"github.com/cairnkv/cairn/server"
-	"github.com/cairnkv/cairn/store"
 )
 
-var _ httpapi.Watcher = (*server.Server)(nil)
+var _ cairn.Watcher = (*server.Server)(nil)
 
 // The watch stream over a real member (raft, WAL, store, hub), as cmd/cairn
 // wires it: live events with complete headers, a reconnect from the last
@@ -26,7 +26,7 @@ func TestMemberWatch(t *testing.T) {
 	ts := httpapi.ServeBackend(t, m, httpapi.Config{})
 	put := func(v string) {
 		t.Helper()
-		if _, err := m.Put(context.Background(), &store.PutRequest{Key: []byte("foo"), Value: []byte(v)}); err != nil {
+		if _, err := m.Put(context.Background(), &cairn.PutRequest{Key: []byte("foo"), Value: []byte(v)}); err != nil {
 			t.Fatal(err)
 		}
 	}

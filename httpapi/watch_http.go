@@ -10,9 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cairnkv/cairn"
 	"github.com/coder/websocket"
-
-	"github.com/cairnkv/cairn/store"
 )
 
 // POST /v3/watch: etcd's Watch stream as its gateway serves it. The body is
@@ -74,7 +73,7 @@ func (a *api) serveWatch(w http.ResponseWriter, r *http.Request) {
 				case err == nil:
 					applyWatchRequest(st, req)
 					continue
-				case err == io.EOF, errors.As(err, &pe), errors.Is(err, store.ErrRequestTooLarge):
+				case err == io.EOF, errors.As(err, &pe), errors.Is(err, cairn.ErrRequestTooLarge):
 					// The end of the requests, not of the stream.
 				default:
 					cancel() // the connection is gone
@@ -115,7 +114,7 @@ func (a *api) serveWatch(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if err != nil {
-			if !errors.Is(err, context.Canceled) && !errors.Is(err, store.ErrStopped) {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, cairn.ErrStopped) {
 				a.log.Error("watch stream failed", "err", err)
 			}
 			return
@@ -134,7 +133,7 @@ func firstRequestError(err error) error {
 }
 
 // applyWatchRequest hands one decoded request to the stream.
-func applyWatchRequest(st WatchStream, req watchRequest) {
+func applyWatchRequest(st cairn.WatchStream, req watchRequest) {
 	switch {
 	case req.create != nil:
 		st.Create(req.create)
@@ -207,7 +206,7 @@ func (a *api) serveWatchWebsocket(w http.ResponseWriter, r *http.Request) {
 	first, err := rd.next()
 	if err != nil {
 		var pe *parseError
-		if errors.As(err, &pe) || errors.Is(err, store.ErrRequestTooLarge) {
+		if errors.As(err, &pe) || errors.Is(err, cairn.ErrRequestTooLarge) {
 			code, msg, _ := v3Status(firstRequestError(err))
 			_ = c.Write(ctx, websocket.MessageText, appendV3Error(nil, code, msg))
 		}
@@ -247,7 +246,7 @@ func (a *api) serveWatchWebsocket(w http.ResponseWriter, r *http.Request) {
 		}
 		clear(x.resps)
 		if err != nil {
-			if errors.Is(err, store.ErrStopped) {
+			if errors.Is(err, cairn.ErrStopped) {
 				c.Close(websocket.StatusGoingAway, "member stopping")
 			}
 			return
@@ -271,12 +270,12 @@ func (a *api) websocketOptions() *websocket.AcceptOptions {
 
 // watchOut is the reusable output state of one watch stream.
 type watchOut struct {
-	resps []*store.WatchResponse
+	resps []*cairn.WatchResponse
 	buf   []byte
 }
 
 var watchOutPool = sync.Pool{New: func() any {
-	return &watchOut{resps: make([]*store.WatchResponse, 0, 64), buf: make([]byte, 0, 4096)}
+	return &watchOut{resps: make([]*cairn.WatchResponse, 0, 64), buf: make([]byte, 0, 4096)}
 }}
 
 func getWatchOut() *watchOut { return watchOutPool.Get().(*watchOut) }
@@ -292,8 +291,8 @@ func putWatchOut(x *watchOut) {
 
 // appendWatchResponse appends {"result": WatchResponse} as etcd's gateway
 // prints it. Events are encoded once for every watcher that receives them
-// (store.WatchEvent.Memo, slot 0).
-func appendWatchResponse(b []byte, r *store.WatchResponse) []byte {
+// (cairn.WatchEvent.Memo, slot 0).
+func appendWatchResponse(b []byte, r *cairn.WatchResponse) []byte {
 	b = append(b, `{"result":{`...)
 	f := true
 	b = appendHeader(b, &f, &r.Header)
@@ -320,15 +319,15 @@ func appendWatchResponse(b []byte, r *store.WatchResponse) []byte {
 	return append(b, '}', '}')
 }
 
-// memoV3JSON is the store.WatchEvent memo slot of an event's v3 JSON.
+// memoV3JSON is the cairn.WatchEvent memo slot of an event's v3 JSON.
 const memoV3JSON = 0
 
 // encodeEvent returns the JSON of an mvccpb.Event.
-func encodeEvent(ev *store.Event) []byte {
+func encodeEvent(ev *cairn.Event) []byte {
 	b := make([]byte, 0, 96+2*(len(ev.Kv.Key)+len(ev.Kv.Value)))
 	b = append(b, '{')
 	f := true
-	if ev.Type == store.EventDelete {
+	if ev.Type == cairn.EventDelete {
 		b = appendName(b, &f, "type")
 		b = append(b, `"DELETE"`...)
 	}

@@ -44,7 +44,7 @@ func newStoreBackend(t testing.TB, wopts store.WatchOptions) *storeBackend {
 
 // Watch makes storeBackend a Watcher: the hub's streams with the test
 // identity in their headers.
-func (b *storeBackend) Watch(ctx context.Context) (WatchStream, error) {
+func (b *storeBackend) Watch(ctx context.Context) (cairn.WatchStream, error) {
 	if err := b.injected(); err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func (b *storeBackend) Watch(ctx context.Context) (WatchStream, error) {
 
 type testWatchStream struct{ *store.WatchStream }
 
-func (w testWatchStream) Next(ctx context.Context, dst []*store.WatchResponse) ([]*store.WatchResponse, error) {
+func (w testWatchStream) Next(ctx context.Context, dst []*cairn.WatchResponse) ([]*cairn.WatchResponse, error) {
 	out, err := w.WatchStream.Next(ctx, dst)
 	for _, r := range out[len(dst):] {
 		fillHeader(&r.Header)

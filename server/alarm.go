@@ -5,35 +5,32 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/cairnkv/cairn/httpapi"
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // Alarms, as etcd's: a member raises NOSPACE when a write would take its
 // store past --quota-backend-bytes; while any NOSPACE alarm is raised, every
 // member refuses writes that take space (puts, transactions, lease grants)
-// with store.ErrNoSpace, until an operator compacts, defragments and
+// with cairn.ErrNoSpace, until an operator compacts, defragments and
 // deactivates the alarm. Alarms live in the cluster state: raised and
 // cleared through raft, so every member has the same list.
 
 // alarmRequest is the raft entry of an alarm change.
 type alarmRequest struct {
-	Action   int32  `json:"action"` // httpapi.AlarmActivate or AlarmDeactivate
+	Action   int32  `json:"action"` // cairn.AlarmActivate or AlarmDeactivate
 	MemberID uint64 `json:"member_id"`
-	Type     int32  `json:"type"` // httpapi.AlarmNoSpace...
+	Type     int32  `json:"type"` // cairn.AlarmNoSpace...
 }
 
-var alarmNames = []string{"NONE", "NOSPACE", "CORRUPT"}
-
 func alarmName(t int32) string {
-	if t >= 0 && int(t) < len(alarmNames) {
-		return alarmNames[t]
+	if t >= 0 && int(t) < len(cairn.AlarmTypeNames) {
+		return cairn.AlarmTypeNames[t]
 	}
 	return fmt.Sprint(t)
 }
 
 func alarmType(name string) int32 {
-	for i, n := range alarmNames {
+	for i, n := range cairn.AlarmTypeNames {
 		if n == name {
 			return int32(i)
 		}
@@ -50,13 +47,13 @@ func (c *cluster) applyAlarm(index uint64, a *alarmRequest) []alarm {
 	x := alarm{MemberID: a.MemberID, Type: alarmName(a.Type)}
 	i := slices.Index(c.alarms, x)
 	switch a.Action {
-	case httpapi.AlarmActivate:
+	case cairn.AlarmActivate:
 		if i >= 0 {
 			return nil
 		}
 		c.alarms = append(c.alarms, x)
 		return []alarm{x}
-	case httpapi.AlarmDeactivate:
+	case cairn.AlarmDeactivate:
 		if i < 0 {
 			return nil
 		}
@@ -85,13 +82,13 @@ func (c *cluster) noSpace() bool {
 	return false
 }
 
-// Alarm gets, raises or clears alarms (httpapi.MaintenanceOps).
-func (s *Server) Alarm(ctx context.Context, action int32, am httpapi.AlarmMember) ([]httpapi.AlarmMember, error) {
+// Alarm gets, raises or clears alarms (cairn.MaintenanceOps).
+func (s *Server) Alarm(ctx context.Context, action int32, am cairn.AlarmMember) ([]cairn.AlarmMember, error) {
 	var out []alarm
 	switch action {
-	case httpapi.AlarmGet:
+	case cairn.AlarmGet:
 		out = s.cluster.alarmList()
-	case httpapi.AlarmActivate, httpapi.AlarmDeactivate:
+	case cairn.AlarmActivate, cairn.AlarmDeactivate:
 		r, err := s.propose(ctx, &request{Alarm: &alarmRequest{Action: action, MemberID: am.MemberID, Type: am.Alarm}})
 		if err != nil {
 			return nil, err
@@ -100,9 +97,9 @@ func (s *Server) Alarm(ctx context.Context, action int32, am httpapi.AlarmMember
 	default:
 		return nil, fmt.Errorf("unknown alarm action %d", action)
 	}
-	res := make([]httpapi.AlarmMember, 0, len(out))
+	res := make([]cairn.AlarmMember, 0, len(out))
 	for _, a := range out {
-		res = append(res, httpapi.AlarmMember{MemberID: a.MemberID, Alarm: alarmType(a.Type)})
+		res = append(res, cairn.AlarmMember{MemberID: a.MemberID, Alarm: alarmType(a.Type)})
 	}
 	return res, nil
 }
@@ -112,7 +109,7 @@ func (s *Server) Alarm(ctx context.Context, action int32, am httpapi.AlarmMember
 func (s *Server) alarmErrors() []string {
 	var out []string
 	for _, a := range s.cluster.alarmList() {
-		out = append(out, httpapi.AlarmString(httpapi.AlarmMember{MemberID: a.MemberID, Alarm: alarmType(a.Type)}))
+		out = append(out, cairn.AlarmString(cairn.AlarmMember{MemberID: a.MemberID, Alarm: alarmType(a.Type)}))
 	}
 	return out
 }
@@ -125,11 +122,11 @@ func (s *Server) checkSpace(req *request, size int) error {
 		return nil
 	}
 	if s.cluster.noSpace() {
-		return store.ErrNoSpace
+		return cairn.ErrNoSpace
 	}
 	if q := s.cfg.QuotaBackendBytes; q > 0 && s.storeSize()+int64(size) > q {
 		s.raiseNoSpace()
-		return store.ErrNoSpace
+		return cairn.ErrNoSpace
 	}
 	return nil
 }
@@ -143,7 +140,7 @@ func (s *Server) raiseNoSpace() {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.requestTimeout())
 		defer cancel()
 		s.log.Warn("store over its quota; raising the NOSPACE alarm", "quota_bytes", s.cfg.QuotaBackendBytes, "size_bytes", s.storeSize())
-		if _, err := s.propose(ctx, &request{Alarm: &alarmRequest{Action: httpapi.AlarmActivate, MemberID: s.memberID, Type: httpapi.AlarmNoSpace}}); err != nil {
+		if _, err := s.propose(ctx, &request{Alarm: &alarmRequest{Action: cairn.AlarmActivate, MemberID: s.memberID, Type: cairn.AlarmNoSpace}}); err != nil {
 			s.log.Warn("raising the NOSPACE alarm", "err", err)
 		}
 	}()

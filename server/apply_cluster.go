@@ -8,7 +8,7 @@ import (
 
 	"go.etcd.io/raft/v3/raftpb"
 
-	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -89,7 +89,7 @@ func (s *Server) applyClusterRequest(index uint64, req *request) (applyResult, e
 		changed = len(r.alarms) > 0
 		for _, a := range r.alarms {
 			verb := "raised"
-			if req.Alarm.Action != httpapi.AlarmActivate {
+			if req.Alarm.Action != cairn.AlarmActivate {
 				verb = "cleared"
 			}
 			s.log.Warn("alarm "+verb, "alarm", a.Type, "member", fmt.Sprintf("%x", a.MemberID), "index", index)

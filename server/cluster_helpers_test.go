@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // testCluster is N members in one process, each with a real peer HTTP
@@ -190,12 +190,12 @@ func (c *testCluster) waitLeader() *testMember {
 }
 
 // put writes through member m, retrying while the cluster has no leader.
-func (c *testCluster) put(m *testMember, key, value string) *store.PutResponse {
+func (c *testCluster) put(m *testMember, key, value string) *cairn.PutResponse {
 	c.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		resp, err := m.server().Put(ctx, &store.PutRequest{Key: []byte(key), Value: []byte(value)})
+		resp, err := m.server().Put(ctx, &cairn.PutRequest{Key: []byte(key), Value: []byte(value)})
 		cancel()
 		if err == nil {
 			return resp
@@ -208,11 +208,11 @@ func (c *testCluster) put(m *testMember, key, value string) *store.PutResponse {
 }
 
 // get reads key linearizably through m.
-func (c *testCluster) get(m *testMember, key string) *store.RangeResponse {
+func (c *testCluster) get(m *testMember, key string) *cairn.RangeResponse {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	resp, err := m.server().Range(ctx, &store.RangeRequest{Key: []byte(key)})
+	resp, err := m.server().Range(ctx, &cairn.RangeRequest{Key: []byte(key)})
 	if err != nil {
 		c.t.Fatalf("range %s on %s: %v", key, m.name, err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // Writes through any member are applied on every member, each member
@@ -86,7 +86,7 @@ func TestClusterLeaderFailover(t *testing.T) {
 	}
 	old.start(nil, "new")
 	waitFor(t, "the old leader to catch up", func() bool {
-		r, err := old.server().Range(context.Background(), &store.RangeRequest{Key: []byte("after/19"), Serializable: true})
+		r, err := old.server().Range(context.Background(), &cairn.RangeRequest{Key: []byte("after/19"), Serializable: true})
 		return err == nil && len(r.Kvs) == 1
 	})
 	for _, m := range c.members {
@@ -95,7 +95,7 @@ func TestClusterLeaderFailover(t *testing.T) {
 		for _, prefix := range []string{"before/", "after/"} {
 			end := []byte(prefix)
 			end[len(end)-1]++
-			resp, err := m.server().Range(context.Background(), &store.RangeRequest{Key: []byte(prefix), RangeEnd: end, CountOnly: true})
+			resp, err := m.server().Range(context.Background(), &cairn.RangeRequest{Key: []byte(prefix), RangeEnd: end, CountOnly: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +127,7 @@ func TestClusterRefusesAnotherToken(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	if _, err := m2.server().Range(ctx, &store.RangeRequest{Key: []byte("x")}); err == nil {
+	if _, err := m2.server().Range(ctx, &cairn.RangeRequest{Key: []byte("x")}); err == nil {
 		t.Fatal("the member of another cluster answered a linearizable read")
 	}
 	c.put(c.members[0], "still", "works")
@@ -142,11 +142,11 @@ func TestClusterNoQuorumFailsCleanly(t *testing.T) {
 	c.members[2].stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	_, err := c.members[0].server().Put(ctx, &store.PutRequest{Key: []byte("k"), Value: []byte("v")})
+	_, err := c.members[0].server().Put(ctx, &cairn.PutRequest{Key: []byte("k"), Value: []byte("v")})
 	if err == nil {
 		t.Fatal("a write succeeded without a quorum")
 	}
-	if !errors.Is(err, store.ErrNoLeader) && !errors.Is(err, store.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, cairn.ErrNoLeader) && !errors.Is(err, cairn.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("write without a quorum: %v", err)
 	}
 }
@@ -179,7 +179,7 @@ func TestClusterCatchUpThroughSnapshot(t *testing.T) {
 	})
 	lag.start(nil, "new")
 	waitFor(t, "the stopped member to catch up", func() bool {
-		r, err := lag.server().Range(context.Background(), &store.RangeRequest{Key: []byte("k299"), Serializable: true})
+		r, err := lag.server().Range(context.Background(), &cairn.RangeRequest{Key: []byte("k299"), Serializable: true})
 		return err == nil && len(r.Kvs) == 1
 	})
 	waitFor(t, "the install to be logged", func() bool {
@@ -189,7 +189,7 @@ func TestClusterCatchUpThroughSnapshot(t *testing.T) {
 		t.Helper()
 		var revs []int64
 		for _, m := range c.members {
-			r, err := m.server().Range(context.Background(), &store.RangeRequest{Key: []byte("k"), RangeEnd: []byte("l")})
+			r, err := m.server().Range(context.Background(), &cairn.RangeRequest{Key: []byte("k"), RangeEnd: []byte("l")})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,7 +212,7 @@ func TestClusterCatchUpThroughSnapshot(t *testing.T) {
 	lag.stop()
 	lag.start(nil, "new")
 	waitFor(t, "the restarted member to serve", func() bool {
-		r, err := lag.server().Range(context.Background(), &store.RangeRequest{Key: []byte("after"), Serializable: true})
+		r, err := lag.server().Range(context.Background(), &cairn.RangeRequest{Key: []byte("after"), Serializable: true})
 		return err == nil && len(r.Kvs) == 1
 	})
 	check()
@@ -260,14 +260,14 @@ func TestClusterSnapshotInstallInterrupted(t *testing.T) {
 		t.Fatalf("the restart did not finish the install; logs:\n%s", lag.logs)
 	}
 	waitFor(t, "the member to hold the data", func() bool {
-		r, err := lag.server().Range(context.Background(), &store.RangeRequest{Key: []byte("k199"), Serializable: true})
+		r, err := lag.server().Range(context.Background(), &cairn.RangeRequest{Key: []byte("k199"), Serializable: true})
 		return err == nil && len(r.Kvs) == 1
 	})
 	c.put(lag, "after", "x")
 }
 
 // A write waiting for a leader that never comes ends when the member
-// stops, with store.ErrStopped, not after its request timeout.
+// stops, with cairn.ErrStopped, not after its request timeout.
 func TestProposalWaitingForLeaderEndsAtStop(t *testing.T) {
 	c := &testCluster{t: t, token: "test-token"}
 	var peers []Peer
@@ -281,7 +281,7 @@ func TestProposalWaitingForLeaderEndsAtStop(t *testing.T) {
 	s := alone.server()
 	done := make(chan error, 1)
 	go func() {
-		_, err := s.Put(context.Background(), &store.PutRequest{Key: []byte("k"), Value: []byte("v")})
+		_, err := s.Put(context.Background(), &cairn.PutRequest{Key: []byte("k"), Value: []byte("v")})
 		done <- err
 	}()
 	waitFor(t, "the write to wait for its proposal", func() bool {
@@ -290,7 +290,7 @@ func TestProposalWaitingForLeaderEndsAtStop(t *testing.T) {
 		return len(s.waits.m) == 1 // registered: it is proposing now
 	})
 	alone.stop()
-	if err := <-done; !errors.Is(err, store.ErrStopped) {
-		t.Fatalf("write waiting for a leader, member stopped: %v; want %v", err, store.ErrStopped)
+	if err := <-done; !errors.Is(err, cairn.ErrStopped) {
+		t.Fatalf("write waiting for a leader, member stopped: %v; want %v", err, cairn.ErrStopped)
 	}
 }

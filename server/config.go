@@ -4,7 +4,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // Config describes one member. Field names follow etcd's flags; DefaultConfig
@@ -41,13 +41,13 @@ type Config struct {
 	// --experimental-snapshot-catchup-entries, default 5000).
 	SnapshotCatchUpEntries uint64
 	// MaxRequestBytes caps an encoded request (--max-request-bytes, etcd
-	// default 1.5 MiB); a larger one fails with store.ErrRequestTooLarge.
+	// default 1.5 MiB); a larger one fails with cairn.ErrRequestTooLarge.
 	MaxRequestBytes int
 	// MaxTxnOps caps the operations in one transaction branch (--max-txn-ops,
 	// etcd default 128).
 	MaxTxnOps int
 	// QuotaBackendBytes is the store size in bytes above which writes fail
-	// with store.ErrNoSpace (--quota-backend-bytes, default 2 GiB; 0 means the
+	// with cairn.ErrNoSpace (--quota-backend-bytes, default 2 GiB; 0 means the
 	// default, negative means no quota).
 	QuotaBackendBytes int64
 	// HeartbeatInterval is the raft tick (--heartbeat-interval, etcd default
@@ -83,7 +83,7 @@ const (
 	DefaultSnapshotCount          = 10000
 	DefaultSnapshotCatchUpEntries = 5000
 	DefaultMaxRequestBytes        = 1572864
-	DefaultMaxTxnOps              = store.DefaultMaxTxnOps
+	DefaultMaxTxnOps              = cairn.DefaultMaxTxnOps
 	DefaultQuotaBackendBytes      = 2 << 30
 	DefaultHeartbeatInterval      = 100 * time.Millisecond
 	DefaultElectionTimeout        = 1000 * time.Millisecond
@@ -150,7 +150,7 @@ func (c *Config) fillDefaults() {
 }
 
 // requestTimeout is how long a request may wait for commit and apply before
-// it fails with store.ErrTimeout: etcd's 5s plus two election timeouts.
+// it fails with cairn.ErrTimeout: etcd's 5s plus two election timeouts.
 func (c *Config) requestTimeout() time.Duration {
 	return 5*time.Second + 2*c.ElectionTimeout
 }

@@ -106,7 +106,7 @@
 //
 // Alarms live in the cluster state, raised and cleared through raft
 // (alarm.go). A write that would take the store past --quota-backend-bytes
-// (measured on the store file, as etcd) fails with store.ErrNoSpace and
+// (measured on the store file, as etcd) fails with cairn.ErrNoSpace and
 // raises NOSPACE for this member; while NOSPACE is raised every member
 // refuses writes that take space until it is deactivated. Defragment runs on
 // the applier goroutine between batches (maintenance.go); Snapshot, Hash and
@@ -123,7 +123,7 @@
 //
 //   - Grant: the proposer raises the TTL to the minimum (1.5 election
 //     timeouts, whole ticks, rounded up to a second, as etcd), refuses one
-//     above store.MaxLeaseTTL, and for ID 0 picks an ID (if it is taken by
+//     above cairn.MaxLeaseTTL, and for ID 0 picks an ID (if it is taken by
 //     the time the entry applies, the apply takes the next free one, the
 //     same on every member).
 //   - Promotion: a new leader becomes primary when it applies the empty

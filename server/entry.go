@@ -7,7 +7,7 @@ import (
 
 	json "github.com/goccy/go-json"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/v2store"
 )
 
@@ -81,7 +81,7 @@ func (r *request) onlyOp() bool {
 	return n == 1
 }
 
-func appendPut(b []byte, id uint64, p *store.PutRequest) []byte {
+func appendPut(b []byte, id uint64, p *cairn.PutRequest) []byte {
 	b = append(b, entryPut)
 	b = binary.AppendUvarint(b, id)
 	b = appendBytes(b, p.Key)
@@ -242,11 +242,11 @@ func (d *entryDecoder) flags(known byte) byte {
 	return f
 }
 
-func (d *entryDecoder) put() *store.PutRequest {
-	p := &store.PutRequest{Key: d.bytes(), Value: d.bytes(), Lease: d.varint()}
+func (d *entryDecoder) put() *cairn.PutRequest {
+	p := &cairn.PutRequest{Key: d.bytes(), Value: d.bytes(), Lease: d.varint()}
 	f := d.flags(putFlags)
 	p.PrevKV, p.IgnoreValue, p.IgnoreLease, p.Dir = f&putPrevKV != 0, f&putIgnoreValue != 0, f&putIgnoreLease != 0, f&putDir != 0
-	p.Action = store.Action(d.byte())
+	p.Action = cairn.Action(d.byte())
 	return p
 }
 

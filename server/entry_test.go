@@ -9,7 +9,7 @@ import (
 
 	json "github.com/goccy/go-json"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/v2store"
 )
 
@@ -19,10 +19,10 @@ func ptr[T any](v T) *T { return &v }
 func entryCases() []*request {
 	big := bytes.Repeat([]byte{0, 0xff, '"', '\\'}, 40000)
 	return []*request{
-		{ID: 1, Put: &store.PutRequest{Key: []byte("k"), Value: []byte("v")}},
-		{ID: 1 << 63, Put: &store.PutRequest{Key: []byte("/a/b"), Value: big, Lease: -5, PrevKV: true,
-			IgnoreValue: true, IgnoreLease: true, Dir: true, Action: store.ActionCompareAndSwap}},
-		{ID: 7, Put: &store.PutRequest{Key: []byte("\x00"), Lease: 1<<62 + 3}},
+		{ID: 1, Put: &cairn.PutRequest{Key: []byte("k"), Value: []byte("v")}},
+		{ID: 1 << 63, Put: &cairn.PutRequest{Key: []byte("/a/b"), Value: big, Lease: -5, PrevKV: true,
+			IgnoreValue: true, IgnoreLease: true, Dir: true, Action: cairn.ActionCompareAndSwap}},
+		{ID: 7, Put: &cairn.PutRequest{Key: []byte("\x00"), Lease: 1<<62 + 3}},
 		{ID: 2, V2: &v2Write{Request: &v2store.Request{Method: v2store.MethodPut, Path: "/a"}}},
 		{ID: 3, V2: &v2Write{Prefix: "/v2tree", Request: &v2store.Request{Method: v2store.MethodPost, Path: "/q",
 			Value: string(big), TTL: ptr[int64](0)}}},
@@ -31,9 +31,9 @@ func entryCases() []*request {
 		{ID: 5, V2: &v2Write{Request: &v2store.Request{Method: v2store.MethodPut, Path: "/d", Dir: true, PrevExist: ptr(false)}}},
 		{ID: 6, V2: &v2Write{Request: &v2store.Request{Method: v2store.MethodDelete, Path: "/d", Dir: true, Recursive: true, PrevIndex: 9}}},
 		// JSON kinds.
-		{ID: 8, DeleteRange: &store.DeleteRangeRequest{Key: []byte("a"), RangeEnd: []byte("b"), PrevKV: true}},
-		{ID: 9, LeaseRevoke: &store.LeaseRevokeRequest{ID: 42}},
-		{ID: 10, Compaction: &store.CompactionRequest{Revision: 5}},
+		{ID: 8, DeleteRange: &cairn.DeleteRangeRequest{Key: []byte("a"), RangeEnd: []byte("b"), PrevKV: true}},
+		{ID: 9, LeaseRevoke: &cairn.LeaseRevokeRequest{ID: 42}},
+		{ID: 10, Compaction: &cairn.CompactionRequest{Revision: 5}},
 	}
 }
 
@@ -121,7 +121,7 @@ func TestEntryDamageIsRefused(t *testing.T) {
 			t.Errorf("case %d with a trailing byte: %v", i, err)
 		}
 	}
-	put, _ := (&request{ID: 1, Put: &store.PutRequest{Key: []byte("k")}}).marshal()
+	put, _ := (&request{ID: 1, Put: &cairn.PutRequest{Key: []byte("k")}}).marshal()
 	put[len(put)-2] |= 0x80 // the flags byte
 	if _, err := unmarshalRequest(put); err == nil || !strings.Contains(err.Error(), "unknown flags") {
 		t.Errorf("unknown put flag: %v", err)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // testConfig is a single member in dir with quiet logs and fast ticks.
@@ -33,7 +33,7 @@ func mustStart(tb testing.TB, cfg Config) *Server {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for {
-		_, err := s.Range(ctx, &store.RangeRequest{Key: []byte("ready")})
+		_, err := s.Range(ctx, &cairn.RangeRequest{Key: []byte("ready")})
 		if err == nil {
 			return s
 		}
@@ -43,18 +43,18 @@ func mustStart(tb testing.TB, cfg Config) *Server {
 	}
 }
 
-func mustPut(tb testing.TB, s *Server, key, value string) *store.PutResponse {
+func mustPut(tb testing.TB, s *Server, key, value string) *cairn.PutResponse {
 	tb.Helper()
-	resp, err := s.Put(context.Background(), &store.PutRequest{Key: []byte(key), Value: []byte(value)})
+	resp, err := s.Put(context.Background(), &cairn.PutRequest{Key: []byte(key), Value: []byte(value)})
 	if err != nil {
 		tb.Fatalf("put %s: %v", key, err)
 	}
 	return resp
 }
 
-func mustGet(tb testing.TB, s *Server, key string) *store.KeyValue {
+func mustGet(tb testing.TB, s *Server, key string) *cairn.KeyValue {
 	tb.Helper()
-	resp, err := s.Range(context.Background(), &store.RangeRequest{Key: []byte(key)})
+	resp, err := s.Range(context.Background(), &cairn.RangeRequest{Key: []byte(key)})
 	if err != nil {
 		tb.Fatalf("range %s: %v", key, err)
 	}

@@ -6,29 +6,31 @@ import (
 
 	"go.etcd.io/raft/v3"
 
-	"github.com/cairnkv/cairn/httpapi"
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
-var _ httpapi.Backend = (*Server)(nil)
+var (
+	_ cairn.KV          = (*Server)(nil)
+	_ cairn.Maintenance = (*Server)(nil)
+)
 
 // header completes a store header with this member's identity and term.
-func (s *Server) header(h *store.ResponseHeader) {
+func (s *Server) header(h *cairn.ResponseHeader) {
 	h.ClusterID = s.clusterID
 	h.MemberID = s.memberID
 	h.RaftTerm = s.term.Load()
 }
 
 // Range reads keys: linearizable (after a ReadIndex round) unless
-// req.Serializable. Errors: those of req.Validate, store.ErrCompacted,
-// store.ErrFutureRev, store.ErrTimeout, store.ErrStopped, ctx.Err().
-func (s *Server) Range(ctx context.Context, req *store.RangeRequest) (*store.RangeResponse, error) {
+// req.Serializable. Errors: those of req.Validate, cairn.ErrCompacted,
+// cairn.ErrFutureRev, cairn.ErrTimeout, cairn.ErrStopped, ctx.Err().
+func (s *Server) Range(ctx context.Context, req *cairn.RangeRequest) (*cairn.RangeResponse, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
 	if !req.Serializable {
 		if s.isLearner.Load() {
-			return nil, store.ErrNotSupportedForLearner
+			return nil, cairn.ErrNotSupportedForLearner
 		}
 		if err := s.linearizableWait(ctx); err != nil {
 			return nil, err
@@ -45,7 +47,7 @@ func (s *Server) Range(ctx context.Context, req *store.RangeRequest) (*store.Ran
 }
 
 // Put writes one key through raft and returns once it is applied.
-func (s *Server) Put(ctx context.Context, req *store.PutRequest) (*store.PutResponse, error) {
+func (s *Server) Put(ctx context.Context, req *cairn.PutRequest) (*cairn.PutResponse, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
@@ -58,7 +60,7 @@ func (s *Server) Put(ctx context.Context, req *store.PutRequest) (*store.PutResp
 }
 
 // DeleteRange deletes a key or a range through raft.
-func (s *Server) DeleteRange(ctx context.Context, req *store.DeleteRangeRequest) (*store.DeleteRangeResponse, error) {
+func (s *Server) DeleteRange(ctx context.Context, req *cairn.DeleteRangeRequest) (*cairn.DeleteRangeResponse, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
@@ -72,7 +74,7 @@ func (s *Server) DeleteRange(ctx context.Context, req *store.DeleteRangeRequest)
 
 // Txn runs a transaction through raft (read-only ones too, so they are
 // linearizable).
-func (s *Server) Txn(ctx context.Context, req *store.TxnRequest) (*store.TxnResponse, error) {
+func (s *Server) Txn(ctx context.Context, req *cairn.TxnRequest) (*cairn.TxnResponse, error) {
 	if err := req.Validate(s.cfg.MaxTxnOps); err != nil {
 		return nil, err
 	}
@@ -86,7 +88,7 @@ func (s *Server) Txn(ctx context.Context, req *store.TxnRequest) (*store.TxnResp
 
 // Compact compacts the store's history below req.Revision. With
 // req.Physical it returns after the old revisions are gone from disk.
-func (s *Server) Compact(ctx context.Context, req *store.CompactionRequest) (*store.CompactionResponse, error) {
+func (s *Server) Compact(ctx context.Context, req *cairn.CompactionRequest) (*cairn.CompactionResponse, error) {
 	r, err := s.propose(ctx, &request{Compaction: req})
 	if err != nil {
 		return nil, err
@@ -97,7 +99,7 @@ func (s *Server) Compact(ctx context.Context, req *store.CompactionRequest) (*st
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-s.stopc:
-			return nil, store.ErrStopped
+			return nil, cairn.ErrStopped
 		}
 	}
 	s.header(&r.compaction.Header)
@@ -108,11 +110,11 @@ func (s *Server) Compact(ctx context.Context, req *store.CompactionRequest) (*st
 func (s *Server) propose(ctx context.Context, req *request) (applyResult, error) {
 	select {
 	case <-s.stopc:
-		return applyResult{}, store.ErrStopped
+		return applyResult{}, cairn.ErrStopped
 	default:
 	}
 	if s.isLearner.Load() && !req.isCluster() && req.V2 == nil { // v2 writes: as etcd 3.4, through the leader
-		return applyResult{}, store.ErrNotSupportedForLearner
+		return applyResult{}, cairn.ErrNotSupportedForLearner
 	}
 	req.ID = s.ids.Next()
 	data, err := req.marshal()
@@ -120,7 +122,7 @@ func (s *Server) propose(ctx context.Context, req *request) (applyResult, error)
 		return applyResult{}, err
 	}
 	if len(data) > maxEntryBytes(s.cfg.MaxRequestBytes) {
-		return applyResult{}, store.ErrRequestTooLarge
+		return applyResult{}, cairn.ErrRequestTooLarge
 	}
 	if err := s.checkSpace(req, len(data)); err != nil {
 		return applyResult{}, err
@@ -143,7 +145,7 @@ func (s *Server) propose(ctx context.Context, req *request) (applyResult, error)
 		return applyResult{}, s.contextErr(ctx, ctx.Err())
 	case <-s.stopc:
 		s.waits.cancel(req.ID)
-		return applyResult{}, store.ErrStopped
+		return applyResult{}, cairn.ErrStopped
 	}
 }
 
@@ -152,18 +154,18 @@ func (s *Server) propose(ctx context.Context, req *request) (applyResult, error)
 func (s *Server) proposeErr(ctx context.Context, err error) error {
 	if errors.Is(err, raft.ErrProposalDropped) {
 		if s.lead.Load() == 0 {
-			return store.ErrNoLeader
+			return cairn.ErrNoLeader
 		}
-		return store.ErrTimeout
+		return cairn.ErrTimeout
 	}
 	return s.contextErr(ctx, err)
 }
 
-// contextErr turns our own request deadline into store.ErrTimeout and
+// contextErr turns our own request deadline into cairn.ErrTimeout and
 // leaves the caller's cancellation as it is.
 func (s *Server) contextErr(ctx context.Context, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-		return store.ErrTimeout
+		return cairn.ErrTimeout
 	}
 	return s.errStoppedOr(err)
 }

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // Clock is the lessor's time source. Now must be monotonic (time.Now's
@@ -86,7 +86,7 @@ type leaseTimer struct {
 	revokedc chan struct{}
 }
 
-func newLessor(clock Clock, extend time.Duration, leases []store.Lease) *lessor {
+func newLessor(clock Clock, extend time.Duration, leases []cairn.LeaseRecord) *lessor {
 	if clock == nil {
 		clock = systemClock{}
 	}
@@ -107,7 +107,7 @@ func newLessor(clock Clock, extend time.Duration, leases []store.Lease) *lessor 
 // by a snapshot). Leases that stay keep their timers; a primary lessor gives
 // new ones their full TTL plus the extension; waiters on leases that are
 // gone are told they were revoked.
-func (le *lessor) reset(leases []store.Lease) {
+func (le *lessor) reset(leases []cairn.LeaseRecord) {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	keep := make(map[int64]*leaseTimer, len(leases))
@@ -134,7 +134,7 @@ func (le *lessor) reset(leases []store.Lease) {
 }
 
 // ttlDuration converts a TTL in seconds to a Duration, saturating (TTLs go
-// up to store.MaxLeaseTTL, which overflows nothing, but be safe).
+// up to cairn.MaxLeaseTTL, which overflows nothing, but be safe).
 func ttlDuration(ttl int64) time.Duration {
 	if ttl > int64(math.MaxInt64/time.Second) {
 		return time.Duration(math.MaxInt64)
@@ -248,7 +248,7 @@ func (le *lessor) isPrimary() (bool, <-chan struct{}) {
 
 // renew restarts the clock of lease id: it now expires its granted TTL from
 // now, which renew returns. Errors: errNotPrimary (ask the leader);
-// store.ErrLeaseNotFound if the lease does not exist or expired (an expired
+// cairn.ErrLeaseNotFound if the lease does not exist or expired (an expired
 // lease is being revoked: renew waits for the revoke, or returns
 // errNotPrimary if the lessor is demoted first, as etcd's Renew);
 // ctx.Err().
@@ -261,7 +261,7 @@ func (le *lessor) renew(ctx context.Context, id int64) (int64, error) {
 	t := le.leases[id]
 	if t == nil {
 		le.mu.Unlock()
-		return 0, store.ErrLeaseNotFound
+		return 0, cairn.ErrLeaseNotFound
 	}
 	now := le.clock.Now()
 	if t.revoking || !now.Before(t.expiry) {
@@ -269,7 +269,7 @@ func (le *lessor) renew(ctx context.Context, id int64) (int64, error) {
 		le.mu.Unlock()
 		select {
 		case <-revokedc:
-			return 0, store.ErrLeaseNotFound
+			return 0, cairn.ErrLeaseNotFound
 		case <-demotec:
 			return 0, errNotPrimary
 		case <-ctx.Done():
@@ -287,7 +287,7 @@ func (le *lessor) renew(ctx context.Context, id int64) (int64, error) {
 }
 
 // remaining returns the time lease id has left and its granted TTL.
-// Errors: errNotPrimary, store.ErrLeaseNotFound.
+// Errors: errNotPrimary, cairn.ErrLeaseNotFound.
 func (le *lessor) remaining(id int64) (time.Duration, int64, error) {
 	le.mu.Lock()
 	defer le.mu.Unlock()
@@ -296,7 +296,7 @@ func (le *lessor) remaining(id int64) (time.Duration, int64, error) {
 	}
 	t := le.leases[id]
 	if t == nil {
-		return 0, 0, store.ErrLeaseNotFound
+		return 0, 0, cairn.ErrLeaseNotFound
 	}
 	if t.revoking {
 		return 0, t.ttl, nil

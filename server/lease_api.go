@@ -7,11 +7,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/store"
 )
 
-var _ httpapi.Lease = (*Server)(nil)
+var _ cairn.Lease = (*Server)(nil)
 
 // LeaseForwarder carries the lease requests only the leader can answer
 // (keepalive and timetolive: only the leader times leases) from a follower
@@ -20,11 +20,11 @@ var _ httpapi.Lease = (*Server)(nil)
 //
 // Both methods take the member id of the leader the follower believes in
 // and return what the leader answered, with the leader's header, or the
-// sentinels of package store (store.ErrLeaseNotFound for a lease the leader
-// does not know, store.ErrTimeout, store.ErrNoLeader...).
+// sentinels of package store (cairn.ErrLeaseNotFound for a lease the leader
+// does not know, cairn.ErrTimeout, cairn.ErrNoLeader...).
 type LeaseForwarder interface {
-	ForwardLeaseKeepAlive(ctx context.Context, leader uint64, req *store.LeaseKeepAliveRequest) (*store.LeaseKeepAliveResponse, error)
-	ForwardLeaseTimeToLive(ctx context.Context, leader uint64, req *store.LeaseTimeToLiveRequest) (*store.LeaseTimeToLiveResponse, error)
+	ForwardLeaseKeepAlive(ctx context.Context, leader uint64, req *cairn.LeaseKeepAliveRequest) (*cairn.LeaseKeepAliveResponse, error)
+	ForwardLeaseTimeToLive(ctx context.Context, leader uint64, req *cairn.LeaseTimeToLiveRequest) (*cairn.LeaseTimeToLiveResponse, error)
 }
 
 // errNoLeaseForwarder: a follower was asked a leader-only lease question and
@@ -67,17 +67,17 @@ type leaseExpire struct {
 }
 
 // LeaseGrant grants a lease through raft, as etcd's LeaseGrant: a TTL above
-// store.MaxLeaseTTL fails with store.ErrLeaseTTLTooLarge before anything is
+// cairn.MaxLeaseTTL fails with cairn.ErrLeaseTTLTooLarge before anything is
 // proposed; a TTL below MinLeaseTTL is raised to it; ID 0 lets the member
 // pick an unused positive ID; a client-chosen ID that is already granted
-// fails with store.ErrLeaseExists. The lease's clock starts when the leader
+// fails with cairn.ErrLeaseExists. The lease's clock starts when the leader
 // applies the grant.
-func (s *Server) LeaseGrant(ctx context.Context, req *store.LeaseGrantRequest) (*store.LeaseGrantResponse, error) {
-	if req.TTL > store.MaxLeaseTTL {
-		return nil, store.ErrLeaseTTLTooLarge
+func (s *Server) LeaseGrant(ctx context.Context, req *cairn.LeaseGrantRequest) (*cairn.LeaseGrantResponse, error) {
+	if req.TTL > cairn.MaxLeaseTTL {
+		return nil, cairn.ErrLeaseTTLTooLarge
 	}
 	g := &leaseGrant{ID: req.ID, TTL: max(req.TTL, s.MinLeaseTTL())}
-	if g.ID == store.NoLease {
+	if g.ID == cairn.NoLease {
 		g.ID, g.Auto = int64(s.ids.Next()&(1<<63-1)), true
 	}
 	r, err := s.propose(ctx, &request{LeaseGrant: g})
@@ -89,8 +89,8 @@ func (s *Server) LeaseGrant(ctx context.Context, req *store.LeaseGrantRequest) (
 }
 
 // LeaseRevoke revokes a lease through raft and deletes its keys, all in one
-// revision. Errors: store.ErrLeaseNotFound, and those of any write.
-func (s *Server) LeaseRevoke(ctx context.Context, req *store.LeaseRevokeRequest) (*store.LeaseRevokeResponse, error) {
+// revision. Errors: cairn.ErrLeaseNotFound, and those of any write.
+func (s *Server) LeaseRevoke(ctx context.Context, req *cairn.LeaseRevokeRequest) (*cairn.LeaseRevokeResponse, error) {
 	r, err := s.propose(ctx, &request{LeaseRevoke: req})
 	if err != nil {
 		return nil, err
@@ -105,10 +105,10 @@ func (s *Server) LeaseRevoke(ctx context.Context, req *store.LeaseRevokeRequest)
 // transport). A lease that does not exist, or that expired and is being
 // revoked, gets TTL 0 (etcd's answer on the keepalive stream); the renewal
 // of an expired lease waits until its revoke is applied. The header is this
-// member's. Errors: store.ErrTimeout if no leader answers within the
-// request timeout, store.ErrStopped, ctx.Err().
-func (s *Server) LeaseKeepAlive(ctx context.Context, req *store.LeaseKeepAliveRequest) (*store.LeaseKeepAliveResponse, error) {
-	var resp *store.LeaseKeepAliveResponse
+// member's. Errors: cairn.ErrTimeout if no leader answers within the
+// request timeout, cairn.ErrStopped, ctx.Err().
+func (s *Server) LeaseKeepAlive(ctx context.Context, req *cairn.LeaseKeepAliveRequest) (*cairn.LeaseKeepAliveResponse, error) {
+	var resp *cairn.LeaseKeepAliveResponse
 	err := s.atLeaseLeader(ctx,
 		func(ctx context.Context) (err error) {
 			resp, err = s.leaseRenewLocal(ctx, req)
@@ -121,22 +121,22 @@ func (s *Server) LeaseKeepAlive(ctx context.Context, req *store.LeaseKeepAliveRe
 	if err != nil {
 		return nil, err
 	}
-	resp.Header = store.ResponseHeader{Revision: s.storeNow().Rev()}
+	resp.Header = cairn.ResponseHeader{Revision: s.storeNow().Rev()}
 	s.header(&resp.Header)
 	return resp, nil
 }
 
 // leaseRenewLocal renews a lease on this member's primary lessor
 // (errNotPrimary otherwise).
-func (s *Server) leaseRenewLocal(ctx context.Context, req *store.LeaseKeepAliveRequest) (*store.LeaseKeepAliveResponse, error) {
+func (s *Server) leaseRenewLocal(ctx context.Context, req *cairn.LeaseKeepAliveRequest) (*cairn.LeaseKeepAliveResponse, error) {
 	ttl, err := s.lessor.renew(ctx, req.ID)
-	if errors.Is(err, store.ErrLeaseNotFound) {
+	if errors.Is(err, cairn.ErrLeaseNotFound) {
 		ttl, err = 0, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	resp := &store.LeaseKeepAliveResponse{ID: req.ID, TTL: ttl}
+	resp := &cairn.LeaseKeepAliveResponse{ID: req.ID, TTL: ttl}
 	resp.Header.Revision = s.storeNow().Rev()
 	return resp, nil
 }
@@ -146,8 +146,8 @@ func (s *Server) leaseRenewLocal(ctx context.Context, req *store.LeaseKeepAliveR
 // truncated, GrantedTTL, and with req.Keys the attached keys in ascending
 // order. A lease that does not exist gets TTL -1, as etcd answers. Errors
 // as LeaseKeepAlive.
-func (s *Server) LeaseTimeToLive(ctx context.Context, req *store.LeaseTimeToLiveRequest) (*store.LeaseTimeToLiveResponse, error) {
-	var resp *store.LeaseTimeToLiveResponse
+func (s *Server) LeaseTimeToLive(ctx context.Context, req *cairn.LeaseTimeToLiveRequest) (*cairn.LeaseTimeToLiveResponse, error) {
+	var resp *cairn.LeaseTimeToLiveResponse
 	err := s.atLeaseLeader(ctx,
 		func(context.Context) (err error) {
 			resp, err = s.leaseTimeToLiveLocal(req)
@@ -160,18 +160,18 @@ func (s *Server) LeaseTimeToLive(ctx context.Context, req *store.LeaseTimeToLive
 	if err != nil {
 		return nil, err
 	}
-	resp.Header = store.ResponseHeader{Revision: s.storeNow().Rev()}
+	resp.Header = cairn.ResponseHeader{Revision: s.storeNow().Rev()}
 	s.header(&resp.Header)
 	return resp, nil
 }
 
 // leaseTimeToLiveLocal answers from this member's primary lessor
 // (errNotPrimary otherwise).
-func (s *Server) leaseTimeToLiveLocal(req *store.LeaseTimeToLiveRequest) (*store.LeaseTimeToLiveResponse, error) {
+func (s *Server) leaseTimeToLiveLocal(req *cairn.LeaseTimeToLiveRequest) (*cairn.LeaseTimeToLiveResponse, error) {
 	left, granted, err := s.lessor.remaining(req.ID)
-	r := &store.LeaseTimeToLiveResponse{ID: req.ID}
+	r := &cairn.LeaseTimeToLiveResponse{ID: req.ID}
 	switch {
-	case errors.Is(err, store.ErrLeaseNotFound):
+	case errors.Is(err, cairn.ErrLeaseNotFound):
 		r.TTL = -1
 	case err != nil:
 		return nil, err
@@ -190,15 +190,15 @@ func (s *Server) leaseTimeToLiveLocal(req *store.LeaseTimeToLiveRequest) (*store
 // LeaseLeases lists every lease granted on this member's store, in
 // ascending ID order (etcd lists them in no particular order). Like etcd it
 // answers from the local member without asking the leader.
-func (s *Server) LeaseLeases(ctx context.Context) (*store.LeaseLeasesResponse, error) {
+func (s *Server) LeaseLeases(ctx context.Context) (*cairn.LeaseLeasesResponse, error) {
 	select {
 	case <-s.stopc:
-		return nil, store.ErrStopped
+		return nil, cairn.ErrStopped
 	default:
 	}
 	st := s.storeNow()
 	ls := st.Leases()
-	resp := &store.LeaseLeasesResponse{Leases: make([]store.LeaseStatus, len(ls))}
+	resp := &cairn.LeaseLeasesResponse{Leases: make([]cairn.LeaseStatus, len(ls))}
 	for i, l := range ls {
 		resp.Leases[i].ID = l.ID
 	}
@@ -264,7 +264,7 @@ func (s *Server) atLeaseLeader(ctx context.Context,
 		case <-ctx.Done():
 			return s.contextErr(ctx, ctx.Err())
 		case <-s.stopc:
-			return store.ErrStopped
+			return cairn.ErrStopped
 		}
 	}
 }
@@ -281,7 +281,7 @@ func (s *Server) leaseForwarder() LeaseForwarder {
 	return nil
 }
 
-// leaseContextErr maps our own request deadline to store.ErrTimeout.
+// leaseContextErr maps our own request deadline to cairn.ErrTimeout.
 func (s *Server) leaseContextErr(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
@@ -322,7 +322,7 @@ func (s *Server) storeNow() *store.Store {
 func (s *Server) LeaseStreamsClosed() <-chan struct{} { return s.leaseStreamsDone() }
 
 // CloseLeaseStreams ends every open keepalive stream of the member's HTTP
-// API (each ends with the stream error of store.ErrStopped), so that a
+// API (each ends with the stream error of cairn.ErrStopped), so that a
 // graceful shutdown is not held up by clients that keep them open. New
 // streams end at once. It is idempotent; Close calls it too.
 func (s *Server) CloseLeaseStreams() {

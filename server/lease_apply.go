@@ -3,6 +3,7 @@ package server
 import (
 	"math"
 
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/store"
 	"github.com/cairnkv/cairn/v2store"
 )
@@ -41,11 +42,11 @@ func (s *Server) leaseApplied(r *applyResult) {
 
 // applyLeaseGrant grants g in the batch. An ID the proposer picked (Auto)
 // that is already taken is replaced by the next free one, deterministically,
-// so a grant with ID 0 never fails with store.ErrLeaseExists.
-func applyLeaseGrant(b *store.Batch, g *leaseGrant) (*store.LeaseGrantResponse, error) {
+// so a grant with ID 0 never fails with cairn.ErrLeaseExists.
+func applyLeaseGrant(b *store.Batch, g *leaseGrant) (*cairn.LeaseGrantResponse, error) {
 	id := g.ID
 	if g.Auto {
-		for id == store.NoLease || b.HasLease(id) {
+		for id == cairn.NoLease || b.HasLease(id) {
 			if id == math.MaxInt64 {
 				id = 1
 			} else {
@@ -53,7 +54,7 @@ func applyLeaseGrant(b *store.Batch, g *leaseGrant) (*store.LeaseGrantResponse, 
 			}
 		}
 	}
-	return b.LeaseGrant(&store.LeaseGrantRequest{ID: id, TTL: g.TTL})
+	return b.LeaseGrant(&cairn.LeaseGrantRequest{ID: id, TTL: g.TTL})
 }
 
 // applyLeaseExpire revokes the leases of e that are still granted, each in
@@ -71,7 +72,7 @@ func applyLeaseExpire(b *store.Batch, e *leaseExpire) ([]int64, error) {
 				return revoked, err
 			}
 		}
-		if _, err := b.LeaseRevoke(&store.LeaseRevokeRequest{ID: id}); err != nil {
+		if _, err := b.LeaseRevoke(&cairn.LeaseRevokeRequest{ID: id}); err != nil {
 			return revoked, err
 		}
 		revoked = append(revoked, id)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // Leases in a cluster: only the leader times them; followers forward
@@ -53,27 +53,27 @@ func TestClusterLeaseThroughFollower(t *testing.T) {
 	fs := f.server()
 	ctx := context.Background()
 
-	g, err := fs.LeaseGrant(ctx, &store.LeaseGrantRequest{TTL: 10})
+	g, err := fs.LeaseGrant(ctx, &cairn.LeaseGrantRequest{TTL: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fs.Put(ctx, &store.PutRequest{Key: []byte("k"), Value: []byte("v"), Lease: g.ID}); err != nil {
+	if _, err := fs.Put(ctx, &cairn.PutRequest{Key: []byte("k"), Value: []byte("v"), Lease: g.ID}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(8 * time.Second)
-	ka, err := fs.LeaseKeepAlive(ctx, &store.LeaseKeepAliveRequest{ID: g.ID})
+	ka, err := fs.LeaseKeepAlive(ctx, &cairn.LeaseKeepAliveRequest{ID: g.ID})
 	if err != nil || ka.TTL != 10 || ka.Header.MemberID != fs.MemberID() {
 		t.Fatalf("keepalive through a follower: %+v %v", ka, err)
 	}
 	clock.Advance(8 * time.Second) // 16s after the grant, 8s after the keepalive
-	ttl, err := fs.LeaseTimeToLive(ctx, &store.LeaseTimeToLiveRequest{ID: g.ID, Keys: true})
+	ttl, err := fs.LeaseTimeToLive(ctx, &cairn.LeaseTimeToLiveRequest{ID: g.ID, Keys: true})
 	if err != nil || ttl.TTL != 2 || ttl.GrantedTTL != 10 || len(ttl.Keys) != 1 || string(ttl.Keys[0]) != "k" {
 		t.Fatalf("timetolive through a follower: %+v %v", ttl, err)
 	}
-	if ka, err := fs.LeaseKeepAlive(ctx, &store.LeaseKeepAliveRequest{ID: 12345}); err != nil || ka.TTL != 0 {
+	if ka, err := fs.LeaseKeepAlive(ctx, &cairn.LeaseKeepAliveRequest{ID: 12345}); err != nil || ka.TTL != 0 {
 		t.Fatalf("keepalive of a missing lease through a follower: %+v %v", ka, err)
 	}
-	if r, err := fs.LeaseTimeToLive(ctx, &store.LeaseTimeToLiveRequest{ID: 12345}); err != nil || r.TTL != -1 {
+	if r, err := fs.LeaseTimeToLive(ctx, &cairn.LeaseTimeToLiveRequest{ID: 12345}); err != nil || r.TTL != -1 {
 		t.Fatalf("timetolive of a missing lease through a follower: %+v %v", r, err)
 	}
 	// The followers' lessors time nothing.
@@ -83,7 +83,7 @@ func TestClusterLeaseThroughFollower(t *testing.T) {
 	clock.Advance(2 * time.Second)
 	for _, m := range c.members {
 		waitFor(t, "the key to expire on "+m.name, func() bool {
-			r, err := m.server().Range(ctx, &store.RangeRequest{Key: []byte("k"), Serializable: true})
+			r, err := m.server().Range(ctx, &cairn.RangeRequest{Key: []byte("k"), Serializable: true})
 			return err == nil && len(r.Kvs) == 0 && len(m.server().storeNow().Leases()) == 0
 		})
 	}
@@ -96,23 +96,23 @@ func TestClusterLeaseFailover(t *testing.T) {
 	old := c.waitLeader()
 	waitPrimary(t, old)
 	ctx := context.Background()
-	g, err := old.server().LeaseGrant(ctx, &store.LeaseGrantRequest{TTL: 10})
+	g, err := old.server().LeaseGrant(ctx, &cairn.LeaseGrantRequest{TTL: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.server().Put(ctx, &store.PutRequest{Key: []byte("k"), Value: []byte("v"), Lease: g.ID}); err != nil {
+	if _, err := old.server().Put(ctx, &cairn.PutRequest{Key: []byte("k"), Value: []byte("v"), Lease: g.ID}); err != nil {
 		t.Fatal(err)
 	}
 	f := c.followerOf(old)
 	waitFor(t, "the follower to apply the put", func() bool {
-		r, err := f.server().Range(ctx, &store.RangeRequest{Key: []byte("k"), Serializable: true})
+		r, err := f.server().Range(ctx, &cairn.RangeRequest{Key: []byte("k"), Serializable: true})
 		return err == nil && len(r.Kvs) == 1
 	})
 	clock.Advance(8 * time.Second)
 	old.stop()
 	lead := c.waitLeader()
 	waitPrimary(t, lead)
-	r, err := f.server().LeaseTimeToLive(ctx, &store.LeaseTimeToLiveRequest{ID: g.ID, Keys: true})
+	r, err := f.server().LeaseTimeToLive(ctx, &cairn.LeaseTimeToLiveRequest{ID: g.ID, Keys: true})
 	if err != nil || r.TTL < 10 || r.GrantedTTL != 10 || len(r.Keys) != 1 {
 		t.Fatalf("after the failover: %+v %v; want the full TTL of 10s (plus an election timeout) and the key", r, err)
 	}
@@ -122,10 +122,10 @@ func TestClusterLeaseFailover(t *testing.T) {
 	}
 	clock.Advance(2 * time.Second)
 	waitFor(t, "the lease to expire on the new leader's clock", func() bool {
-		r, err := lead.server().Range(ctx, &store.RangeRequest{Key: []byte("k"), Serializable: true})
+		r, err := lead.server().Range(ctx, &cairn.RangeRequest{Key: []byte("k"), Serializable: true})
 		return err == nil && len(r.Kvs) == 0
 	})
-	if got := lead.server().storeNow().Leases(); !slices.Equal(got, []store.Lease{}) && len(got) != 0 {
+	if got := lead.server().storeNow().Leases(); !slices.Equal(got, []cairn.LeaseRecord{}) && len(got) != 0 {
 		t.Fatalf("leases left: %v", got)
 	}
 }
@@ -145,24 +145,24 @@ func TestClusterLeasesAfterSnapshotCatchUp(t *testing.T) {
 	ctx := context.Background()
 	lead := c.waitLeader()
 	waitPrimary(t, lead)
-	old, err := lead.server().LeaseGrant(ctx, &store.LeaseGrantRequest{TTL: 100})
+	old, err := lead.server().LeaseGrant(ctx, &cairn.LeaseGrantRequest{TTL: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
 	lag := c.followerOf(lead)
 	waitFor(t, "the follower to know the first lease", func() bool {
-		return slices.ContainsFunc(lag.server().storeNow().Leases(), func(l store.Lease) bool { return l.ID == old.ID })
+		return slices.ContainsFunc(lag.server().storeNow().Leases(), func(l cairn.LeaseRecord) bool { return l.ID == old.ID })
 	})
 	lag.stop()
 
-	if _, err := lead.server().LeaseRevoke(ctx, &store.LeaseRevokeRequest{ID: old.ID}); err != nil {
+	if _, err := lead.server().LeaseRevoke(ctx, &cairn.LeaseRevokeRequest{ID: old.ID}); err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := lead.server().LeaseGrant(ctx, &store.LeaseGrantRequest{TTL: 10})
+	fresh, err := lead.server().LeaseGrant(ctx, &cairn.LeaseGrantRequest{TTL: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lead.server().Put(ctx, &store.PutRequest{Key: []byte("leased"), Value: []byte("v"), Lease: fresh.ID}); err != nil {
+	if _, err := lead.server().Put(ctx, &cairn.PutRequest{Key: []byte("leased"), Value: []byte("v"), Lease: fresh.ID}); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 300; i++ {
@@ -174,7 +174,7 @@ func TestClusterLeasesAfterSnapshotCatchUp(t *testing.T) {
 	})
 	lag.start(nil, "new")
 	waitFor(t, "the member to catch up through a snapshot", func() bool {
-		r, err := lag.server().Range(ctx, &store.RangeRequest{Key: []byte("k299"), Serializable: true})
+		r, err := lag.server().Range(ctx, &cairn.RangeRequest{Key: []byte("k299"), Serializable: true})
 		return err == nil && len(r.Kvs) == 1 && strings.Contains(lag.logs.String(), "snapshot installed")
 	})
 
@@ -186,17 +186,17 @@ func TestClusterLeasesAfterSnapshotCatchUp(t *testing.T) {
 	})
 	waitPrimary(t, lag)
 	s := lag.server()
-	if r, err := s.LeaseTimeToLive(ctx, &store.LeaseTimeToLiveRequest{ID: old.ID}); err != nil || r.TTL != -1 {
+	if r, err := s.LeaseTimeToLive(ctx, &cairn.LeaseTimeToLiveRequest{ID: old.ID}); err != nil || r.TTL != -1 {
 		t.Fatalf("the lease revoked while the member was away: %+v %v; want TTL -1 (unknown)", r, err)
 	}
-	r, err := s.LeaseTimeToLive(ctx, &store.LeaseTimeToLiveRequest{ID: fresh.ID, Keys: true})
+	r, err := s.LeaseTimeToLive(ctx, &cairn.LeaseTimeToLiveRequest{ID: fresh.ID, Keys: true})
 	if err != nil || r.TTL < 10 || len(r.Keys) != 1 {
 		t.Fatalf("the lease granted while the member was away: %+v %v; want its full TTL and its key", r, err)
 	}
 	clock.Advance(12 * time.Second)
 	for _, m := range c.members {
 		waitFor(t, "the leased key to expire on "+m.name, func() bool {
-			r, err := m.server().Range(ctx, &store.RangeRequest{Key: []byte("leased"), Serializable: true})
+			r, err := m.server().Range(ctx, &cairn.RangeRequest{Key: []byte("leased"), Serializable: true})
 			return err == nil && len(r.Kvs) == 0
 		})
 	}

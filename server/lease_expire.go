@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // Expiry: the leader's lessor finds the leases whose time is up, and this
@@ -69,7 +69,7 @@ func (s *Server) proposeExpiry(ids []int64) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			_, err := s.propose(context.Background(), &request{LeaseExpire: &leaseExpire{IDs: chunk}})
-			if err != nil && !errors.Is(err, store.ErrStopped) {
+			if err != nil && !errors.Is(err, cairn.ErrStopped) {
 				s.log.Warn("proposing the revoke of expired leases failed; retrying later",
 					"leases", len(chunk), "err", err)
 			}

@@ -8,9 +8,8 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/cairnkv/cairn"
 	json "github.com/goccy/go-json"
-
-	"github.com/cairnkv/cairn/store"
 )
 
 // Forwarding lease requests from a follower to the leader over the peer
@@ -54,7 +53,7 @@ type leasePeerResponse struct {
 
 // leaseForwardErrors are the errors a leader's answer may name.
 var leaseForwardErrors = []error{
-	store.ErrLeaseNotFound, store.ErrStopped, store.ErrTimeout, store.ErrNoLeader,
+	cairn.ErrLeaseNotFound, cairn.ErrStopped, cairn.ErrTimeout, cairn.ErrNoLeader,
 }
 
 // addLeaseRoutes adds the lease endpoints to the peer handler.
@@ -82,16 +81,16 @@ func (t *transport) serveLease(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-s.applied.wait(req.Applied):
 	case <-ctx.Done():
-		err = store.ErrTimeout
+		err = cairn.ErrTimeout
 	case <-s.stopc:
-		err = store.ErrStopped
+		err = cairn.ErrStopped
 	}
 	switch {
 	case err != nil:
 	case r.URL.Path == "/lease/keepalive":
 		err = s.atLeaseLeader(ctx, func(ctx context.Context) error {
-			var ka *store.LeaseKeepAliveResponse
-			ka, err := s.leaseRenewLocal(ctx, &store.LeaseKeepAliveRequest{ID: req.ID})
+			var ka *cairn.LeaseKeepAliveResponse
+			ka, err := s.leaseRenewLocal(ctx, &cairn.LeaseKeepAliveRequest{ID: req.ID})
 			if err == nil {
 				resp = leasePeerResponse{ID: ka.ID, TTL: ka.TTL, Revision: ka.Header.Revision}
 			}
@@ -99,7 +98,7 @@ func (t *transport) serveLease(w http.ResponseWriter, r *http.Request) {
 		}, nil)
 	default:
 		err = s.atLeaseLeader(ctx, func(context.Context) error {
-			ttl, err := s.leaseTimeToLiveLocal(&store.LeaseTimeToLiveRequest{ID: req.ID, Keys: req.Keys})
+			ttl, err := s.leaseTimeToLiveLocal(&cairn.LeaseTimeToLiveRequest{ID: req.ID, Keys: req.Keys})
 			if err == nil {
 				resp = leasePeerResponse{ID: ttl.ID, TTL: ttl.TTL, GrantedTTL: ttl.GrantedTTL, Keys: ttl.Keys, Revision: ttl.Header.Revision}
 			}
@@ -121,22 +120,22 @@ func (t *transport) serveLease(w http.ResponseWriter, r *http.Request) {
 // transportForwarder is the LeaseForwarder over the peer transport.
 type transportForwarder struct{ t *transport }
 
-func (f transportForwarder) ForwardLeaseKeepAlive(ctx context.Context, leader uint64, req *store.LeaseKeepAliveRequest) (*store.LeaseKeepAliveResponse, error) {
+func (f transportForwarder) ForwardLeaseKeepAlive(ctx context.Context, leader uint64, req *cairn.LeaseKeepAliveRequest) (*cairn.LeaseKeepAliveResponse, error) {
 	r, err := f.post(ctx, leader, "/lease/keepalive", leasePeerRequest{ID: req.ID, Applied: f.t.s.appliedIndex.Load()})
 	if err != nil {
 		return nil, err
 	}
-	resp := &store.LeaseKeepAliveResponse{ID: r.ID, TTL: r.TTL}
+	resp := &cairn.LeaseKeepAliveResponse{ID: r.ID, TTL: r.TTL}
 	resp.Header.Revision = r.Revision
 	return resp, nil
 }
 
-func (f transportForwarder) ForwardLeaseTimeToLive(ctx context.Context, leader uint64, req *store.LeaseTimeToLiveRequest) (*store.LeaseTimeToLiveResponse, error) {
+func (f transportForwarder) ForwardLeaseTimeToLive(ctx context.Context, leader uint64, req *cairn.LeaseTimeToLiveRequest) (*cairn.LeaseTimeToLiveResponse, error) {
 	r, err := f.post(ctx, leader, "/lease/timetolive", leasePeerRequest{ID: req.ID, Keys: req.Keys, Applied: f.t.s.appliedIndex.Load()})
 	if err != nil {
 		return nil, err
 	}
-	resp := &store.LeaseTimeToLiveResponse{ID: r.ID, TTL: r.TTL, GrantedTTL: r.GrantedTTL, Keys: r.Keys}
+	resp := &cairn.LeaseTimeToLiveResponse{ID: r.ID, TTL: r.TTL, GrantedTTL: r.GrantedTTL, Keys: r.Keys}
 	resp.Header.Revision = r.Revision
 	return resp, nil
 }

@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // The lessor on its own: who times leases and when they expire.
 
 func TestLessorPrimaryOnlyAfterPromoteInItsTerm(t *testing.T) {
 	clock := newManualClock()
-	le := newLessor(clock, time.Second, []store.Lease{{ID: 1, TTL: 10}})
+	le := newLessor(clock, time.Second, []cairn.LeaseRecord{{ID: 1, TTL: 10}})
 	ctx := context.Background()
 	if _, err := le.renew(ctx, 1); !errors.Is(err, errNotPrimary) {
 		t.Fatalf("renew on a follower's lessor: %v", err)
@@ -88,7 +88,7 @@ func TestLessorRenew(t *testing.T) {
 	le.promote(1)
 	le.granted(1, 10)
 	ctx := context.Background()
-	if _, err := le.renew(ctx, 9); !errors.Is(err, store.ErrLeaseNotFound) {
+	if _, err := le.renew(ctx, 9); !errors.Is(err, cairn.ErrLeaseNotFound) {
 		t.Fatalf("renew of an unknown lease: %v", err)
 	}
 	clock.Advance(9 * time.Second)
@@ -104,7 +104,7 @@ func TestLessorRenew(t *testing.T) {
 	res := make(chan error, 1)
 	go func() { _, err := le.renew(ctx, 1); res <- err }()
 	le.revoked(1)
-	if err := <-res; !errors.Is(err, store.ErrLeaseNotFound) {
+	if err := <-res; !errors.Is(err, cairn.ErrLeaseNotFound) {
 		t.Fatalf("renew of an expired lease, then revoked: %v", err)
 	}
 	// ...or for a demotion.
@@ -128,11 +128,11 @@ func TestLessorRenew(t *testing.T) {
 
 func TestLessorReset(t *testing.T) {
 	clock := newManualClock()
-	le := newLessor(clock, 0, []store.Lease{{ID: 1, TTL: 10}, {ID: 2, TTL: 10}})
+	le := newLessor(clock, 0, []cairn.LeaseRecord{{ID: 1, TTL: 10}, {ID: 2, TTL: 10}})
 	le.becameLeader(1)
 	le.promote(1)
 	clock.Advance(5 * time.Second)
-	le.reset([]store.Lease{{ID: 2, TTL: 10}, {ID: 3, TTL: 20}})
+	le.reset([]cairn.LeaseRecord{{ID: 2, TTL: 10}, {ID: 3, TTL: 20}})
 	if le.exists(1) || !le.exists(2) || !le.exists(3) {
 		t.Fatal("reset kept the wrong leases")
 	}

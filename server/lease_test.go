@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // manualClock is a Clock the test moves by hand.
@@ -66,27 +66,27 @@ func waitUntil(tb testing.TB, what string, cond func() bool) {
 	}
 }
 
-func mustGrant(tb testing.TB, s *Server, id, ttl int64) *store.LeaseGrantResponse {
+func mustGrant(tb testing.TB, s *Server, id, ttl int64) *cairn.LeaseGrantResponse {
 	tb.Helper()
-	resp, err := s.LeaseGrant(context.Background(), &store.LeaseGrantRequest{ID: id, TTL: ttl})
+	resp, err := s.LeaseGrant(context.Background(), &cairn.LeaseGrantRequest{ID: id, TTL: ttl})
 	if err != nil {
 		tb.Fatalf("grant %d ttl %d: %v", id, ttl, err)
 	}
 	return resp
 }
 
-func mustPutLease(tb testing.TB, s *Server, key string, lease int64) *store.PutResponse {
+func mustPutLease(tb testing.TB, s *Server, key string, lease int64) *cairn.PutResponse {
 	tb.Helper()
-	resp, err := s.Put(context.Background(), &store.PutRequest{Key: []byte(key), Value: []byte("v"), Lease: lease})
+	resp, err := s.Put(context.Background(), &cairn.PutRequest{Key: []byte(key), Value: []byte("v"), Lease: lease})
 	if err != nil {
 		tb.Fatalf("put %s lease %d: %v", key, lease, err)
 	}
 	return resp
 }
 
-func mustTTL(tb testing.TB, s *Server, id int64, keys bool) *store.LeaseTimeToLiveResponse {
+func mustTTL(tb testing.TB, s *Server, id int64, keys bool) *cairn.LeaseTimeToLiveResponse {
 	tb.Helper()
-	resp, err := s.LeaseTimeToLive(context.Background(), &store.LeaseTimeToLiveRequest{ID: id, Keys: keys})
+	resp, err := s.LeaseTimeToLive(context.Background(), &cairn.LeaseTimeToLiveRequest{ID: id, Keys: keys})
 	if err != nil {
 		tb.Fatalf("timetolive %d: %v", id, err)
 	}
@@ -95,7 +95,7 @@ func mustTTL(tb testing.TB, s *Server, id int64, keys bool) *store.LeaseTimeToLi
 
 func mustKeepAlive(tb testing.TB, s *Server, id int64) int64 {
 	tb.Helper()
-	resp, err := s.LeaseKeepAlive(context.Background(), &store.LeaseKeepAliveRequest{ID: id})
+	resp, err := s.LeaseKeepAlive(context.Background(), &cairn.LeaseKeepAliveRequest{ID: id})
 	if err != nil {
 		tb.Fatalf("keepalive %d: %v", id, err)
 	}
@@ -108,7 +108,7 @@ func mustKeepAlive(tb testing.TB, s *Server, id int64) int64 {
 // countKeys counts the keys in [from, to) at the current revision.
 func countKeys(tb testing.TB, s *Server, from, to string) int64 {
 	tb.Helper()
-	resp, err := s.Range(context.Background(), &store.RangeRequest{Key: []byte(from), RangeEnd: []byte(to), CountOnly: true})
+	resp, err := s.Range(context.Background(), &cairn.RangeRequest{Key: []byte(from), RangeEnd: []byte(to), CountOnly: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -153,18 +153,18 @@ func TestLeaseGrantRules(t *testing.T) {
 			t.Errorf("grant TTL %d: ID %d TTL %d; want a positive ID and TTL 2", ttl, r.ID, r.TTL)
 		}
 	}
-	if r := mustGrant(t, s, 0, store.MaxLeaseTTL); r.TTL != store.MaxLeaseTTL {
+	if r := mustGrant(t, s, 0, cairn.MaxLeaseTTL); r.TTL != cairn.MaxLeaseTTL {
 		t.Errorf("grant TTL max: TTL %d", r.TTL)
 	}
 	rev := s.store.Rev()
-	_, err := s.LeaseGrant(context.Background(), &store.LeaseGrantRequest{TTL: store.MaxLeaseTTL + 1})
-	if !errors.Is(err, store.ErrLeaseTTLTooLarge) {
+	_, err := s.LeaseGrant(context.Background(), &cairn.LeaseGrantRequest{TTL: cairn.MaxLeaseTTL + 1})
+	if !errors.Is(err, cairn.ErrLeaseTTLTooLarge) {
 		t.Errorf("grant above the maximum TTL: %v", err)
 	}
 	if r := mustGrant(t, s, 5, 10); r.ID != 5 || r.TTL != 10 || r.Header.Revision != rev || r.Header.MemberID != s.MemberID() {
 		t.Errorf("grant ID 5: %+v", r)
 	}
-	if _, err := s.LeaseGrant(context.Background(), &store.LeaseGrantRequest{ID: 5, TTL: 20}); !errors.Is(err, store.ErrLeaseExists) {
+	if _, err := s.LeaseGrant(context.Background(), &cairn.LeaseGrantRequest{ID: 5, TTL: 20}); !errors.Is(err, cairn.ErrLeaseExists) {
 		t.Errorf("grant of an existing ID: %v", err)
 	}
 	if r := mustGrant(t, s, -3, 10); r.ID != -3 {
@@ -190,7 +190,7 @@ func TestLeaseGrantRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(leases.Leases) != 3+1+2+50+2 || !slices.IsSortedFunc(leases.Leases, func(a, b store.LeaseStatus) int { return cmp.Compare(a.ID, b.ID) }) {
+	if len(leases.Leases) != 3+1+2+50+2 || !slices.IsSortedFunc(leases.Leases, func(a, b cairn.LeaseStatus) int { return cmp.Compare(a.ID, b.ID) }) {
 		t.Fatalf("leases lists %d leases", len(leases.Leases))
 	}
 }
@@ -222,7 +222,7 @@ func TestLeaseExpiryDeletesKeysInOneRevision(t *testing.T) {
 	if n := countKeys(t, s, "a", "d"); n != 0 {
 		t.Fatalf("%d keys of the lease left", n)
 	}
-	resp, err := s.Range(context.Background(), &store.RangeRequest{Key: []byte("a"), RangeEnd: []byte("d"), Revision: before})
+	resp, err := s.Range(context.Background(), &cairn.RangeRequest{Key: []byte("a"), RangeEnd: []byte("d"), Revision: before})
 	if err != nil || len(resp.Kvs) != 3 {
 		t.Fatalf("the keys at the revision before the expiry: %v %v", resp, err)
 	}
@@ -235,7 +235,7 @@ func TestLeaseExpiryDeletesKeysInOneRevision(t *testing.T) {
 	if ttl := mustKeepAlive(t, s, id); ttl != 0 {
 		t.Fatalf("keepalive of the expired lease: TTL %d", ttl)
 	}
-	if _, err := s.Put(context.Background(), &store.PutRequest{Key: []byte("x"), Lease: id}); !errors.Is(err, store.ErrLeaseNotFound) {
+	if _, err := s.Put(context.Background(), &cairn.PutRequest{Key: []byte("x"), Lease: id}); !errors.Is(err, cairn.ErrLeaseNotFound) {
 		t.Fatalf("put with the expired lease: %v", err)
 	}
 }
@@ -289,7 +289,7 @@ func TestLeaseRevoke(t *testing.T) {
 	mustPutLease(t, s, "a", id)
 	mustPutLease(t, s, "b", id)
 	rev := s.store.Rev()
-	resp, err := s.LeaseRevoke(context.Background(), &store.LeaseRevokeRequest{ID: id})
+	resp, err := s.LeaseRevoke(context.Background(), &cairn.LeaseRevokeRequest{ID: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +302,7 @@ func TestLeaseRevoke(t *testing.T) {
 	if s.lessor.exists(id) {
 		t.Fatal("the lessor still knows the revoked lease")
 	}
-	if _, err := s.LeaseRevoke(context.Background(), &store.LeaseRevokeRequest{ID: id}); !errors.Is(err, store.ErrLeaseNotFound) {
+	if _, err := s.LeaseRevoke(context.Background(), &cairn.LeaseRevokeRequest{ID: id}); !errors.Is(err, cairn.ErrLeaseNotFound) {
 		t.Fatalf("second revoke: %v", err)
 	}
 	if ttl := mustKeepAlive(t, s, id); ttl != 0 {
@@ -351,9 +351,9 @@ func TestLeaseRevokeTenThousandKeysThroughRaft(t *testing.T) {
 	id := mustGrant(t, s, 0, 10).ID
 	const n, perTxn = 10000, 100
 	for i := 0; i < n; i += perTxn {
-		txn := &store.TxnRequest{}
+		txn := &cairn.TxnRequest{}
 		for j := i; j < i+perTxn; j++ {
-			txn.Success = append(txn.Success, store.RequestOp{Put: &store.PutRequest{Key: []byte(key(j)), Value: []byte("v"), Lease: id}})
+			txn.Success = append(txn.Success, cairn.RequestOp{Put: &cairn.PutRequest{Key: []byte(key(j)), Value: []byte("v"), Lease: id}})
 		}
 		if _, err := s.Txn(context.Background(), txn); err != nil {
 			t.Fatal(err)
@@ -394,7 +394,7 @@ func TestMassExpiryWhileWriting(t *testing.T) {
 			defer wg.Done()
 			for i := g; i < leases; i += grantors {
 				// TTLs of 10 to 14 seconds: they expire over 4 seconds.
-				r, err := s.LeaseGrant(context.Background(), &store.LeaseGrantRequest{TTL: 10 + int64(i%5)})
+				r, err := s.LeaseGrant(context.Background(), &cairn.LeaseGrantRequest{TTL: 10 + int64(i%5)})
 				if err != nil {
 					errc <- err
 					return
@@ -414,9 +414,9 @@ func TestMassExpiryWhileWriting(t *testing.T) {
 			wg.Add(1)
 			go func(from int) {
 				defer wg.Done()
-				txn := &store.TxnRequest{}
+				txn := &cairn.TxnRequest{}
 				for j := from; j < from+perTxn && j < leases; j++ {
-					txn.Success = append(txn.Success, store.RequestOp{Put: &store.PutRequest{Key: []byte(fmt.Sprintf("lease/%06d", j)), Value: []byte("v"), Lease: ids[j]}})
+					txn.Success = append(txn.Success, cairn.RequestOp{Put: &cairn.PutRequest{Key: []byte(fmt.Sprintf("lease/%06d", j)), Value: []byte("v"), Lease: ids[j]}})
 				}
 				if _, err := s.Txn(context.Background(), txn); err != nil {
 					t.Error(err)
@@ -444,7 +444,7 @@ func TestMassExpiryWhileWriting(t *testing.T) {
 				return
 			default:
 			}
-			if _, err := s.Put(context.Background(), &store.PutRequest{Key: []byte(fmt.Sprintf("w/%06d", written)), Value: []byte("v")}); err != nil {
+			if _, err := s.Put(context.Background(), &cairn.PutRequest{Key: []byte(fmt.Sprintf("w/%06d", written)), Value: []byte("v")}); err != nil {
 				writeErr = err
 				return
 			}

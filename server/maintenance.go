@@ -5,17 +5,17 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/store"
 )
 
-var _ httpapi.MaintenanceOps = (*Server)(nil)
+var _ cairn.MaintenanceOps = (*Server)(nil)
 
 // Snapshot opens a consistent copy of this member's store file, after
-// writing everything applied so far to it (httpapi.MaintenanceOps): a
+// writing everything applied so far to it (cairn.MaintenanceOps): a
 // backup holds every write acknowledged before the call. The caller closes
 // it.
-func (s *Server) Snapshot(ctx context.Context) (httpapi.SnapshotReader, error) {
+func (s *Server) Snapshot(ctx context.Context) (cairn.SnapshotReader, error) {
 	s.storeMu.RLock()
 	st := s.store
 	s.storeMu.RUnlock()
@@ -30,7 +30,7 @@ func (s *Server) Snapshot(ctx context.Context) (httpapi.SnapshotReader, error) {
 }
 
 // Defragment rewrites this member's store file without its free pages
-// (httpapi.MaintenanceOps), on the applier goroutine between two batches:
+// (cairn.MaintenanceOps), on the applier goroutine between two batches:
 // the store is closed (everything applied is written first), rewritten with
 // store.DefragmentFile, and opened again with the same watch hub. Reads and
 // applies wait meanwhile, as they do during etcd's defragmentation.
@@ -65,18 +65,18 @@ func (s *Server) Defragment(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-s.stopc:
-		return store.ErrStopped
+		return cairn.ErrStopped
 	}
 	select {
 	case err := <-done:
 		return err
 	case <-s.stopc:
-		return store.ErrStopped
+		return cairn.ErrStopped
 	}
 }
 
-// Hash hashes this member's store file contents (httpapi.MaintenanceOps).
-func (s *Server) Hash(ctx context.Context) (uint32, *store.ResponseHeader, error) {
+// Hash hashes this member's store file contents (cairn.MaintenanceOps).
+func (s *Server) Hash(ctx context.Context) (uint32, *cairn.ResponseHeader, error) {
 	s.storeMu.RLock()
 	st := s.store
 	s.storeMu.RUnlock()
@@ -84,14 +84,14 @@ func (s *Server) Hash(ctx context.Context) (uint32, *store.ResponseHeader, error
 	if err != nil {
 		return 0, nil, s.errStoppedOr(err)
 	}
-	hdr := &store.ResponseHeader{Revision: st.Rev()}
+	hdr := &cairn.ResponseHeader{Revision: st.Rev()}
 	s.header(hdr)
 	return h, hdr, nil
 }
 
-// HashKV hashes the MVCC history up to rev (httpapi.MaintenanceOps); equal
+// HashKV hashes the MVCC history up to rev (cairn.MaintenanceOps); equal
 // on every member at the same revision.
-func (s *Server) HashKV(ctx context.Context, rev int64) (*httpapi.HashKVResponse, error) {
+func (s *Server) HashKV(ctx context.Context, rev int64) (*cairn.HashKVResponse, error) {
 	s.storeMu.RLock()
 	st := s.store
 	s.storeMu.RUnlock()
@@ -99,7 +99,7 @@ func (s *Server) HashKV(ctx context.Context, rev int64) (*httpapi.HashKVResponse
 	if err != nil {
 		return nil, s.errStoppedOr(err)
 	}
-	resp := &httpapi.HashKVResponse{Hash: h, CompactRevision: compacted}
+	resp := &cairn.HashKVResponse{Hash: h, CompactRevision: compacted}
 	resp.Header.Revision = st.Rev()
 	s.header(&resp.Header)
 	return resp, nil

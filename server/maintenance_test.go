@@ -8,8 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cairnkv/cairn/httpapi"
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // Over the quota a write fails with "database space exceeded" and raises
@@ -24,32 +23,32 @@ func TestQuotaAlarmLifecycle(t *testing.T) {
 	var err error
 	n := 0
 	for ; n < 1000; n++ {
-		_, err = s.Put(ctx, &store.PutRequest{Key: []byte(fmt.Sprintf("k%04d", n)), Value: []byte(big)})
+		_, err = s.Put(ctx, &cairn.PutRequest{Key: []byte(fmt.Sprintf("k%04d", n)), Value: []byte(big)})
 		if err != nil {
 			break
 		}
 	}
-	if !errors.Is(err, store.ErrNoSpace) {
+	if !errors.Is(err, cairn.ErrNoSpace) {
 		t.Fatalf("after %d puts: %v, want ErrNoSpace", n, err)
 	}
 	waitFor(t, "the NOSPACE alarm", func() bool {
 		st, _ := s.Status(ctx)
 		return len(st.Errors) == 1 && st.Errors[0] == fmt.Sprintf("memberID:%d alarm:NOSPACE ", s.MemberID())
 	})
-	alarms, err := s.Alarm(ctx, httpapi.AlarmGet, httpapi.AlarmMember{})
-	if err != nil || len(alarms) != 1 || alarms[0].Alarm != httpapi.AlarmNoSpace || alarms[0].MemberID != s.MemberID() {
+	alarms, err := s.Alarm(ctx, cairn.AlarmGet, cairn.AlarmMember{})
+	if err != nil || len(alarms) != 1 || alarms[0].Alarm != cairn.AlarmNoSpace || alarms[0].MemberID != s.MemberID() {
 		t.Fatalf("alarm list: %+v %v", alarms, err)
 	}
 	// Even a tiny write fails while the alarm is raised.
-	if _, err := s.Put(ctx, &store.PutRequest{Key: []byte("tiny"), Value: []byte("v")}); !errors.Is(err, store.ErrNoSpace) {
+	if _, err := s.Put(ctx, &cairn.PutRequest{Key: []byte("tiny"), Value: []byte("v")}); !errors.Is(err, cairn.ErrNoSpace) {
 		t.Fatalf("tiny put under the alarm: %v", err)
 	}
 	// Free space: delete, compact, defragment.
-	del, err := s.DeleteRange(ctx, &store.DeleteRangeRequest{Key: []byte("k"), RangeEnd: []byte("l")})
+	del, err := s.DeleteRange(ctx, &cairn.DeleteRangeRequest{Key: []byte("k"), RangeEnd: []byte("l")})
 	if err != nil || del.Deleted != int64(n) {
 		t.Fatalf("delete under the alarm: %+v %v", del, err)
 	}
-	if _, err := s.Compact(ctx, &store.CompactionRequest{Revision: del.Header.Revision, Physical: true}); err != nil {
+	if _, err := s.Compact(ctx, &cairn.CompactionRequest{Revision: del.Header.Revision, Physical: true}); err != nil {
 		t.Fatalf("compaction under the alarm: %v", err)
 	}
 	before := s.storeSize()
@@ -61,14 +60,14 @@ func TestQuotaAlarmLifecycle(t *testing.T) {
 		t.Fatalf("defragment: %d bytes before, %d after", before, after)
 	}
 	// Still refused until the alarm is cleared.
-	if _, err := s.Put(ctx, &store.PutRequest{Key: []byte("tiny"), Value: []byte("v")}); !errors.Is(err, store.ErrNoSpace) {
+	if _, err := s.Put(ctx, &cairn.PutRequest{Key: []byte("tiny"), Value: []byte("v")}); !errors.Is(err, cairn.ErrNoSpace) {
 		t.Fatalf("put before the deactivation: %v", err)
 	}
-	got, err := s.Alarm(ctx, httpapi.AlarmDeactivate, httpapi.AlarmMember{MemberID: s.MemberID(), Alarm: httpapi.AlarmNoSpace})
+	got, err := s.Alarm(ctx, cairn.AlarmDeactivate, cairn.AlarmMember{MemberID: s.MemberID(), Alarm: cairn.AlarmNoSpace})
 	if err != nil || len(got) != 1 {
 		t.Fatalf("deactivate: %+v %v", got, err)
 	}
-	if got, _ := s.Alarm(ctx, httpapi.AlarmDeactivate, httpapi.AlarmMember{MemberID: s.MemberID(), Alarm: httpapi.AlarmNoSpace}); len(got) != 0 {
+	if got, _ := s.Alarm(ctx, cairn.AlarmDeactivate, cairn.AlarmMember{MemberID: s.MemberID(), Alarm: cairn.AlarmNoSpace}); len(got) != 0 {
 		t.Fatalf("a second deactivate changed %+v", got)
 	}
 	r := mustPut(t, s, "tiny", "v")
@@ -92,7 +91,7 @@ func TestDefragmentKeepsDataAndWatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	w.Create(&store.WatchCreateRequest{Key: []byte("after-defrag")})
+	w.Create(&cairn.WatchCreateRequest{Key: []byte("after-defrag")})
 	rev := s.store.Rev()
 	h1, _, _ := s.Hash(ctx)
 	if err := s.Defragment(ctx); err != nil {
@@ -111,7 +110,7 @@ func TestDefragmentKeepsDataAndWatches(t *testing.T) {
 	}
 }
 
-func hasEvent(rs []*store.WatchResponse) bool {
+func hasEvent(rs []*cairn.WatchResponse) bool {
 	for _, r := range rs {
 		if len(r.Events) > 0 {
 			return true
@@ -128,7 +127,7 @@ func TestClusterHashKVSnapshotAndAlarms(t *testing.T) {
 		c.put(c.members[i%3], key(i%30), fmt.Sprint(i))
 	}
 	lead := c.waitLeader()
-	if _, err := lead.server().Compact(context.Background(), &store.CompactionRequest{Revision: 50}); err != nil {
+	if _, err := lead.server().Compact(context.Background(), &cairn.CompactionRequest{Revision: 50}); err != nil {
 		t.Fatal(err)
 	}
 	rev := c.put(lead, "last", "x").Header.Revision
@@ -154,7 +153,7 @@ func TestClusterHashKVSnapshotAndAlarms(t *testing.T) {
 	}
 	sn.Close()
 	id := c.members[2].server().MemberID()
-	if _, err := c.members[0].server().Alarm(context.Background(), httpapi.AlarmActivate, httpapi.AlarmMember{MemberID: id, Alarm: httpapi.AlarmNoSpace}); err != nil {
+	if _, err := c.members[0].server().Alarm(context.Background(), cairn.AlarmActivate, cairn.AlarmMember{MemberID: id, Alarm: cairn.AlarmNoSpace}); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range c.members {
@@ -162,7 +161,7 @@ func TestClusterHashKVSnapshotAndAlarms(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5e9)
 	defer cancel()
-	if _, err := c.members[1].server().Put(ctx, &store.PutRequest{Key: []byte("k"), Value: []byte("v")}); !errors.Is(err, store.ErrNoSpace) {
+	if _, err := c.members[1].server().Put(ctx, &cairn.PutRequest{Key: []byte("k"), Value: []byte("v")}); !errors.Is(err, cairn.ErrNoSpace) {
 		t.Fatalf("put on another member under NOSPACE: %v", err)
 	}
 }

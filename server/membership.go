@@ -15,11 +15,10 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
-	"github.com/cairnkv/cairn/httpapi"
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
-var _ httpapi.Cluster = (*Server)(nil)
+var _ cairn.Cluster = (*Server)(nil)
 
 // learnerReadyPercent is how close to the leader a learner's log must be
 // for a promotion (etcd 3.4's readyPercent).
@@ -28,10 +27,10 @@ const learnerReadyPercent = 0.9
 // maxLearners is how many learners a cluster may have (etcd 3.4: 1).
 const maxLearners = 1
 
-// MemberList lists the members (httpapi.Cluster). With linearizable it
+// MemberList lists the members (cairn.Cluster). With linearizable it
 // first waits for a ReadIndex round, so every change acknowledged before
 // the call is in the list.
-func (s *Server) MemberList(ctx context.Context, linearizable bool) (*httpapi.MemberResponse, error) {
+func (s *Server) MemberList(ctx context.Context, linearizable bool) (*cairn.MemberResponse, error) {
 	if linearizable {
 		if err := s.linearizableWait(ctx); err != nil {
 			return nil, err
@@ -40,32 +39,32 @@ func (s *Server) MemberList(ctx context.Context, linearizable bool) (*httpapi.Me
 	return s.memberResponse(nil), nil
 }
 
-var _ httpapi.Learner = (*Server)(nil)
+var _ cairn.Learner = (*Server)(nil)
 
-// IsLearner reports whether this member is a learner now (httpapi.Learner).
+// IsLearner reports whether this member is a learner now (cairn.Learner).
 func (s *Server) IsLearner() bool { return s.isLearner.Load() }
 
-// MemberAdd adds a member (httpapi.Cluster). Its id derives from its peer
+// MemberAdd adds a member (cairn.Cluster). Its id derives from its peer
 // URLs, the cluster and the time. Unless it is a learner, the cluster must
 // be healthy: every voting member reachable, and enough of them started
 // that the new configuration has a quorum of started members (etcd's
 // --strict-reconfig-check, always on here).
-func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, isLearner bool) (*httpapi.MemberResponse, error) {
-	if err := httpapi.ValidatePeerURLs(peerURLs); err != nil {
+func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, isLearner bool) (*cairn.MemberResponse, error) {
+	if err := cairn.ValidatePeerURLs(peerURLs); err != nil {
 		return nil, err
 	}
 	s.confMu.Lock()
 	defer s.confMu.Unlock()
 	id := memberID(peerURLs, fmt.Sprintf("%x/%d", s.clusterID, time.Now().UnixNano()))
 	if s.cluster.get(id) != nil || s.cluster.isRemoved(id) {
-		return nil, store.ErrMemberExist
+		return nil, cairn.ErrMemberExist
 	}
 	members := s.cluster.list()
 	learners := 0
 	for _, m := range members {
 		for _, u := range m.PeerURLs {
 			if slices.Contains(peerURLs, u) {
-				return nil, store.ErrPeerURLExist
+				return nil, cairn.ErrPeerURLExist
 			}
 		}
 		if m.IsLearner {
@@ -73,7 +72,7 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, isLearner boo
 		}
 	}
 	if isLearner && learners >= maxLearners {
-		return nil, store.ErrTooManyLearners
+		return nil, cairn.ErrTooManyLearners
 	}
 	if !isLearner {
 		if err := s.checkQuorumAfter(members, 1, 0); err != nil {
@@ -93,10 +92,10 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, isLearner boo
 	return s.memberResponse(r.member), nil
 }
 
-// MemberRemove removes member id (httpapi.Cluster). Removing the leader
+// MemberRemove removes member id (cairn.Cluster). Removing the leader
 // first hands leadership to another voter, so the cluster does not wait an
 // election timeout for a new one. The removed member stops by itself.
-func (s *Server) MemberRemove(ctx context.Context, id uint64) (*httpapi.MemberResponse, error) {
+func (s *Server) MemberRemove(ctx context.Context, id uint64) (*cairn.MemberResponse, error) {
 	s.confMu.Lock()
 	defer s.confMu.Unlock()
 	m, err := s.existing(id)
@@ -117,9 +116,9 @@ func (s *Server) MemberRemove(ctx context.Context, id uint64) (*httpapi.MemberRe
 	return s.memberResponse(nil), nil
 }
 
-// MemberUpdate replaces the peer URLs of member id (httpapi.Cluster).
-func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string) (*httpapi.MemberResponse, error) {
-	if err := httpapi.ValidatePeerURLs(peerURLs); err != nil {
+// MemberUpdate replaces the peer URLs of member id (cairn.Cluster).
+func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string) (*cairn.MemberResponse, error) {
+	if err := cairn.ValidatePeerURLs(peerURLs); err != nil {
 		return nil, err
 	}
 	s.confMu.Lock()
@@ -134,7 +133,7 @@ func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string)
 		}
 		for _, u := range o.PeerURLs {
 			if slices.Contains(peerURLs, u) {
-				return nil, store.ErrPeerURLExist
+				return nil, cairn.ErrPeerURLExist
 			}
 		}
 	}
@@ -146,20 +145,20 @@ func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string)
 	return s.memberResponse(nil), nil
 }
 
-// MemberPromote makes learner id a voter (httpapi.Cluster). Only the leader
+// MemberPromote makes learner id a voter (cairn.Cluster). Only the leader
 // knows how far behind the learner is, so another member forwards the
 // request to the leader over the peer transport, as etcd 3.4 does.
-func (s *Server) MemberPromote(ctx context.Context, id uint64) (*httpapi.MemberResponse, error) {
+func (s *Server) MemberPromote(ctx context.Context, id uint64) (*cairn.MemberResponse, error) {
 	m, err := s.existing(id)
 	if err != nil {
 		return nil, err
 	}
 	if !m.IsLearner {
-		return nil, store.ErrMemberNotLearner
+		return nil, cairn.ErrMemberNotLearner
 	}
 	lead := s.lead.Load()
 	if lead == 0 {
-		return nil, store.ErrNoLeader
+		return nil, cairn.ErrNoLeader
 	}
 	if lead != s.memberID {
 		if err := s.forwardPromote(ctx, lead, id); err != nil {
@@ -175,7 +174,7 @@ func (s *Server) MemberPromote(ctx context.Context, id uint64) (*httpapi.MemberR
 	return s.promoteOnLeader(ctx, id)
 }
 
-func (s *Server) promoteOnLeader(ctx context.Context, id uint64) (*httpapi.MemberResponse, error) {
+func (s *Server) promoteOnLeader(ctx context.Context, id uint64) (*cairn.MemberResponse, error) {
 	s.confMu.Lock()
 	defer s.confMu.Unlock()
 	m, err := s.existing(id)
@@ -183,19 +182,19 @@ func (s *Server) promoteOnLeader(ctx context.Context, id uint64) (*httpapi.Membe
 		return nil, err
 	}
 	if !m.IsLearner {
-		return nil, store.ErrMemberNotLearner
+		return nil, cairn.ErrMemberNotLearner
 	}
 	if err := s.checkQuorumAfter(s.cluster.list(), 1, id); err != nil {
 		return nil, err
 	}
 	st := s.node.Status()
 	if st.RaftState != raft.StateLeader {
-		return nil, store.ErrNoLeader
+		return nil, cairn.ErrNoLeader
 	}
 	pr, ok := st.Progress[id]
 	self := st.Progress[s.memberID]
 	if !ok || float64(pr.Match) < float64(self.Match)*learnerReadyPercent {
-		return nil, store.ErrLearnerNotReady
+		return nil, cairn.ErrLearnerNotReady
 	}
 	m.IsLearner = false
 	ctxData, _ := json.Marshal(m)
@@ -213,9 +212,9 @@ func (s *Server) existing(id uint64) (*member, error) {
 		return m, nil
 	}
 	if s.cluster.isRemoved(id) {
-		return nil, store.ErrMemberRemoved
+		return nil, cairn.ErrMemberRemoved
 	}
-	return nil, store.ErrMemberNotFound
+	return nil, cairn.ErrMemberNotFound
 }
 
 // checkQuorumAfter refuses a change that would leave the voting members
@@ -247,13 +246,13 @@ func (s *Server) checkQuorumAfter(members []*member, adding int, removing uint64
 	}
 	quorum := (voters+adding)/2 + 1
 	if started+adding < quorum {
-		return store.ErrNotEnoughStartedMembers
+		return cairn.ErrNotEnoughStartedMembers
 	}
 	if adding > 0 && removing == 0 && reachable < voters {
-		return store.ErrUnhealthy
+		return cairn.ErrUnhealthy
 	}
 	if reachable+adding < quorum {
-		return store.ErrUnhealthy
+		return cairn.ErrUnhealthy
 	}
 	return nil
 }
@@ -297,7 +296,7 @@ func (s *Server) handOverLeadership(ctx context.Context, lead uint64) {
 func (s *Server) proposeConfChange(ctx context.Context, cc raftpb.ConfChange) (applyResult, error) {
 	select {
 	case <-s.stopc:
-		return applyResult{}, store.ErrStopped
+		return applyResult{}, cairn.ErrStopped
 	default:
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())
@@ -336,15 +335,15 @@ func (s *Server) proposeConfChange(ctx context.Context, cc raftpb.ConfChange) (a
 		case <-ctx.Done():
 			return applyResult{}, s.contextErr(ctx, ctx.Err())
 		case <-s.stopc:
-			return applyResult{}, store.ErrStopped
+			return applyResult{}, cairn.ErrStopped
 		}
 	}
 }
 
 // memberResponse is the answer of the cluster endpoints: this member's
 // header and the members, with added as the member an add created.
-func (s *Server) memberResponse(added *member) *httpapi.MemberResponse {
-	resp := &httpapi.MemberResponse{}
+func (s *Server) memberResponse(added *member) *cairn.MemberResponse {
+	resp := &cairn.MemberResponse{}
 	s.header(&resp.Header)
 	for _, m := range s.cluster.list() {
 		resp.Members = append(resp.Members, apiMember(m))
@@ -355,8 +354,8 @@ func (s *Server) memberResponse(added *member) *httpapi.MemberResponse {
 	return resp
 }
 
-func apiMember(m *member) *httpapi.Member {
-	return &httpapi.Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner}
+func apiMember(m *member) *cairn.Member {
+	return &cairn.Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner}
 }
 
 // forwardPromote asks the leader to promote learner id, over the peer
@@ -364,7 +363,7 @@ func apiMember(m *member) *httpapi.Member {
 func (s *Server) forwardPromote(ctx context.Context, lead, id uint64) error {
 	urls := s.cluster.peerURLs(lead)
 	if len(urls) == 0 {
-		return store.ErrNoLeader
+		return cairn.ErrNoLeader
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())
 	defer cancel()
@@ -393,8 +392,8 @@ func (s *Server) forwardPromote(ctx context.Context, lead, id uint64) error {
 // promoteErrors are the errors a leader's promotion may answer; they cross
 // the peer transport as their text.
 var promoteErrors = []error{
-	store.ErrLearnerNotReady, store.ErrMemberNotLearner, store.ErrMemberNotFound, store.ErrMemberRemoved,
-	store.ErrNotEnoughStartedMembers, store.ErrUnhealthy, store.ErrNoLeader, store.ErrTimeout, store.ErrStopped,
+	cairn.ErrLearnerNotReady, cairn.ErrMemberNotLearner, cairn.ErrMemberNotFound, cairn.ErrMemberRemoved,
+	cairn.ErrNotEnoughStartedMembers, cairn.ErrUnhealthy, cairn.ErrNoLeader, cairn.ErrTimeout, cairn.ErrStopped,
 }
 
 func promoteError(msg string) error {
@@ -413,7 +412,7 @@ func (t *transport) servePromote(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil {
-		http.Error(w, store.ErrMemberNotFound.Error(), http.StatusNotFound)
+		http.Error(w, cairn.ErrMemberNotFound.Error(), http.StatusNotFound)
 		return
 	}
 	if _, err := t.s.promoteOnLeader(r.Context(), id); err != nil {

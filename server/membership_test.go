@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 func peersOf(ms []*testMember) []Peer {
@@ -50,13 +50,13 @@ func TestMemberAddLearnerJoinPromote(t *testing.T) {
 		t.Fatalf("the joining member took id %x, the cluster added %x", nm.server().MemberID(), newID)
 	}
 	waitFor(t, "the learner to catch up", func() bool {
-		r, err := nm.server().Range(context.Background(), &store.RangeRequest{Key: []byte(key(19)), Serializable: true})
+		r, err := nm.server().Range(context.Background(), &cairn.RangeRequest{Key: []byte(key(19)), Serializable: true})
 		return err == nil && len(r.Kvs) == 1
 	})
-	if _, err := nm.server().Range(ctx10s(t), &store.RangeRequest{Key: []byte("k")}); !errors.Is(err, store.ErrNotSupportedForLearner) {
+	if _, err := nm.server().Range(ctx10s(t), &cairn.RangeRequest{Key: []byte("k")}); !errors.Is(err, cairn.ErrNotSupportedForLearner) {
 		t.Fatalf("linearizable read on a learner: %v", err)
 	}
-	if _, err := nm.server().Put(ctx10s(t), &store.PutRequest{Key: []byte("k"), Value: []byte("v")}); !errors.Is(err, store.ErrNotSupportedForLearner) {
+	if _, err := nm.server().Put(ctx10s(t), &cairn.PutRequest{Key: []byte("k"), Value: []byte("v")}); !errors.Is(err, cairn.ErrNotSupportedForLearner) {
 		t.Fatalf("write on a learner: %v", err)
 	}
 	if st, _ := nm.server().Status(context.Background()); !st.IsLearner {
@@ -90,7 +90,7 @@ func TestMemberAddLearnerJoinPromote(t *testing.T) {
 			return len(m.server().cluster.list()) == 4
 		})
 	}
-	if _, err := via.server().MemberPromote(ctx10s(t), newID); !errors.Is(err, store.ErrMemberNotLearner) {
+	if _, err := via.server().MemberPromote(ctx10s(t), newID); !errors.Is(err, cairn.ErrMemberNotLearner) {
 		t.Fatalf("promoting a voter: %v", err)
 	}
 }
@@ -138,7 +138,7 @@ func TestMemberRemoveFollowerAndLeader(t *testing.T) {
 	if !strings.Contains(follower.logs.String(), "permanently removed") {
 		t.Fatal("the removed member did not say why it stopped")
 	}
-	if _, err := asker.server().MemberRemove(ctx10s(t), fid); !errors.Is(err, store.ErrMemberRemoved) {
+	if _, err := asker.server().MemberRemove(ctx10s(t), fid); !errors.Is(err, cairn.ErrMemberRemoved) {
 		t.Fatalf("removing twice: %v", err)
 	}
 	follower.stop()
@@ -188,25 +188,25 @@ func TestMemberChangeErrors(t *testing.T) {
 		return s.tr.active(c.members[1].server().MemberID()) && s.tr.active(c.members[2].server().MemberID())
 	})
 	before := len(s.cluster.list())
-	if _, err := s.MemberAdd(ctx10s(t), []string{c.members[1].url}, false); !errors.Is(err, store.ErrPeerURLExist) {
+	if _, err := s.MemberAdd(ctx10s(t), []string{c.members[1].url}, false); !errors.Is(err, cairn.ErrPeerURLExist) {
 		t.Errorf("add with a peer URL in use: %v", err)
 	}
-	if _, err := s.MemberAdd(ctx10s(t), nil, false); !errors.Is(err, store.ErrMemberBadURLs) {
+	if _, err := s.MemberAdd(ctx10s(t), nil, false); !errors.Is(err, cairn.ErrMemberBadURLs) {
 		t.Errorf("add without URLs: %v", err)
 	}
-	if _, err := s.MemberAdd(ctx10s(t), []string{"http://127.0.0.1:1/path"}, false); !errors.Is(err, store.ErrMemberBadURLs) {
+	if _, err := s.MemberAdd(ctx10s(t), []string{"http://127.0.0.1:1/path"}, false); !errors.Is(err, cairn.ErrMemberBadURLs) {
 		t.Errorf("add with a path: %v", err)
 	}
-	if _, err := s.MemberRemove(ctx10s(t), 12345); !errors.Is(err, store.ErrMemberNotFound) {
+	if _, err := s.MemberRemove(ctx10s(t), 12345); !errors.Is(err, cairn.ErrMemberNotFound) {
 		t.Errorf("remove of an unknown id: %v", err)
 	}
-	if _, err := s.MemberUpdate(ctx10s(t), 12345, []string{"http://127.0.0.1:9"}); !errors.Is(err, store.ErrMemberNotFound) {
+	if _, err := s.MemberUpdate(ctx10s(t), 12345, []string{"http://127.0.0.1:9"}); !errors.Is(err, cairn.ErrMemberNotFound) {
 		t.Errorf("update of an unknown id: %v", err)
 	}
-	if _, err := s.MemberUpdate(ctx10s(t), c.members[2].server().MemberID(), []string{c.members[1].url}); !errors.Is(err, store.ErrPeerURLExist) {
+	if _, err := s.MemberUpdate(ctx10s(t), c.members[2].server().MemberID(), []string{c.members[1].url}); !errors.Is(err, cairn.ErrPeerURLExist) {
 		t.Errorf("update to a URL in use: %v", err)
 	}
-	if _, err := s.MemberPromote(ctx10s(t), c.members[1].server().MemberID()); !errors.Is(err, store.ErrMemberNotLearner) {
+	if _, err := s.MemberPromote(ctx10s(t), c.members[1].server().MemberID()); !errors.Is(err, cairn.ErrMemberNotLearner) {
 		t.Errorf("promote of a voter: %v", err)
 	}
 	if len(s.cluster.list()) != before {
@@ -217,16 +217,16 @@ func TestMemberChangeErrors(t *testing.T) {
 	if err != nil {
 		t.Fatalf("add a learner: %v", err)
 	}
-	if _, err := s.MemberAdd(ctx10s(t), []string{"http://127.0.0.1:10"}, true); !errors.Is(err, store.ErrTooManyLearners) {
+	if _, err := s.MemberAdd(ctx10s(t), []string{"http://127.0.0.1:10"}, true); !errors.Is(err, cairn.ErrTooManyLearners) {
 		t.Errorf("a second learner: %v", err)
 	}
-	if _, err := s.MemberPromote(ctx10s(t), r.Member.ID); !errors.Is(err, store.ErrLearnerNotReady) {
+	if _, err := s.MemberPromote(ctx10s(t), r.Member.ID); !errors.Is(err, cairn.ErrLearnerNotReady) {
 		t.Errorf("promote of a learner that never started: %v", err)
 	}
 	// A voter down: adding another voter is refused as unhealthy.
 	c.members[2].stop()
 	waitFor(t, "the stream to the stopped member to drop", func() bool { return !s.tr.active(c.members[2].server0ID()) })
-	if _, err := s.MemberAdd(ctx10s(t), []string{"http://127.0.0.1:11"}, false); !errors.Is(err, store.ErrUnhealthy) {
+	if _, err := s.MemberAdd(ctx10s(t), []string{"http://127.0.0.1:11"}, false); !errors.Is(err, cairn.ErrUnhealthy) {
 		t.Errorf("add a voter with a voter down: %v", err)
 	}
 	// Updating a member's URLs works and is seen everywhere.

@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 	"time"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // readRound is one ReadIndex round shared by every linearizable read that
@@ -38,7 +38,7 @@ func (s *Server) linearizableWait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-s.stopc:
-		return store.ErrStopped
+		return cairn.ErrStopped
 	}
 }
 
@@ -86,17 +86,17 @@ wait:
 		case <-retry.C:
 			s.node.ReadIndex(rctx[:])
 		case <-deadline.C:
-			return store.ErrTimeout
+			return cairn.ErrTimeout
 		case <-s.stopc:
-			return store.ErrStopped
+			return cairn.ErrStopped
 		}
 	}
 	select {
 	case <-s.applied.wait(index):
 		return nil
 	case <-deadline.C:
-		return store.ErrTimeout
+		return cairn.ErrTimeout
 	case <-s.stopc:
-		return store.ErrStopped
+		return cairn.ErrStopped
 	}
 }

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/v2store"
 )
 
@@ -12,14 +12,14 @@ import (
 // the cluster).
 type request struct {
 	ID          uint64                    `json:"id"`
-	Put         *store.PutRequest         `json:"put,omitempty"`
-	DeleteRange *store.DeleteRangeRequest `json:"delete_range,omitempty"`
-	Txn         *store.TxnRequest         `json:"txn,omitempty"`
-	Compaction  *store.CompactionRequest  `json:"compaction,omitempty"`
+	Put         *cairn.PutRequest         `json:"put,omitempty"`
+	DeleteRange *cairn.DeleteRangeRequest `json:"delete_range,omitempty"`
+	Txn         *cairn.TxnRequest         `json:"txn,omitempty"`
+	Compaction  *cairn.CompactionRequest  `json:"compaction,omitempty"`
 	// Attrs publishes a member's name and client URLs (cluster state).
 	Attrs       *memberAttributes         `json:"member_attributes,omitempty"`
 	LeaseGrant  *leaseGrant               `json:"lease_grant,omitempty"`
-	LeaseRevoke *store.LeaseRevokeRequest `json:"lease_revoke,omitempty"`
+	LeaseRevoke *cairn.LeaseRevokeRequest `json:"lease_revoke,omitempty"`
 	LeaseExpire *leaseExpire              `json:"lease_expire,omitempty"`
 	// V2 is a v2 keys API write (v2.go).
 	V2 *v2Write `json:"v2,omitempty"`
@@ -33,18 +33,18 @@ func (r *request) isCluster() bool { return r.Attrs != nil || r.Alarm != nil }
 
 // applyResult is what the applier hands back to the proposer of a request.
 type applyResult struct {
-	put         *store.PutResponse
-	deleteRange *store.DeleteRangeResponse
-	txn         *store.TxnResponse
-	compaction  *store.CompactionResponse
+	put         *cairn.PutResponse
+	deleteRange *cairn.DeleteRangeResponse
+	txn         *cairn.TxnResponse
+	compaction  *cairn.CompactionResponse
 	// compacted is closed when a physical compaction finished.
 	compacted <-chan struct{}
 	// member is the member a configuration change added or changed.
 	member *member
 	// alarms is what an alarm change changed.
 	alarms      []alarm
-	leaseGrant  *store.LeaseGrantResponse
-	leaseRevoke *store.LeaseRevokeResponse
+	leaseGrant  *cairn.LeaseGrantResponse
+	leaseRevoke *cairn.LeaseRevokeResponse
 	// revokedLeases lists the leases a revoke or an expiry revoked, for the
 	// lessor.
 	revokedLeases []int64

@@ -15,6 +15,7 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/raftlog"
 	"github.com/cairnkv/cairn/snapshot"
 	"github.com/cairnkv/cairn/store"
@@ -283,7 +284,7 @@ func (s *Server) MemberID() uint64 { return s.memberID }
 func (s *Server) ClusterID() uint64 { return s.clusterID }
 
 // Close stops the member: new and waiting requests fail with
-// store.ErrStopped, the loops finish what they hold, and the raft log and the
+// cairn.ErrStopped, the loops finish what they hold, and the raft log and the
 // store are closed. Everything acknowledged is already durable. Close is
 // idempotent.
 func (s *Server) Close() error {
@@ -545,11 +546,11 @@ func (s *Server) saveSnapshot(job snapshotJob) error {
 	return nil
 }
 
-// errStoppedOr returns store.ErrStopped when the member is stopping, else err.
+// errStoppedOr returns cairn.ErrStopped when the member is stopping, else err.
 func (s *Server) errStoppedOr(err error) error {
 	select {
 	case <-s.stopc:
-		return store.ErrStopped
+		return cairn.ErrStopped
 	default:
 		return err
 	}

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 func TestPutThenReadBothConsistencies(t *testing.T) {
@@ -20,7 +20,7 @@ func TestPutThenReadBothConsistencies(t *testing.T) {
 		t.Fatalf("incomplete header %+v", h)
 	}
 	for _, serializable := range []bool{false, true} {
-		resp, err := s.Range(context.Background(), &store.RangeRequest{Key: []byte("foo"), Serializable: serializable})
+		resp, err := s.Range(context.Background(), &cairn.RangeRequest{Key: []byte("foo"), Serializable: serializable})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +67,7 @@ func TestConcurrentWritesGetDistinctRevisions(t *testing.T) {
 		go func(w int) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
-				r, err := s.Put(context.Background(), &store.PutRequest{Key: []byte(key(w*each + i)), Value: []byte("v")})
+				r, err := s.Put(context.Background(), &cairn.PutRequest{Key: []byte(key(w*each + i)), Value: []byte("v")})
 				if err != nil {
 					t.Error(err)
 					return
@@ -90,7 +90,7 @@ func TestConcurrentWritesGetDistinctRevisions(t *testing.T) {
 			t.Fatalf("revision %d missing", r)
 		}
 	}
-	resp, err := s.Range(context.Background(), &store.RangeRequest{Key: []byte("k"), RangeEnd: []byte("l"), CountOnly: true})
+	resp, err := s.Range(context.Background(), &cairn.RangeRequest{Key: []byte("k"), RangeEnd: []byte("l"), CountOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,12 +110,12 @@ func TestLinearizableReadSeesAcknowledgedWrites(t *testing.T) {
 			defer wg.Done()
 			k := key(w)
 			for i := 0; i < 50; i++ {
-				put, err := s.Put(context.Background(), &store.PutRequest{Key: []byte(k), Value: []byte{byte(i)}})
+				put, err := s.Put(context.Background(), &cairn.PutRequest{Key: []byte(k), Value: []byte{byte(i)}})
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				got, err := s.Range(context.Background(), &store.RangeRequest{Key: []byte(k)})
+				got, err := s.Range(context.Background(), &cairn.RangeRequest{Key: []byte(k)})
 				if err != nil {
 					t.Error(err)
 					return
@@ -142,41 +142,41 @@ func TestRejectedRequestsChangeNothing(t *testing.T) {
 		want error
 	}{
 		{"empty key", func() error {
-			_, err := s.Put(ctx, &store.PutRequest{Value: []byte("x")})
+			_, err := s.Put(ctx, &cairn.PutRequest{Value: []byte("x")})
 			return err
-		}, store.ErrEmptyKey},
+		}, cairn.ErrEmptyKey},
 		{"too large", func() error {
-			_, err := s.Put(ctx, &store.PutRequest{Key: []byte("big"), Value: make([]byte, maxEntryBytes(1024))})
+			_, err := s.Put(ctx, &cairn.PutRequest{Key: []byte("big"), Value: make([]byte, maxEntryBytes(1024))})
 			return err
-		}, store.ErrRequestTooLarge},
+		}, cairn.ErrRequestTooLarge},
 		{"duplicate key in txn", func() error {
-			put := store.RequestOp{Put: &store.PutRequest{Key: []byte("d"), Value: []byte("x")}}
-			_, err := s.Txn(ctx, &store.TxnRequest{Success: []store.RequestOp{put, put}})
+			put := cairn.RequestOp{Put: &cairn.PutRequest{Key: []byte("d"), Value: []byte("x")}}
+			_, err := s.Txn(ctx, &cairn.TxnRequest{Success: []cairn.RequestOp{put, put}})
 			return err
-		}, store.ErrDuplicateKey},
+		}, cairn.ErrDuplicateKey},
 		{"compaction at a future revision", func() error {
-			_, err := s.Compact(ctx, &store.CompactionRequest{Revision: 100})
+			_, err := s.Compact(ctx, &cairn.CompactionRequest{Revision: 100})
 			return err
-		}, store.ErrFutureRev},
+		}, cairn.ErrFutureRev},
 		{"range at a future revision", func() error {
-			_, err := s.Range(ctx, &store.RangeRequest{Key: []byte("a"), Revision: 100})
+			_, err := s.Range(ctx, &cairn.RangeRequest{Key: []byte("a"), Revision: 100})
 			return err
-		}, store.ErrFutureRev},
+		}, cairn.ErrFutureRev},
 		{"ignore_value on a missing key", func() error {
-			_, err := s.Put(ctx, &store.PutRequest{Key: []byte("missing"), IgnoreValue: true})
+			_, err := s.Put(ctx, &cairn.PutRequest{Key: []byte("missing"), IgnoreValue: true})
 			return err
-		}, store.ErrKeyNotFound},
+		}, cairn.ErrKeyNotFound},
 		{"lease that does not exist", func() error {
-			_, err := s.Put(ctx, &store.PutRequest{Key: []byte("l"), Value: []byte("x"), Lease: 42})
+			_, err := s.Put(ctx, &cairn.PutRequest{Key: []byte("l"), Value: []byte("x"), Lease: 42})
 			return err
-		}, store.ErrLeaseNotFound},
+		}, cairn.ErrLeaseNotFound},
 	}
 	for _, c := range cases {
 		if err := c.do(); !errors.Is(err, c.want) {
 			t.Errorf("%s: err %v, want %v", c.name, err, c.want)
 		}
 	}
-	resp, err := s.Range(ctx, &store.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+	resp, err := s.Range(ctx, &cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,17 +191,17 @@ func TestCompactionThenReadOldRevision(t *testing.T) {
 		mustPut(t, s, "k", string(rune('a'+i)))
 	}
 	ctx := context.Background()
-	if _, err := s.Compact(ctx, &store.CompactionRequest{Revision: 4, Physical: true}); err != nil {
+	if _, err := s.Compact(ctx, &cairn.CompactionRequest{Revision: 4, Physical: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Range(ctx, &store.RangeRequest{Key: []byte("k"), Revision: 3}); !errors.Is(err, store.ErrCompacted) {
+	if _, err := s.Range(ctx, &cairn.RangeRequest{Key: []byte("k"), Revision: 3}); !errors.Is(err, cairn.ErrCompacted) {
 		t.Fatalf("range below the compaction: %v, want ErrCompacted", err)
 	}
-	resp, err := s.Range(ctx, &store.RangeRequest{Key: []byte("k"), Revision: 4})
+	resp, err := s.Range(ctx, &cairn.RangeRequest{Key: []byte("k"), Revision: 4})
 	if err != nil || len(resp.Kvs) != 1 || string(resp.Kvs[0].Value) != "c" {
 		t.Fatalf("range at the compaction: %+v %v", resp, err)
 	}
-	if _, err := s.Compact(ctx, &store.CompactionRequest{Revision: 4}); !errors.Is(err, store.ErrCompacted) {
+	if _, err := s.Compact(ctx, &cairn.CompactionRequest{Revision: 4}); !errors.Is(err, cairn.ErrCompacted) {
 		t.Fatalf("compacting again at 4: %v, want ErrCompacted", err)
 	}
 }
@@ -212,7 +212,7 @@ func TestStoppedMemberRefusesRequests(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Put(context.Background(), &store.PutRequest{Key: []byte("b"), Value: []byte("2")}); !errors.Is(err, store.ErrStopped) {
+	if _, err := s.Put(context.Background(), &cairn.PutRequest{Key: []byte("b"), Value: []byte("2")}); !errors.Is(err, cairn.ErrStopped) {
 		t.Fatalf("put after Close: %v, want ErrStopped", err)
 	}
 	if err := s.Close(); err != nil {
@@ -224,8 +224,8 @@ func TestQuotaRefusesWritesButNotCompaction(t *testing.T) {
 	cfg := testConfig(t.TempDir())
 	cfg.QuotaBackendBytes = 1 // any write would exceed it
 	s := mustStart(t, cfg)
-	_, err := s.Put(context.Background(), &store.PutRequest{Key: []byte("a"), Value: []byte("1")})
-	if !errors.Is(err, store.ErrNoSpace) {
+	_, err := s.Put(context.Background(), &cairn.PutRequest{Key: []byte("a"), Value: []byte("1")})
+	if !errors.Is(err, cairn.ErrNoSpace) {
 		t.Fatalf("put over quota: %v, want ErrNoSpace", err)
 	}
 	if rev := s.store.Rev(); rev != 1 {

@@ -3,16 +3,15 @@ package server
 import (
 	"context"
 
-	cairn "github.com/cairnkv/cairn"
-	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn"
 )
 
 // Status reports this member's state without going through raft.
-func (s *Server) Status(ctx context.Context) (*httpapi.Status, error) {
+func (s *Server) Status(ctx context.Context) (*cairn.Status, error) {
 	s.storeMu.RLock()
 	size, inUse, rev := s.store.Size(), s.store.SizeInUse(), s.store.Rev()
 	s.storeMu.RUnlock()
-	st := &httpapi.Status{
+	st := &cairn.Status{
 		Version:          cairn.APIVersion,
 		DBSize:           size,
 		DBSizeInUse:      inUse,

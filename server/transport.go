@@ -16,7 +16,7 @@ import (
 
 	json "github.com/goccy/go-json"
 
-	cairn "github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn"
 	"go.etcd.io/raft/v3/raftpb"
 )
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/store"
 	"github.com/cairnkv/cairn/v2store"
 )
@@ -31,18 +31,16 @@ func applyV2(b *store.Batch, w *v2Write, r *applyResult) {
 	t := v2store.Tree{Prefix: w.Prefix}
 	r.v2, r.err = t.Apply(b, w.Request)
 	if r.err == nil && r.v2.GrantedLease != 0 {
-		r.leaseGrant = &store.LeaseGrantResponse{ID: r.v2.GrantedLease, TTL: r.v2.GrantedTTL}
+		r.leaseGrant = &cairn.LeaseGrantResponse{ID: r.v2.GrantedLease, TTL: r.v2.GrantedTTL}
 	}
 }
 
 var errEmptyV2 = v2store.NewError(v2store.EcodeInvalidForm, "empty v2 request", 0)
 
-var _ httpapi.V2Keys = (*Server)(nil)
-
 // V2Header returns the member's current values of the v2 headers besides
 // X-Etcd-Index: the cluster id, the applied raft index, the raft term.
-func (s *Server) V2Header() httpapi.V2Header {
-	return httpapi.V2Header{ClusterID: s.clusterID, RaftIndex: s.appliedIndex.Load(), RaftTerm: s.term.Load()}
+func (s *Server) V2Header() cairn.V2Header {
+	return cairn.V2Header{ClusterID: s.clusterID, RaftIndex: s.appliedIndex.Load(), RaftTerm: s.term.Load()}
 }
 
 // V2Prefix returns the store prefix of the v2 tree (Config.V2Prefix).
@@ -50,8 +48,8 @@ func (s *Server) V2Prefix() string { return s.cfg.V2Prefix }
 
 // V2Write runs a v2 keys write (PUT, POST, DELETE) through raft and
 // returns once it is applied. Errors: *v2store.Error for the v2 answers
-// (the store changed nothing), the store's sentinels (store.ErrTimeout,
-// store.ErrNoLeader, store.ErrNoSpace, store.ErrStopped...) and ctx.Err().
+// (the store changed nothing), the store's sentinels (cairn.ErrTimeout,
+// cairn.ErrNoLeader, cairn.ErrNoSpace, cairn.ErrStopped...) and ctx.Err().
 func (s *Server) V2Write(ctx context.Context, req *v2store.Request) (*v2store.Event, error) {
 	r, err := s.propose(ctx, &request{V2: &v2Write{Prefix: s.cfg.V2Prefix, Request: req}})
 	s.v2Count(v2Kind(req), err)
@@ -65,7 +63,7 @@ func (s *Server) V2Write(ctx context.Context, req *v2store.Request) (*v2store.Ev
 // V2Get reads the clean v2 path p (a file, or a directory with its
 // children, all of them with recursive) at one revision of the local
 // store; with quorum after a ReadIndex round (linearizable), as etcd v2's
-// quorum=true. Errors: *v2store.Error 100, store.ErrStopped, ctx.Err().
+// quorum=true. Errors: *v2store.Error 100, cairn.ErrStopped, ctx.Err().
 func (s *Server) V2Get(ctx context.Context, p string, recursive, quorum bool) (*v2store.Event, error) {
 	if quorum {
 		if err := s.linearizableWait(ctx); err != nil {
@@ -78,7 +76,7 @@ func (s *Server) V2Get(ctx context.Context, p string, recursive, quorum bool) (*
 	for {
 		rev := s.store.Rev()
 		ev, err := t.Get(s.store, rev, p, recursive)
-		if err == store.ErrCompacted {
+		if err == cairn.ErrCompacted {
 			continue // compacted between Rev and the reads: read again
 		}
 		s.v2Count(v2Get, err)
@@ -89,14 +87,14 @@ func (s *Server) V2Get(ctx context.Context, p string, recursive, quorum bool) (*
 	}
 }
 
-var _ httpapi.V2Members = (*Server)(nil)
+var _ cairn.V2Members = (*Server)(nil)
 
 // V2Members lists the cluster's members in ascending ID order with the
 // client URLs they published, and the leader this member knows (0: none).
-func (s *Server) V2Members() ([]httpapi.V2Member, uint64) {
-	var out []httpapi.V2Member
+func (s *Server) V2Members() ([]cairn.V2Member, uint64) {
+	var out []cairn.V2Member
 	for _, m := range s.cluster.list() { // copies, by ID
-		out = append(out, httpapi.V2Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs})
+		out = append(out, cairn.V2Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs})
 	}
 	return out, s.lead.Load()
 }

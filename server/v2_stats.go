@@ -7,11 +7,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/v2store"
 )
 
-var _ httpapi.V2Stats = (*Server)(nil)
+var _ cairn.V2Stats = (*Server)(nil)
 
 // v2 request kinds, as etcd's v2 store stats count them.
 const (
@@ -74,9 +74,9 @@ func (s *Server) v2Count(kind int, err error) {
 
 // V2StoreStats returns the counters of /v2/stats/store (Watchers is the
 // HTTP layer's).
-func (s *Server) V2StoreStats() httpapi.V2StoreStats {
+func (s *Server) V2StoreStats() cairn.V2StoreStats {
 	v := &s.v2
-	return httpapi.V2StoreStats{
+	return cairn.V2StoreStats{
 		GetsSuccess: v.ok[v2Get].Load(), GetsFail: v.fail[v2Get].Load(),
 		SetsSuccess: v.ok[v2Set].Load(), SetsFail: v.fail[v2Set].Load(),
 		DeleteSuccess: v.ok[v2Delete].Load(), DeleteFail: v.fail[v2Delete].Load(),
@@ -91,7 +91,7 @@ func (s *Server) V2StoreStats() httpapi.V2StoreStats {
 // V2SelfStats returns /v2/stats/self. The leader's startTime and uptime
 // count from when this member first reported that leader (etcd: from when
 // it saw the leader change). The append request counts are not kept (0).
-func (s *Server) V2SelfStats() httpapi.V2SelfStats {
+func (s *Server) V2SelfStats() cairn.V2SelfStats {
 	lead := s.lead.Load()
 	now := time.Now()
 	s.v2.mu.Lock()
@@ -100,7 +100,7 @@ func (s *Server) V2SelfStats() httpapi.V2SelfStats {
 	}
 	since := s.v2.leaderSince
 	s.v2.mu.Unlock()
-	var st httpapi.V2SelfStats
+	var st cairn.V2SelfStats
 	st.Name = s.cfg.Name
 	st.ID = strconv.FormatUint(s.memberID, 16)
 	switch {
@@ -123,17 +123,17 @@ func (s *Server) V2SelfStats() httpapi.V2SelfStats {
 // V2LeaderStats returns /v2/stats/leader on the leader: every other
 // member's heartbeat latencies (milliseconds) and counts. ok is false on
 // any other member.
-func (s *Server) V2LeaderStats() (string, map[string]httpapi.V2FollowerStats, bool) {
+func (s *Server) V2LeaderStats() (string, map[string]cairn.V2FollowerStats, bool) {
 	if s.lead.Load() != s.memberID {
 		return "", nil, false
 	}
-	out := map[string]httpapi.V2FollowerStats{}
+	out := map[string]cairn.V2FollowerStats{}
 	for _, m := range s.cluster.list() {
 		if m.ID == s.memberID {
 			continue
 		}
 		fs := s.stats.snapshot(m.ID)
-		var f httpapi.V2FollowerStats
+		var f cairn.V2FollowerStats
 		ms := func(sec float64) float64 { return sec * 1000 }
 		f.Latency.Current, f.Latency.Average, f.Latency.StandardDeviation = ms(fs.Current), ms(fs.Average), ms(fs.StdDev)
 		f.Latency.Minimum, f.Latency.Maximum = ms(fs.Min), ms(fs.Max)

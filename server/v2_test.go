@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/v2store"
 )
 
@@ -87,7 +87,7 @@ func TestV2ThroughRaft(t *testing.T) {
 	if _, err := s2.V2Get(ctx, "/nope", false, false); !errors.As(err, &v2err) || v2err.Code != v2store.EcodeKeyNotFound {
 		t.Fatalf("missing: %v", err)
 	}
-	if _, err := s2.Range(ctx, &store.RangeRequest{Key: []byte("/a/b")}); err != nil {
+	if _, err := s2.Range(ctx, &cairn.RangeRequest{Key: []byte("/a/b")}); err != nil {
 		t.Fatal(err)
 	}
 }

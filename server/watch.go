@@ -4,11 +4,11 @@ import (
 	"context"
 	"time"
 
-	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/store"
 )
 
-var _ httpapi.Watcher = (*Server)(nil)
+var _ cairn.Watcher = (*Server)(nil)
 
 // WatchConfig configures the member's watch hub (store.WatchOptions). Zero
 // values take the defaults.
@@ -64,11 +64,11 @@ func (s *Server) openStoreWith(path string, hub *store.WatchHub) (*store.Store, 
 	return st, nil
 }
 
-// Watch opens a watch stream on the member's hub (httpapi.Watcher). Watches
+// Watch opens a watch stream on the member's hub (cairn.Watcher). Watches
 // are served from the local store, as etcd serves them, without a raft
-// round. It fails with store.ErrStopped once the member or its watches are
+// round. It fails with cairn.ErrStopped once the member or its watches are
 // stopping.
-func (s *Server) Watch(ctx context.Context) (httpapi.WatchStream, error) {
+func (s *Server) Watch(ctx context.Context) (cairn.WatchStream, error) {
 	s.storeMu.RLock() // a snapshot install replaces the hub
 	hub := s.watch
 	s.storeMu.RUnlock()
@@ -80,7 +80,7 @@ func (s *Server) Watch(ctx context.Context) (httpapi.WatchStream, error) {
 }
 
 // CloseWatches ends every watch stream of the member (their Next returns
-// store.ErrStopped) and refuses new ones. cmd/cairn calls it when the HTTP
+// cairn.ErrStopped) and refuses new ones. cmd/cairn calls it when the HTTP
 // server begins its graceful shutdown, so that open streams do not hold the
 // shutdown up; Close calls it too. It is idempotent.
 func (s *Server) CloseWatches() {
@@ -98,12 +98,12 @@ type watchStream struct {
 	st *store.WatchStream
 }
 
-func (w *watchStream) Create(req *store.WatchCreateRequest) { w.st.Create(req) }
+func (w *watchStream) Create(req *cairn.WatchCreateRequest) { w.st.Create(req) }
 func (w *watchStream) Cancel(id int64)                      { w.st.Cancel(id) }
 func (w *watchStream) RequestProgress()                     { w.st.RequestProgress() }
 func (w *watchStream) Close()                               { w.st.Close() }
 
-func (w *watchStream) Next(ctx context.Context, dst []*store.WatchResponse) ([]*store.WatchResponse, error) {
+func (w *watchStream) Next(ctx context.Context, dst []*cairn.WatchResponse) ([]*cairn.WatchResponse, error) {
 	out, err := w.st.Next(ctx, dst)
 	for _, r := range out[len(dst):] {
 		w.s.header(&r.Header)

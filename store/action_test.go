@@ -2,6 +2,8 @@ package store
 
 import (
 	"testing"
+
+	"github.com/cairnkv/cairn"
 )
 
 // TestV2Metadata checks that the v2 metadata of a write (Dir, Action) is
@@ -10,34 +12,34 @@ import (
 // revoke marks its deletions ActionExpire.
 func TestV2Metadata(t *testing.T) {
 	path := testDB(t)
-	var live []Event
-	s, err := Open(path, Options{OnCommit: func(_ int64, evs []Event) { live = append(live, evs...) }})
+	var live []cairn.Event
+	s, err := Open(path, Options{OnCommit: func(_ int64, evs []cairn.Event) { live = append(live, evs...) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	MustApply(t, s, func(b *Batch) {
-		if _, err := b.Txn(&TxnRequest{Success: []RequestOp{
-			{Put: &PutRequest{Key: []byte("/d"), Dir: true, Action: ActionCreate}},
-			{Put: &PutRequest{Key: []byte("/d/f"), Value: []byte("v"), Action: ActionCreate}},
+		if _, err := b.Txn(&cairn.TxnRequest{Success: []cairn.RequestOp{
+			{Put: &cairn.PutRequest{Key: []byte("/d"), Dir: true, Action: cairn.ActionCreate}},
+			{Put: &cairn.PutRequest{Key: []byte("/d/f"), Value: []byte("v"), Action: cairn.ActionCreate}},
 		}}); err != nil {
 			t.Fatal(err)
 		}
 	}) // rev 2
 	MustApply(t, s, func(b *Batch) {
-		if _, err := b.LeaseGrant(&LeaseGrantRequest{ID: 9, TTL: 60}); err != nil {
+		if _, err := b.LeaseGrant(&cairn.LeaseGrantRequest{ID: 9, TTL: 60}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.Put(&PutRequest{Key: []byte("/t"), Value: []byte("x"), Lease: 9, Action: ActionSet}); err != nil {
+		if _, err := b.Put(&cairn.PutRequest{Key: []byte("/t"), Value: []byte("x"), Lease: 9, Action: cairn.ActionSet}); err != nil {
 			t.Fatal(err)
 		}
 	}) // rev 3
 	MustApply(t, s, func(b *Batch) {
-		if _, err := b.DeleteRange(&DeleteRangeRequest{Key: []byte("/d/f"), Action: ActionCompareAndDelete}); err != nil {
+		if _, err := b.DeleteRange(&cairn.DeleteRangeRequest{Key: []byte("/d/f"), Action: cairn.ActionCompareAndDelete}); err != nil {
 			t.Fatal(err)
 		}
 	}) // rev 4
 	MustApply(t, s, func(b *Batch) {
-		if _, err := b.LeaseRevoke(&LeaseRevokeRequest{ID: 9}); err != nil {
+		if _, err := b.LeaseRevoke(&cairn.LeaseRevokeRequest{ID: 9}); err != nil {
 			t.Fatal(err)
 		}
 	}) // rev 5
@@ -45,19 +47,19 @@ func TestV2Metadata(t *testing.T) {
 
 	type meta struct {
 		key    string
-		typ    EventType
+		typ    cairn.EventType
 		dir    bool
-		action Action
+		action cairn.Action
 	}
 	want := []meta{
-		{"/d", EventPut, true, ActionCreate},
-		{"/d/f", EventPut, false, ActionCreate},
-		{"/t", EventPut, false, ActionSet},
-		{"/d/f", EventDelete, false, ActionCompareAndDelete},
-		{"/t", EventDelete, false, ActionExpire},
-		{"/d", EventPut, false, ActionNone},
+		{"/d", cairn.EventPut, true, cairn.ActionCreate},
+		{"/d/f", cairn.EventPut, false, cairn.ActionCreate},
+		{"/t", cairn.EventPut, false, cairn.ActionSet},
+		{"/d/f", cairn.EventDelete, false, cairn.ActionCompareAndDelete},
+		{"/t", cairn.EventDelete, false, cairn.ActionExpire},
+		{"/d", cairn.EventPut, false, cairn.ActionNone},
 	}
-	check := func(what string, evs []Event) {
+	check := func(what string, evs []cairn.Event) {
 		t.Helper()
 		if len(evs) != len(want) {
 			t.Fatalf("%s: %d events, want %d", what, len(evs), len(want))
@@ -80,7 +82,7 @@ func TestV2Metadata(t *testing.T) {
 			if rk.end == "" {
 				continue // single keys: checked through the prefix walk below
 			}
-			evs := make([]Event, len(wevs))
+			evs := make([]cairn.Event, len(wevs))
 			for i := range wevs {
 				evs[i] = wevs[i].Event
 			}
@@ -89,11 +91,11 @@ func TestV2Metadata(t *testing.T) {
 	}
 	history("history", s)
 
-	rr, err := s.Range(&RangeRequest{Key: []byte("/d"), Revision: 2})
+	rr, err := s.Range(&cairn.RangeRequest{Key: []byte("/d"), Revision: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rr.Kvs) != 1 || !rr.Kvs[0].Dir || rr.Kvs[0].Action != ActionCreate {
+	if len(rr.Kvs) != 1 || !rr.Kvs[0].Dir || rr.Kvs[0].Action != cairn.ActionCreate {
 		t.Fatalf("range /d at 2: %+v, want a dir written by create", rr.Kvs)
 	}
 	if err := s.Close(); err != nil {
@@ -101,23 +103,11 @@ func TestV2Metadata(t *testing.T) {
 	}
 	s2 := MustOpen(t, path, Options{})
 	history("history after reopen", s2)
-	rr, err = s2.Range(&RangeRequest{Key: []byte("/d")})
+	rr, err = s2.Range(&cairn.RangeRequest{Key: []byte("/d")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rr.Kvs) != 1 || rr.Kvs[0].Dir || string(rr.Kvs[0].Value) != "now a v3 file" {
 		t.Fatalf("range /d after reopen: %+v, want the v3 file", rr.Kvs)
-	}
-}
-
-func TestActionString(t *testing.T) {
-	for a, want := range map[Action]string{
-		ActionNone: "", ActionSet: "set", ActionCreate: "create", ActionUpdate: "update",
-		ActionCompareAndSwap: "compareAndSwap", ActionDelete: "delete",
-		ActionCompareAndDelete: "compareAndDelete", ActionExpire: "expire", ActionImplied: "implied", actionLimit: "unknown",
-	} {
-		if got := a.String(); got != want {
-			t.Errorf("Action(%d).String() = %q, want %q", a, got, want)
-		}
 	}
 }

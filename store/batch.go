@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -30,7 +31,7 @@ type Batch struct {
 	recBytes   int64         // size of recs and writes, as flushBatch.bytes counts it
 	ov         overlay       // the unflushed batches as of Begin
 	tx         *bolt.Tx      // read transaction for flushed records, begun on need
-	events     []Event
+	events     []cairn.Event
 	emit       bool  // record events (Options.OnCommit is set)
 	err        error // sticky: set once the batch cannot go on
 	finished   bool
@@ -293,11 +294,11 @@ func (b *Batch) readRecord(rev revision, r *record) error {
 }
 
 // kvOf returns a caller-owned KeyValue of a decoded put record.
-func kvOf(r *record) *KeyValue {
+func kvOf(r *record) *cairn.KeyValue {
 	buf := make([]byte, len(r.key)+len(r.value))
 	n := copy(buf, r.key)
 	copy(buf[n:], r.value)
-	kv := &KeyValue{
+	kv := &cairn.KeyValue{
 		Key:            buf[:n:n],
 		CreateRevision: r.createRevision,
 		ModRevision:    r.modRevision,

@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"testing"
+
+	"github.com/cairnkv/cairn"
 )
 
 // Benchmarks. Commit does not wait for bbolt: the flusher writes in the
@@ -34,7 +36,7 @@ func BenchmarkPut(b *testing.B) {
 			for i := 0; i < b.N; {
 				bt := s.Begin()
 				for j := 0; j < size && i < b.N; j, i = j+1, i+1 {
-					if _, err := bt.Put(&PutRequest{Key: benchKey(i % 10000), Value: val}); err != nil {
+					if _, err := bt.Put(&cairn.PutRequest{Key: benchKey(i % 10000), Value: val}); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -56,7 +58,7 @@ func loadRangeStore(b *testing.B) *Store {
 	for i := 0; i < 10000; {
 		bt := s.Begin()
 		for j := 0; j < 1000; j, i = j+1, i+1 {
-			if _, err := bt.Put(&PutRequest{Key: benchKey(i), Value: val}); err != nil {
+			if _, err := bt.Put(&cairn.PutRequest{Key: benchKey(i), Value: val}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -75,7 +77,7 @@ func BenchmarkRange(b *testing.B) {
 	b.Run("single", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			resp, err := s.Range(&RangeRequest{Key: benchKey(i * 7919 % 10000)})
+			resp, err := s.Range(&cairn.RangeRequest{Key: benchKey(i * 7919 % 10000)})
 			if err != nil || len(resp.Kvs) != 1 {
 				b.Fatal(resp, err)
 			}
@@ -85,7 +87,7 @@ func BenchmarkRange(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for i := 0; pb.Next(); i++ {
-				resp, err := s.Range(&RangeRequest{Key: benchKey(i * 7919 % 10000)})
+				resp, err := s.Range(&cairn.RangeRequest{Key: benchKey(i * 7919 % 10000)})
 				if err != nil || len(resp.Kvs) != 1 {
 					b.Fatal(resp, err)
 				}
@@ -99,7 +101,7 @@ func BenchmarkRange(b *testing.B) {
 			p := fmt.Sprintf("key/0000%02d", i%100)
 			end := []byte(p)
 			end[len(end)-1]++
-			resp, err := s.Range(&RangeRequest{Key: []byte(p), RangeEnd: end})
+			resp, err := s.Range(&cairn.RangeRequest{Key: []byte(p), RangeEnd: end})
 			if err != nil || len(resp.Kvs) != 100 {
 				b.Fatal(len(resp.Kvs), err)
 			}
@@ -120,10 +122,10 @@ func BenchmarkTxn(b *testing.B) {
 				bt := s.Begin()
 				for j := 0; j < size && i < b.N; j, i = j+1, i+1 {
 					key := benchKey(i % 10000)
-					resp, err := bt.Txn(&TxnRequest{
-						Compare: []Compare{{Key: key, Target: CompareMod, Result: CompareGreater, ModRevision: 0}},
-						Success: []RequestOp{{Put: &PutRequest{Key: key, Value: val}}},
-						Failure: []RequestOp{{Range: &RangeRequest{Key: key}}},
+					resp, err := bt.Txn(&cairn.TxnRequest{
+						Compare: []cairn.Compare{{Key: key, Target: cairn.CompareMod, Result: cairn.CompareGreater, ModRevision: 0}},
+						Success: []cairn.RequestOp{{Put: &cairn.PutRequest{Key: key, Value: val}}},
+						Failure: []cairn.RequestOp{{Range: &cairn.RangeRequest{Key: key}}},
 					})
 					if err != nil || !resp.Succeeded {
 						b.Fatal(resp, err)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -30,19 +31,19 @@ import (
 // done, as etcd's barrier); ErrFutureRev if it is above the current
 // revision (done is nil). A new store has never been compacted, so
 // compacting at 0 succeeds once, as etcd.
-func (b *Batch) Compact(req *CompactionRequest) (resp *CompactionResponse, done <-chan struct{}, err error) {
+func (b *Batch) Compact(req *cairn.CompactionRequest) (resp *cairn.CompactionResponse, done <-chan struct{}, err error) {
 	if err := b.usable(); err != nil {
 		return nil, nil, err
 	}
 	rev := req.Revision
 	if rev <= b.compactRev {
-		return nil, b.s.comp.wait(b.compactRev), ErrCompacted
+		return nil, b.s.comp.wait(b.compactRev), cairn.ErrCompacted
 	}
 	if rev > b.rev {
-		return nil, nil, ErrFutureRev
+		return nil, nil, cairn.ErrFutureRev
 	}
 	b.compactRev, b.compacted = rev, true
-	return &CompactionResponse{Header: ResponseHeader{Revision: b.rev}}, b.s.comp.wait(rev), nil
+	return &cairn.CompactionResponse{Header: cairn.ResponseHeader{Revision: b.rev}}, b.s.comp.wait(rev), nil
 }
 
 // compactor removes compacted revisions from bbolt in the background.

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -32,14 +33,14 @@ func storeRevisions(t *testing.T, s *Store) []string {
 	return out
 }
 
-func compact(t *testing.T, s *Store, rev int64) (*CompactionResponse, <-chan struct{}, error) {
+func compact(t *testing.T, s *Store, rev int64) (*cairn.CompactionResponse, <-chan struct{}, error) {
 	t.Helper()
 	var (
-		resp *CompactionResponse
+		resp *cairn.CompactionResponse
 		done <-chan struct{}
 		err  error
 	)
-	MustApply(t, s, func(b *Batch) { resp, done, err = b.Compact(&CompactionRequest{Revision: rev}) })
+	MustApply(t, s, func(b *Batch) { resp, done, err = b.Compact(&cairn.CompactionRequest{Revision: rev}) })
 	return resp, done, err
 }
 
@@ -53,12 +54,12 @@ func TestCompactRules(t *testing.T) {
 	}
 	waitClosed(t, done, "compact 0")
 	_, done, err = compact(t, s, 0)
-	wantErr(t, err, ErrCompacted)
+	wantErr(t, err, cairn.ErrCompacted)
 	waitClosed(t, done, "barrier of a refused compaction")
 	_, _, err = compact(t, s, -1)
-	wantErr(t, err, ErrCompacted)
+	wantErr(t, err, cairn.ErrCompacted)
 	_, done, err = compact(t, s, 2)
-	wantErr(t, err, ErrFutureRev)
+	wantErr(t, err, cairn.ErrFutureRev)
 	if done != nil {
 		t.Fatal("ErrFutureRev came with a done channel")
 	}
@@ -72,10 +73,10 @@ func TestCompactRules(t *testing.T) {
 	waitClosed(t, done, "compact 3")
 	for _, rev := range []int64{3, 2} {
 		_, _, err = compact(t, s, rev)
-		wantErr(t, err, ErrCompacted)
+		wantErr(t, err, cairn.ErrCompacted)
 	}
 	_, _, err = compact(t, s, 4)
-	wantErr(t, err, ErrFutureRev)
+	wantErr(t, err, cairn.ErrFutureRev)
 	if s.Rev() != 3 || s.CompactRev() != 3 {
 		t.Fatalf("refused compactions changed rev %d compact %d", s.Rev(), s.CompactRev())
 	}
@@ -83,17 +84,17 @@ func TestCompactRules(t *testing.T) {
 
 func TestCompactReads(t *testing.T) {
 	s := rangeFixture(t) // a=1@2 b=2@3 c=3@4 b=22@5 d=4@6 c deleted@7 e=5@8 a=11@9
-	all := func(rev int64) (*RangeResponse, error) {
-		return s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: rev})
+	all := func(rev int64) (*cairn.RangeResponse, error) {
+		return s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: rev})
 	}
 
 	b := s.Begin()
-	if _, _, err := b.Compact(&CompactionRequest{Revision: 5}); err != nil {
+	if _, _, err := b.Compact(&cairn.CompactionRequest{Revision: 5}); err != nil {
 		t.Fatal(err)
 	}
 	// Inside the batch the compaction applies; outside, not before Commit.
-	_, err := b.Range(&RangeRequest{Key: []byte("a"), Revision: 4})
-	wantErr(t, err, ErrCompacted)
+	_, err := b.Range(&cairn.RangeRequest{Key: []byte("a"), Revision: 4})
+	wantErr(t, err, cairn.ErrCompacted)
 	if _, err := all(4); err != nil {
 		t.Fatalf("read at 4 before the compaction committed: %v", err)
 	}
@@ -103,7 +104,7 @@ func TestCompactReads(t *testing.T) {
 
 	for _, rev := range []int64{1, 4} {
 		_, err := all(rev)
-		wantErr(t, err, ErrCompacted)
+		wantErr(t, err, cairn.ErrCompacted)
 	}
 	want := map[int64][]string{
 		5: {"a=1 c2 m2 v1 l0", "b=22 c3 m5 v2 l0", "c=3 c4 m4 v1 l0"},
@@ -152,7 +153,7 @@ func TestCompactPhysical(t *testing.T) {
 		if got := storeRevisions(t, s); !slices.Equal(got, st.wantDisk) {
 			t.Fatalf("compact %d: bbolt holds %q, want %q", st.rev, got, st.wantDisk)
 		}
-		resp, err := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: st.rev})
+		resp, err := s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: st.rev})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +177,7 @@ func TestCompactDoneClosesAfterCommit(t *testing.T) {
 	MustPut(t, s, "a", "1")
 	MustPut(t, s, "a", "2")
 	b := s.Begin()
-	_, done, err := b.Compact(&CompactionRequest{Revision: 3, Physical: true})
+	_, done, err := b.Compact(&cairn.CompactionRequest{Revision: 3, Physical: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,8 +187,8 @@ func TestCompactDoneClosesAfterCommit(t *testing.T) {
 	default:
 	}
 	// A second compaction in the same batch must be above the first.
-	_, barrier, err := b.Compact(&CompactionRequest{Revision: 3})
-	wantErr(t, err, ErrCompacted)
+	_, barrier, err := b.Compact(&cairn.CompactionRequest{Revision: 3})
+	wantErr(t, err, cairn.ErrCompacted)
 	if err := b.Commit(1); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cairnkv/cairn"
 )
 
 // TestRangeConcurrentWithBatches runs readers against an applier that writes
@@ -44,7 +46,7 @@ func testRangeConcurrentWithBatches(t *testing.T, opts Options) {
 	// Batch i (from 1) ends at revision 1 + keys*i.
 	boundary := func(i int64) int64 { return 1 + keys*i }
 
-	check := func(resp *RangeResponse, atRev int64) error {
+	check := func(resp *cairn.RangeResponse, atRev int64) error {
 		if len(resp.Kvs) == 0 {
 			if atRev == 1 || resp.Header.Revision == 1 {
 				return nil
@@ -73,7 +75,7 @@ func testRangeConcurrentWithBatches(t *testing.T, opts Options) {
 			defer wg.Done()
 			var lastHeader int64
 			for i := 0; !stop.Load(); i++ {
-				req := &RangeRequest{Key: []byte("k"), RangeEnd: []byte("l")}
+				req := &cairn.RangeRequest{Key: []byte("k"), RangeEnd: []byte("l")}
 				if i%2 == 1 {
 					// A past batch boundary at or above the compaction.
 					cur := s.Rev()
@@ -84,7 +86,7 @@ func testRangeConcurrentWithBatches(t *testing.T, opts Options) {
 					}
 				}
 				resp, err := s.Range(req)
-				if errors.Is(err, ErrCompacted) && req.Revision < s.CompactRev() {
+				if errors.Is(err, cairn.ErrCompacted) && req.Revision < s.CompactRev() {
 					continue // the compaction overtook us: fine
 				}
 				if err == nil {
@@ -105,13 +107,13 @@ func testRangeConcurrentWithBatches(t *testing.T, opts Options) {
 	for i := int64(1); i <= batches && len(failures) == 0; i++ {
 		MustApply(t, s, func(b *Batch) {
 			for k := 0; k < keys; k++ {
-				if _, err := b.Put(&PutRequest{Key: []byte(fmt.Sprintf("k%d", k)), Value: []byte(fmt.Sprint(i))}); err != nil {
+				if _, err := b.Put(&cairn.PutRequest{Key: []byte(fmt.Sprintf("k%d", k)), Value: []byte(fmt.Sprint(i))}); err != nil {
 					t.Error(err)
 				}
 			}
 			if i%10 == 0 {
 				// Compact three batches behind.
-				if _, _, err := b.Compact(&CompactionRequest{Revision: boundary(i - 3)}); err != nil {
+				if _, _, err := b.Compact(&cairn.CompactionRequest{Revision: boundary(i - 3)}); err != nil {
 					t.Error(err)
 				}
 			}

@@ -1,5 +1,7 @@
 package store
 
+import "github.com/cairnkv/cairn"
+
 // DeleteRange deletes the keys named by req.Key and req.RangeEnd (with
 // RangeRequest's conventions) in the batch, as etcd's DeleteRange.
 //
@@ -9,7 +11,7 @@ package store
 // current one if nothing was deleted; Deleted counts the keys; PrevKvs holds
 // them as they were, when asked for. Deleted keys leave their leases. It returns only internal errors. The
 // store does not validate req (see DeleteRangeRequest.Validate).
-func (b *Batch) DeleteRange(req *DeleteRangeRequest) (*DeleteRangeResponse, error) {
+func (b *Batch) DeleteRange(req *cairn.DeleteRangeRequest) (*cairn.DeleteRangeResponse, error) {
 	if err := b.usable(); err != nil {
 		return nil, err
 	}
@@ -24,7 +26,7 @@ func (b *Batch) DeleteRange(req *DeleteRangeRequest) (*DeleteRangeResponse, erro
 
 // deleteRange deletes the live keys of the range as the next changes of w.
 // It sees the request's own earlier changes.
-func (w *write) deleteRange(req *DeleteRangeRequest) (*DeleteRangeResponse, error) {
+func (w *write) deleteRange(req *cairn.DeleteRangeRequest) (*cairn.DeleteRangeResponse, error) {
 	var victims []*keyIndex
 	w.b.s.idx.visit(req.Key, req.RangeEnd, func(ki *keyIndex) bool {
 		if ki.live() {
@@ -38,20 +40,20 @@ func (w *write) deleteRange(req *DeleteRangeRequest) (*DeleteRangeResponse, erro
 // deleteKeys deletes the live keys victims, in that order, as the next
 // changes of w, detaching them from their leases; prevKV asks for them as
 // they were; action goes in the tombstones.
-func (w *write) deleteKeys(victims []*keyIndex, prevKV bool, action Action) (*DeleteRangeResponse, error) {
+func (w *write) deleteKeys(victims []*keyIndex, prevKV bool, action cairn.Action) (*cairn.DeleteRangeResponse, error) {
 	b, s := w.b, w.b.s
-	resp := &DeleteRangeResponse{Deleted: int64(len(victims))}
+	resp := &cairn.DeleteRangeResponse{Deleted: int64(len(victims))}
 	if len(victims) == 0 {
 		resp.Header.Revision = w.visibleRev()
 		return resp, nil
 	}
 	if prevKV {
-		resp.PrevKVs = make([]*KeyValue, 0, len(victims))
+		resp.PrevKVs = make([]*cairn.KeyValue, 0, len(victims))
 	}
 	var prev record
 	for i, ki := range victims {
 		rev := revision{main: w.main, sub: w.sub + int64(i)}
-		var prevEv *KeyValue
+		var prevEv *cairn.KeyValue
 		if prevKV || b.emit {
 			cur, _, _ := ki.current()
 			if err := b.readRecord(cur, &prev); err != nil {
@@ -67,9 +69,9 @@ func (w *write) deleteKeys(victims []*keyIndex, prevKV bool, action Action) (*De
 		tomb := record{tombstone: true, key: ki.key, modRevision: rev.main, action: action}
 		b.addRecord(rev, &tomb)
 		if b.emit {
-			b.events = append(b.events, Event{
-				Type:   EventDelete,
-				Kv:     &KeyValue{Key: append([]byte(nil), ki.key...), ModRevision: rev.main, Action: action},
+			b.events = append(b.events, cairn.Event{
+				Type:   cairn.EventDelete,
+				Kv:     &cairn.KeyValue{Key: append([]byte(nil), ki.key...), ModRevision: rev.main, Action: action},
 				PrevKv: prevEv,
 			})
 		}
@@ -80,7 +82,7 @@ func (w *write) deleteKeys(victims []*keyIndex, prevKV bool, action Action) (*De
 	}
 	s.mu.Unlock()
 	for _, ki := range victims {
-		b.setKeyLease(ki, NoLease)
+		b.setKeyLease(ki, cairn.NoLease)
 	}
 	w.sub += int64(len(victims))
 	resp.Header.Revision = w.main

@@ -3,6 +3,8 @@ package store
 import (
 	"slices"
 	"testing"
+
+	"github.com/cairnkv/cairn"
 )
 
 func TestDeleteRange(t *testing.T) {
@@ -31,10 +33,10 @@ func TestDeleteRange(t *testing.T) {
 			MustPut(t, s, "a", "1")
 			MustPut(t, s, "b", "2")
 			MustPut(t, s, "c", "3")
-			var resp *DeleteRangeResponse
+			var resp *cairn.DeleteRangeResponse
 			MustApply(t, s, func(b *Batch) {
 				var err error
-				resp, err = b.DeleteRange(&DeleteRangeRequest{Key: []byte(tt.key), RangeEnd: []byte(tt.end), PrevKV: tt.prevKV})
+				resp, err = b.DeleteRange(&cairn.DeleteRangeRequest{Key: []byte(tt.key), RangeEnd: []byte(tt.end), PrevKV: tt.prevKV})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -45,7 +47,7 @@ func TestDeleteRange(t *testing.T) {
 			if got := kvsString(resp.PrevKVs); !slices.Equal(got, tt.wantPrev) && !(len(got) == 0 && len(tt.wantPrev) == 0) {
 				t.Fatalf("prev_kvs %q, want %q", got, tt.wantPrev)
 			}
-			rr, err := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+			rr, err := s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +55,7 @@ func TestDeleteRange(t *testing.T) {
 				t.Fatalf("left %q, want %q", got, tt.wantLeft)
 			}
 			// The keys deleted are still there one revision earlier.
-			old, err := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: 4})
+			old, err := s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: 4})
 			if err != nil || old.Count != 3 {
 				t.Fatalf("at revision 4: %v, %v", old, err)
 			}
@@ -69,10 +71,10 @@ func TestEvents(t *testing.T) {
 		events []string
 	}
 	var calls []call
-	render := func(e Event) string {
+	render := func(e cairn.Event) string {
 		return e.Type.String() + " " + kvString(e.Kv) + " prev " + kvString(e.PrevKv)
 	}
-	s := MustOpen(t, testDB(t), Options{OnCommit: func(rev int64, evs []Event) {
+	s := MustOpen(t, testDB(t), Options{OnCommit: func(rev int64, evs []cairn.Event) {
 		c := call{rev: rev}
 		for _, e := range evs {
 			c.events = append(c.events, render(e))
@@ -80,18 +82,18 @@ func TestEvents(t *testing.T) {
 		calls = append(calls, c)
 	}})
 	MustApply(t, s, func(b *Batch) {
-		b.Put(&PutRequest{Key: []byte("a"), Value: []byte("1")})
-		b.Put(&PutRequest{Key: []byte("b"), Value: []byte("2")})
-		b.Put(&PutRequest{Key: []byte("a"), Value: []byte("3")})
+		b.Put(&cairn.PutRequest{Key: []byte("a"), Value: []byte("1")})
+		b.Put(&cairn.PutRequest{Key: []byte("b"), Value: []byte("2")})
+		b.Put(&cairn.PutRequest{Key: []byte("a"), Value: []byte("3")})
 	})
 	MustApply(t, s, func(b *Batch) {
-		b.DeleteRange(&DeleteRangeRequest{Key: []byte("zz")}) // nothing
-		b.Range(&RangeRequest{Key: []byte("a")})
+		b.DeleteRange(&cairn.DeleteRangeRequest{Key: []byte("zz")}) // nothing
+		b.Range(&cairn.RangeRequest{Key: []byte("a")})
 	})
 	MustApply(t, s, func(b *Batch) {
-		b.Txn(&TxnRequest{Success: []RequestOp{
-			{Put: &PutRequest{Key: []byte("c"), Value: []byte("4")}},
-			{DeleteRange: &DeleteRangeRequest{Key: []byte("a"), RangeEnd: []byte("c")}},
+		b.Txn(&cairn.TxnRequest{Success: []cairn.RequestOp{
+			{Put: &cairn.PutRequest{Key: []byte("c"), Value: []byte("4")}},
+			{DeleteRange: &cairn.DeleteRangeRequest{Key: []byte("a"), RangeEnd: []byte("c")}},
 		}})
 	})
 	want := []call{

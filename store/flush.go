@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -274,7 +275,7 @@ func (f *flusher) waitFlushed(seq uint64) error {
 			case err != nil:
 				return err
 			}
-			return ErrStopped
+			return cairn.ErrStopped
 		}
 	}
 }

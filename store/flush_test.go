@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairnkv/cairn"
 )
 
 // manual opens a store whose flusher writes only when a flush is waited for.
@@ -55,13 +57,13 @@ func TestCommitVisibleBeforeFlush(t *testing.T) {
 	// A later batch reads the unflushed record: prev_kv, ignore_value, a
 	// value compare.
 	MustApply(t, s, func(b *Batch) {
-		resp, err := b.Put(&PutRequest{Key: []byte("a"), IgnoreValue: true, PrevKV: true}) // 3
+		resp, err := b.Put(&cairn.PutRequest{Key: []byte("a"), IgnoreValue: true, PrevKV: true}) // 3
 		if err != nil || kvString(resp.PrevKV) != "a=1 c2 m2 v1 l0" {
 			t.Fatalf("put ignore_value: %v, prev %s", err, kvString(resp.PrevKV))
 		}
-		tr, err := b.Txn(&TxnRequest{
-			Compare: []Compare{{Key: []byte("a"), Target: CompareValue, Result: CompareEqual, Value: []byte("1")}},
-			Success: []RequestOp{{Put: &PutRequest{Key: []byte("b"), Value: []byte("2")}}}, // 4
+		tr, err := b.Txn(&cairn.TxnRequest{
+			Compare: []cairn.Compare{{Key: []byte("a"), Target: cairn.CompareValue, Result: cairn.CompareEqual, Value: []byte("1")}},
+			Success: []cairn.RequestOp{{Put: &cairn.PutRequest{Key: []byte("b"), Value: []byte("2")}}}, // 4
 		})
 		if err != nil || !tr.Succeeded {
 			t.Fatalf("txn on the unflushed value: %v %+v", err, tr)
@@ -74,7 +76,7 @@ func TestCommitVisibleBeforeFlush(t *testing.T) {
 			3: {"a=1 c2 m3 v2 l0"},
 			4: {"a=1 c2 m3 v2 l0", "b=2 c4 m4 v1 l0"},
 		} {
-			resp, err := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: rev})
+			resp, err := s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: rev})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +93,7 @@ func TestCommitVisibleBeforeFlush(t *testing.T) {
 	check("after the flush")
 	// Half flushed, half not: one range reads from both.
 	MustPut(t, s, "c", "3")
-	resp, err := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+	resp, err := s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,10 +114,10 @@ func TestCrashKeepsLastFlush(t *testing.T) {
 	before := snapshot(t, s)
 
 	lost := []func(b *Batch){
-		func(b *Batch) { b.Put(&PutRequest{Key: []byte("a"), Value: []byte("2")}) }, // 4
-		func(b *Batch) { b.DeleteRange(&DeleteRangeRequest{Key: []byte("b")}) },     // 5
-		func(b *Batch) { b.Compact(&CompactionRequest{Revision: 4}) },
-		func(b *Batch) { b.Put(&PutRequest{Key: []byte("c"), Value: []byte("3")}) }, // 6
+		func(b *Batch) { b.Put(&cairn.PutRequest{Key: []byte("a"), Value: []byte("2")}) }, // 4
+		func(b *Batch) { b.DeleteRange(&cairn.DeleteRangeRequest{Key: []byte("b")}) },     // 5
+		func(b *Batch) { b.Compact(&cairn.CompactionRequest{Revision: 4}) },
+		func(b *Batch) { b.Put(&cairn.PutRequest{Key: []byte("c"), Value: []byte("3")}) }, // 6
 	}
 	for _, f := range lost {
 		MustApply(t, s, f)
@@ -191,7 +193,7 @@ func TestFlushFailureIsSticky(t *testing.T) {
 		t.Fatalf("a = %s after the failed flush", got)
 	}
 	b := s.Begin()
-	if _, err := b.Put(&PutRequest{Key: []byte("a"), Value: []byte("3")}); !errors.Is(err, boom) {
+	if _, err := b.Put(&cairn.PutRequest{Key: []byte("a"), Value: []byte("3")}); !errors.Is(err, boom) {
 		t.Fatalf("Put after the failed flush: %v", err)
 	}
 	if err := b.Commit(3); !errors.Is(err, boom) {
@@ -220,7 +222,7 @@ func TestCommitAfterFlushFailed(t *testing.T) {
 	defer s.Close()
 	MustPut(t, s, "a", "1")
 	b := s.Begin()
-	if _, err := b.Put(&PutRequest{Key: []byte("b"), Value: []byte("1")}); err != nil {
+	if _, err := b.Put(&cairn.PutRequest{Key: []byte("b"), Value: []byte("1")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Flush(); !errors.Is(err, boom) {
@@ -253,7 +255,7 @@ func TestBackpressure(t *testing.T) {
 				durable := s.DurableIndex()
 				MustApply(t, s, func(b *Batch) {
 					for k := 0; k < 3; k++ {
-						if _, err := b.Put(&PutRequest{Key: fmt.Appendf(nil, "k%d", k), Value: []byte(val)}); err != nil {
+						if _, err := b.Put(&cairn.PutRequest{Key: fmt.Appendf(nil, "k%d", k), Value: []byte(val)}); err != nil {
 							t.Fatal(err)
 						}
 					}
@@ -290,7 +292,7 @@ func TestFlusherOnItsOwn(t *testing.T) {
 		MustPut(t, s, "a", "1")
 		MustApply(t, s, func(b *Batch) {
 			for k := 0; k < 9; k++ {
-				b.Put(&PutRequest{Key: fmt.Appendf(nil, "k%d", k)})
+				b.Put(&cairn.PutRequest{Key: fmt.Appendf(nil, "k%d", k)})
 			}
 		})
 		waitFor(t, "flush of 10 records", func() bool { return s.DurableIndex() == 2 })

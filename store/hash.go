@@ -5,6 +5,7 @@ import (
 	"hash/crc32"
 	"slices"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -29,7 +30,7 @@ func (s *Store) HashKV(rev int64) (hash uint32, compactRev int64, err error) {
 		s.mu.RLock()
 		if s.closed {
 			s.mu.RUnlock()
-			return 0, 0, ErrStopped
+			return 0, 0, cairn.ErrStopped
 		}
 		cur, compacted := s.rev, s.compactRev
 		var keep []revision
@@ -50,10 +51,10 @@ func (s *Store) HashKV(rev int64) (hash uint32, compactRev int64, err error) {
 			rev = cur
 		}
 		if rev > cur {
-			return 0, 0, ErrFutureRev
+			return 0, 0, cairn.ErrFutureRev
 		}
 		if rev < compacted {
-			return 0, 0, ErrCompacted
+			return 0, 0, cairn.ErrCompacted
 		}
 		slices.SortFunc(keep, func(a, b revision) int {
 			if a.less(b) {
@@ -133,7 +134,7 @@ func (s *Store) Hash() (uint32, error) {
 		})
 	})
 	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
-		return 0, ErrStopped
+		return 0, cairn.ErrStopped
 	}
 	return h.Sum32(), err
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/cairnkv/cairn"
 )
 
 // history writes the same history into s: puts, overwrites, deletes.
@@ -49,10 +51,10 @@ func TestHashKVAgreesAcrossCompactionProgress(t *testing.T) {
 	if hb2, _, _ := b.HashKV(0); hb2 == ha {
 		t.Fatal("a new write did not change the hash")
 	}
-	if _, _, err := a.HashKV(rev + 5); err != ErrFutureRev {
+	if _, _, err := a.HashKV(rev + 5); err != cairn.ErrFutureRev {
 		t.Fatalf("future revision: %v", err)
 	}
-	if _, _, err := a.HashKV(10); err != ErrCompacted {
+	if _, _, err := a.HashKV(10); err != cairn.ErrCompacted {
 		t.Fatalf("compacted revision: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -49,12 +50,12 @@ func MustApply(tb testing.TB, s *Store, f func(b *Batch)) {
 }
 
 // MustPut puts key=value in a batch of its own.
-func MustPut(tb testing.TB, s *Store, key, value string) *PutResponse {
+func MustPut(tb testing.TB, s *Store, key, value string) *cairn.PutResponse {
 	tb.Helper()
-	var resp *PutResponse
+	var resp *cairn.PutResponse
 	MustApply(tb, s, func(b *Batch) {
 		var err error
-		if resp, err = b.Put(&PutRequest{Key: []byte(key), Value: []byte(value)}); err != nil {
+		if resp, err = b.Put(&cairn.PutRequest{Key: []byte(key), Value: []byte(value)}); err != nil {
 			tb.Fatalf("Put(%q): %v", key, err)
 		}
 	})
@@ -62,12 +63,12 @@ func MustPut(tb testing.TB, s *Store, key, value string) *PutResponse {
 }
 
 // MustDelete deletes [key, end) (end "" = the key) in a batch of its own.
-func MustDelete(tb testing.TB, s *Store, key, end string) *DeleteRangeResponse {
+func MustDelete(tb testing.TB, s *Store, key, end string) *cairn.DeleteRangeResponse {
 	tb.Helper()
-	var resp *DeleteRangeResponse
+	var resp *cairn.DeleteRangeResponse
 	MustApply(tb, s, func(b *Batch) {
 		var err error
-		if resp, err = b.DeleteRange(&DeleteRangeRequest{Key: []byte(key), RangeEnd: []byte(end)}); err != nil {
+		if resp, err = b.DeleteRange(&cairn.DeleteRangeRequest{Key: []byte(key), RangeEnd: []byte(end)}); err != nil {
 			tb.Fatalf("DeleteRange(%q, %q): %v", key, end, err)
 		}
 	})
@@ -81,7 +82,7 @@ func MustCompact(tb testing.TB, s *Store, rev int64) {
 	var done <-chan struct{}
 	MustApply(tb, s, func(b *Batch) {
 		var err error
-		if _, done, err = b.Compact(&CompactionRequest{Revision: rev, Physical: true}); err != nil {
+		if _, done, err = b.Compact(&cairn.CompactionRequest{Revision: rev, Physical: true}); err != nil {
 			tb.Fatalf("Compact(%d): %v", rev, err)
 		}
 	})
@@ -89,9 +90,9 @@ func MustCompact(tb testing.TB, s *Store, rev int64) {
 }
 
 // MustGet reads one key at the current revision; nil if absent.
-func MustGet(tb testing.TB, s *Store, key string) *KeyValue {
+func MustGet(tb testing.TB, s *Store, key string) *cairn.KeyValue {
 	tb.Helper()
-	resp, err := s.Range(&RangeRequest{Key: []byte(key)})
+	resp, err := s.Range(&cairn.RangeRequest{Key: []byte(key)})
 	if err != nil {
 		tb.Fatalf("Range(%q): %v", key, err)
 	}
@@ -125,14 +126,14 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 }
 
 // kvString renders a KeyValue compactly for comparisons.
-func kvString(kv *KeyValue) string {
+func kvString(kv *cairn.KeyValue) string {
 	if kv == nil {
 		return "<nil>"
 	}
 	return fmt.Sprintf("%s=%s c%d m%d v%d l%d", kv.Key, kv.Value, kv.CreateRevision, kv.ModRevision, kv.Version, kv.Lease)
 }
 
-func kvsString(kvs []*KeyValue) []string {
+func kvsString(kvs []*cairn.KeyValue) []string {
 	out := make([]string, len(kvs))
 	for i, kv := range kvs {
 		out[i] = kvString(kv)
@@ -140,7 +141,7 @@ func kvsString(kvs []*KeyValue) []string {
 	return out
 }
 
-func keysOf(kvs []*KeyValue) []string {
+func keysOf(kvs []*cairn.KeyValue) []string {
 	out := make([]string, len(kvs))
 	for i, kv := range kvs {
 		out[i] = string(kv.Key)

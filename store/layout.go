@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/cairnkv/cairn"
 )
 
 // The bbolt layout. doc.go describes it for humans; this file is the only
@@ -83,7 +85,7 @@ type record struct {
 	version        int64
 	lease          int64
 	dir            bool
-	action         Action
+	action         cairn.Action
 	key            []byte
 	value          []byte
 }
@@ -119,7 +121,7 @@ func decodeRecord(b []byte, r *record) error {
 	if b[0] != recordFormat {
 		return fmt.Errorf("%w: format %d", errBadRecord, b[0])
 	}
-	if b[1]&^flagsKnown != 0 || !Action(b[1]>>actionShift).Valid() {
+	if b[1]&^flagsKnown != 0 || !cairn.Action(b[1]>>actionShift).Valid() {
 		return fmt.Errorf("%w: flags %#x", errBadRecord, b[1])
 	}
 	kl := binary.BigEndian.Uint32(b[34:])
@@ -128,7 +130,7 @@ func decodeRecord(b []byte, r *record) error {
 	}
 	r.tombstone = b[1]&flagTombstone != 0
 	r.dir = b[1]&flagDir != 0
-	r.action = Action(b[1] >> actionShift)
+	r.action = cairn.Action(b[1] >> actionShift)
 	r.createRevision = int64(binary.BigEndian.Uint64(b[2:]))
 	r.modRevision = int64(binary.BigEndian.Uint64(b[10:]))
 	r.version = int64(binary.BigEndian.Uint64(b[18:]))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -59,8 +60,8 @@ func TestRecordRoundTrip(t *testing.T) {
 		{key: []byte("k"), modRevision: 9, tombstone: true},
 		{key: []byte{0}, value: nil, createRevision: 1 << 40, modRevision: 1 << 41, version: 1, lease: -1},
 		{key: []byte(strings.Repeat("x", 1000)), value: []byte(strings.Repeat("y", 70000)), modRevision: 2},
-		{key: []byte("/dir"), createRevision: 3, modRevision: 3, version: 1, dir: true, action: ActionCreate},
-		{key: []byte("/a"), modRevision: 4, tombstone: true, action: ActionExpire},
+		{key: []byte("/dir"), createRevision: 3, modRevision: 3, version: 1, dir: true, action: cairn.ActionCreate},
+		{key: []byte("/a"), modRevision: 4, tombstone: true, action: cairn.ActionExpire},
 	} {
 		var got record
 		if err := decodeRecord(encodeRecord(&r), &got); err != nil {

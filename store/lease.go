@@ -5,6 +5,8 @@ import (
 	"errors"
 	"slices"
 	"sync"
+
+	"github.com/cairnkv/cairn"
 )
 
 // Leases in the store: the granted leases (ID and granted TTL) and, for
@@ -45,26 +47,26 @@ var errNoLeaseID = errors.New("store: lease ID 0 cannot be granted")
 // ErrLeaseTTLTooLarge above MaxLeaseTTL; an error (not a sentinel, not
 // breaking the batch) for ID NoLease, which the server must replace by an
 // ID of its choice.
-func (b *Batch) LeaseGrant(req *LeaseGrantRequest) (*LeaseGrantResponse, error) {
+func (b *Batch) LeaseGrant(req *cairn.LeaseGrantRequest) (*cairn.LeaseGrantResponse, error) {
 	if err := b.usable(); err != nil {
 		return nil, err
 	}
 	switch {
-	case req.ID == NoLease:
+	case req.ID == cairn.NoLease:
 		return nil, errNoLeaseID
-	case req.TTL > MaxLeaseTTL:
-		return nil, ErrLeaseTTLTooLarge
+	case req.TTL > cairn.MaxLeaseTTL:
+		return nil, cairn.ErrLeaseTTLTooLarge
 	}
 	ls := &b.s.leases
 	ls.mu.Lock()
 	if ls.leases[req.ID] != nil {
 		ls.mu.Unlock()
-		return nil, ErrLeaseExists
+		return nil, cairn.ErrLeaseExists
 	}
 	ls.leases[req.ID] = &leaseRec{ttl: req.TTL}
 	ls.mu.Unlock()
 	b.stageWrite(bucketLeases, leaseKey(req.ID), encodeLease(req.TTL))
-	resp := &LeaseGrantResponse{ID: req.ID, TTL: req.TTL}
+	resp := &cairn.LeaseGrantResponse{ID: req.ID, TTL: req.TTL}
 	resp.Header.Revision = b.rev
 	return resp, nil
 }
@@ -77,7 +79,7 @@ func (b *Batch) LeaseGrant(req *LeaseGrantRequest) (*LeaseGrantResponse, error) 
 //
 // Errors: ErrLeaseNotFound if the lease is not granted (nothing changes);
 // otherwise only internal ones.
-func (b *Batch) LeaseRevoke(req *LeaseRevokeRequest) (*LeaseRevokeResponse, error) {
+func (b *Batch) LeaseRevoke(req *cairn.LeaseRevokeRequest) (*cairn.LeaseRevokeResponse, error) {
 	if err := b.usable(); err != nil {
 		return nil, err
 	}
@@ -93,19 +95,19 @@ func (b *Batch) LeaseRevoke(req *LeaseRevokeRequest) (*LeaseRevokeResponse, erro
 	}
 	ls.mu.RUnlock()
 	if l == nil {
-		return nil, ErrLeaseNotFound
+		return nil, cairn.ErrLeaseNotFound
 	}
 	slices.SortFunc(victims, func(a, b *keyIndex) int { return bytes.Compare(a.key, b.key) })
 
 	w := b.beginWrite()
-	if _, err := w.deleteKeys(victims, false, ActionExpire); err != nil {
+	if _, err := w.deleteKeys(victims, false, cairn.ActionExpire); err != nil {
 		return nil, b.fail(err)
 	}
 	ls.mu.Lock()
 	delete(ls.leases, req.ID)
 	ls.mu.Unlock()
 	b.stageWrite(bucketLeases, leaseKey(req.ID), nil)
-	resp := &LeaseRevokeResponse{}
+	resp := &cairn.LeaseRevokeResponse{}
 	resp.Header.Revision = w.end()
 	return resp, nil
 }
@@ -144,14 +146,14 @@ func (b *Batch) setKeyLease(ki *keyIndex, lease int64) {
 
 // Leases returns every granted lease in ascending ID order, as the applied
 // batches left them.
-func (s *Store) Leases() []Lease {
+func (s *Store) Leases() []cairn.LeaseRecord {
 	s.leases.mu.RLock()
-	out := make([]Lease, 0, len(s.leases.leases))
+	out := make([]cairn.LeaseRecord, 0, len(s.leases.leases))
 	for id, l := range s.leases.leases {
-		out = append(out, Lease{ID: id, TTL: l.ttl})
+		out = append(out, cairn.LeaseRecord{ID: id, TTL: l.ttl})
 	}
 	s.leases.mu.RUnlock()
-	slices.SortFunc(out, func(a, b Lease) int {
+	slices.SortFunc(out, func(a, b cairn.LeaseRecord) int {
 		switch {
 		case a.ID < b.ID:
 			return -1
@@ -164,14 +166,14 @@ func (s *Store) Leases() []Lease {
 }
 
 // Lease returns lease id and whether it is granted.
-func (s *Store) Lease(id int64) (Lease, bool) {
+func (s *Store) Lease(id int64) (cairn.LeaseRecord, bool) {
 	s.leases.mu.RLock()
 	defer s.leases.mu.RUnlock()
 	l := s.leases.leases[id]
 	if l == nil {
-		return Lease{}, false
+		return cairn.LeaseRecord{}, false
 	}
-	return Lease{ID: id, TTL: l.ttl}, true
+	return cairn.LeaseRecord{ID: id, TTL: l.ttl}, true
 }
 
 // LeaseKeys returns the keys attached to lease id in ascending order

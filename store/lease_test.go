@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -12,19 +13,19 @@ import (
 func MustGrant(tb testing.TB, s *Store, id, ttl int64) {
 	tb.Helper()
 	MustApply(tb, s, func(b *Batch) {
-		if _, err := b.LeaseGrant(&LeaseGrantRequest{ID: id, TTL: ttl}); err != nil {
+		if _, err := b.LeaseGrant(&cairn.LeaseGrantRequest{ID: id, TTL: ttl}); err != nil {
 			tb.Fatalf("LeaseGrant(%d): %v", id, err)
 		}
 	})
 }
 
 // MustPutLease puts key=value attached to lease in a batch of its own.
-func MustPutLease(tb testing.TB, s *Store, key, value string, lease int64) *PutResponse {
+func MustPutLease(tb testing.TB, s *Store, key, value string, lease int64) *cairn.PutResponse {
 	tb.Helper()
-	var resp *PutResponse
+	var resp *cairn.PutResponse
 	MustApply(tb, s, func(b *Batch) {
 		var err error
-		if resp, err = b.Put(&PutRequest{Key: []byte(key), Value: []byte(value), Lease: lease}); err != nil {
+		if resp, err = b.Put(&cairn.PutRequest{Key: []byte(key), Value: []byte(value), Lease: lease}); err != nil {
 			tb.Fatalf("Put(%q, lease %d): %v", key, lease, err)
 		}
 	})
@@ -32,12 +33,12 @@ func MustPutLease(tb testing.TB, s *Store, key, value string, lease int64) *PutR
 }
 
 // MustRevoke revokes lease id in a batch of its own.
-func MustRevoke(tb testing.TB, s *Store, id int64) *LeaseRevokeResponse {
+func MustRevoke(tb testing.TB, s *Store, id int64) *cairn.LeaseRevokeResponse {
 	tb.Helper()
-	var resp *LeaseRevokeResponse
+	var resp *cairn.LeaseRevokeResponse
 	MustApply(tb, s, func(b *Batch) {
 		var err error
-		if resp, err = b.LeaseRevoke(&LeaseRevokeRequest{ID: id}); err != nil {
+		if resp, err = b.LeaseRevoke(&cairn.LeaseRevokeRequest{ID: id}); err != nil {
 			tb.Fatalf("LeaseRevoke(%d): %v", id, err)
 		}
 	})
@@ -106,22 +107,22 @@ func diskLeases(tb testing.TB, path string) []string {
 func TestLeaseGrantTakesNoRevision(t *testing.T) {
 	s := MustNew(t)
 	MustPut(t, s, "a", "1") // 2
-	var resp *LeaseGrantResponse
+	var resp *cairn.LeaseGrantResponse
 	MustApply(t, s, func(b *Batch) {
 		var err error
-		if resp, err = b.LeaseGrant(&LeaseGrantRequest{ID: 7, TTL: 60}); err != nil {
+		if resp, err = b.LeaseGrant(&cairn.LeaseGrantRequest{ID: 7, TTL: 60}); err != nil {
 			t.Fatal(err)
 		}
 	})
 	if resp.ID != 7 || resp.TTL != 60 || resp.Header.Revision != 2 || s.Rev() != 2 {
 		t.Fatalf("grant answered %+v at store revision %d; want ID 7 TTL 60 at revision 2", resp, s.Rev())
 	}
-	if l, ok := s.Lease(7); !ok || l != (Lease{ID: 7, TTL: 60}) {
+	if l, ok := s.Lease(7); !ok || l != (cairn.LeaseRecord{ID: 7, TTL: 60}) {
 		t.Fatalf("Lease(7) = %+v %v", l, ok)
 	}
 	// Negative IDs are leases like any other (etcd accepts them).
 	MustGrant(t, s, -3, 10)
-	if got := s.Leases(); !slices.Equal(got, []Lease{{-3, 10}, {7, 60}}) {
+	if got := s.Leases(); !slices.Equal(got, []cairn.LeaseRecord{{ID: -3, TTL: 10}, {ID: 7, TTL: 60}}) {
 		t.Fatalf("Leases() = %v", got)
 	}
 	wantLeaseKeys(t, s, 7)
@@ -138,45 +139,45 @@ func TestLeaseErrorsChangeNothing(t *testing.T) {
 		want error
 	}{
 		{"grant existing", func(b *Batch) error {
-			_, err := b.LeaseGrant(&LeaseGrantRequest{ID: 7, TTL: 5})
+			_, err := b.LeaseGrant(&cairn.LeaseGrantRequest{ID: 7, TTL: 5})
 			return err
-		}, ErrLeaseExists},
+		}, cairn.ErrLeaseExists},
 		{"grant too large", func(b *Batch) error {
-			_, err := b.LeaseGrant(&LeaseGrantRequest{ID: 8, TTL: MaxLeaseTTL + 1})
+			_, err := b.LeaseGrant(&cairn.LeaseGrantRequest{ID: 8, TTL: cairn.MaxLeaseTTL + 1})
 			return err
-		}, ErrLeaseTTLTooLarge},
+		}, cairn.ErrLeaseTTLTooLarge},
 		{"grant ID 0", func(b *Batch) error {
-			_, err := b.LeaseGrant(&LeaseGrantRequest{TTL: 5})
+			_, err := b.LeaseGrant(&cairn.LeaseGrantRequest{TTL: 5})
 			return err
 		}, errNoLeaseID},
 		{"revoke missing", func(b *Batch) error {
-			_, err := b.LeaseRevoke(&LeaseRevokeRequest{ID: 8})
+			_, err := b.LeaseRevoke(&cairn.LeaseRevokeRequest{ID: 8})
 			return err
-		}, ErrLeaseNotFound},
+		}, cairn.ErrLeaseNotFound},
 		{"put with a missing lease", func(b *Batch) error {
-			_, err := b.Put(&PutRequest{Key: []byte("k"), Value: []byte("new"), Lease: 8})
+			_, err := b.Put(&cairn.PutRequest{Key: []byte("k"), Value: []byte("new"), Lease: 8})
 			return err
-		}, ErrLeaseNotFound},
+		}, cairn.ErrLeaseNotFound},
 		{"txn put with a missing lease", func(b *Batch) error {
-			_, err := b.Txn(&TxnRequest{Success: []RequestOp{
-				{Put: &PutRequest{Key: []byte("x"), Lease: 7}},
-				{Put: &PutRequest{Key: []byte("y"), Lease: 8}},
+			_, err := b.Txn(&cairn.TxnRequest{Success: []cairn.RequestOp{
+				{Put: &cairn.PutRequest{Key: []byte("x"), Lease: 7}},
+				{Put: &cairn.PutRequest{Key: []byte("y"), Lease: 8}},
 			}})
 			return err
-		}, ErrLeaseNotFound},
+		}, cairn.ErrLeaseNotFound},
 	}
 	for _, c := range cases {
 		MustApply(t, s, func(b *Batch) { wantErr(t, c.f(b), c.want) })
 		if got := snapshot(t, s); !mapsEqual(got, before) {
 			t.Fatalf("%s changed the keys: %v", c.name, got)
 		}
-		if got := s.Leases(); !slices.Equal(got, []Lease{{7, 60}}) {
+		if got := s.Leases(); !slices.Equal(got, []cairn.LeaseRecord{{ID: 7, TTL: 60}}) {
 			t.Fatalf("%s changed the leases: %v", c.name, got)
 		}
 		wantLeaseKeys(t, s, 7)
 	}
 	// The grant at the MaxLeaseTTL boundary is fine.
-	MustGrant(t, s, 9, MaxLeaseTTL)
+	MustGrant(t, s, 9, cairn.MaxLeaseTTL)
 }
 
 // TestLeaseAttachment follows one key through the ways a put, a delete and a
@@ -195,7 +196,7 @@ func TestLeaseAttachment(t *testing.T) {
 	wantLeaseKeys(t, s, 1)
 	wantLeaseKeys(t, s, 2, "k")
 	MustApply(t, s, func(b *Batch) { // ignore_lease keeps it
-		if _, err := b.Put(&PutRequest{Key: []byte("k"), Value: []byte("v3"), IgnoreLease: true}); err != nil {
+		if _, err := b.Put(&cairn.PutRequest{Key: []byte("k"), Value: []byte("v3"), IgnoreLease: true}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -212,9 +213,9 @@ func TestLeaseAttachment(t *testing.T) {
 	MustDelete(t, s, "k", "") // a delete detaches
 	wantLeaseKeys(t, s, 1)
 	MustApply(t, s, func(b *Batch) { // a transaction attaches
-		_, err := b.Txn(&TxnRequest{Success: []RequestOp{
-			{Put: &PutRequest{Key: []byte("t1"), Lease: 1}},
-			{Put: &PutRequest{Key: []byte("t2"), Lease: 2}},
+		_, err := b.Txn(&cairn.TxnRequest{Success: []cairn.RequestOp{
+			{Put: &cairn.PutRequest{Key: []byte("t1"), Lease: 1}},
+			{Put: &cairn.PutRequest{Key: []byte("t2"), Lease: 2}},
 		}})
 		if err != nil {
 			t.Fatal(err)
@@ -224,13 +225,13 @@ func TestLeaseAttachment(t *testing.T) {
 	wantLeaseKeys(t, s, 2, "t2")
 	// A grant and a put naming it in the same batch.
 	MustApply(t, s, func(b *Batch) {
-		if _, err := b.LeaseGrant(&LeaseGrantRequest{ID: 3, TTL: 5}); err != nil {
+		if _, err := b.LeaseGrant(&cairn.LeaseGrantRequest{ID: 3, TTL: 5}); err != nil {
 			t.Fatal(err)
 		}
 		if !b.HasLease(3) {
 			t.Fatal("the batch does not see its own grant")
 		}
-		if _, err := b.Put(&PutRequest{Key: []byte("new"), Lease: 3}); err != nil {
+		if _, err := b.Put(&cairn.PutRequest{Key: []byte("new"), Lease: 3}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -238,9 +239,9 @@ func TestLeaseAttachment(t *testing.T) {
 }
 
 func TestLeaseRevokeDeletesKeysInOneRevision(t *testing.T) {
-	var events []Event
+	var events []cairn.Event
 	var eventRevs []int64
-	s := MustOpen(t, testDB(t), Options{OnCommit: func(rev int64, evs []Event) {
+	s := MustOpen(t, testDB(t), Options{OnCommit: func(rev int64, evs []cairn.Event) {
 		events = append(events, evs...)
 		for range evs {
 			eventRevs = append(eventRevs, rev)
@@ -274,7 +275,7 @@ func TestLeaseRevokeDeletesKeysInOneRevision(t *testing.T) {
 	if _, ok := s.Lease(5); ok {
 		t.Fatal("lease 5 still granted after its revoke")
 	}
-	rr, err := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+	rr, err := s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +283,7 @@ func TestLeaseRevokeDeletesKeysInOneRevision(t *testing.T) {
 		t.Fatalf("keys after the revoke %q", got)
 	}
 	// The keys were there at 6.
-	rr, err = s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: 6})
+	rr, err = s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: 6})
 	if err != nil || len(rr.Kvs) != 5 {
 		t.Fatalf("at revision 6: %v %v", kvsString(rr.Kvs), err)
 	}
@@ -305,7 +306,7 @@ func TestLeaseRevokeTenThousandKeys(t *testing.T) {
 	const n = 10000
 	MustApply(t, s, func(b *Batch) {
 		for i := 0; i < n; i++ {
-			if _, err := b.Put(&PutRequest{Key: []byte(fmt.Sprintf("k%05d", i)), Value: []byte("v"), Lease: 42}); err != nil {
+			if _, err := b.Put(&cairn.PutRequest{Key: []byte(fmt.Sprintf("k%05d", i)), Value: []byte("v"), Lease: 42}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -316,7 +317,7 @@ func TestLeaseRevokeTenThousandKeys(t *testing.T) {
 	if resp.Header.Revision != rev+1 || s.Rev() != rev+1 {
 		t.Fatalf("revoke at revision %d (store %d), want %d", resp.Header.Revision, s.Rev(), rev+1)
 	}
-	rr, err := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, CountOnly: true})
+	rr, err := s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, CountOnly: true})
 	if err != nil || rr.Count != 1 {
 		t.Fatalf("count after revoke %d (%v), want 1", rr.Count, err)
 	}
@@ -375,7 +376,7 @@ func TestLeasesSurviveReopen(t *testing.T) {
 	}
 
 	s = MustOpen(t, path, Options{})
-	if got := s.Leases(); !slices.Equal(got, []Lease{{1, 10}, {2, 20}, {3, 30}}) {
+	if got := s.Leases(); !slices.Equal(got, []cairn.LeaseRecord{{ID: 1, TTL: 10}, {ID: 2, TTL: 20}, {ID: 3, TTL: 30}}) {
 		t.Fatalf("Leases() after reopen = %v", got)
 	}
 	wantLeaseKeys(t, s, 1, "a", "b")
@@ -401,9 +402,9 @@ func TestLeaseCrashKeepsLastFlush(t *testing.T) {
 	MustPutLease(t, s, "a", "v", 1)
 	mustFlush(t, s)
 	lost := []func(b *Batch){
-		func(b *Batch) { b.LeaseGrant(&LeaseGrantRequest{ID: 2, TTL: 20}) },
-		func(b *Batch) { b.Put(&PutRequest{Key: []byte("b"), Lease: 2}) },
-		func(b *Batch) { b.LeaseRevoke(&LeaseRevokeRequest{ID: 1}) },
+		func(b *Batch) { b.LeaseGrant(&cairn.LeaseGrantRequest{ID: 2, TTL: 20}) },
+		func(b *Batch) { b.Put(&cairn.PutRequest{Key: []byte("b"), Lease: 2}) },
+		func(b *Batch) { b.LeaseRevoke(&cairn.LeaseRevokeRequest{ID: 1}) },
 	}
 	for _, f := range lost {
 		MustApply(t, s, f)
@@ -414,7 +415,7 @@ func TestLeaseCrashKeepsLastFlush(t *testing.T) {
 		t.Fatalf("leases bucket after the crash %q, want %q", got, want)
 	}
 	s = MustOpen(t, path, Options{})
-	if got := s.Leases(); !slices.Equal(got, []Lease{{1, 10}}) {
+	if got := s.Leases(); !slices.Equal(got, []cairn.LeaseRecord{{ID: 1, TTL: 10}}) {
 		t.Fatalf("Leases() after the crash = %v", got)
 	}
 	wantLeaseKeys(t, s, 1, "a")
@@ -424,7 +425,7 @@ func TestLeaseCrashKeepsLastFlush(t *testing.T) {
 	if got := snapshot(t, s); !mapsEqual(got, after) {
 		t.Fatalf("replayed state %v, want %v", got, after)
 	}
-	if got := s.Leases(); !slices.Equal(got, []Lease{{2, 20}}) {
+	if got := s.Leases(); !slices.Equal(got, []cairn.LeaseRecord{{ID: 2, TTL: 20}}) {
 		t.Fatalf("Leases() after the replay = %v", got)
 	}
 	wantLeaseKeys(t, s, 2, "b")
@@ -460,7 +461,7 @@ func TestLeaseRecordLayout(t *testing.T) {
 	if got := leaseKey(-1); fmt.Sprintf("%x", got) != "ffffffffffffffff" {
 		t.Fatalf("leaseKey(-1) = %x", got)
 	}
-	for _, ttl := range []int64{1, 60, MaxLeaseTTL} {
+	for _, ttl := range []int64{1, 60, cairn.MaxLeaseTTL} {
 		got, err := decodeLease(encodeLease(ttl))
 		if err != nil || got != ttl {
 			t.Fatalf("round trip of %d: %d %v", ttl, got, err)

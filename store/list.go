@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -29,14 +30,14 @@ type ListRequest struct {
 // Prefix+Name+Sep.
 type ListEntry struct {
 	Name        []byte
-	Kv          *KeyValue
+	Kv          *cairn.KeyValue
 	HasChildren bool
 }
 
 // ListResponse answers a ListRequest: the children in ascending byte order
 // of Name, each once. Header.Revision is the current revision.
 type ListResponse struct {
-	Header  ResponseHeader
+	Header  cairn.ResponseHeader
 	Entries []ListEntry
 }
 
@@ -51,7 +52,7 @@ func (s *Store) List(req *ListRequest) (*ListResponse, error) {
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		return nil, ErrStopped
+		return nil, cairn.ErrStopped
 	}
 	cur := s.rev
 	atRev, err := resolveRev(req.Revision, cur, s.compactRev)
@@ -138,7 +139,7 @@ func listResponse(req *ListRequest, hits []hit, deeper [][]byte, rd *recordReade
 	if err != nil {
 		return nil, err
 	}
-	resp := &ListResponse{Header: ResponseHeader{Revision: cur}, Entries: make([]ListEntry, 0, len(kvs)+len(deeper))}
+	resp := &ListResponse{Header: cairn.ResponseHeader{Revision: cur}, Entries: make([]ListEntry, 0, len(kvs)+len(deeper))}
 	i, j := 0, 0
 	for i < len(kvs) || j < len(deeper) {
 		var e ListEntry

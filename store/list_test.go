@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/cairnkv/cairn"
 )
 
 func listString(t *testing.T, resp *ListResponse, err error) string {
@@ -62,12 +64,12 @@ func TestList(t *testing.T) {
 			t.Errorf("List(%q, limit 1) = %q, want %q", prefix, got, want)
 		}
 	}
-	if _, err := s.List(&ListRequest{Prefix: []byte("/"), Sep: '/', Revision: s.Rev() + 1}); err != ErrFutureRev {
+	if _, err := s.List(&ListRequest{Prefix: []byte("/"), Sep: '/', Revision: s.Rev() + 1}); err != cairn.ErrFutureRev {
 		t.Errorf("List at a future revision: %v, want ErrFutureRev", err)
 	}
 
 	MustApply(t, s, func(b *Batch) {
-		if _, err := b.Put(&PutRequest{Key: []byte("/d/b"), Value: []byte("batch")}); err != nil {
+		if _, err := b.Put(&cairn.PutRequest{Key: []byte("/d/b"), Value: []byte("batch")}); err != nil {
 			t.Fatal(err)
 		}
 		resp, err := b.List(&ListRequest{Prefix: []byte("/d/"), Sep: '/'})
@@ -84,7 +86,7 @@ func TestListSkipsSubtrees(t *testing.T) {
 	MustApply(t, s, func(b *Batch) {
 		for _, c := range []string{"a", "b", "c"} {
 			for i := range 2000 {
-				if _, err := b.Put(&PutRequest{Key: []byte(fmt.Sprintf("/big/%s/%04d", c, i))}); err != nil {
+				if _, err := b.Put(&cairn.PutRequest{Key: []byte(fmt.Sprintf("/big/%s/%04d", c, i))}); err != nil {
 					t.Fatal(err)
 				}
 			}

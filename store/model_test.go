@@ -10,6 +10,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/cairnkv/cairn"
 )
 
 // The model test: random operations applied through batches of random
@@ -20,8 +22,8 @@ import (
 var modelSeed = flag.Uint64("model.seed", 0, "seed of TestModel (0: from the clock)")
 
 type modelVersion struct {
-	rev int64     // main revision of the change
-	kv  *KeyValue // nil: deleted
+	rev int64           // main revision of the change
+	kv  *cairn.KeyValue // nil: deleted
 }
 
 type model struct {
@@ -33,8 +35,8 @@ type model struct {
 func newModel() *model { return &model{rev: 1, compact: -1, hist: map[string][]modelVersion{}} }
 
 // at returns key's KeyValue at rev (the last change at or below it).
-func (m *model) at(key string, rev int64) *KeyValue {
-	var kv *KeyValue
+func (m *model) at(key string, rev int64) *cairn.KeyValue {
+	var kv *cairn.KeyValue
 	for _, v := range m.hist[key] {
 		if v.rev > rev {
 			break
@@ -57,8 +59,8 @@ func inRange(k string, key, end []byte) bool {
 }
 
 // keysAt lists the keys of the range that exist at rev, in key order.
-func (m *model) keysAt(key, end []byte, rev int64) []*KeyValue {
-	var out []*KeyValue
+func (m *model) keysAt(key, end []byte, rev int64) []*cairn.KeyValue {
+	var out []*cairn.KeyValue
 	for k := range m.hist {
 		if !inRange(k, key, end) {
 			continue
@@ -71,23 +73,23 @@ func (m *model) keysAt(key, end []byte, rev int64) []*KeyValue {
 	return out
 }
 
-func (m *model) rangeAt(req *RangeRequest, cur int64) (*RangeResponse, error) {
+func (m *model) rangeAt(req *cairn.RangeRequest, cur int64) (*cairn.RangeResponse, error) {
 	rev := req.Revision
 	if rev > cur {
-		return nil, ErrFutureRev
+		return nil, cairn.ErrFutureRev
 	}
 	if rev <= 0 {
 		rev = cur
 	}
 	if rev < m.compact {
-		return nil, ErrCompacted
+		return nil, cairn.ErrCompacted
 	}
 	kvs := m.keysAt(req.Key, req.RangeEnd, rev)
-	resp := &RangeResponse{Header: ResponseHeader{Revision: cur}, Count: int64(len(kvs))}
+	resp := &cairn.RangeResponse{Header: cairn.ResponseHeader{Revision: cur}, Count: int64(len(kvs))}
 	if req.CountOnly {
 		return resp, nil
 	}
-	var kept []*KeyValue
+	var kept []*cairn.KeyValue
 	for _, kv := range kvs {
 		if (req.MinModRevision == 0 || kv.ModRevision >= req.MinModRevision) &&
 			(req.MaxModRevision == 0 || kv.ModRevision <= req.MaxModRevision) &&
@@ -97,25 +99,25 @@ func (m *model) rangeAt(req *RangeRequest, cur int64) (*RangeResponse, error) {
 		}
 	}
 	order := req.SortOrder
-	if order == SortNone && req.SortTarget != SortByKey {
-		order = SortAscend
+	if order == cairn.SortNone && req.SortTarget != cairn.SortByKey {
+		order = cairn.SortAscend
 	}
-	if order != SortNone {
-		field := func(kv *KeyValue) string {
+	if order != cairn.SortNone {
+		field := func(kv *cairn.KeyValue) string {
 			switch req.SortTarget {
-			case SortByVersion:
+			case cairn.SortByVersion:
 				return fmt.Sprintf("%020d", kv.Version)
-			case SortByCreate:
+			case cairn.SortByCreate:
 				return fmt.Sprintf("%020d", kv.CreateRevision)
-			case SortByMod:
+			case cairn.SortByMod:
 				return fmt.Sprintf("%020d", kv.ModRevision)
-			case SortByValue:
+			case cairn.SortByValue:
 				return string(kv.Value)
 			}
 			return string(kv.Key)
 		}
 		sort.SliceStable(kept, func(i, j int) bool {
-			if order == SortDescend {
+			if order == cairn.SortDescend {
 				return field(kept[j]) < field(kept[i])
 			}
 			return field(kept[i]) < field(kept[j])
@@ -149,11 +151,11 @@ func (w *modelWrite) visible() int64 {
 	return w.m.rev
 }
 
-func (w *modelWrite) put(req *PutRequest) *PutResponse {
+func (w *modelWrite) put(req *cairn.PutRequest) *cairn.PutResponse {
 	m := w.m
 	k := string(req.Key)
 	prev := m.at(k, w.visible())
-	kv := &KeyValue{Key: bytes.Clone(req.Key), Value: bytes.Clone(req.Value), ModRevision: w.main, CreateRevision: w.main, Version: 1}
+	kv := &cairn.KeyValue{Key: bytes.Clone(req.Key), Value: bytes.Clone(req.Value), ModRevision: w.main, CreateRevision: w.main, Version: 1}
 	if prev != nil {
 		kv.CreateRevision, kv.Version = prev.CreateRevision, prev.Version+1
 		if req.IgnoreValue {
@@ -162,17 +164,17 @@ func (w *modelWrite) put(req *PutRequest) *PutResponse {
 	}
 	m.hist[k] = append(m.hist[k], modelVersion{rev: w.main, kv: kv})
 	w.changed = true
-	resp := &PutResponse{Header: ResponseHeader{Revision: w.main}}
+	resp := &cairn.PutResponse{Header: cairn.ResponseHeader{Revision: w.main}}
 	if req.PrevKV {
 		resp.PrevKV = prev
 	}
 	return resp
 }
 
-func (w *modelWrite) del(req *DeleteRangeRequest) *DeleteRangeResponse {
+func (w *modelWrite) del(req *cairn.DeleteRangeRequest) *cairn.DeleteRangeResponse {
 	m := w.m
 	victims := m.keysAt(req.Key, req.RangeEnd, w.visible())
-	resp := &DeleteRangeResponse{Deleted: int64(len(victims))}
+	resp := &cairn.DeleteRangeResponse{Deleted: int64(len(victims))}
 	for _, kv := range victims {
 		m.hist[string(kv.Key)] = append(m.hist[string(kv.Key)], modelVersion{rev: w.main})
 		w.changed = true
@@ -184,8 +186,8 @@ func (w *modelWrite) del(req *DeleteRangeRequest) *DeleteRangeResponse {
 	return resp
 }
 
-func (m *model) compare(c *Compare) bool {
-	var kvs []*KeyValue
+func (m *model) compare(c *cairn.Compare) bool {
+	var kvs []*cairn.KeyValue
 	if len(c.RangeEnd) == 0 {
 		if kv := m.at(string(c.Key), m.rev); kv != nil {
 			kvs = append(kvs, kv)
@@ -194,24 +196,24 @@ func (m *model) compare(c *Compare) bool {
 		kvs = m.keysAt(c.Key, c.RangeEnd, m.rev)
 	}
 	if len(kvs) == 0 {
-		if c.Target == CompareValue {
+		if c.Target == cairn.CompareValue {
 			return false
 		}
-		kvs = []*KeyValue{{}}
+		kvs = []*cairn.KeyValue{{}}
 	}
 	for _, kv := range kvs {
 		var d int
 		switch c.Target {
-		case CompareVersion:
+		case cairn.CompareVersion:
 			d = cmpInt64(kv.Version, c.Version)
-		case CompareCreate:
+		case cairn.CompareCreate:
 			d = cmpInt64(kv.CreateRevision, c.CreateRevision)
-		case CompareMod:
+		case cairn.CompareMod:
 			d = cmpInt64(kv.ModRevision, c.ModRevision)
-		case CompareValue:
+		case cairn.CompareValue:
 			d = bytes.Compare(kv.Value, c.Value)
 		}
-		ok := map[CompareResult]bool{CompareEqual: d == 0, CompareNotEqual: d != 0, CompareGreater: d > 0, CompareLess: d < 0}[c.Result]
+		ok := map[cairn.CompareResult]bool{cairn.CompareEqual: d == 0, cairn.CompareNotEqual: d != 0, cairn.CompareGreater: d > 0, cairn.CompareLess: d < 0}[c.Result]
 		if !ok {
 			return false
 		}
@@ -221,7 +223,7 @@ func (m *model) compare(c *Compare) bool {
 
 // branch decides a transaction's branch against the state before the
 // outermost transaction (the model is not changed until execution).
-func (m *model) branch(t *TxnRequest) (bool, []RequestOp) {
+func (m *model) branch(t *cairn.TxnRequest) (bool, []cairn.RequestOp) {
 	for i := range t.Compare {
 		if !m.compare(&t.Compare[i]) {
 			return false, t.Failure
@@ -230,16 +232,16 @@ func (m *model) branch(t *TxnRequest) (bool, []RequestOp) {
 	return true, t.Success
 }
 
-func (m *model) checkTxn(t *TxnRequest) error {
-	var puts, ranges func(t *TxnRequest) error
-	puts = func(t *TxnRequest) error {
+func (m *model) checkTxn(t *cairn.TxnRequest) error {
+	var puts, ranges func(t *cairn.TxnRequest) error
+	puts = func(t *cairn.TxnRequest) error {
 		_, ops := m.branch(t)
 		for _, op := range ops {
 			if op.Put != nil && (op.Put.IgnoreValue || op.Put.IgnoreLease) && m.at(string(op.Put.Key), m.rev) == nil {
-				return ErrKeyNotFound
+				return cairn.ErrKeyNotFound
 			}
 			if op.Put != nil && op.Put.Lease != 0 {
-				return ErrLeaseNotFound
+				return cairn.ErrLeaseNotFound
 			}
 			if op.Txn != nil {
 				if err := puts(op.Txn); err != nil {
@@ -249,15 +251,15 @@ func (m *model) checkTxn(t *TxnRequest) error {
 		}
 		return nil
 	}
-	ranges = func(t *TxnRequest) error {
+	ranges = func(t *cairn.TxnRequest) error {
 		_, ops := m.branch(t)
 		for _, op := range ops {
 			if r := op.Range; r != nil && r.Revision != 0 {
 				if r.Revision > m.rev {
-					return ErrFutureRev
+					return cairn.ErrFutureRev
 				}
 				if r.Revision < m.compact {
-					return ErrCompacted
+					return cairn.ErrCompacted
 				}
 			}
 			if op.Txn != nil {
@@ -274,13 +276,13 @@ func (m *model) checkTxn(t *TxnRequest) error {
 	return ranges(t)
 }
 
-func (w *modelWrite) txn(t *TxnRequest, paths map[*TxnRequest]bool) *TxnResponse {
+func (w *modelWrite) txn(t *cairn.TxnRequest, paths map[*cairn.TxnRequest]bool) *cairn.TxnResponse {
 	ok := paths[t]
 	ops := t.Failure
 	if ok {
 		ops = t.Success
 	}
-	resp := &TxnResponse{Succeeded: ok, Responses: make([]ResponseOp, len(ops))}
+	resp := &cairn.TxnResponse{Succeeded: ok, Responses: make([]cairn.ResponseOp, len(ops))}
 	for i, op := range ops {
 		switch {
 		case op.Range != nil:
@@ -302,7 +304,7 @@ func (w *modelWrite) txn(t *TxnRequest, paths map[*TxnRequest]bool) *TxnResponse
 
 // decide records the branch of t and its nested transactions, all against
 // the state before the transaction.
-func (m *model) decide(t *TxnRequest, paths map[*TxnRequest]bool) {
+func (m *model) decide(t *cairn.TxnRequest, paths map[*cairn.TxnRequest]bool) {
 	ok, ops := m.branch(t)
 	paths[t] = ok
 	for _, op := range ops {
@@ -364,15 +366,15 @@ func (g gen) revision(m *model, cur int64) int64 {
 	}
 }
 
-func (g gen) rangeReq(m *model, cur int64) *RangeRequest {
-	req := &RangeRequest{Revision: g.revision(m, cur)}
+func (g gen) rangeReq(m *model, cur int64) *cairn.RangeRequest {
+	req := &cairn.RangeRequest{Revision: g.revision(m, cur)}
 	req.Key, req.RangeEnd = g.span()
 	if g.r.IntN(3) == 0 {
 		req.Limit = int64(g.r.IntN(4))
 	}
 	if g.r.IntN(3) == 0 {
-		req.SortOrder = SortOrder(g.r.IntN(3))
-		req.SortTarget = SortTarget(g.r.IntN(5))
+		req.SortOrder = cairn.SortOrder(g.r.IntN(3))
+		req.SortTarget = cairn.SortTarget(g.r.IntN(5))
 	}
 	req.KeysOnly = g.r.IntN(5) == 0
 	req.CountOnly = g.r.IntN(8) == 0
@@ -385,8 +387,8 @@ func (g gen) rangeReq(m *model, cur int64) *RangeRequest {
 	return req
 }
 
-func (g gen) putReq() *PutRequest {
-	req := &PutRequest{Key: g.key(), Value: g.value(), PrevKV: g.r.IntN(2) == 0}
+func (g gen) putReq() *cairn.PutRequest {
+	req := &cairn.PutRequest{Key: g.key(), Value: g.value(), PrevKV: g.r.IntN(2) == 0}
 	if g.r.IntN(8) == 0 {
 		req.IgnoreValue, req.Value = true, nil
 	}
@@ -396,8 +398,8 @@ func (g gen) putReq() *PutRequest {
 	return req
 }
 
-func (g gen) delReq() *DeleteRangeRequest {
-	req := &DeleteRangeRequest{PrevKV: g.r.IntN(2) == 0}
+func (g gen) delReq() *cairn.DeleteRangeRequest {
+	req := &cairn.DeleteRangeRequest{PrevKV: g.r.IntN(2) == 0}
 	req.Key, req.RangeEnd = g.span()
 	if g.r.IntN(2) == 0 {
 		req.RangeEnd = nil
@@ -405,8 +407,8 @@ func (g gen) delReq() *DeleteRangeRequest {
 	return req
 }
 
-func (g gen) compare(m *model) Compare {
-	c := Compare{Key: g.key(), Target: CompareTarget(g.r.IntN(4)), Result: CompareResult(g.r.IntN(4))}
+func (g gen) compare(m *model) cairn.Compare {
+	c := cairn.Compare{Key: g.key(), Target: cairn.CompareTarget(g.r.IntN(4)), Result: cairn.CompareResult(g.r.IntN(4))}
 	if g.r.IntN(4) == 0 {
 		c.RangeEnd = g.key()
 	}
@@ -416,23 +418,23 @@ func (g gen) compare(m *model) Compare {
 	return c
 }
 
-func (g gen) txnReq(m *model, depth int) *TxnRequest {
-	t := &TxnRequest{}
+func (g gen) txnReq(m *model, depth int) *cairn.TxnRequest {
+	t := &cairn.TxnRequest{}
 	for i := g.r.IntN(3); i > 0; i-- {
 		t.Compare = append(t.Compare, g.compare(m))
 	}
-	ops := func() []RequestOp {
-		var out []RequestOp
+	ops := func() []cairn.RequestOp {
+		var out []cairn.RequestOp
 		for i := g.r.IntN(4); i > 0; i-- {
 			switch n := g.r.IntN(10); {
 			case n < 3:
-				out = append(out, RequestOp{Range: g.rangeReq(m, m.rev)})
+				out = append(out, cairn.RequestOp{Range: g.rangeReq(m, m.rev)})
 			case n < 6:
-				out = append(out, RequestOp{Put: g.putReq()})
+				out = append(out, cairn.RequestOp{Put: g.putReq()})
 			case n < 8:
-				out = append(out, RequestOp{DeleteRange: g.delReq()})
+				out = append(out, cairn.RequestOp{DeleteRange: g.delReq()})
 			case depth < 2:
-				out = append(out, RequestOp{Txn: g.txnReq(m, depth+1)})
+				out = append(out, cairn.RequestOp{Txn: g.txnReq(m, depth+1)})
 			}
 		}
 		return out
@@ -561,13 +563,13 @@ func TestModel(t *testing.T) {
 			case k < 6:
 				req := g.putReq()
 				got, gotErr := b.Put(req)
-				var want *PutResponse
+				var want *cairn.PutResponse
 				var wantErr error
 				switch {
 				case req.Lease != 0:
-					wantErr = ErrLeaseNotFound
+					wantErr = cairn.ErrLeaseNotFound
 				case req.IgnoreValue && m.at(string(req.Key), m.rev) == nil:
-					wantErr = ErrKeyNotFound
+					wantErr = cairn.ErrKeyNotFound
 				default:
 					w := m.begin()
 					want = w.put(req)
@@ -584,10 +586,10 @@ func TestModel(t *testing.T) {
 			case k < 13:
 				req := g.txnReq(m, 0)
 				got, gotErr := b.Txn(req)
-				var want *TxnResponse
+				var want *cairn.TxnResponse
 				wantErr := m.checkTxn(req)
 				if wantErr == nil {
-					paths := map[*TxnRequest]bool{}
+					paths := map[*cairn.TxnRequest]bool{}
 					m.decide(req, paths)
 					w := m.begin()
 					want = w.txn(req, paths)
@@ -600,17 +602,17 @@ func TestModel(t *testing.T) {
 				if g.r.IntN(4) == 0 {
 					rev = int64(g.r.IntN(int(m.rev) + 2))
 				}
-				got, _, gotErr := b.Compact(&CompactionRequest{Revision: rev})
-				var want *CompactionResponse
+				got, _, gotErr := b.Compact(&cairn.CompactionRequest{Revision: rev})
+				var want *cairn.CompactionResponse
 				var wantErr error
 				switch {
 				case rev <= m.compact:
-					wantErr = ErrCompacted
+					wantErr = cairn.ErrCompacted
 				case rev > m.rev:
-					wantErr = ErrFutureRev
+					wantErr = cairn.ErrFutureRev
 				default:
 					m.compact = rev
-					want = &CompactionResponse{Header: ResponseHeader{Revision: m.rev}}
+					want = &cairn.CompactionResponse{Header: cairn.ResponseHeader{Revision: m.rev}}
 				}
 				same(what+fmt.Sprintf(" compact %d", rev), got, want, gotErr, wantErr)
 			default:
@@ -659,7 +661,7 @@ func TestModel(t *testing.T) {
 		t.Fatalf("reopened at consistent index %d durable %d, want %d", s.ConsistentIndex(), s.DurableIndex(), ci)
 	}
 	for rev := max(m.compact, 1); rev <= m.rev; rev++ {
-		req := &RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: rev}
+		req := &cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: rev}
 		got, gotErr := s.Range(req)
 		want, wantErr := m.rangeAt(req, m.rev)
 		same(fmt.Sprintf("final read at %d", rev), got, want, gotErr, wantErr)
@@ -684,7 +686,7 @@ func render(v any) string {
 			}
 			walk(v.Elem())
 		case reflect.Struct:
-			if kv, ok := v.Interface().(KeyValue); ok {
+			if kv, ok := v.Interface().(cairn.KeyValue); ok {
 				b.WriteString(kvString(&kv))
 				return
 			}

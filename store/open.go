@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -101,7 +102,7 @@ func (s *Store) load() (loaded, error) {
 				if ki := s.idx.get(r.key); ki == nil || !ki.tombstone(rev) {
 					orphans++
 				} else {
-					ki.lease = NoLease
+					ki.lease = cairn.NoLease
 				}
 				continue
 			}
@@ -193,17 +194,17 @@ func (s *Store) loadLeases(bucket *bolt.Bucket) error {
 	}
 	var dangling int
 	s.idx.tree.Ascend(func(ki *keyIndex) bool {
-		if ki.lease == NoLease {
+		if ki.lease == cairn.NoLease {
 			return true
 		}
 		if !ki.live() {
-			ki.lease = NoLease
+			ki.lease = cairn.NoLease
 			return true
 		}
 		l := ls[ki.lease]
 		if l == nil {
 			dangling++
-			ki.lease = NoLease
+			ki.lease = cairn.NoLease
 			return true
 		}
 		if l.keys == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -192,7 +193,7 @@ func (s *Store) viewHistory() (*historyView, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return nil, ErrStopped
+		return nil, cairn.ErrStopped
 	}
 	tx, err := s.db.Begin(false)
 	if err != nil {
@@ -221,7 +222,7 @@ func (v *historyView) get(rev revision) ([]byte, error) { return v.rd.get(rev) }
 // fails with ErrCompacted if from is below the compacted revision.
 func (v *historyView) scan(from, to int64, fn func(rev revision, data []byte) bool) error {
 	if from < v.compactRev {
-		return ErrCompacted
+		return cairn.ErrCompacted
 	}
 	to = min(to, v.rev)
 	if from > to {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -44,9 +45,9 @@ func TestHistoryViewAcrossFlush(t *testing.T) {
 	MustPut(t, s, "a", "2")   // 4
 	MustDelete(t, s, "b", "") // 5
 	MustApply(t, s, func(b *Batch) {
-		b.Txn(&TxnRequest{Success: []RequestOp{ // 6.0, 6.1
-			{Put: &PutRequest{Key: []byte("c"), Value: []byte("1")}},
-			{Put: &PutRequest{Key: []byte("d"), Value: []byte("1")}},
+		b.Txn(&cairn.TxnRequest{Success: []cairn.RequestOp{ // 6.0, 6.1
+			{Put: &cairn.PutRequest{Key: []byte("c"), Value: []byte("1")}},
+			{Put: &cairn.PutRequest{Key: []byte("d"), Value: []byte("1")}},
 		}})
 	})
 
@@ -94,7 +95,7 @@ func TestHistoryViewAcrossFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.release()
-	if err := v.scan(6, 7, func(revision, []byte) bool { return true }); err != ErrCompacted {
+	if err := v.scan(6, 7, func(revision, []byte) bool { return true }); err != cairn.ErrCompacted {
 		t.Fatalf("scan below the compaction: %v, want ErrCompacted", err)
 	}
 	if got := viewLines(t, v, 7, 7); !slices.Equal(got, []string{"7.0 a=3"}) {

@@ -1,5 +1,7 @@
 package store
 
+import "github.com/cairnkv/cairn"
+
 // Put writes one key in the batch, as etcd's Put.
 //
 // The key gets a new revision (the batch revision + 1, sub 0). If the key
@@ -17,17 +19,17 @@ package store
 // Header.Revision is the new revision; PrevKV is the key before the put when
 // asked for and it existed. The store does not validate req (see
 // PutRequest.Validate).
-func (b *Batch) Put(req *PutRequest) (*PutResponse, error) {
+func (b *Batch) Put(req *cairn.PutRequest) (*cairn.PutResponse, error) {
 	if err := b.usable(); err != nil {
 		return nil, err
 	}
 	// etcd checks the lease first outside a transaction.
-	if req.Lease != NoLease && !b.s.hasLease(req.Lease) {
-		return nil, ErrLeaseNotFound
+	if req.Lease != cairn.NoLease && !b.s.hasLease(req.Lease) {
+		return nil, cairn.ErrLeaseNotFound
 	}
 	if req.IgnoreValue || req.IgnoreLease {
 		if ki := b.s.idx.get(req.Key); ki == nil || !ki.live() {
-			return nil, ErrKeyNotFound
+			return nil, cairn.ErrKeyNotFound
 		}
 	}
 	w := b.beginWrite()
@@ -42,7 +44,7 @@ func (b *Batch) Put(req *PutRequest) (*PutResponse, error) {
 // put writes req as the next change of w. The caller has checked the lease
 // and, for IgnoreValue/IgnoreLease, that the key exists; any error is an
 // internal one.
-func (w *write) put(req *PutRequest) (*PutResponse, error) {
+func (w *write) put(req *cairn.PutRequest) (*cairn.PutResponse, error) {
 	b, s := w.b, w.b.s
 	ki := s.idx.get(req.Key)
 	live := ki != nil && ki.live()
@@ -53,8 +55,8 @@ func (w *write) put(req *PutRequest) (*PutResponse, error) {
 		value, lease   = req.Value, req.Lease
 		rev            = revision{main: w.main, sub: w.sub}
 		havePrev       bool
-		resp           = &PutResponse{}
-		prevEv, newEv  *KeyValue
+		resp           = &cairn.PutResponse{}
+		prevEv, newEv  *cairn.KeyValue
 		needPrevRecord = req.IgnoreValue || req.IgnoreLease || req.PrevKV || b.emit
 	)
 	if live {
@@ -109,7 +111,7 @@ func (w *write) put(req *PutRequest) (*PutResponse, error) {
 	w.sub++
 
 	if b.emit {
-		b.events = append(b.events, Event{Type: EventPut, Kv: newEv, PrevKv: prevEv})
+		b.events = append(b.events, cairn.Event{Type: cairn.EventPut, Kv: newEv, PrevKv: prevEv})
 	}
 	resp.Header.Revision = rev.main
 	return resp, nil

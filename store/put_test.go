@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cairnkv/cairn"
 )
 
 func TestNewStoreIsAtRevisionOne(t *testing.T) {
@@ -11,7 +13,7 @@ func TestNewStoreIsAtRevisionOne(t *testing.T) {
 	if s.Rev() != 1 || s.CompactRev() != 0 || s.ConsistentIndex() != 0 {
 		t.Fatalf("new store: rev %d compact %d ci %d, want 1 0 0", s.Rev(), s.CompactRev(), s.ConsistentIndex())
 	}
-	resp, err := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+	resp, err := s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +61,7 @@ func TestKeyLifecycle(t *testing.T) {
 		5: "a=3 c2 m5 v3 l0", 6: "<nil>", 7: "a=4 c7 m7 v1 l0", 8: "a=5 c7 m8 v2 l0",
 	}
 	for rev, want := range history {
-		resp, err := s.Range(&RangeRequest{Key: []byte("a"), Revision: rev})
+		resp, err := s.Range(&cairn.RangeRequest{Key: []byte("a"), Revision: rev})
 		if err != nil {
 			t.Fatalf("range at %d: %v", rev, err)
 		}
@@ -77,24 +79,24 @@ func TestPutOptions(t *testing.T) {
 	tests := []struct {
 		name     string
 		setup    bool // put k=old first
-		req      PutRequest
+		req      cairn.PutRequest
 		wantErr  error
 		wantKV   string // k afterwards
 		wantPrev string
 	}{
-		{name: "plain", req: PutRequest{Value: []byte("new")}, wantKV: "k=new c2 m2 v1 l0", wantPrev: "<nil>"},
-		{name: "prev_kv of missing key", req: PutRequest{Value: []byte("new"), PrevKV: true}, wantKV: "k=new c2 m2 v1 l0", wantPrev: "<nil>"},
-		{name: "prev_kv", setup: true, req: PutRequest{Value: []byte("new"), PrevKV: true}, wantKV: "k=new c2 m3 v2 l0", wantPrev: "k=old c2 m2 v1 l0"},
-		{name: "prev_kv not asked", setup: true, req: PutRequest{Value: []byte("new")}, wantKV: "k=new c2 m3 v2 l0", wantPrev: "<nil>"},
-		{name: "ignore_value", setup: true, req: PutRequest{IgnoreValue: true}, wantKV: "k=old c2 m3 v2 l0", wantPrev: "<nil>"},
-		{name: "ignore_lease", setup: true, req: PutRequest{Value: []byte("new"), IgnoreLease: true}, wantKV: "k=new c2 m3 v2 l0", wantPrev: "<nil>"},
-		{name: "ignore both", setup: true, req: PutRequest{IgnoreValue: true, IgnoreLease: true, PrevKV: true}, wantKV: "k=old c2 m3 v2 l0", wantPrev: "k=old c2 m2 v1 l0"},
-		{name: "ignore_value on missing key", req: PutRequest{IgnoreValue: true}, wantErr: ErrKeyNotFound, wantKV: "<nil>"},
-		{name: "ignore_lease on missing key", req: PutRequest{Value: []byte("x"), IgnoreLease: true}, wantErr: ErrKeyNotFound, wantKV: "<nil>"},
-		{name: "lease", setup: true, req: PutRequest{Value: []byte("new"), Lease: 7}, wantErr: ErrLeaseNotFound, wantKV: "k=old c2 m2 v1 l0"},
+		{name: "plain", req: cairn.PutRequest{Value: []byte("new")}, wantKV: "k=new c2 m2 v1 l0", wantPrev: "<nil>"},
+		{name: "prev_kv of missing key", req: cairn.PutRequest{Value: []byte("new"), PrevKV: true}, wantKV: "k=new c2 m2 v1 l0", wantPrev: "<nil>"},
+		{name: "prev_kv", setup: true, req: cairn.PutRequest{Value: []byte("new"), PrevKV: true}, wantKV: "k=new c2 m3 v2 l0", wantPrev: "k=old c2 m2 v1 l0"},
+		{name: "prev_kv not asked", setup: true, req: cairn.PutRequest{Value: []byte("new")}, wantKV: "k=new c2 m3 v2 l0", wantPrev: "<nil>"},
+		{name: "ignore_value", setup: true, req: cairn.PutRequest{IgnoreValue: true}, wantKV: "k=old c2 m3 v2 l0", wantPrev: "<nil>"},
+		{name: "ignore_lease", setup: true, req: cairn.PutRequest{Value: []byte("new"), IgnoreLease: true}, wantKV: "k=new c2 m3 v2 l0", wantPrev: "<nil>"},
+		{name: "ignore both", setup: true, req: cairn.PutRequest{IgnoreValue: true, IgnoreLease: true, PrevKV: true}, wantKV: "k=old c2 m3 v2 l0", wantPrev: "k=old c2 m2 v1 l0"},
+		{name: "ignore_value on missing key", req: cairn.PutRequest{IgnoreValue: true}, wantErr: cairn.ErrKeyNotFound, wantKV: "<nil>"},
+		{name: "ignore_lease on missing key", req: cairn.PutRequest{Value: []byte("x"), IgnoreLease: true}, wantErr: cairn.ErrKeyNotFound, wantKV: "<nil>"},
+		{name: "lease", setup: true, req: cairn.PutRequest{Value: []byte("new"), Lease: 7}, wantErr: cairn.ErrLeaseNotFound, wantKV: "k=old c2 m2 v1 l0"},
 		// Outside a transaction etcd checks the lease before the key.
-		{name: "lease and ignore_value on missing key", req: PutRequest{Lease: 7, IgnoreValue: true}, wantErr: ErrLeaseNotFound, wantKV: "<nil>"},
-		{name: "empty value", setup: true, req: PutRequest{}, wantKV: "k= c2 m3 v2 l0", wantPrev: "<nil>"},
+		{name: "lease and ignore_value on missing key", req: cairn.PutRequest{Lease: 7, IgnoreValue: true}, wantErr: cairn.ErrLeaseNotFound, wantKV: "<nil>"},
+		{name: "empty value", setup: true, req: cairn.PutRequest{}, wantKV: "k= c2 m3 v2 l0", wantPrev: "<nil>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,7 +107,7 @@ func TestPutOptions(t *testing.T) {
 			before := s.Rev()
 			req := tt.req
 			req.Key = []byte("k")
-			var resp *PutResponse
+			var resp *cairn.PutResponse
 			var err error
 			MustApply(t, s, func(b *Batch) { resp, err = b.Put(&req) })
 			if tt.wantErr != nil {
@@ -137,7 +139,7 @@ func TestResponsesOwnTheirBytes(t *testing.T) {
 	s := MustNew(t)
 	key, val := []byte("key"), []byte("value")
 	MustApply(t, s, func(b *Batch) {
-		if _, err := b.Put(&PutRequest{Key: key, Value: val}); err != nil {
+		if _, err := b.Put(&cairn.PutRequest{Key: key, Value: val}); err != nil {
 			t.Fatal(err)
 		}
 		copy(key, "XXX")
@@ -159,14 +161,14 @@ func TestBatchSharesOneTransactionAndRevisionsAdvance(t *testing.T) {
 	var revs []int64
 	MustApply(t, s, func(b *Batch) {
 		for _, k := range []string{"a", "b", "a"} {
-			resp, err := b.Put(&PutRequest{Key: []byte(k), Value: []byte(k)})
+			resp, err := b.Put(&cairn.PutRequest{Key: []byte(k), Value: []byte(k)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			revs = append(revs, resp.Header.Revision)
 		}
 		// The batch reads its own writes; the store does not yet.
-		rr, err := b.Range(&RangeRequest{Key: []byte("a")})
+		rr, err := b.Range(&cairn.RangeRequest{Key: []byte("a")})
 		if err != nil {
 			t.Fatal(err)
 		}

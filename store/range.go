@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -28,13 +29,13 @@ import (
 // progress, the flusher and a physical compaction: it sees exactly the state
 // after some committed batch, from the overlay of batches not yet flushed
 // and one bbolt read transaction.
-func (s *Store) Range(req *RangeRequest) (*RangeResponse, error) {
+func (s *Store) Range(req *cairn.RangeRequest) (*cairn.RangeResponse, error) {
 	q := newRangeQuery(req)
 
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		return nil, ErrStopped
+		return nil, cairn.ErrStopped
 	}
 	cur := s.rev
 	atRev, err := resolveRev(req.Revision, cur, s.compactRev)
@@ -72,13 +73,13 @@ func (s *Store) Range(req *RangeRequest) (*RangeResponse, error) {
 // is ErrCompacted.
 func resolveRev(req, cur, compacted int64) (int64, error) {
 	if req > cur {
-		return 0, ErrFutureRev
+		return 0, cairn.ErrFutureRev
 	}
 	if req <= 0 {
 		req = cur
 	}
 	if req < compacted {
-		return 0, ErrCompacted
+		return 0, cairn.ErrCompacted
 	}
 	return req, nil
 }
@@ -142,16 +143,16 @@ func (ix *index) scan(hits []hit, key, end []byte, atRev int64, max int) ([]hit,
 // rangeQuery is a RangeRequest digested into what the index walk and the
 // value reads must do.
 type rangeQuery struct {
-	req     *RangeRequest
-	order   SortOrder
+	req     *cairn.RangeRequest
+	order   cairn.SortOrder
 	collect int  // hits the walk keeps: -1 all
 	filter  bool // a Min/Max revision filter is set
 }
 
-func newRangeQuery(req *RangeRequest) rangeQuery {
+func newRangeQuery(req *cairn.RangeRequest) rangeQuery {
 	q := rangeQuery{req: req, order: req.SortOrder}
-	if req.SortTarget != SortByKey && q.order == SortNone {
-		q.order = SortAscend
+	if req.SortTarget != cairn.SortByKey && q.order == cairn.SortNone {
+		q.order = cairn.SortAscend
 	}
 	q.filter = req.MinModRevision != 0 || req.MaxModRevision != 0 ||
 		req.MinCreateRevision != 0 || req.MaxCreateRevision != 0
@@ -169,16 +170,16 @@ func newRangeQuery(req *RangeRequest) rangeQuery {
 // sorts reports whether the result needs sorting (ascending keys is the
 // index's own order).
 func (q *rangeQuery) sorts() bool {
-	return q.order != SortNone && !(q.req.SortTarget == SortByKey && q.order == SortAscend)
+	return q.order != cairn.SortNone && !(q.req.SortTarget == cairn.SortByKey && q.order == cairn.SortAscend)
 }
 
 func (q *rangeQuery) needValues() bool { return !q.req.CountOnly }
 
 // finish filters, sorts and limits the hits, reads their records through rd
 // and builds the response with header revision cur.
-func (q *rangeQuery) finish(hits []hit, count int, rd *recordReader, cur int64) (*RangeResponse, error) {
+func (q *rangeQuery) finish(hits []hit, count int, rd *recordReader, cur int64) (*cairn.RangeResponse, error) {
 	req := q.req
-	resp := &RangeResponse{Header: ResponseHeader{Revision: cur}, Count: int64(count)}
+	resp := &cairn.RangeResponse{Header: cairn.ResponseHeader{Revision: cur}, Count: int64(count)}
 	if req.CountOnly || len(hits) == 0 {
 		return resp, nil
 	}
@@ -197,7 +198,7 @@ func (q *rangeQuery) finish(hits []hit, count int, rd *recordReader, cur int64) 
 	} else {
 		resp.More = limit < len(hits)
 	}
-	byValue := req.SortTarget == SortByValue && q.sorts()
+	byValue := req.SortTarget == cairn.SortByValue && q.sorts()
 	if q.sorts() && !byValue {
 		sortHits(hits, req.SortTarget, q.order)
 	}
@@ -209,7 +210,7 @@ func (q *rangeQuery) finish(hits []hit, count int, rd *recordReader, cur int64) 
 		return nil, err
 	}
 	if byValue {
-		desc := q.order == SortDescend
+		desc := q.order == cairn.SortDescend
 		sort.SliceStable(kvs, func(i, j int) bool {
 			if desc {
 				return bytes.Compare(kvs[j].Value, kvs[i].Value) < 0
@@ -229,7 +230,7 @@ func (q *rangeQuery) finish(hits []hit, count int, rd *recordReader, cur int64) 
 
 // filterHits keeps the hits inside the request's Min/Max mod and create
 // revision bounds (0: no bound), in place.
-func filterHits(hits []hit, req *RangeRequest) []hit {
+func filterHits(hits []hit, req *cairn.RangeRequest) []hit {
 	out := hits[:0]
 	for _, h := range hits {
 		switch {
@@ -247,9 +248,9 @@ func filterHits(hits []hit, req *RangeRequest) []hit {
 // sortHits sorts by a target the index knows (not the value). Ties keep the
 // walk's ascending key order in both directions, which is what etcd's
 // insertion sort gives for small results.
-func sortHits(hits []hit, target SortTarget, order SortOrder) {
-	if target == SortByKey {
-		if order == SortDescend {
+func sortHits(hits []hit, target cairn.SortTarget, order cairn.SortOrder) {
+	if target == cairn.SortByKey {
+		if order == cairn.SortDescend {
 			for i, j := 0, len(hits)-1; i < j; i, j = i+1, j-1 {
 				hits[i], hits[j] = hits[j], hits[i]
 			}
@@ -258,15 +259,15 @@ func sortHits(hits []hit, target SortTarget, order SortOrder) {
 	}
 	val := func(h *hit) int64 {
 		switch target {
-		case SortByVersion:
+		case cairn.SortByVersion:
 			return h.ver
-		case SortByCreate:
+		case cairn.SortByCreate:
 			return h.created
 		default: // SortByMod; Validate rejects unknown targets
 			return h.rev.main
 		}
 	}
-	desc := order == SortDescend
+	desc := order == cairn.SortDescend
 	sort.SliceStable(hits, func(i, j int) bool {
 		if desc {
 			return val(&hits[j]) < val(&hits[i])
@@ -277,7 +278,7 @@ func sortHits(hits []hit, target SortTarget, order SortOrder) {
 
 // readKVs reads the records of hits through rd into KeyValues owned by the
 // caller: one allocation holds every key and value, one every KeyValue.
-func readKVs(rd *recordReader, hits []hit, keysOnly bool) ([]*KeyValue, error) {
+func readKVs(rd *recordReader, hits []hit, keysOnly bool) ([]*cairn.KeyValue, error) {
 	var (
 		r     record
 		total int
@@ -301,8 +302,8 @@ func readKVs(rd *recordReader, hits []hit, keysOnly bool) ([]*KeyValue, error) {
 		}
 	}
 	arena := make([]byte, total)
-	kvs := make([]KeyValue, len(hits))
-	out := make([]*KeyValue, len(hits))
+	kvs := make([]cairn.KeyValue, len(hits))
+	out := make([]*cairn.KeyValue, len(hits))
 	for i := range hits {
 		decodeRecord(hits[i].raw, &r) // checked above
 		kv := &kvs[i]
@@ -326,7 +327,7 @@ func readKVs(rd *recordReader, hits []hit, keysOnly bool) ([]*KeyValue, error) {
 // Range reads inside the batch, as Store.Range, but sees the batch's own
 // writes: the current revision is the batch's (Batch.Rev), and a compaction
 // earlier in the batch already applies.
-func (b *Batch) Range(req *RangeRequest) (*RangeResponse, error) {
+func (b *Batch) Range(req *cairn.RangeRequest) (*cairn.RangeResponse, error) {
 	if err := b.usable(); err != nil {
 		return nil, err
 	}
@@ -334,7 +335,7 @@ func (b *Batch) Range(req *RangeRequest) (*RangeResponse, error) {
 }
 
 // rangeAt reads inside the batch with cur as the current revision.
-func (b *Batch) rangeAt(req *RangeRequest, cur int64) (*RangeResponse, error) {
+func (b *Batch) rangeAt(req *cairn.RangeRequest, cur int64) (*cairn.RangeResponse, error) {
 	atRev, err := resolveRev(req.Revision, cur, b.compactRev)
 	if err != nil {
 		return nil, err

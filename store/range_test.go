@@ -3,6 +3,8 @@ package store
 import (
 	"slices"
 	"testing"
+
+	"github.com/cairnkv/cairn"
 )
 
 // rangeFixture builds, in batches of one write each:
@@ -29,60 +31,60 @@ func rangeFixture(t *testing.T) *Store {
 
 func TestRange(t *testing.T) {
 	s := rangeFixture(t)
-	all := func(r RangeRequest) RangeRequest { r.Key, r.RangeEnd = []byte{0}, []byte{0}; return r }
+	all := func(r cairn.RangeRequest) cairn.RangeRequest { r.Key, r.RangeEnd = []byte{0}, []byte{0}; return r }
 	tests := []struct {
 		name      string
-		req       RangeRequest
+		req       cairn.RangeRequest
 		wantKeys  []string
 		wantCount int64
 		wantMore  bool
 		wantErr   error
 	}{
-		{name: "single key", req: RangeRequest{Key: []byte("a")}, wantKeys: []string{"a"}, wantCount: 1},
-		{name: "deleted key", req: RangeRequest{Key: []byte("c")}, wantKeys: []string{}, wantCount: 0},
-		{name: "never written key", req: RangeRequest{Key: []byte("zz")}, wantKeys: []string{}, wantCount: 0},
-		{name: "range", req: RangeRequest{Key: []byte("a"), RangeEnd: []byte("d")}, wantKeys: []string{"a", "b"}, wantCount: 2},
-		{name: "range end is exclusive", req: RangeRequest{Key: []byte("b"), RangeEnd: []byte("e")}, wantKeys: []string{"b", "d"}, wantCount: 2},
-		{name: "range_end \\x00: from key on", req: RangeRequest{Key: []byte("b"), RangeEnd: []byte{0}}, wantKeys: []string{"b", "d", "e"}, wantCount: 3},
-		{name: "all keys", req: all(RangeRequest{}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
-		{name: "end before key", req: RangeRequest{Key: []byte("d"), RangeEnd: []byte("a")}, wantKeys: []string{}, wantCount: 0},
-		{name: "end equals key", req: RangeRequest{Key: []byte("a"), RangeEnd: []byte("a")}, wantKeys: []string{}, wantCount: 0},
-		{name: "limit", req: all(RangeRequest{Limit: 2}), wantKeys: []string{"a", "b"}, wantCount: 4, wantMore: true},
-		{name: "limit equal to count", req: all(RangeRequest{Limit: 4}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
-		{name: "limit above count", req: all(RangeRequest{Limit: 10}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
-		{name: "count_only", req: all(RangeRequest{CountOnly: true}), wantKeys: []string{}, wantCount: 4},
-		{name: "count_only with limit", req: all(RangeRequest{CountOnly: true, Limit: 1}), wantKeys: []string{}, wantCount: 4},
-		{name: "count_only ignores filters", req: all(RangeRequest{CountOnly: true, MinModRevision: 9}), wantKeys: []string{}, wantCount: 4},
-		{name: "key descend", req: all(RangeRequest{SortOrder: SortDescend}), wantKeys: []string{"e", "d", "b", "a"}, wantCount: 4},
-		{name: "key descend limit", req: all(RangeRequest{SortOrder: SortDescend, Limit: 1}), wantKeys: []string{"e"}, wantCount: 4, wantMore: true},
-		{name: "key ascend", req: all(RangeRequest{SortOrder: SortAscend, Limit: 3}), wantKeys: []string{"a", "b", "d"}, wantCount: 4, wantMore: true},
-		{name: "version ascend, ties by key", req: all(RangeRequest{SortTarget: SortByVersion, SortOrder: SortAscend}), wantKeys: []string{"d", "e", "a", "b"}, wantCount: 4},
-		{name: "version with order none sorts ascend", req: all(RangeRequest{SortTarget: SortByVersion}), wantKeys: []string{"d", "e", "a", "b"}, wantCount: 4},
-		{name: "version descend, ties by key", req: all(RangeRequest{SortTarget: SortByVersion, SortOrder: SortDescend}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
-		{name: "create descend", req: all(RangeRequest{SortTarget: SortByCreate, SortOrder: SortDescend}), wantKeys: []string{"e", "d", "b", "a"}, wantCount: 4},
-		{name: "mod ascend", req: all(RangeRequest{SortTarget: SortByMod, SortOrder: SortAscend}), wantKeys: []string{"b", "d", "e", "a"}, wantCount: 4},
-		{name: "mod descend limit", req: all(RangeRequest{SortTarget: SortByMod, SortOrder: SortDescend, Limit: 2}), wantKeys: []string{"a", "e"}, wantCount: 4, wantMore: true},
-		{name: "value ascend", req: all(RangeRequest{SortTarget: SortByValue, SortOrder: SortAscend}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
-		{name: "value descend limit", req: all(RangeRequest{SortTarget: SortByValue, SortOrder: SortDescend, Limit: 2}), wantKeys: []string{"e", "d"}, wantCount: 4, wantMore: true},
-		{name: "value sort with keys_only", req: all(RangeRequest{SortTarget: SortByValue, SortOrder: SortDescend, KeysOnly: true}), wantKeys: []string{"e", "d", "b", "a"}, wantCount: 4},
-		{name: "min_mod_revision", req: all(RangeRequest{MinModRevision: 6}), wantKeys: []string{"a", "d", "e"}, wantCount: 4},
-		{name: "max_mod_revision", req: all(RangeRequest{MaxModRevision: 6}), wantKeys: []string{"b", "d"}, wantCount: 4},
-		{name: "create revision window", req: all(RangeRequest{MinCreateRevision: 3, MaxCreateRevision: 6}), wantKeys: []string{"b", "d"}, wantCount: 4},
-		{name: "filter then limit", req: all(RangeRequest{MinModRevision: 6, Limit: 2}), wantKeys: []string{"a", "d"}, wantCount: 4, wantMore: true},
-		{name: "filter leaves exactly limit", req: all(RangeRequest{MaxModRevision: 6, Limit: 2}), wantKeys: []string{"b", "d"}, wantCount: 4},
-		{name: "at revision 4", req: all(RangeRequest{Revision: 4}), wantKeys: []string{"a", "b", "c"}, wantCount: 3},
-		{name: "at revision 7: c deleted", req: all(RangeRequest{Revision: 7}), wantKeys: []string{"a", "b", "d"}, wantCount: 3},
-		{name: "at revision 1: nothing", req: all(RangeRequest{Revision: 1}), wantKeys: []string{}, wantCount: 0},
-		{name: "sort at a past revision", req: all(RangeRequest{Revision: 5, SortTarget: SortByMod, SortOrder: SortDescend}), wantKeys: []string{"b", "c", "a"}, wantCount: 3},
-		{name: "revision 0 is current", req: all(RangeRequest{Revision: 0}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
-		{name: "negative revision is current", req: all(RangeRequest{Revision: -3}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
-		{name: "current revision", req: all(RangeRequest{Revision: 9}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
-		{name: "future revision", req: all(RangeRequest{Revision: 10}), wantErr: ErrFutureRev},
+		{name: "single key", req: cairn.RangeRequest{Key: []byte("a")}, wantKeys: []string{"a"}, wantCount: 1},
+		{name: "deleted key", req: cairn.RangeRequest{Key: []byte("c")}, wantKeys: []string{}, wantCount: 0},
+		{name: "never written key", req: cairn.RangeRequest{Key: []byte("zz")}, wantKeys: []string{}, wantCount: 0},
+		{name: "range", req: cairn.RangeRequest{Key: []byte("a"), RangeEnd: []byte("d")}, wantKeys: []string{"a", "b"}, wantCount: 2},
+		{name: "range end is exclusive", req: cairn.RangeRequest{Key: []byte("b"), RangeEnd: []byte("e")}, wantKeys: []string{"b", "d"}, wantCount: 2},
+		{name: "range_end \\x00: from key on", req: cairn.RangeRequest{Key: []byte("b"), RangeEnd: []byte{0}}, wantKeys: []string{"b", "d", "e"}, wantCount: 3},
+		{name: "all keys", req: all(cairn.RangeRequest{}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
+		{name: "end before key", req: cairn.RangeRequest{Key: []byte("d"), RangeEnd: []byte("a")}, wantKeys: []string{}, wantCount: 0},
+		{name: "end equals key", req: cairn.RangeRequest{Key: []byte("a"), RangeEnd: []byte("a")}, wantKeys: []string{}, wantCount: 0},
+		{name: "limit", req: all(cairn.RangeRequest{Limit: 2}), wantKeys: []string{"a", "b"}, wantCount: 4, wantMore: true},
+		{name: "limit equal to count", req: all(cairn.RangeRequest{Limit: 4}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
+		{name: "limit above count", req: all(cairn.RangeRequest{Limit: 10}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
+		{name: "count_only", req: all(cairn.RangeRequest{CountOnly: true}), wantKeys: []string{}, wantCount: 4},
+		{name: "count_only with limit", req: all(cairn.RangeRequest{CountOnly: true, Limit: 1}), wantKeys: []string{}, wantCount: 4},
+		{name: "count_only ignores filters", req: all(cairn.RangeRequest{CountOnly: true, MinModRevision: 9}), wantKeys: []string{}, wantCount: 4},
+		{name: "key descend", req: all(cairn.RangeRequest{SortOrder: cairn.SortDescend}), wantKeys: []string{"e", "d", "b", "a"}, wantCount: 4},
+		{name: "key descend limit", req: all(cairn.RangeRequest{SortOrder: cairn.SortDescend, Limit: 1}), wantKeys: []string{"e"}, wantCount: 4, wantMore: true},
+		{name: "key ascend", req: all(cairn.RangeRequest{SortOrder: cairn.SortAscend, Limit: 3}), wantKeys: []string{"a", "b", "d"}, wantCount: 4, wantMore: true},
+		{name: "version ascend, ties by key", req: all(cairn.RangeRequest{SortTarget: cairn.SortByVersion, SortOrder: cairn.SortAscend}), wantKeys: []string{"d", "e", "a", "b"}, wantCount: 4},
+		{name: "version with order none sorts ascend", req: all(cairn.RangeRequest{SortTarget: cairn.SortByVersion}), wantKeys: []string{"d", "e", "a", "b"}, wantCount: 4},
+		{name: "version descend, ties by key", req: all(cairn.RangeRequest{SortTarget: cairn.SortByVersion, SortOrder: cairn.SortDescend}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
+		{name: "create descend", req: all(cairn.RangeRequest{SortTarget: cairn.SortByCreate, SortOrder: cairn.SortDescend}), wantKeys: []string{"e", "d", "b", "a"}, wantCount: 4},
+		{name: "mod ascend", req: all(cairn.RangeRequest{SortTarget: cairn.SortByMod, SortOrder: cairn.SortAscend}), wantKeys: []string{"b", "d", "e", "a"}, wantCount: 4},
+		{name: "mod descend limit", req: all(cairn.RangeRequest{SortTarget: cairn.SortByMod, SortOrder: cairn.SortDescend, Limit: 2}), wantKeys: []string{"a", "e"}, wantCount: 4, wantMore: true},
+		{name: "value ascend", req: all(cairn.RangeRequest{SortTarget: cairn.SortByValue, SortOrder: cairn.SortAscend}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
+		{name: "value descend limit", req: all(cairn.RangeRequest{SortTarget: cairn.SortByValue, SortOrder: cairn.SortDescend, Limit: 2}), wantKeys: []string{"e", "d"}, wantCount: 4, wantMore: true},
+		{name: "value sort with keys_only", req: all(cairn.RangeRequest{SortTarget: cairn.SortByValue, SortOrder: cairn.SortDescend, KeysOnly: true}), wantKeys: []string{"e", "d", "b", "a"}, wantCount: 4},
+		{name: "min_mod_revision", req: all(cairn.RangeRequest{MinModRevision: 6}), wantKeys: []string{"a", "d", "e"}, wantCount: 4},
+		{name: "max_mod_revision", req: all(cairn.RangeRequest{MaxModRevision: 6}), wantKeys: []string{"b", "d"}, wantCount: 4},
+		{name: "create revision window", req: all(cairn.RangeRequest{MinCreateRevision: 3, MaxCreateRevision: 6}), wantKeys: []string{"b", "d"}, wantCount: 4},
+		{name: "filter then limit", req: all(cairn.RangeRequest{MinModRevision: 6, Limit: 2}), wantKeys: []string{"a", "d"}, wantCount: 4, wantMore: true},
+		{name: "filter leaves exactly limit", req: all(cairn.RangeRequest{MaxModRevision: 6, Limit: 2}), wantKeys: []string{"b", "d"}, wantCount: 4},
+		{name: "at revision 4", req: all(cairn.RangeRequest{Revision: 4}), wantKeys: []string{"a", "b", "c"}, wantCount: 3},
+		{name: "at revision 7: c deleted", req: all(cairn.RangeRequest{Revision: 7}), wantKeys: []string{"a", "b", "d"}, wantCount: 3},
+		{name: "at revision 1: nothing", req: all(cairn.RangeRequest{Revision: 1}), wantKeys: []string{}, wantCount: 0},
+		{name: "sort at a past revision", req: all(cairn.RangeRequest{Revision: 5, SortTarget: cairn.SortByMod, SortOrder: cairn.SortDescend}), wantKeys: []string{"b", "c", "a"}, wantCount: 3},
+		{name: "revision 0 is current", req: all(cairn.RangeRequest{Revision: 0}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
+		{name: "negative revision is current", req: all(cairn.RangeRequest{Revision: -3}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
+		{name: "current revision", req: all(cairn.RangeRequest{Revision: 9}), wantKeys: []string{"a", "b", "d", "e"}, wantCount: 4},
+		{name: "future revision", req: all(cairn.RangeRequest{Revision: 10}), wantErr: cairn.ErrFutureRev},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, via := range []string{"store", "batch"} {
-				var resp *RangeResponse
+				var resp *cairn.RangeResponse
 				var err error
 				if via == "store" {
 					resp, err = s.Range(&tt.req)
@@ -122,7 +124,7 @@ func TestRange(t *testing.T) {
 
 func TestRangeReturnsFullKeyValues(t *testing.T) {
 	s := rangeFixture(t)
-	resp, err := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+	resp, err := s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +132,7 @@ func TestRangeReturnsFullKeyValues(t *testing.T) {
 	if got := kvsString(resp.Kvs); !slices.Equal(got, want) {
 		t.Fatalf("got %q\nwant %q", got, want)
 	}
-	resp, err = s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: 4, KeysOnly: true})
+	resp, err = s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: 4, KeysOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,14 +146,14 @@ func TestRangeNulKey(t *testing.T) {
 	s := MustNew(t)
 	MustPut(t, s, "\x00", "nul")
 	MustPut(t, s, "a", "1")
-	resp, err := s.Range(&RangeRequest{Key: []byte{0}})
+	resp, err := s.Range(&cairn.RangeRequest{Key: []byte{0}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := kvsString(resp.Kvs); !slices.Equal(got, []string{"\x00=nul c2 m2 v1 l0"}) {
 		t.Fatalf("key \\x00 alone: %q", got)
 	}
-	resp, err = s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+	resp, err = s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
 	if err != nil {
 		t.Fatal(err)
 	}

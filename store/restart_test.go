@@ -4,6 +4,8 @@ import (
 	"os"
 	"slices"
 	"testing"
+
+	"github.com/cairnkv/cairn"
 )
 
 // snapshot reads every key at every revision from compacted to current.
@@ -11,7 +13,7 @@ func snapshot(t *testing.T, s *Store) map[int64][]string {
 	t.Helper()
 	out := map[int64][]string{}
 	for rev := max(s.CompactRev(), 1); rev <= s.Rev(); rev++ {
-		resp, err := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: rev})
+		resp, err := s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: rev})
 		if err != nil {
 			t.Fatalf("range at %d: %v", rev, err)
 		}
@@ -33,9 +35,9 @@ func TestReopenKeepsEverything(t *testing.T) {
 	MustPut(t, s, "b", "4")
 	MustCompact(t, s, 4)
 	MustApply(t, s, func(b *Batch) {
-		b.Txn(&TxnRequest{Success: []RequestOp{
-			{Put: &PutRequest{Key: []byte("c"), Value: []byte("5")}},
-			{Put: &PutRequest{Key: []byte("a"), Value: []byte("6")}},
+		b.Txn(&cairn.TxnRequest{Success: []cairn.RequestOp{
+			{Put: &cairn.PutRequest{Key: []byte("c"), Value: []byte("5")}},
+			{Put: &cairn.PutRequest{Key: []byte("a"), Value: []byte("6")}},
 		}})
 	})
 	before := snapshot(t, s)
@@ -54,8 +56,8 @@ func TestReopenKeepsEverything(t *testing.T) {
 			t.Errorf("at %d: before %q, after reopen %q", r, kvs, after[r])
 		}
 	}
-	_, err = s.Range(&RangeRequest{Key: []byte("a"), Revision: crev - 1})
-	wantErr(t, err, ErrCompacted)
+	_, err = s.Range(&cairn.RangeRequest{Key: []byte("a"), Revision: crev - 1})
+	wantErr(t, err, cairn.ErrCompacted)
 	// Writing goes on from the same revision with the same versions.
 	if resp := MustPut(t, s, "a", "7"); resp.Header.Revision != rev+1 {
 		t.Fatalf("first put after reopen at %d, want %d", resp.Header.Revision, rev+1)
@@ -131,7 +133,7 @@ func TestInterruptedCompactionResumes(t *testing.T) {
 	}
 	// A refused compaction's barrier closes when the resumed one is done.
 	_, barrier, err := compact(t, s, 6)
-	wantErr(t, err, ErrCompacted)
+	wantErr(t, err, cairn.ErrCompacted)
 	waitClosed(t, barrier, "resumed compaction")
 	got := snapshot(t, s)
 	if want := []string{"y=2 c4 m5 v2 l0", "z=1 c6 m6 v1 l0"}; !slices.Equal(got[6], want) {

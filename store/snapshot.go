@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -24,7 +25,7 @@ import (
 func (s *Store) WriteSnapshot(w io.Writer) (n int64, consistentIndex uint64, err error) {
 	tx, err := s.db.Begin(false)
 	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
-		return 0, 0, ErrStopped
+		return 0, 0, cairn.ErrStopped
 	}
 	if err != nil {
 		return 0, 0, err
@@ -55,7 +56,7 @@ type Snapshot struct {
 func (s *Store) OpenSnapshot() (*Snapshot, error) {
 	tx, err := s.db.Begin(false)
 	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
-		return nil, ErrStopped
+		return nil, cairn.ErrStopped
 	}
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -22,7 +23,7 @@ type Options struct {
 	// revision). It is not called for a batch that changed nothing. It runs
 	// on the committing goroutine: keep it short, and do not call Begin from
 	// it. When nil, the store skips the reads that fill Event.PrevKv.
-	OnCommit func(rev int64, events []Event)
+	OnCommit func(rev int64, events []cairn.Event)
 
 	// InitialMmapSize is the size in bytes of bbolt's first memory map.
 	// While the file fits in it, bbolt never remaps, and a remap is the one
@@ -232,10 +233,10 @@ func (s *Store) close(final bool) error {
 
 	s.batchMu.Lock()
 	if b := s.batch; b != nil {
-		b.abandonLocked(ErrStopped)
+		b.abandonLocked(cairn.ErrStopped)
 	}
 	if s.broken == nil {
-		s.broken = ErrStopped
+		s.broken = cairn.ErrStopped
 	}
 	s.batchMu.Unlock()
 

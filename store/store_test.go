@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/cairnkv/cairn"
 )
 
 func TestClosedStore(t *testing.T) {
@@ -22,12 +24,12 @@ func TestClosedStore(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	_, err = s.Range(&RangeRequest{Key: []byte("a")})
-	wantErr(t, err, ErrStopped)
+	_, err = s.Range(&cairn.RangeRequest{Key: []byte("a")})
+	wantErr(t, err, cairn.ErrStopped)
 	b := s.Begin()
-	_, err = b.Put(&PutRequest{Key: []byte("a")})
-	wantErr(t, err, ErrStopped)
-	wantErr(t, b.Commit(9), ErrStopped)
+	_, err = b.Put(&cairn.PutRequest{Key: []byte("a")})
+	wantErr(t, err, cairn.ErrStopped)
+	wantErr(t, b.Commit(9), cairn.ErrStopped)
 	if s.Rev() != 2 || s.Size() != size {
 		t.Fatalf("closed store reports rev %d size %d, want 2 %d", s.Rev(), s.Size(), size)
 	}
@@ -37,10 +39,10 @@ func TestOneBatchAtATime(t *testing.T) {
 	s := MustNew(t)
 	b1 := s.Begin()
 	b2 := s.Begin()
-	if _, err := b2.Put(&PutRequest{Key: []byte("x")}); err == nil {
+	if _, err := b2.Put(&cairn.PutRequest{Key: []byte("x")}); err == nil {
 		t.Fatal("second open batch accepted a put")
 	}
-	if _, err := b1.Put(&PutRequest{Key: []byte("x")}); err != nil {
+	if _, err := b1.Put(&cairn.PutRequest{Key: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b1.Commit(1); err != nil {
@@ -62,14 +64,14 @@ func TestAbortedBatch(t *testing.T) {
 	}
 	MustPut(t, s, "a", "1")
 	b := s.Begin()
-	b.Put(&PutRequest{Key: []byte("a"), Value: []byte("2")})
-	b.Put(&PutRequest{Key: []byte("new"), Value: []byte("n")})
-	b.DeleteRange(&DeleteRangeRequest{Key: []byte("a")})
+	b.Put(&cairn.PutRequest{Key: []byte("a"), Value: []byte("2")})
+	b.Put(&cairn.PutRequest{Key: []byte("new"), Value: []byte("n")})
+	b.DeleteRange(&cairn.DeleteRangeRequest{Key: []byte("a")})
 	b.Abort()
 	if got := kvString(MustGet(t, s, "a")); got != "a=1 c2 m2 v1 l0" || MustGet(t, s, "new") != nil || s.Rev() != 2 {
 		t.Fatalf("after abort: a %s, new %v, rev %d", got, MustGet(t, s, "new"), s.Rev())
 	}
-	if _, err := s.Begin().Put(&PutRequest{Key: []byte("b")}); err == nil {
+	if _, err := s.Begin().Put(&cairn.PutRequest{Key: []byte("b")}); err == nil {
 		t.Fatal("store took a batch after an abort")
 	}
 	if err := s.Close(); err != nil {
@@ -91,7 +93,7 @@ func TestSizes(t *testing.T) {
 	val := bytes.Repeat([]byte("v"), 1024)
 	MustApply(t, s, func(b *Batch) {
 		for i := 0; i < 2000; i++ {
-			if _, err := b.Put(&PutRequest{Key: []byte(fmt.Sprintf("k%05d", i)), Value: val}); err != nil {
+			if _, err := b.Put(&cairn.PutRequest{Key: []byte(fmt.Sprintf("k%05d", i)), Value: val}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -116,7 +118,7 @@ func TestOpenLockedFile(t *testing.T) {
 	path := testDB(t)
 	MustOpen(t, path, Options{})
 	_, err := Open(path, Options{OpenTimeout: 50 * time.Millisecond})
-	if err == nil || errors.Is(err, ErrStopped) {
+	if err == nil || errors.Is(err, cairn.ErrStopped) {
 		t.Fatalf("second Open of a locked file: %v", err)
 	}
 }

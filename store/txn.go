@@ -1,6 +1,10 @@
 package store
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/cairnkv/cairn"
+)
 
 // Txn runs a transaction in the batch, as etcd's Txn.
 //
@@ -27,7 +31,7 @@ import "bytes"
 // nested range or delete carries the revision it saw, a nested put the new
 // revision, a nested transaction an empty header. The store does not
 // validate req (see TxnRequest.Validate).
-func (b *Batch) Txn(req *TxnRequest) (*TxnResponse, error) {
+func (b *Batch) Txn(req *cairn.TxnRequest) (*cairn.TxnResponse, error) {
 	if err := b.usable(); err != nil {
 		return nil, err
 	}
@@ -54,13 +58,13 @@ func (b *Batch) Txn(req *TxnRequest) (*TxnResponse, error) {
 // for each nested transaction among them, its own path.
 type txnPath struct {
 	succeeded bool
-	ops       []RequestOp
+	ops       []cairn.RequestOp
 	nested    []*txnPath // parallel to ops; nil for non-transaction ops
 }
 
 // evalPath decides the branch of t and of every nested transaction on the
 // path, reading at atRev.
-func (b *Batch) evalPath(t *TxnRequest, atRev int64) (*txnPath, error) {
+func (b *Batch) evalPath(t *cairn.TxnRequest, atRev int64) (*txnPath, error) {
 	p := &txnPath{succeeded: true}
 	for i := range t.Compare {
 		ok, err := b.compare(&t.Compare[i], atRev)
@@ -94,10 +98,10 @@ func (b *Batch) evalPath(t *TxnRequest, atRev int64) (*txnPath, error) {
 }
 
 // compare evaluates one Compare at atRev.
-func (b *Batch) compare(c *Compare, atRev int64) (bool, error) {
+func (b *Batch) compare(c *cairn.Compare, atRev int64) (bool, error) {
 	hits, _ := b.s.idx.scan(nil, c.Key, c.RangeEnd, atRev, -1)
 	if len(hits) == 0 {
-		if c.Target == CompareValue {
+		if c.Target == cairn.CompareValue {
 			// etcd: a value compare on missing keys always fails.
 			return false, nil
 		}
@@ -108,7 +112,7 @@ func (b *Batch) compare(c *Compare, atRev int64) (bool, error) {
 		h := &hits[i]
 		var lease int64
 		var value []byte
-		if c.Target == CompareValue || c.Target == CompareLease {
+		if c.Target == cairn.CompareValue || c.Target == cairn.CompareLease {
 			if err := b.readRecord(h.rev, &r); err != nil {
 				return false, err
 			}
@@ -123,17 +127,17 @@ func (b *Batch) compare(c *Compare, atRev int64) (bool, error) {
 
 // compareTarget compares the key's field named by c.Target with c's operand:
 // -1, 0 or 1. An unknown target compares equal, as etcd.
-func compareTarget(c *Compare, h *hit, lease int64, value []byte) int {
+func compareTarget(c *cairn.Compare, h *hit, lease int64, value []byte) int {
 	switch c.Target {
-	case CompareVersion:
+	case cairn.CompareVersion:
 		return cmpInt64(h.ver, c.Version)
-	case CompareCreate:
+	case cairn.CompareCreate:
 		return cmpInt64(h.created, c.CreateRevision)
-	case CompareMod:
+	case cairn.CompareMod:
 		return cmpInt64(h.rev.main, c.ModRevision)
-	case CompareValue:
+	case cairn.CompareValue:
 		return bytes.Compare(value, c.Value)
-	case CompareLease:
+	case cairn.CompareLease:
 		return cmpInt64(lease, c.Lease)
 	}
 	return 0
@@ -141,15 +145,15 @@ func compareTarget(c *Compare, h *hit, lease int64, value []byte) int {
 
 // compareResult applies c.Result to a comparison; an unknown result holds,
 // as etcd.
-func compareResult(res CompareResult, cmp int) bool {
+func compareResult(res cairn.CompareResult, cmp int) bool {
 	switch res {
-	case CompareEqual:
+	case cairn.CompareEqual:
 		return cmp == 0
-	case CompareNotEqual:
+	case cairn.CompareNotEqual:
 		return cmp != 0
-	case CompareGreater:
+	case cairn.CompareGreater:
 		return cmp > 0
-	case CompareLess:
+	case cairn.CompareLess:
 		return cmp < 0
 	}
 	return true
@@ -183,10 +187,10 @@ func (b *Batch) checkPath(p *txnPath, kind checkKind) error {
 				continue
 			}
 			if op.Range.Revision > b.rev {
-				return ErrFutureRev
+				return cairn.ErrFutureRev
 			}
 			if op.Range.Revision < b.compactRev {
-				return ErrCompacted
+				return cairn.ErrCompacted
 			}
 		case op.Put != nil:
 			if kind != checkPuts {
@@ -194,11 +198,11 @@ func (b *Batch) checkPath(p *txnPath, kind checkKind) error {
 			}
 			if op.Put.IgnoreValue || op.Put.IgnoreLease {
 				if ki := b.s.idx.get(op.Put.Key); ki == nil || !ki.live() {
-					return ErrKeyNotFound
+					return cairn.ErrKeyNotFound
 				}
 			}
-			if op.Put.Lease != NoLease && !b.s.hasLease(op.Put.Lease) {
-				return ErrLeaseNotFound
+			if op.Put.Lease != cairn.NoLease && !b.s.hasLease(op.Put.Lease) {
+				return cairn.ErrLeaseNotFound
 			}
 		case op.DeleteRange != nil:
 		case op.Txn != nil:
@@ -211,8 +215,8 @@ func (b *Batch) checkPath(p *txnPath, kind checkKind) error {
 }
 
 // txn runs the ops of p as part of w.
-func (w *write) txn(p *txnPath) (*TxnResponse, error) {
-	resp := &TxnResponse{Succeeded: p.succeeded, Responses: make([]ResponseOp, len(p.ops))}
+func (w *write) txn(p *txnPath) (*cairn.TxnResponse, error) {
+	resp := &cairn.TxnResponse{Succeeded: p.succeeded, Responses: make([]cairn.ResponseOp, len(p.ops))}
 	for i := range p.ops {
 		op := &p.ops[i]
 		var err error

@@ -3,22 +3,24 @@ package store
 import (
 	"slices"
 	"testing"
+
+	"github.com/cairnkv/cairn"
 )
 
-func cmp(target CompareTarget, result CompareResult, key, end string, operand any) Compare {
-	c := Compare{Target: target, Result: result, Key: []byte(key), RangeEnd: []byte(end)}
+func cmp(target cairn.CompareTarget, result cairn.CompareResult, key, end string, operand any) cairn.Compare {
+	c := cairn.Compare{Target: target, Result: result, Key: []byte(key), RangeEnd: []byte(end)}
 	switch v := operand.(type) {
 	case string:
 		c.Value = []byte(v)
 	case int:
 		switch target {
-		case CompareVersion:
+		case cairn.CompareVersion:
 			c.Version = int64(v)
-		case CompareCreate:
+		case cairn.CompareCreate:
 			c.CreateRevision = int64(v)
-		case CompareMod:
+		case cairn.CompareMod:
 			c.ModRevision = int64(v)
-		case CompareLease:
+		case cairn.CompareLease:
 			c.Lease = int64(v)
 		}
 	}
@@ -34,58 +36,58 @@ func TestTxnCompare(t *testing.T) {
 
 	tests := []struct {
 		name string
-		cmps []Compare
+		cmps []cairn.Compare
 		want bool
 	}{
-		{"version equal", []Compare{cmp(CompareVersion, CompareEqual, "a", "", 2)}, true},
-		{"version greater", []Compare{cmp(CompareVersion, CompareGreater, "a", "", 1)}, true},
-		{"version less fails", []Compare{cmp(CompareVersion, CompareLess, "a", "", 2)}, false},
-		{"version not equal fails", []Compare{cmp(CompareVersion, CompareNotEqual, "a", "", 2)}, false},
-		{"create equal", []Compare{cmp(CompareCreate, CompareEqual, "a", "", 2)}, true},
-		{"mod equal", []Compare{cmp(CompareMod, CompareEqual, "a", "", 3)}, true},
-		{"mod greater fails", []Compare{cmp(CompareMod, CompareGreater, "a", "", 3)}, false},
-		{"mod less", []Compare{cmp(CompareMod, CompareLess, "a", "", 4)}, true},
-		{"value equal", []Compare{cmp(CompareValue, CompareEqual, "a", "", "2")}, true},
-		{"value greater", []Compare{cmp(CompareValue, CompareGreater, "a", "", "1")}, true},
-		{"value less", []Compare{cmp(CompareValue, CompareLess, "a", "", "3")}, true},
-		{"value not equal fails", []Compare{cmp(CompareValue, CompareNotEqual, "a", "", "2")}, false},
-		{"lease equal 0", []Compare{cmp(CompareLease, CompareEqual, "a", "", 0)}, true},
-		{"lease greater fails", []Compare{cmp(CompareLease, CompareGreater, "a", "", 0)}, false},
+		{"version equal", []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareEqual, "a", "", 2)}, true},
+		{"version greater", []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareGreater, "a", "", 1)}, true},
+		{"version less fails", []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareLess, "a", "", 2)}, false},
+		{"version not equal fails", []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareNotEqual, "a", "", 2)}, false},
+		{"create equal", []cairn.Compare{cmp(cairn.CompareCreate, cairn.CompareEqual, "a", "", 2)}, true},
+		{"mod equal", []cairn.Compare{cmp(cairn.CompareMod, cairn.CompareEqual, "a", "", 3)}, true},
+		{"mod greater fails", []cairn.Compare{cmp(cairn.CompareMod, cairn.CompareGreater, "a", "", 3)}, false},
+		{"mod less", []cairn.Compare{cmp(cairn.CompareMod, cairn.CompareLess, "a", "", 4)}, true},
+		{"value equal", []cairn.Compare{cmp(cairn.CompareValue, cairn.CompareEqual, "a", "", "2")}, true},
+		{"value greater", []cairn.Compare{cmp(cairn.CompareValue, cairn.CompareGreater, "a", "", "1")}, true},
+		{"value less", []cairn.Compare{cmp(cairn.CompareValue, cairn.CompareLess, "a", "", "3")}, true},
+		{"value not equal fails", []cairn.Compare{cmp(cairn.CompareValue, cairn.CompareNotEqual, "a", "", "2")}, false},
+		{"lease equal 0", []cairn.Compare{cmp(cairn.CompareLease, cairn.CompareEqual, "a", "", 0)}, true},
+		{"lease greater fails", []cairn.Compare{cmp(cairn.CompareLease, cairn.CompareGreater, "a", "", 0)}, false},
 		// A missing key compares as zero...
-		{"missing: version 0", []Compare{cmp(CompareVersion, CompareEqual, "zz", "", 0)}, true},
-		{"missing: create 0", []Compare{cmp(CompareCreate, CompareEqual, "zz", "", 0)}, true},
-		{"missing: mod 0", []Compare{cmp(CompareMod, CompareEqual, "zz", "", 0)}, true},
-		{"missing: lease 0", []Compare{cmp(CompareLease, CompareEqual, "zz", "", 0)}, true},
-		{"missing: version greater fails", []Compare{cmp(CompareVersion, CompareGreater, "zz", "", 0)}, false},
-		{"missing: mod less", []Compare{cmp(CompareMod, CompareLess, "zz", "", 5)}, true},
+		{"missing: version 0", []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareEqual, "zz", "", 0)}, true},
+		{"missing: create 0", []cairn.Compare{cmp(cairn.CompareCreate, cairn.CompareEqual, "zz", "", 0)}, true},
+		{"missing: mod 0", []cairn.Compare{cmp(cairn.CompareMod, cairn.CompareEqual, "zz", "", 0)}, true},
+		{"missing: lease 0", []cairn.Compare{cmp(cairn.CompareLease, cairn.CompareEqual, "zz", "", 0)}, true},
+		{"missing: version greater fails", []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareGreater, "zz", "", 0)}, false},
+		{"missing: mod less", []cairn.Compare{cmp(cairn.CompareMod, cairn.CompareLess, "zz", "", 5)}, true},
 		// ...but fails every value compare, even not-equal.
-		{"missing: value equal empty fails", []Compare{cmp(CompareValue, CompareEqual, "zz", "", "")}, false},
-		{"missing: value not equal fails", []Compare{cmp(CompareValue, CompareNotEqual, "zz", "", "q")}, false},
+		{"missing: value equal empty fails", []cairn.Compare{cmp(cairn.CompareValue, cairn.CompareEqual, "zz", "", "")}, false},
+		{"missing: value not equal fails", []cairn.Compare{cmp(cairn.CompareValue, cairn.CompareNotEqual, "zz", "", "q")}, false},
 		// A range: every key must hold.
-		{"range: all versions > 0", []Compare{cmp(CompareVersion, CompareGreater, "a", "c", 0)}, true},
-		{"range: one version differs", []Compare{cmp(CompareVersion, CompareEqual, "a", "c", 2)}, false},
-		{"range: mods > 2", []Compare{cmp(CompareMod, CompareGreater, "a", "c", 2)}, true},
-		{"range: one value equal", []Compare{cmp(CompareValue, CompareNotEqual, "a", "c", "x")}, false},
-		{"range to the end", []Compare{cmp(CompareCreate, CompareGreater, "a", "\x00", 1)}, true},
-		{"empty range: version 0", []Compare{cmp(CompareVersion, CompareEqual, "x", "y", 0)}, true},
-		{"empty range: value fails", []Compare{cmp(CompareValue, CompareNotEqual, "x", "y", "q")}, false},
-		{"deleted key is missing", []Compare{cmp(CompareVersion, CompareEqual, "c", "", 0)}, true},
+		{"range: all versions > 0", []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareGreater, "a", "c", 0)}, true},
+		{"range: one version differs", []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareEqual, "a", "c", 2)}, false},
+		{"range: mods > 2", []cairn.Compare{cmp(cairn.CompareMod, cairn.CompareGreater, "a", "c", 2)}, true},
+		{"range: one value equal", []cairn.Compare{cmp(cairn.CompareValue, cairn.CompareNotEqual, "a", "c", "x")}, false},
+		{"range to the end", []cairn.Compare{cmp(cairn.CompareCreate, cairn.CompareGreater, "a", "\x00", 1)}, true},
+		{"empty range: version 0", []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareEqual, "x", "y", 0)}, true},
+		{"empty range: value fails", []cairn.Compare{cmp(cairn.CompareValue, cairn.CompareNotEqual, "x", "y", "q")}, false},
+		{"deleted key is missing", []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareEqual, "c", "", 0)}, true},
 		// Several compares: all must hold.
-		{"all hold", []Compare{cmp(CompareVersion, CompareEqual, "a", "", 2), cmp(CompareValue, CompareEqual, "b", "", "x")}, true},
-		{"one fails", []Compare{cmp(CompareVersion, CompareEqual, "a", "", 2), cmp(CompareValue, CompareEqual, "b", "", "y")}, false},
+		{"all hold", []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareEqual, "a", "", 2), cmp(cairn.CompareValue, cairn.CompareEqual, "b", "", "x")}, true},
+		{"one fails", []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareEqual, "a", "", 2), cmp(cairn.CompareValue, cairn.CompareEqual, "b", "", "y")}, false},
 		{"no compares", nil, true},
 		// etcd treats an unknown result as holding.
-		{"unknown result holds", []Compare{cmp(CompareVersion, CompareResult(9), "a", "", 5)}, true},
+		{"unknown result holds", []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareResult(9), "a", "", 5)}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var resp *TxnResponse
+			var resp *cairn.TxnResponse
 			MustApply(t, s, func(b *Batch) {
 				var err error
-				resp, err = b.Txn(&TxnRequest{
+				resp, err = b.Txn(&cairn.TxnRequest{
 					Compare: tt.cmps,
-					Success: []RequestOp{{Range: &RangeRequest{Key: []byte("a")}}},
-					Failure: []RequestOp{{Range: &RangeRequest{Key: []byte("b")}}, {Range: &RangeRequest{Key: []byte("b")}}},
+					Success: []cairn.RequestOp{{Range: &cairn.RangeRequest{Key: []byte("a")}}},
+					Failure: []cairn.RequestOp{{Range: &cairn.RangeRequest{Key: []byte("b")}}, {Range: &cairn.RangeRequest{Key: []byte("b")}}},
 				})
 				if err != nil {
 					t.Fatal(err)
@@ -111,19 +113,19 @@ func TestTxnOpsShareOneRevisionAndSeeEarlierWrites(t *testing.T) {
 	MustPut(t, s, "a", "1")
 	MustPut(t, s, "b", "2")
 	MustPut(t, s, "zz", "3") // rev 4
-	var resp *TxnResponse
+	var resp *cairn.TxnResponse
 	MustApply(t, s, func(b *Batch) {
 		var err error
-		resp, err = b.Txn(&TxnRequest{
-			Compare: []Compare{cmp(CompareValue, CompareEqual, "a", "", "1")},
-			Success: []RequestOp{
-				{Range: &RangeRequest{Key: []byte("a")}},
-				{Put: &PutRequest{Key: []byte("a"), Value: []byte("new"), PrevKV: true}},
-				{Range: &RangeRequest{Key: []byte("a")}},
-				{DeleteRange: &DeleteRangeRequest{Key: []byte("b"), PrevKV: true}},
-				{Range: &RangeRequest{Key: []byte("b")}},
-				{Range: &RangeRequest{Key: []byte("a"), Revision: 4}},
-				{Put: &PutRequest{Key: []byte("c"), Value: []byte("c")}},
+		resp, err = b.Txn(&cairn.TxnRequest{
+			Compare: []cairn.Compare{cmp(cairn.CompareValue, cairn.CompareEqual, "a", "", "1")},
+			Success: []cairn.RequestOp{
+				{Range: &cairn.RangeRequest{Key: []byte("a")}},
+				{Put: &cairn.PutRequest{Key: []byte("a"), Value: []byte("new"), PrevKV: true}},
+				{Range: &cairn.RangeRequest{Key: []byte("a")}},
+				{DeleteRange: &cairn.DeleteRangeRequest{Key: []byte("b"), PrevKV: true}},
+				{Range: &cairn.RangeRequest{Key: []byte("b")}},
+				{Range: &cairn.RangeRequest{Key: []byte("a"), Revision: 4}},
+				{Put: &cairn.PutRequest{Key: []byte("c"), Value: []byte("c")}},
 			},
 		})
 		if err != nil {
@@ -159,14 +161,14 @@ func TestTxnOpsShareOneRevisionAndSeeEarlierWrites(t *testing.T) {
 func TestTxnWithoutChangesKeepsRevision(t *testing.T) {
 	s := MustNew(t)
 	MustPut(t, s, "a", "1")
-	for _, req := range []*TxnRequest{
+	for _, req := range []*cairn.TxnRequest{
 		{}, // empty
-		{Success: []RequestOp{{Range: &RangeRequest{Key: []byte("a")}}}},
-		{Success: []RequestOp{{DeleteRange: &DeleteRangeRequest{Key: []byte("zz")}}}},
-		{Compare: []Compare{cmp(CompareVersion, CompareEqual, "a", "", 9)},
-			Success: []RequestOp{{Put: &PutRequest{Key: []byte("a")}}}},
+		{Success: []cairn.RequestOp{{Range: &cairn.RangeRequest{Key: []byte("a")}}}},
+		{Success: []cairn.RequestOp{{DeleteRange: &cairn.DeleteRangeRequest{Key: []byte("zz")}}}},
+		{Compare: []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareEqual, "a", "", 9)},
+			Success: []cairn.RequestOp{{Put: &cairn.PutRequest{Key: []byte("a")}}}},
 	} {
-		var resp *TxnResponse
+		var resp *cairn.TxnResponse
 		MustApply(t, s, func(b *Batch) {
 			var err error
 			if resp, err = b.Txn(req); err != nil {
@@ -178,13 +180,13 @@ func TestTxnWithoutChangesKeepsRevision(t *testing.T) {
 		}
 	}
 	// A delete of nothing after a write reports the new revision, as etcd.
-	var resp *TxnResponse
+	var resp *cairn.TxnResponse
 	MustApply(t, s, func(b *Batch) {
 		var err error
-		resp, err = b.Txn(&TxnRequest{Success: []RequestOp{
-			{DeleteRange: &DeleteRangeRequest{Key: []byte("zz")}},
-			{Put: &PutRequest{Key: []byte("b")}},
-			{DeleteRange: &DeleteRangeRequest{Key: []byte("zz")}},
+		resp, err = b.Txn(&cairn.TxnRequest{Success: []cairn.RequestOp{
+			{DeleteRange: &cairn.DeleteRangeRequest{Key: []byte("zz")}},
+			{Put: &cairn.PutRequest{Key: []byte("b")}},
+			{DeleteRange: &cairn.DeleteRangeRequest{Key: []byte("zz")}},
 		}})
 		if err != nil {
 			t.Fatal(err)
@@ -202,24 +204,24 @@ func TestTxnWithoutChangesKeepsRevision(t *testing.T) {
 func TestTxnNested(t *testing.T) {
 	s := MustNew(t)
 	MustPut(t, s, "a", "1")
-	var resp *TxnResponse
+	var resp *cairn.TxnResponse
 	MustApply(t, s, func(b *Batch) {
 		var err error
-		resp, err = b.Txn(&TxnRequest{Success: []RequestOp{
-			{Put: &PutRequest{Key: []byte("a"), Value: []byte("2")}},
-			{Txn: &TxnRequest{
-				Compare: []Compare{cmp(CompareValue, CompareEqual, "a", "", "1")},
-				Success: []RequestOp{
-					{Range: &RangeRequest{Key: []byte("a")}},
-					{Put: &PutRequest{Key: []byte("b"), Value: []byte("x")}},
-					{DeleteRange: &DeleteRangeRequest{Key: []byte("zz")}},
-					{Txn: &TxnRequest{
-						Compare: []Compare{cmp(CompareVersion, CompareGreater, "b", "", 0)}, // b is new: fails
-						Success: []RequestOp{{Put: &PutRequest{Key: []byte("s")}}},
-						Failure: []RequestOp{{Put: &PutRequest{Key: []byte("f")}}},
+		resp, err = b.Txn(&cairn.TxnRequest{Success: []cairn.RequestOp{
+			{Put: &cairn.PutRequest{Key: []byte("a"), Value: []byte("2")}},
+			{Txn: &cairn.TxnRequest{
+				Compare: []cairn.Compare{cmp(cairn.CompareValue, cairn.CompareEqual, "a", "", "1")},
+				Success: []cairn.RequestOp{
+					{Range: &cairn.RangeRequest{Key: []byte("a")}},
+					{Put: &cairn.PutRequest{Key: []byte("b"), Value: []byte("x")}},
+					{DeleteRange: &cairn.DeleteRangeRequest{Key: []byte("zz")}},
+					{Txn: &cairn.TxnRequest{
+						Compare: []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareGreater, "b", "", 0)}, // b is new: fails
+						Success: []cairn.RequestOp{{Put: &cairn.PutRequest{Key: []byte("s")}}},
+						Failure: []cairn.RequestOp{{Put: &cairn.PutRequest{Key: []byte("f")}}},
 					}},
 				},
-				Failure: []RequestOp{{Range: &RangeRequest{Key: []byte("a")}}},
+				Failure: []cairn.RequestOp{{Range: &cairn.RangeRequest{Key: []byte("a")}}},
 			}},
 		}})
 		if err != nil {
@@ -243,7 +245,7 @@ func TestTxnNested(t *testing.T) {
 	if nn.Succeeded || len(nn.Responses) != 1 || nn.Responses[0].Put == nil {
 		t.Fatalf("doubly nested: %+v", nn)
 	}
-	rr, err := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+	rr, err := s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,35 +258,39 @@ func TestTxnNested(t *testing.T) {
 // TestTxnErrorsChangeNothing: a transaction whose path holds an op that
 // fails is refused whole, before any write.
 func TestTxnErrorsChangeNothing(t *testing.T) {
-	put := func(k string) RequestOp { return RequestOp{Put: &PutRequest{Key: []byte(k), Value: []byte("v")}} }
-	rng := func(rev int64) RequestOp { return RequestOp{Range: &RangeRequest{Key: []byte("a"), Revision: rev}} }
-	ignoreMissing := RequestOp{Put: &PutRequest{Key: []byte("missing"), IgnoreValue: true}}
+	put := func(k string) cairn.RequestOp {
+		return cairn.RequestOp{Put: &cairn.PutRequest{Key: []byte(k), Value: []byte("v")}}
+	}
+	rng := func(rev int64) cairn.RequestOp {
+		return cairn.RequestOp{Range: &cairn.RangeRequest{Key: []byte("a"), Revision: rev}}
+	}
+	ignoreMissing := cairn.RequestOp{Put: &cairn.PutRequest{Key: []byte("missing"), IgnoreValue: true}}
 	tests := []struct {
 		name    string
 		compact int64 // compact here first (0: no compaction)
-		req     TxnRequest
+		req     cairn.TxnRequest
 		wantErr error
 	}{
-		{name: "ignore_value on missing key", req: TxnRequest{Success: []RequestOp{put("x"), ignoreMissing}}, wantErr: ErrKeyNotFound},
-		{name: "ignore_lease on missing key", req: TxnRequest{Success: []RequestOp{put("x"), {Put: &PutRequest{Key: []byte("missing"), IgnoreLease: true}}}}, wantErr: ErrKeyNotFound},
-		{name: "lease", req: TxnRequest{Success: []RequestOp{put("x"), {Put: &PutRequest{Key: []byte("y"), Lease: 5}}}}, wantErr: ErrLeaseNotFound},
-		{name: "in a txn the key is checked before the lease", req: TxnRequest{Success: []RequestOp{{Put: &PutRequest{Key: []byte("missing"), IgnoreValue: true, Lease: 5}}}}, wantErr: ErrKeyNotFound},
-		{name: "range at a future revision", req: TxnRequest{Success: []RequestOp{put("x"), rng(100)}}, wantErr: ErrFutureRev},
-		{name: "range at the txn's own revision", req: TxnRequest{Success: []RequestOp{put("x"), rng(4)}}, wantErr: ErrFutureRev},
-		{name: "puts are checked before ranges", req: TxnRequest{Success: []RequestOp{rng(100), ignoreMissing}}, wantErr: ErrKeyNotFound},
-		{name: "range below compaction", compact: 3, req: TxnRequest{Success: []RequestOp{put("x"), rng(2)}}, wantErr: ErrCompacted},
-		{name: "negative range revision is below compaction", compact: 3, req: TxnRequest{Success: []RequestOp{put("x"), rng(-1)}}, wantErr: ErrCompacted},
-		{name: "negative range revision below etcd's initial -1", req: TxnRequest{Success: []RequestOp{put("x"), rng(-5)}}, wantErr: ErrCompacted},
-		{name: "failure branch", req: TxnRequest{
-			Compare: []Compare{cmp(CompareVersion, CompareEqual, "a", "", 7)},
-			Failure: []RequestOp{put("x"), ignoreMissing}}, wantErr: ErrKeyNotFound},
-		{name: "nested", req: TxnRequest{Success: []RequestOp{put("x"), {Txn: &TxnRequest{Success: []RequestOp{ignoreMissing}}}}}, wantErr: ErrKeyNotFound},
-		{name: "nested range", req: TxnRequest{Success: []RequestOp{put("x"), {Txn: &TxnRequest{Failure: []RequestOp{rng(50)}, Compare: []Compare{cmp(CompareVersion, CompareEqual, "zz", "", 1)}}}}}, wantErr: ErrFutureRev},
+		{name: "ignore_value on missing key", req: cairn.TxnRequest{Success: []cairn.RequestOp{put("x"), ignoreMissing}}, wantErr: cairn.ErrKeyNotFound},
+		{name: "ignore_lease on missing key", req: cairn.TxnRequest{Success: []cairn.RequestOp{put("x"), {Put: &cairn.PutRequest{Key: []byte("missing"), IgnoreLease: true}}}}, wantErr: cairn.ErrKeyNotFound},
+		{name: "lease", req: cairn.TxnRequest{Success: []cairn.RequestOp{put("x"), {Put: &cairn.PutRequest{Key: []byte("y"), Lease: 5}}}}, wantErr: cairn.ErrLeaseNotFound},
+		{name: "in a txn the key is checked before the lease", req: cairn.TxnRequest{Success: []cairn.RequestOp{{Put: &cairn.PutRequest{Key: []byte("missing"), IgnoreValue: true, Lease: 5}}}}, wantErr: cairn.ErrKeyNotFound},
+		{name: "range at a future revision", req: cairn.TxnRequest{Success: []cairn.RequestOp{put("x"), rng(100)}}, wantErr: cairn.ErrFutureRev},
+		{name: "range at the txn's own revision", req: cairn.TxnRequest{Success: []cairn.RequestOp{put("x"), rng(4)}}, wantErr: cairn.ErrFutureRev},
+		{name: "puts are checked before ranges", req: cairn.TxnRequest{Success: []cairn.RequestOp{rng(100), ignoreMissing}}, wantErr: cairn.ErrKeyNotFound},
+		{name: "range below compaction", compact: 3, req: cairn.TxnRequest{Success: []cairn.RequestOp{put("x"), rng(2)}}, wantErr: cairn.ErrCompacted},
+		{name: "negative range revision is below compaction", compact: 3, req: cairn.TxnRequest{Success: []cairn.RequestOp{put("x"), rng(-1)}}, wantErr: cairn.ErrCompacted},
+		{name: "negative range revision below etcd's initial -1", req: cairn.TxnRequest{Success: []cairn.RequestOp{put("x"), rng(-5)}}, wantErr: cairn.ErrCompacted},
+		{name: "failure branch", req: cairn.TxnRequest{
+			Compare: []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareEqual, "a", "", 7)},
+			Failure: []cairn.RequestOp{put("x"), ignoreMissing}}, wantErr: cairn.ErrKeyNotFound},
+		{name: "nested", req: cairn.TxnRequest{Success: []cairn.RequestOp{put("x"), {Txn: &cairn.TxnRequest{Success: []cairn.RequestOp{ignoreMissing}}}}}, wantErr: cairn.ErrKeyNotFound},
+		{name: "nested range", req: cairn.TxnRequest{Success: []cairn.RequestOp{put("x"), {Txn: &cairn.TxnRequest{Failure: []cairn.RequestOp{rng(50)}, Compare: []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareEqual, "zz", "", 1)}}}}}, wantErr: cairn.ErrFutureRev},
 		// Only the path taken counts.
-		{name: "branch not taken", req: TxnRequest{
-			Compare: []Compare{cmp(CompareVersion, CompareEqual, "a", "", 7)},
-			Success: []RequestOp{ignoreMissing, rng(100)}, Failure: []RequestOp{put("x")}}},
-		{name: "negative range revision without compaction", req: TxnRequest{Success: []RequestOp{put("x"), rng(-1)}}},
+		{name: "branch not taken", req: cairn.TxnRequest{
+			Compare: []cairn.Compare{cmp(cairn.CompareVersion, cairn.CompareEqual, "a", "", 7)},
+			Success: []cairn.RequestOp{ignoreMissing, rng(100)}, Failure: []cairn.RequestOp{put("x")}}},
+		{name: "negative range revision without compaction", req: cairn.TxnRequest{Success: []cairn.RequestOp{put("x"), rng(-1)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -306,7 +312,7 @@ func TestTxnErrorsChangeNothing(t *testing.T) {
 			if s.Rev() != 3 {
 				t.Fatalf("refused txn moved the revision to %d", s.Rev())
 			}
-			rr, _ := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+			rr, _ := s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
 			if got := keysOf(rr.Kvs); !slices.Equal(got, []string{"a", "b"}) {
 				t.Fatalf("refused txn left keys %q", got)
 			}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairnkv/cairn"
 )
 
 // mustWatched opens a fresh store with a watch hub wired to it, as the
@@ -33,7 +35,7 @@ func mustStream(tb testing.TB, h *WatchHub) *WatchStream {
 }
 
 // next calls st.Next with a bound that only turns a hang into a failure.
-func next(tb testing.TB, st *WatchStream) []*WatchResponse {
+func next(tb testing.TB, st *WatchStream) []*cairn.WatchResponse {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -48,12 +50,12 @@ func next(tb testing.TB, st *WatchStream) []*WatchResponse {
 type collector struct {
 	tb    testing.TB
 	st    *WatchStream
-	byID  map[int64][]*WatchResponse
-	other []*WatchResponse // WatchID -1
+	byID  map[int64][]*cairn.WatchResponse
+	other []*cairn.WatchResponse // WatchID -1
 }
 
 func newCollector(tb testing.TB, st *WatchStream) *collector {
-	return &collector{tb: tb, st: st, byID: map[int64][]*WatchResponse{}}
+	return &collector{tb: tb, st: st, byID: map[int64][]*cairn.WatchResponse{}}
 }
 
 // pull reads one batch from the stream.
@@ -77,8 +79,8 @@ func (c *collector) until(what string, cond func() bool) {
 }
 
 // events returns the events received for id, in order.
-func (c *collector) events(id int64) []*WatchEvent {
-	var out []*WatchEvent
+func (c *collector) events(id int64) []*cairn.WatchEvent {
+	var out []*cairn.WatchEvent
 	for _, r := range c.byID[id] {
 		out = append(out, r.Events...)
 	}
@@ -96,9 +98,9 @@ func (c *collector) lastRev(id int64) int64 {
 }
 
 // evString renders an event for comparisons.
-func evString(ev *Event, prev bool) string {
+func evString(ev *cairn.Event, prev bool) string {
 	s := fmt.Sprintf("%s %s", ev.Type, kvString(ev.Kv))
-	if ev.Type == EventDelete {
+	if ev.Type == cairn.EventDelete {
 		s = fmt.Sprintf("DELETE %s m%d", ev.Kv.Key, ev.Kv.ModRevision)
 	}
 	if prev {
@@ -136,14 +138,14 @@ func (w watchSpec) contains(k []byte) bool {
 // (deletes), sorted as strings within a revision.
 func expectedEvents(tb testing.TB, s *Store, spec watchSpec, to int64) []string {
 	tb.Helper()
-	read := func(rev int64) map[string]*KeyValue {
-		m := map[string]*KeyValue{}
+	read := func(rev int64) map[string]*cairn.KeyValue {
+		m := map[string]*cairn.KeyValue{}
 		if rev < 1 {
 			return m
 		}
 		// Read everything and filter with the spec, so that the check does
 		// not depend on the store's own range logic for odd ranges.
-		resp, err := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: rev})
+		resp, err := s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: rev})
 		if err != nil {
 			tb.Fatalf("Range at %d: %v", rev, err)
 		}
@@ -173,11 +175,11 @@ func expectedEvents(tb testing.TB, s *Store, spec watchSpec, to int64) []string 
 			switch {
 			case kv != nil && kv.ModRevision == rev:
 				if !spec.noPut {
-					group = append(group, evString(&Event{Type: EventPut, Kv: kv, PrevKv: was}, spec.prevKV))
+					group = append(group, evString(&cairn.Event{Type: cairn.EventPut, Kv: kv, PrevKv: was}, spec.prevKV))
 				}
 			case kv == nil && was != nil:
 				if !spec.noDel {
-					group = append(group, evString(&Event{Type: EventDelete, Kv: &KeyValue{Key: []byte(k), ModRevision: rev}, PrevKv: was}, spec.prevKV))
+					group = append(group, evString(&cairn.Event{Type: cairn.EventDelete, Kv: &cairn.KeyValue{Key: []byte(k), ModRevision: rev}, PrevKv: was}, spec.prevKV))
 				}
 			}
 		}
@@ -192,7 +194,7 @@ func expectedEvents(tb testing.TB, s *Store, spec watchSpec, to int64) []string 
 // etcd's guarantees: revisions never go down, and the events of one
 // revision are all in one response (atomic) unless fragmented. Within a
 // revision events are sorted as strings to compare with expectedEvents.
-func receivedEvents(tb testing.TB, rs []*WatchResponse, prevKV bool) []string {
+func receivedEvents(tb testing.TB, rs []*cairn.WatchResponse, prevKV bool) []string {
 	tb.Helper()
 	var (
 		out      []string

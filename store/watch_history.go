@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+
+	"github.com/cairnkv/cairn"
 )
 
 // The watch hub's history reader: the events of past revisions on a range,
@@ -51,7 +53,7 @@ type histRef struct {
 // gone, as in etcd: a watcher from the compacted revision may not see
 // it); ErrStopped once the store is closed; an error of bbolt or a
 // malformed record.
-func (s *Store) watchHistory(rk rangeKey, from, to int64, maxBytes int, prevKV bool) ([]WatchEvent, int64, error) {
+func (s *Store) watchHistory(rk rangeKey, from, to int64, maxBytes int, prevKV bool) ([]cairn.WatchEvent, int64, error) {
 	key := []byte(rk.key)
 	var end []byte
 	switch {
@@ -67,11 +69,11 @@ func (s *Store) watchHistory(rk rangeKey, from, to int64, maxBytes int, prevKV b
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		return nil, 0, ErrStopped
+		return nil, 0, cairn.ErrStopped
 	}
 	if from < s.compactRev {
 		s.mu.RUnlock()
-		return nil, 0, ErrCompacted
+		return nil, 0, cairn.ErrCompacted
 	}
 	to = min(to, s.rev)
 	if from > to {
@@ -87,14 +89,14 @@ func (s *Store) watchHistory(rk rangeKey, from, to int64, maxBytes int, prevKV b
 	}
 	defer v.release()
 	if from < v.compactRev {
-		return nil, 0, ErrCompacted
+		return nil, 0, cairn.ErrCompacted
 	}
 	if !indexed {
 		return s.scanHistory(v, key, end, from, to, maxBytes, prevKV)
 	}
 
 	var (
-		evs   []WatchEvent
+		evs   []cairn.WatchEvent
 		r     record
 		size  int
 		last  = to
@@ -106,7 +108,7 @@ func (s *Store) watchHistory(rk rangeKey, from, to int64, maxBytes int, prevKV b
 			last = refs[i-1].rev.main
 			break
 		}
-		evs = append(evs, WatchEvent{})
+		evs = append(evs, cairn.WatchEvent{})
 		ev := &evs[len(evs)-1]
 		if ref.tomb {
 			// The tombstone's record holds only the v2 action.
@@ -117,8 +119,8 @@ func (s *Store) watchHistory(rk rangeKey, from, to int64, maxBytes int, prevKV b
 			if err := decodeRecord(data, &r); err != nil {
 				return nil, 0, fmt.Errorf("store: revision %v: %w", ref.rev, err)
 			}
-			ev.Type = EventDelete
-			ev.Kv = &KeyValue{Key: bytes.Clone(ref.key), ModRevision: ref.rev.main, Action: r.action}
+			ev.Type = cairn.EventDelete
+			ev.Kv = &cairn.KeyValue{Key: bytes.Clone(ref.key), ModRevision: ref.rev.main, Action: r.action}
 		} else {
 			data, err := v.get(ref.rev)
 			if err != nil {
@@ -194,9 +196,9 @@ func (s *Store) prevRevLocked(ki *keyIndex, main int64) (revision, bool) {
 // changes of keys in [key, end), and stops as watchHistory does. It
 // releases v; the previous versions are then looked up through the index
 // (lookupPrevs).
-func (s *Store) scanHistory(v *historyView, key, end []byte, from, to int64, maxBytes int, prevKV bool) ([]WatchEvent, int64, error) {
+func (s *Store) scanHistory(v *historyView, key, end []byte, from, to int64, maxBytes int, prevKV bool) ([]cairn.WatchEvent, int64, error) {
 	var (
-		evs     []WatchEvent
+		evs     []cairn.WatchEvent
 		size    int
 		last    = to
 		r       record
@@ -215,11 +217,11 @@ func (s *Store) scanHistory(v *historyView, key, end []byte, from, to int64, max
 		if bytes.Compare(r.key, key) < 0 || !fromKey && bytes.Compare(r.key, end) >= 0 {
 			return true
 		}
-		evs = append(evs, WatchEvent{})
+		evs = append(evs, cairn.WatchEvent{})
 		ev := &evs[len(evs)-1]
 		if r.tombstone {
-			ev.Type = EventDelete
-			ev.Kv = &KeyValue{Key: bytes.Clone(r.key), ModRevision: rev.main, Action: r.action}
+			ev.Type = cairn.EventDelete
+			ev.Kv = &cairn.KeyValue{Key: bytes.Clone(r.key), ModRevision: rev.main, Action: r.action}
 		} else {
 			ev.Kv = kvOf(&r)
 		}
@@ -243,13 +245,13 @@ func (s *Store) scanHistory(v *historyView, key, end []byte, from, to int64, max
 
 // lookupPrevs fills the PrevKv of events read by a scan: their previous
 // revisions from the index, then the records from a new view.
-func (s *Store) lookupPrevs(evs []WatchEvent) error {
+func (s *Store) lookupPrevs(evs []cairn.WatchEvent) error {
 	prevs := make([]revision, len(evs))
 	has := make([]bool, len(evs))
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		return ErrStopped
+		return cairn.ErrStopped
 	}
 	for i := range evs {
 		if ki := s.idx.get(evs[i].Kv.Key); ki != nil {

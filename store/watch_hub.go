@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cairnkv/cairn"
 )
 
 // WatchOptions configures a WatchHub. The zero value gives the defaults.
@@ -175,7 +177,7 @@ func (h *WatchHub) Stats() WatchStats {
 // after it, events every event of it in revision order (Options.OnCommit's
 // contract). It queues each revision for the watchers whose range it
 // touches, wakes their streams and returns; it never waits for a consumer.
-func (h *WatchHub) Publish(rev int64, events []Event) {
+func (h *WatchHub) Publish(rev int64, events []cairn.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -240,20 +242,20 @@ func (h *WatchHub) wakeInterval() time.Duration {
 // kind share WatchEvents and their memos. It never changes once built.
 type watchRev struct {
 	rev   int64
-	full  []WatchEvent
-	bare  []WatchEvent
+	full  []cairn.WatchEvent
+	bare  []cairn.WatchEvent
 	sizes []int32 // per event: protobuf size in a response, without then with prev_kv
 	bytes int     // what it costs in the recent ring
 }
 
-func newWatchRev(rev int64, events []Event) *watchRev {
+func newWatchRev(rev int64, events []cairn.Event) *watchRev {
 	n := len(events)
-	all := make([]WatchEvent, 2*n)
+	all := make([]cairn.WatchEvent, 2*n)
 	wr := &watchRev{rev: rev, full: all[:n:n], bare: all[n:], sizes: make([]int32, 2*n)}
 	for i := range events {
 		e := events[i]
 		wr.full[i].Event = e
-		wr.bare[i].Event = Event{Type: e.Type, Kv: e.Kv}
+		wr.bare[i].Event = cairn.Event{Type: e.Type, Kv: e.Kv}
 		bare := embeddedSize(eventSize(&wr.bare[i].Event))
 		full := embeddedSize(eventSize(&e))
 		wr.sizes[2*i], wr.sizes[2*i+1] = int32(bare), int32(full)
@@ -264,7 +266,7 @@ func newWatchRev(rev int64, events []Event) *watchRev {
 
 // event returns the i-th event as a watcher with or without prev_kv gets
 // it, with its size.
-func (wr *watchRev) event(i int, prevKV bool) (*WatchEvent, int) {
+func (wr *watchRev) event(i int, prevKV bool) (*cairn.WatchEvent, int) {
 	if prevKV {
 		return &wr.full[i], int(wr.sizes[2*i+1])
 	}
@@ -395,9 +397,9 @@ func (h *WatchHub) leave(w *watcher) {
 }
 
 // eventSize is the protobuf size of an mvccpb.Event.
-func eventSize(e *Event) int {
+func eventSize(e *cairn.Event) int {
 	n := 0
-	if e.Type != EventPut {
+	if e.Type != cairn.EventPut {
 		n += 1 + varintSize(uint64(e.Type))
 	}
 	if e.Kv != nil {
@@ -412,7 +414,7 @@ func eventSize(e *Event) int {
 }
 
 // kvSize is the protobuf size of an mvccpb.KeyValue.
-func kvSize(kv *KeyValue) int {
+func kvSize(kv *cairn.KeyValue) int {
 	n := 0
 	bytesField := func(b []byte) {
 		if len(b) > 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/cairnkv/cairn"
 )
 
 // WatchStream is one client's set of watchers, as etcd's watch stream (one
@@ -23,10 +25,10 @@ type WatchStream struct {
 	// Guarded by h.mu.
 	watchers    map[int64]*watcher
 	nextID      int64
-	ctrl        []*WatchResponse // created and canceled responses, in order
-	dirty       []*watcher       // watchers with something to send
-	progressAll bool             // RequestProgress is waiting
-	tickDue     bool             // the progress ticker fired
+	ctrl        []*cairn.WatchResponse // created and canceled responses, in order
+	dirty       []*watcher             // watchers with something to send
+	progressAll bool                   // RequestProgress is waiting
+	tickDue     bool                   // the progress ticker fired
 	closed      bool
 	progressing int // watchers with ProgressNotify
 	ticker      *time.Ticker
@@ -83,7 +85,7 @@ func (h *WatchHub) NewStream() (*WatchStream, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return nil, ErrStopped
+		return nil, cairn.ErrStopped
 	}
 	st := &WatchStream{h: h, watchers: map[int64]*watcher{}, notify: make(chan struct{}, 1)}
 	h.streams[st] = struct{}{}
@@ -144,7 +146,7 @@ func (st *WatchStream) markDirty(w *watcher) {
 // out of Next before anything else about it. A start revision below the
 // compacted revision is answered by the created response and then a
 // canceled one with CompactRevision, as etcd. req is not retained.
-func (st *WatchStream) Create(req *WatchCreateRequest) {
+func (st *WatchStream) Create(req *cairn.WatchCreateRequest) {
 	h := st.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -152,7 +154,7 @@ func (st *WatchStream) Create(req *WatchCreateRequest) {
 		return
 	}
 	refuse := func(err error) {
-		st.ctrl = append(st.ctrl, &WatchResponse{Header: ResponseHeader{Revision: h.rev},
+		st.ctrl = append(st.ctrl, &cairn.WatchResponse{Header: cairn.ResponseHeader{Revision: h.rev},
 			WatchID: -1, Created: true, Canceled: true, CancelReason: err.Error()})
 		st.signal()
 	}
@@ -164,12 +166,12 @@ func (st *WatchStream) Create(req *WatchCreateRequest) {
 	id := req.WatchID
 	if id != 0 {
 		if _, dup := st.watchers[id]; dup {
-			refuse(ErrWatcherDuplicateID)
+			refuse(cairn.ErrWatcherDuplicateID)
 			return
 		}
 	}
 	if max := h.opts.MaxWatchersPerStream; max > 0 && len(st.watchers) >= max {
-		refuse(ErrTooManyWatchers)
+		refuse(cairn.ErrTooManyWatchers)
 		return
 	}
 	if id == 0 {
@@ -182,13 +184,13 @@ func (st *WatchStream) Create(req *WatchCreateRequest) {
 	w := &watcher{id: id, st: st, prevKV: req.PrevKV, progressNotify: req.ProgressNotify, fragment: req.Fragment}
 	for _, f := range req.Filters {
 		switch f {
-		case FilterNoPut:
+		case cairn.FilterNoPut:
 			w.noPut = true
-		case FilterNoDelete:
+		case cairn.FilterNoDelete:
 			w.noDelete = true
 		}
 	}
-	st.ctrl = append(st.ctrl, &WatchResponse{Header: ResponseHeader{Revision: h.rev}, WatchID: id, Created: true})
+	st.ctrl = append(st.ctrl, &cairn.WatchResponse{Header: cairn.ResponseHeader{Revision: h.rev}, WatchID: id, Created: true})
 	st.signal()
 	start := req.StartRevision
 	if start != 0 && start <= h.rev {
@@ -224,7 +226,7 @@ func (st *WatchStream) Cancel(id int64) {
 		return
 	}
 	st.removeLocked(w)
-	st.ctrl = append(st.ctrl, &WatchResponse{Header: ResponseHeader{Revision: h.rev}, WatchID: id, Canceled: true})
+	st.ctrl = append(st.ctrl, &cairn.WatchResponse{Header: cairn.ResponseHeader{Revision: h.rev}, WatchID: id, Canceled: true})
 	st.signal()
 }
 
@@ -262,7 +264,7 @@ func (st *WatchStream) removeLocked(w *watcher) {
 // bounded chunk per watcher per call. Next returns ctx.Err() when ctx is
 // done, ErrStopped once the stream or the hub is closed (or the store,
 // while reading history), and any error of a history read.
-func (st *WatchStream) Next(ctx context.Context, dst []*WatchResponse) ([]*WatchResponse, error) {
+func (st *WatchStream) Next(ctx context.Context, dst []*cairn.WatchResponse) ([]*cairn.WatchResponse, error) {
 	h := st.h
 	for {
 		out, tick, err := st.collect(dst)
@@ -297,12 +299,12 @@ func (st *WatchStream) Next(ctx context.Context, dst []*WatchResponse) ([]*Watch
 
 // collect takes what the stream has to send and builds the responses.
 // tick is the progress ticker's channel, nil if none.
-func (st *WatchStream) collect(out []*WatchResponse) (_ []*WatchResponse, tick <-chan time.Time, err error) {
+func (st *WatchStream) collect(out []*cairn.WatchResponse) (_ []*cairn.WatchResponse, tick <-chan time.Time, err error) {
 	h := st.h
 	h.mu.Lock()
 	if st.closed {
 		h.mu.Unlock()
-		return out, nil, ErrStopped
+		return out, nil, cairn.ErrStopped
 	}
 	if st.ticker != nil {
 		tick = st.ticker.C
@@ -343,9 +345,9 @@ func (st *WatchStream) collect(out []*WatchResponse) (_ []*WatchResponse, tick <
 		st.signal()
 	}
 	rev := h.rev
-	var progress []*WatchResponse
+	var progress []*cairn.WatchResponse
 	if st.progressAll && len(catch) == 0 && len(left) == 0 && st.allSyncedLocked() {
-		progress = append(progress, &WatchResponse{Header: ResponseHeader{Revision: rev}, WatchID: -1})
+		progress = append(progress, &cairn.WatchResponse{Header: cairn.ResponseHeader{Revision: rev}, WatchID: -1})
 		st.progressAll = false
 	}
 	if st.tickDue {
@@ -356,7 +358,7 @@ func (st *WatchStream) collect(out []*WatchResponse) (_ []*WatchResponse, tick <
 					continue
 				}
 				if w.state == watchSynced && !w.sent && len(w.pending) == 0 {
-					progress = append(progress, &WatchResponse{Header: ResponseHeader{Revision: rev}, WatchID: w.id})
+					progress = append(progress, &cairn.WatchResponse{Header: cairn.ResponseHeader{Revision: rev}, WatchID: w.id})
 				}
 				w.sent = false
 			}
@@ -428,7 +430,7 @@ func (st *WatchStream) allSyncedLocked() bool {
 // recent revisions when they reach back far enough, else from the store,
 // and lets it rejoin the live events once it has reached the hub's
 // revision. A compacted next revision ends w with a compaction response.
-func (st *WatchStream) catchUp(w *watcher, out []*WatchResponse) ([]*WatchResponse, error) {
+func (st *WatchStream) catchUp(w *watcher, out []*cairn.WatchResponse) ([]*cairn.WatchResponse, error) {
 	h := st.h
 	maxBytes := h.opts.MaxResponseBytes
 	h.mu.Lock()
@@ -462,16 +464,16 @@ func (st *WatchStream) catchUp(w *watcher, out []*WatchResponse) ([]*WatchRespon
 
 	h.stats.storeReads.Add(1)
 	var (
-		evs  []WatchEvent
+		evs  []cairn.WatchEvent
 		last int64
 		err  error
 	)
 	if s == nil {
-		err = ErrStopped
+		err = cairn.ErrStopped
 	} else {
 		evs, last, err = s.watchHistory(rk, from, to, maxBytes, w.prevKV)
 	}
-	if errors.Is(err, ErrCompacted) {
+	if errors.Is(err, cairn.ErrCompacted) {
 		h.mu.Lock()
 		if w.state == watchCatchingUp {
 			st.removeLocked(w)
@@ -519,8 +521,8 @@ func (st *WatchStream) advanceLocked(w *watcher, end int64) {
 	st.signal()
 }
 
-func compactedResponse(id, compactRev int64) *WatchResponse {
-	return &WatchResponse{WatchID: id, Canceled: true, CompactRevision: compactRev}
+func compactedResponse(id, compactRev int64) *cairn.WatchResponse {
+	return &cairn.WatchResponse{WatchID: id, Canceled: true, CompactRevision: compactRev}
 }
 
 // compactRev is the store's compacted revision, -1 if never compacted (as
@@ -544,7 +546,7 @@ func watchRange(key, end []byte) (rangeKey, error) {
 	case len(end) == 1 && end[0] == 0:
 		return rangeKey{key: string(key), fromKey: true}, nil
 	case string(key) >= string(end):
-		return rangeKey{}, ErrWatcherRangeEmpty
+		return rangeKey{}, cairn.ErrWatcherRangeEmpty
 	}
 	return rangeKey{key: string(key), end: string(end)}, nil
 }
@@ -568,8 +570,8 @@ func (w *watcher) enqueue(wr *watchRev, n int) {
 }
 
 // wants reports whether w sends ev (its range and filters).
-func (w *watcher) wants(ev *Event) bool {
-	if ev.Type == EventPut && w.noPut || ev.Type == EventDelete && w.noDelete {
+func (w *watcher) wants(ev *cairn.Event) bool {
+	if ev.Type == cairn.EventPut && w.noPut || ev.Type == cairn.EventDelete && w.noDelete {
 		return false
 	}
 	return w.rg.contains(ev.Kv.Key)
@@ -586,8 +588,8 @@ type respBuilder struct {
 	// previous version at mod_revision-1 when it sends the event) and the
 	// store's history reads do.
 	compacted int64
-	out       []*WatchResponse
-	cur       *WatchResponse
+	out       []*cairn.WatchResponse
+	cur       *cairn.WatchResponse
 	size      int   // of cur's events
 	last      int64 // the revision cur covers up to
 }
@@ -609,7 +611,7 @@ func (b *respBuilder) addRev(wr *watchRev) {
 
 // addHistory adds the events of one revision read from the store (already
 // in w's range, with PrevKv as w asked).
-func (b *respBuilder) addHistory(evs []WatchEvent) {
+func (b *respBuilder) addHistory(evs []cairn.WatchEvent) {
 	mark, markSize := b.begin()
 	for i := range evs {
 		if !b.w.wants(&evs[i].Event) {
@@ -623,7 +625,7 @@ func (b *respBuilder) addHistory(evs []WatchEvent) {
 
 func (b *respBuilder) begin() (mark, markSize int) {
 	if b.cur == nil {
-		b.cur = &WatchResponse{WatchID: b.w.id}
+		b.cur = &cairn.WatchResponse{WatchID: b.w.id}
 	}
 	return len(b.cur.Events), b.size
 }
@@ -632,11 +634,11 @@ func (b *respBuilder) begin() (mark, markSize int) {
 // next response.
 func (b *respBuilder) end(rev int64, mark, markSize int) {
 	if markSize > 0 && b.size > b.max {
-		moved := append([]*WatchEvent(nil), b.cur.Events[mark:]...)
+		moved := append([]*cairn.WatchEvent(nil), b.cur.Events[mark:]...)
 		b.cur.Events = b.cur.Events[:mark]
 		b.size = markSize
 		b.emit()
-		b.cur = &WatchResponse{WatchID: b.w.id, Events: moved}
+		b.cur = &cairn.WatchResponse{WatchID: b.w.id, Events: moved}
 		for _, ev := range moved {
 			b.size += embeddedSize(eventSize(&ev.Event))
 		}
@@ -646,7 +648,7 @@ func (b *respBuilder) end(rev int64, mark, markSize int) {
 
 // finish emits the response in progress, whose header revision becomes
 // through (the last revision considered, its events filtered out or not).
-func (b *respBuilder) finish(through int64) []*WatchResponse {
+func (b *respBuilder) finish(through int64) []*cairn.WatchResponse {
 	if b.cur != nil && len(b.cur.Events) > 0 {
 		b.last = through
 		b.emit()
@@ -675,7 +677,7 @@ func (b *respBuilder) emit() {
 	// least one), all but the last marked Fragment.
 	evs := r.Events
 	for len(evs) > 0 {
-		f := &WatchResponse{Header: r.Header, WatchID: r.WatchID, Fragment: true}
+		f := &cairn.WatchResponse{Header: r.Header, WatchID: r.WatchID, Fragment: true}
 		size := 0
 		for len(evs) > 0 {
 			n := embeddedSize(eventSize(&evs[0].Event))

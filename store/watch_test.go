@@ -8,13 +8,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cairnkv/cairn"
 )
 
 func TestWatchCreatedThenLiveEvents(t *testing.T) {
 	s, h := mustWatched(t, WatchOptions{})
 	MustPut(t, s, "foo", "old") // revision 2, before the watch
 	st := mustStream(t, h)
-	st.Create(&WatchCreateRequest{Key: []byte("foo")})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("foo")})
 	rs := next(t, st)
 	if len(rs) != 1 || !rs[0].Created || rs[0].WatchID != 0 || rs[0].Header.Revision != 2 {
 		t.Fatalf("first response %+v, want created watch 0 at revision 2", rs[0])
@@ -49,12 +51,12 @@ func TestWatchRanges(t *testing.T) {
 		{key: "a/", end: prefixEnd("a/"), noDel: true},
 	}
 	for _, sp := range specs {
-		req := &WatchCreateRequest{Key: []byte(sp.key), RangeEnd: []byte(sp.end), PrevKV: sp.prevKV}
+		req := &cairn.WatchCreateRequest{Key: []byte(sp.key), RangeEnd: []byte(sp.end), PrevKV: sp.prevKV}
 		if sp.noPut {
-			req.Filters = append(req.Filters, FilterNoPut)
+			req.Filters = append(req.Filters, cairn.FilterNoPut)
 		}
 		if sp.noDel {
-			req.Filters = append(req.Filters, FilterNoDelete)
+			req.Filters = append(req.Filters, cairn.FilterNoDelete)
 		}
 		st.Create(req)
 	}
@@ -63,10 +65,10 @@ func TestWatchRanges(t *testing.T) {
 	MustPut(t, s, "b", "3")
 	MustPut(t, s, "c", "4")
 	MustApply(t, s, func(b *Batch) { // a transaction touching three keys at one revision
-		_, err := b.Txn(&TxnRequest{Success: []RequestOp{
-			{Put: &PutRequest{Key: []byte("a/c"), Value: []byte("5")}},
-			{Put: &PutRequest{Key: []byte("b"), Value: []byte("6")}},
-			{DeleteRange: &DeleteRangeRequest{Key: []byte("a/a")}},
+		_, err := b.Txn(&cairn.TxnRequest{Success: []cairn.RequestOp{
+			{Put: &cairn.PutRequest{Key: []byte("a/c"), Value: []byte("5")}},
+			{Put: &cairn.PutRequest{Key: []byte("b"), Value: []byte("6")}},
+			{DeleteRange: &cairn.DeleteRangeRequest{Key: []byte("a/a")}},
 		}})
 		if err != nil {
 			t.Fatal(err)
@@ -95,20 +97,20 @@ func TestWatchRanges(t *testing.T) {
 func TestWatchRefusedCreates(t *testing.T) {
 	_, h := mustWatched(t, WatchOptions{MaxWatchersPerStream: 2})
 	st := mustStream(t, h)
-	st.Create(&WatchCreateRequest{Key: []byte("b"), RangeEnd: []byte("a")})
-	st.Create(&WatchCreateRequest{Key: []byte("a"), RangeEnd: []byte("a")})
-	st.Create(&WatchCreateRequest{Key: []byte("a"), WatchID: 7})
-	st.Create(&WatchCreateRequest{Key: []byte("a"), WatchID: 7})
-	st.Create(&WatchCreateRequest{Key: []byte("a")}) // auto id 0
-	st.Create(&WatchCreateRequest{Key: []byte("a")}) // a third
-	var rs []*WatchResponse
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("b"), RangeEnd: []byte("a")})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("a"), RangeEnd: []byte("a")})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("a"), WatchID: 7})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("a"), WatchID: 7})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("a")}) // auto id 0
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("a")}) // a third
+	var rs []*cairn.WatchResponse
 	for len(rs) < 6 {
 		rs = append(rs, next(t, st)...)
 	}
 	want := []struct {
 		id     int64
 		reason error
-	}{{-1, ErrWatcherRangeEmpty}, {-1, ErrWatcherRangeEmpty}, {7, nil}, {-1, ErrWatcherDuplicateID}, {0, nil}, {-1, ErrTooManyWatchers}}
+	}{{-1, cairn.ErrWatcherRangeEmpty}, {-1, cairn.ErrWatcherRangeEmpty}, {7, nil}, {-1, cairn.ErrWatcherDuplicateID}, {0, nil}, {-1, cairn.ErrTooManyWatchers}}
 	for i, w := range want {
 		r := rs[i]
 		canceled := w.reason != nil
@@ -121,9 +123,9 @@ func TestWatchRefusedCreates(t *testing.T) {
 func TestWatchAutoIDsSkipTakenOnes(t *testing.T) {
 	_, h := mustWatched(t, WatchOptions{})
 	st := mustStream(t, h)
-	st.Create(&WatchCreateRequest{Key: []byte("a"), WatchID: 1})
-	st.Create(&WatchCreateRequest{Key: []byte("a")})
-	st.Create(&WatchCreateRequest{Key: []byte("a")})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("a"), WatchID: 1})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("a")})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("a")})
 	var ids []int64
 	for len(ids) < 3 {
 		for _, r := range next(t, st) {
@@ -144,8 +146,8 @@ func TestWatchFromHistory(t *testing.T) {
 	for _, start := range []int64{1, 2, 7, s.Rev()} {
 		for _, prev := range []bool{false, true} {
 			st := mustStream(t, h)
-			st.Create(&WatchCreateRequest{Key: []byte("k"), RangeEnd: []byte("l"), StartRevision: start, PrevKV: prev})
-			st.Create(&WatchCreateRequest{Key: []byte("k1"), StartRevision: start, PrevKV: prev})
+			st.Create(&cairn.WatchCreateRequest{Key: []byte("k"), RangeEnd: []byte("l"), StartRevision: start, PrevKV: prev})
+			st.Create(&cairn.WatchCreateRequest{Key: []byte("k1"), StartRevision: start, PrevKV: prev})
 			c := newCollector(t, st)
 			st.RequestProgress()
 			c.until("caught up", func() bool { return len(c.other) > 0 })
@@ -174,7 +176,7 @@ func TestWatchHistoryFromStoreAndMemoryAgree(t *testing.T) {
 	}
 	before := h.Stats()
 	st := mustStream(t, h)
-	st.Create(&WatchCreateRequest{Key: []byte("k"), StartRevision: 3, PrevKV: true})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k"), StartRevision: 3, PrevKV: true})
 	c := newCollector(t, st)
 	c.until("caught up", func() bool { return c.lastRev(0) == s.Rev() })
 	after := h.Stats()
@@ -190,7 +192,7 @@ func TestWatchHistoryFromStoreAndMemoryAgree(t *testing.T) {
 func TestWatchFutureStartRevision(t *testing.T) {
 	s, h := mustWatched(t, WatchOptions{})
 	st := mustStream(t, h)
-	st.Create(&WatchCreateRequest{Key: []byte("k"), StartRevision: 5})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k"), StartRevision: 5})
 	for range 6 {
 		MustPut(t, s, "k", "v") // revisions 2..7
 	}
@@ -205,7 +207,7 @@ func TestWatchFutureStartRevision(t *testing.T) {
 func TestWatchCompactedStart(t *testing.T) {
 	s, h := mustWatched(t, WatchOptions{})
 	st := mustStream(t, h)
-	st.Create(&WatchCreateRequest{Key: []byte("k"), StartRevision: -3})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k"), StartRevision: -3})
 	rs := next(t, st)
 	for len(rs) < 2 {
 		rs = append(rs, next(t, st)...)
@@ -217,8 +219,8 @@ func TestWatchCompactedStart(t *testing.T) {
 		MustPut(t, s, "k", "v") // 2..6
 	}
 	MustCompact(t, s, 4)
-	st.Create(&WatchCreateRequest{Key: []byte("k"), StartRevision: 3, WatchID: 5})
-	st.Create(&WatchCreateRequest{Key: []byte("k"), StartRevision: 4, WatchID: 6})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k"), StartRevision: 3, WatchID: 5})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k"), StartRevision: 4, WatchID: 6})
 	c := newCollector(t, st)
 	c.until("both answered", func() bool { return len(c.byID[5]) == 2 && c.lastRev(6) == 6 })
 	if r := c.byID[5][1]; !r.Canceled || r.CompactRevision != 4 || len(r.Events) != 0 {
@@ -243,7 +245,7 @@ func TestWatchCompactedWhileCatchingUp(t *testing.T) {
 		MustPut(t, s, "k", "v") // 2..11
 	}
 	st := mustStream(t, h)
-	st.Create(&WatchCreateRequest{Key: []byte("k"), StartRevision: 2})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k"), StartRevision: 2})
 	c := newCollector(t, st)
 	c.until("a first chunk", func() bool { return c.lastRev(0) > 0 })
 	got := c.lastRev(0)
@@ -267,8 +269,8 @@ func TestWatchCompactedWhileCatchingUp(t *testing.T) {
 func TestWatchCancelAndClose(t *testing.T) {
 	s, h := mustWatched(t, WatchOptions{})
 	st := mustStream(t, h)
-	st.Create(&WatchCreateRequest{Key: []byte("k")})
-	st.Create(&WatchCreateRequest{Key: []byte("k")})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k")})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k")})
 	st.Cancel(0)
 	st.Cancel(42) // unknown: ignored, as etcd
 	MustPut(t, s, "k", "v")
@@ -281,7 +283,7 @@ func TestWatchCancelAndClose(t *testing.T) {
 		t.Fatal("a response for an unknown id")
 	}
 	st.Close()
-	if _, err := st.Next(context.Background(), nil); !errors.Is(err, ErrStopped) {
+	if _, err := st.Next(context.Background(), nil); !errors.Is(err, cairn.ErrStopped) {
 		t.Fatalf("Next after Close: %v", err)
 	}
 	if got := h.Stats(); got.Streams != 0 || got.Watchers != 0 {
@@ -289,10 +291,10 @@ func TestWatchCancelAndClose(t *testing.T) {
 	}
 	st2 := mustStream(t, h)
 	h.Close()
-	if _, err := st2.Next(context.Background(), nil); !errors.Is(err, ErrStopped) {
+	if _, err := st2.Next(context.Background(), nil); !errors.Is(err, cairn.ErrStopped) {
 		t.Fatalf("Next after the hub closed: %v", err)
 	}
-	if _, err := h.NewStream(); !errors.Is(err, ErrStopped) {
+	if _, err := h.NewStream(); !errors.Is(err, cairn.ErrStopped) {
 		t.Fatalf("NewStream after the hub closed: %v", err)
 	}
 }
@@ -311,8 +313,8 @@ func TestWatchProgressNotify(t *testing.T) {
 	s, h := mustWatched(t, WatchOptions{ProgressNotifyInterval: 5e6})
 	MustPut(t, s, "x", "1")
 	st := mustStream(t, h)
-	st.Create(&WatchCreateRequest{Key: []byte("k"), ProgressNotify: true})
-	st.Create(&WatchCreateRequest{Key: []byte("k")})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k"), ProgressNotify: true})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k")})
 	c := newCollector(t, st)
 	c.until("a progress response", func() bool {
 		rs := c.byID[0]
@@ -336,7 +338,7 @@ func TestWatchRequestProgressAfterCatchUp(t *testing.T) {
 		MustPut(t, s, "k", "v")
 	}
 	st := mustStream(t, h)
-	st.Create(&WatchCreateRequest{Key: []byte("k"), StartRevision: 2})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k"), StartRevision: 2})
 	st.RequestProgress()
 	c := newCollector(t, st)
 	c.until("progress", func() bool { return len(c.other) > 0 })
@@ -348,14 +350,14 @@ func TestWatchRequestProgressAfterCatchUp(t *testing.T) {
 func TestWatchFragment(t *testing.T) {
 	s, h := mustWatched(t, WatchOptions{MaxResponseBytes: 100})
 	st := mustStream(t, h)
-	st.Create(&WatchCreateRequest{Key: []byte("k"), RangeEnd: []byte("l"), Fragment: true})
-	st.Create(&WatchCreateRequest{Key: []byte("k"), RangeEnd: []byte("l")})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k"), RangeEnd: []byte("l"), Fragment: true})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k"), RangeEnd: []byte("l")})
 	MustApply(t, s, func(b *Batch) {
-		var ops []RequestOp
+		var ops []cairn.RequestOp
 		for i := range 5 {
-			ops = append(ops, RequestOp{Put: &PutRequest{Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(strings.Repeat("v", 40))}})
+			ops = append(ops, cairn.RequestOp{Put: &cairn.PutRequest{Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(strings.Repeat("v", 40))}})
 		}
-		if _, err := b.Txn(&TxnRequest{Success: ops}); err != nil {
+		if _, err := b.Txn(&cairn.TxnRequest{Success: ops}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -386,7 +388,7 @@ func TestWatchTenThousandWatchersOnOneKey(t *testing.T) {
 	for range streams {
 		st := mustStream(t, h)
 		for range per {
-			st.Create(&WatchCreateRequest{Key: []byte("hot")})
+			st.Create(&cairn.WatchCreateRequest{Key: []byte("hot")})
 		}
 		sts = append(sts, st)
 	}
@@ -437,7 +439,7 @@ func TestWatchTenThousandWatchersOnOneKey(t *testing.T) {
 func TestWatchSlowConsumer(t *testing.T) {
 	s, h := mustWatched(t, WatchOptions{MaxPendingBytes: 1024, RecentBytes: 4096})
 	st := mustStream(t, h)
-	st.Create(&WatchCreateRequest{Key: []byte("k"), RangeEnd: []byte("l"), PrevKV: true})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k"), RangeEnd: []byte("l"), PrevKV: true})
 	next(t, st) // created
 	for i := range 300 {
 		MustPut(t, s, fmt.Sprintf("k%d", i%7), strings.Repeat("x", 50))
@@ -462,7 +464,7 @@ func TestWatchSlowConsumer(t *testing.T) {
 func TestWatchResumeFromLastPlusOne(t *testing.T) {
 	s, h := mustWatched(t, WatchOptions{})
 	st := mustStream(t, h)
-	st.Create(&WatchCreateRequest{Key: []byte("k")})
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("k")})
 	for i := range 10 {
 		MustPut(t, s, "k", fmt.Sprint(i))
 	}
@@ -475,7 +477,7 @@ func TestWatchResumeFromLastPlusOne(t *testing.T) {
 		MustPut(t, s, "k", fmt.Sprint(10+i))
 	}
 	st2 := mustStream(t, h)
-	st2.Create(&WatchCreateRequest{Key: []byte("k"), StartRevision: last + 1})
+	st2.Create(&cairn.WatchCreateRequest{Key: []byte("k"), StartRevision: last + 1})
 	c2 := newCollector(t, st2)
 	c2.until("everything", func() bool { return c2.lastRev(0) == s.Rev() })
 	all := append(first, c2.events(0)...)
@@ -503,18 +505,18 @@ func TestWatchCheckerConcurrentWriters(t *testing.T) {
 			switch rng.IntN(6) {
 			case 0:
 				p := k[:strings.IndexByte(k+"/", '/')]
-				_, err = b.DeleteRange(&DeleteRangeRequest{Key: []byte(p), RangeEnd: []byte(prefixEnd(p))})
+				_, err = b.DeleteRange(&cairn.DeleteRangeRequest{Key: []byte(p), RangeEnd: []byte(prefixEnd(p))})
 			case 1:
 				k2 := keys[rng.IntN(len(keys))]
 				if k2 == k {
 					break
 				}
-				_, err = b.Txn(&TxnRequest{Success: []RequestOp{
-					{Put: &PutRequest{Key: []byte(k), Value: []byte("t")}},
-					{DeleteRange: &DeleteRangeRequest{Key: []byte(k2)}},
+				_, err = b.Txn(&cairn.TxnRequest{Success: []cairn.RequestOp{
+					{Put: &cairn.PutRequest{Key: []byte(k), Value: []byte("t")}},
+					{DeleteRange: &cairn.DeleteRangeRequest{Key: []byte(k2)}},
 				}})
 			default:
-				_, err = b.Put(&PutRequest{Key: []byte(k), Value: []byte(strings.Repeat("v", rng.IntN(40)))})
+				_, err = b.Put(&cairn.PutRequest{Key: []byte(k), Value: []byte(strings.Repeat("v", rng.IntN(40)))})
 			}
 			if err != nil {
 				t.Error(err)
@@ -530,7 +532,7 @@ func TestWatchCheckerConcurrentWriters(t *testing.T) {
 
 	type watch struct {
 		spec    watchSpec
-		req     WatchCreateRequest
+		req     cairn.WatchCreateRequest
 		st      *WatchStream
 		c       *collector
 		slow    bool
@@ -542,12 +544,12 @@ func TestWatchCheckerConcurrentWriters(t *testing.T) {
 	)
 	newWatch := func(spec watchSpec, slow bool) *watch {
 		w := &watch{spec: spec, slow: slow, st: mustStream(t, h)}
-		w.req = WatchCreateRequest{Key: []byte(spec.key), RangeEnd: []byte(spec.end), StartRevision: spec.start, PrevKV: spec.prevKV}
+		w.req = cairn.WatchCreateRequest{Key: []byte(spec.key), RangeEnd: []byte(spec.end), StartRevision: spec.start, PrevKV: spec.prevKV}
 		if spec.noPut {
-			w.req.Filters = append(w.req.Filters, FilterNoPut)
+			w.req.Filters = append(w.req.Filters, cairn.FilterNoPut)
 		}
 		if spec.noDel {
-			w.req.Filters = append(w.req.Filters, FilterNoDelete)
+			w.req.Filters = append(w.req.Filters, cairn.FilterNoDelete)
 		}
 		w.c = newCollector(t, w.st)
 		w.st.Create(&w.req)
@@ -691,7 +693,7 @@ func TestWatchHistoryIndexAndScan(t *testing.T) {
 		{key: "w/0003", start: 2, prevKV: true},
 	} {
 		st := mustStream(t, h)
-		st.Create(&WatchCreateRequest{Key: []byte(sp.key), RangeEnd: []byte(sp.end), StartRevision: sp.start, PrevKV: sp.prevKV})
+		st.Create(&cairn.WatchCreateRequest{Key: []byte(sp.key), RangeEnd: []byte(sp.end), StartRevision: sp.start, PrevKV: sp.prevKV})
 		c := newCollector(t, st)
 		st.RequestProgress()
 		c.until("caught up", func() bool { return len(c.other) > 0 })
@@ -711,7 +713,7 @@ func TestWatchPrevKVBelowCompaction(t *testing.T) {
 		}
 		MustCompact(t, s, 3)
 		st := mustStream(t, h)
-		st.Create(&WatchCreateRequest{Key: []byte("k"), StartRevision: 3, PrevKV: true})
+		st.Create(&cairn.WatchCreateRequest{Key: []byte("k"), StartRevision: 3, PrevKV: true})
 		c := newCollector(t, st)
 		c.until("caught up", func() bool { return c.lastRev(0) == 4 })
 		got := receivedEvents(t, c.byID[0], true)
@@ -730,7 +732,7 @@ func TestWatchNextIsBounded(t *testing.T) {
 	st := mustStream(t, h)
 	const watchers, puts = 50, 10
 	for range watchers {
-		st.Create(&WatchCreateRequest{Key: []byte("k")})
+		st.Create(&cairn.WatchCreateRequest{Key: []byte("k")})
 	}
 	c := newCollector(t, st)
 	c.until("created", func() bool { return len(c.byID) == watchers })

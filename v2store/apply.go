@@ -3,6 +3,7 @@ package v2store
 import (
 	"fmt"
 
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -34,8 +35,8 @@ func (t *Tree) Apply(b *store.Batch, req *Request) (*Event, error) {
 // parents returns the puts of the directory markers missing above the
 // clean path p (outermost first), or *Error 104 naming the first ancestor
 // that is a file.
-func (t *Tree) parents(b *store.Batch, p string) ([]store.RequestOp, error) {
-	var ops []store.RequestOp
+func (t *Tree) parents(b *store.Batch, p string) ([]cairn.RequestOp, error) {
+	var ops []cairn.RequestOp
 	for _, a := range ancestors(p) {
 		if ops == nil {
 			n, err := t.lookup(b, 0, a)
@@ -50,14 +51,14 @@ func (t *Tree) parents(b *store.Batch, p string) ([]store.RequestOp, error) {
 			}
 		}
 		// Missing: so is everything below it.
-		ops = append(ops, markerOp(t.Key(a), store.ActionImplied))
+		ops = append(ops, markerOp(t.Key(a), cairn.ActionImplied))
 	}
 	return ops, nil
 }
 
 // markerOp puts the directory marker key.
-func markerOp(key []byte, action store.Action) store.RequestOp {
-	return store.RequestOp{Put: &store.PutRequest{Key: key, Dir: true, Action: action}}
+func markerOp(key []byte, action cairn.Action) cairn.RequestOp {
+	return cairn.RequestOp{Put: &cairn.PutRequest{Key: key, Dir: true, Action: action}}
 }
 
 // commit runs ops, whose last one is the put target, as one transaction
@@ -65,7 +66,7 @@ func markerOp(key []byte, action store.Action) store.RequestOp {
 // transaction's checks) and returns the new revision and the target key as
 // written (prev: the key before, nil if it did not exist), without reading
 // it back.
-func commit(b *store.Batch, ops []store.RequestOp, target *store.PutRequest, prev *store.KeyValue) (int64, *store.KeyValue, error) {
+func commit(b *store.Batch, ops []cairn.RequestOp, target *cairn.PutRequest, prev *cairn.KeyValue) (int64, *cairn.KeyValue, error) {
 	var rev int64
 	if len(ops) == 1 {
 		resp, err := b.Put(target)
@@ -74,13 +75,13 @@ func commit(b *store.Batch, ops []store.RequestOp, target *store.PutRequest, pre
 		}
 		rev = resp.Header.Revision
 	} else {
-		resp, err := b.Txn(&store.TxnRequest{Success: ops})
+		resp, err := b.Txn(&cairn.TxnRequest{Success: ops})
 		if err != nil {
 			return 0, nil, err
 		}
 		rev = resp.Header.Revision
 	}
-	kv := &store.KeyValue{Key: target.Key, Value: target.Value, Lease: target.Lease, Dir: target.Dir,
+	kv := &cairn.KeyValue{Key: target.Key, Value: target.Value, Lease: target.Lease, Dir: target.Dir,
 		Action: target.Action, CreateRevision: rev, ModRevision: rev, Version: 1}
 	if prev != nil {
 		kv.CreateRevision, kv.Version = prev.CreateRevision, prev.Version+1
@@ -91,7 +92,7 @@ func commit(b *store.Batch, ops []store.RequestOp, target *store.PutRequest, pre
 // compareFailed checks prevValue/prevIndex against the file kv and returns
 // etcd's cause when they fail: "[prevValue != value]", "[prevIndex !=
 // modifiedIndex]", or both, in that order.
-func compareFailed(req *Request, kv *store.KeyValue) (string, bool) {
+func compareFailed(req *Request, kv *cairn.KeyValue) (string, bool) {
 	valueOK := req.PrevValue == "" || req.PrevValue == string(kv.Value)
 	indexOK := req.PrevIndex == 0 || req.PrevIndex == uint64(kv.ModRevision)
 	switch {
@@ -111,17 +112,17 @@ func compareFailed(req *Request, kv *store.KeyValue) (string, bool) {
 const v2LeaseBase = int64(1) << 62
 
 // grantTTL grants the lease of a v2 TTL in b (the write will be revision
-// b.Rev()+1) and records it in ev. A TTL above store.MaxLeaseTTL is
+// b.Rev()+1) and records it in ev. A TTL above cairn.MaxLeaseTTL is
 // refused with 202 as etcd's.
 func grantTTL(b *store.Batch, ttl int64, ev *Event) (int64, error) {
-	if ttl > store.MaxLeaseTTL {
+	if ttl > cairn.MaxLeaseTTL {
 		return 0, NewError(EcodeTTLNaN, `invalid value for "ttl"`, b.Rev())
 	}
 	id := v2LeaseBase | (b.Rev() + 1)
 	for b.HasLease(id) {
 		id++
 	}
-	if _, err := b.LeaseGrant(&store.LeaseGrantRequest{ID: id, TTL: ttl}); err != nil {
+	if _, err := b.LeaseGrant(&cairn.LeaseGrantRequest{ID: id, TTL: ttl}); err != nil {
 		return 0, err
 	}
 	ev.GrantedLease, ev.GrantedTTL = id, ttl

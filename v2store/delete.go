@@ -1,6 +1,7 @@
 package v2store
 
 import (
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -26,7 +27,7 @@ func (t *Tree) applyDelete(b *store.Batch, req *Request) (*Event, error) {
 	if !cur.exists {
 		return nil, t.notFound(b, 0, rev, p)
 	}
-	action := store.ActionDelete
+	action := cairn.ActionDelete
 	if req.compares() {
 		if cur.dir {
 			return nil, NewError(EcodeNotFile, p, rev)
@@ -34,7 +35,7 @@ func (t *Tree) applyDelete(b *store.Batch, req *Request) (*Event, error) {
 		if cause, failed := compareFailed(req, cur.kv); failed {
 			return nil, NewError(EcodeTestFailed, cause, rev)
 		}
-		action = store.ActionCompareAndDelete
+		action = cairn.ActionCompareAndDelete
 	}
 	if cur.dir {
 		if !req.Dir && !req.Recursive {
@@ -51,19 +52,19 @@ func (t *Tree) applyDelete(b *store.Batch, req *Request) (*Event, error) {
 		}
 	}
 
-	var ops []store.RequestOp
+	var ops []cairn.RequestOp
 	if cur.dir {
-		sub := store.ActionImplied
+		sub := cairn.ActionImplied
 		if cur.kv == nil {
 			sub = action
 		}
 		pfx := t.childPrefix(p)
-		ops = append(ops, store.RequestOp{DeleteRange: &store.DeleteRangeRequest{Key: pfx, RangeEnd: prefixEnd(pfx), Action: sub}})
+		ops = append(ops, cairn.RequestOp{DeleteRange: &cairn.DeleteRangeRequest{Key: pfx, RangeEnd: prefixEnd(pfx), Action: sub}})
 	}
 	if cur.kv != nil {
-		ops = append(ops, store.RequestOp{DeleteRange: &store.DeleteRangeRequest{Key: t.Key(p), Action: action}})
+		ops = append(ops, cairn.RequestOp{DeleteRange: &cairn.DeleteRangeRequest{Key: t.Key(p), Action: action}})
 	}
-	resp, err := b.Txn(&store.TxnRequest{Success: ops})
+	resp, err := b.Txn(&cairn.TxnRequest{Success: ops})
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@
 //   - The v2 path /a/b is the store key Tree.Prefix+"/a/b" (Prefix "" by
 //     default): v3 clients read and write the same bytes. path.go is the
 //     only file that turns paths into keys and back.
-//   - A directory is a key with the store's dir flag (store.KeyValue.Dir)
+//   - A directory is a key with the store's dir flag (cairn.KeyValue.Dir)
 //     and no value. Every directory a v2 write creates, explicitly or on
 //     the way to a file, gets one, so empty directories stay and have
 //     createdIndex/modifiedIndex. Keys under a path without a key of its
@@ -26,9 +26,9 @@
 //   - Each v2 write is one store transaction, one revision: X-Etcd-Index,
 //     createdIndex and modifiedIndex are the store's revision,
 //     create_revision and mod_revision. The action is a field of the
-//     revision record (store.Action): the changed node carries it, the
+//     revision record (cairn.Action): the changed node carries it, the
 //     side changes (parents created on the way, keys deleted with their
-//     directory) carry store.ActionImplied and are not v2 events.
+//     directory) carry cairn.ActionImplied and are not v2 events.
 //
 // Example: on a new store, PUT /a/b value=1 then POST /q value=x:
 //

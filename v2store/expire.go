@@ -1,6 +1,7 @@
 package v2store
 
 import (
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -11,8 +12,8 @@ func IsTTLLease(id int64) bool { return id&v2LeaseBase != 0 }
 // ExpireDirs runs, in the batch, the part of the expiry of lease id that a
 // plain lease revoke does not do: a v2 directory whose TTL runs out goes
 // with everything under it. For each directory marker attached to the
-// lease it deletes the keys under the directory (store.ActionImplied) and
-// the marker (store.ActionExpire) in one transaction; the caller then
+// lease it deletes the keys under the directory (cairn.ActionImplied) and
+// the marker (cairn.ActionExpire) in one transaction; the caller then
 // revokes the lease, which deletes the lease's other keys (files: expire).
 // A lease without directories changes nothing here.
 func ExpireDirs(b *store.Batch, id int64) error {
@@ -20,9 +21,9 @@ func ExpireDirs(b *store.Batch, id int64) error {
 	if !ok {
 		return nil
 	}
-	var ops []store.RequestOp
+	var ops []cairn.RequestOp
 	for _, k := range keys {
-		rr, err := b.Range(&store.RangeRequest{Key: k})
+		rr, err := b.Range(&cairn.RangeRequest{Key: k})
 		if err != nil {
 			return err
 		}
@@ -31,12 +32,12 @@ func ExpireDirs(b *store.Batch, id int64) error {
 		}
 		pfx := append(append([]byte(nil), k...), '/')
 		ops = append(ops,
-			store.RequestOp{DeleteRange: &store.DeleteRangeRequest{Key: pfx, RangeEnd: prefixEnd(pfx), Action: store.ActionImplied}},
-			store.RequestOp{DeleteRange: &store.DeleteRangeRequest{Key: k, Action: store.ActionExpire}})
+			cairn.RequestOp{DeleteRange: &cairn.DeleteRangeRequest{Key: pfx, RangeEnd: prefixEnd(pfx), Action: cairn.ActionImplied}},
+			cairn.RequestOp{DeleteRange: &cairn.DeleteRangeRequest{Key: k, Action: cairn.ActionExpire}})
 	}
 	if len(ops) == 0 {
 		return nil
 	}
-	_, err := b.Txn(&store.TxnRequest{Success: ops})
+	_, err := b.Txn(&cairn.TxnRequest{Success: ops})
 	return err
 }

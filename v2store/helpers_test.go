@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -15,7 +16,7 @@ type harness struct {
 	tb     testing.TB
 	s      *store.Store
 	tree   *Tree
-	events []store.Event
+	events []cairn.Event
 }
 
 func newHarness(tb testing.TB, prefix string) *harness {
@@ -26,7 +27,7 @@ func newHarness(tb testing.TB, prefix string) *harness {
 		tb.Fatal(err)
 	}
 	h.tree = tree
-	s, err := store.Open(filepath.Join(tb.TempDir(), "db"), store.Options{OnCommit: func(_ int64, evs []store.Event) {
+	s, err := store.Open(filepath.Join(tb.TempDir(), "db"), store.Options{OnCommit: func(_ int64, evs []cairn.Event) {
 		h.events = append(h.events, evs...)
 	}})
 	if err != nil {
@@ -73,7 +74,7 @@ func (h *harness) get(p string, recursive bool) (*Event, *Error) {
 func (h *harness) v3put(key, value string) {
 	h.tb.Helper()
 	b := h.s.Begin()
-	if _, err := b.Put(&store.PutRequest{Key: []byte(key), Value: []byte(value)}); err != nil {
+	if _, err := b.Put(&cairn.PutRequest{Key: []byte(key), Value: []byte(value)}); err != nil {
 		h.tb.Fatal(err)
 	}
 	if err := b.Commit(h.s.ConsistentIndex() + 1); err != nil {

@@ -1,6 +1,7 @@
 package v2store
 
 import (
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -8,7 +9,7 @@ import (
 // revision) and *store.Batch (reads at apply time, seeing the batch's own
 // writes) both implement it.
 type Reader interface {
-	Range(req *store.RangeRequest) (*store.RangeResponse, error)
+	Range(req *cairn.RangeRequest) (*cairn.RangeResponse, error)
 	List(req *store.ListRequest) (*store.ListResponse, error)
 }
 
@@ -20,7 +21,7 @@ type node struct {
 	// that also has keys under it (shown as a directory); nil for the root
 	// and for implicit directories (keys under the path, no key of its
 	// own).
-	kv *store.KeyValue
+	kv *cairn.KeyValue
 }
 
 // lookup returns what the clean path p names at rev (0: the reader's
@@ -32,7 +33,7 @@ func (t *Tree) lookup(r Reader, rev int64, p string) (node, error) {
 	if p == "/" {
 		return node{exists: true, dir: true}, nil
 	}
-	rr, err := r.Range(&store.RangeRequest{Key: t.Key(p), Revision: rev})
+	rr, err := r.Range(&cairn.RangeRequest{Key: t.Key(p), Revision: rev})
 	if err != nil {
 		return node{}, err
 	}

@@ -3,7 +3,7 @@ package v2store
 import (
 	"testing"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // TestV3KeysInTheTree checks what v2 shows of keys written by v3 clients:
@@ -36,7 +36,7 @@ func TestV3KeysInTheTree(t *testing.T) {
 	})
 	// The rm -r took the v3 keys under /foo/ that v2 could not name too,
 	// but neither /foobar nor keys outside the tree.
-	rr, err := h.s.Range(&store.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+	rr, err := h.s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,16 +66,16 @@ func equal(a, b []string) bool {
 func TestV2KeysForV3(t *testing.T) {
 	h := newHarness(t, "")
 	h.apply(&Request{Method: MethodPut, Path: "/a/b/c", Value: "v"})
-	rr, err := h.s.Range(&store.RangeRequest{Key: []byte("/"), RangeEnd: []byte("0")})
+	rr, err := h.s.Range(&cairn.RangeRequest{Key: []byte("/"), RangeEnd: []byte("0")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	type kv struct {
 		key, value string
 		dir        bool
-		action     store.Action
+		action     cairn.Action
 	}
-	want := []kv{{"/a", "", true, store.ActionImplied}, {"/a/b", "", true, store.ActionImplied}, {"/a/b/c", "v", false, store.ActionSet}}
+	want := []kv{{"/a", "", true, cairn.ActionImplied}, {"/a/b", "", true, cairn.ActionImplied}, {"/a/b/c", "v", false, cairn.ActionSet}}
 	if len(rr.Kvs) != len(want) {
 		t.Fatalf("%d keys, want %d", len(rr.Kvs), len(want))
 	}
@@ -101,7 +101,7 @@ func TestPrefix(t *testing.T) {
 		{name: "root", get: "/",
 			want: `{"action":"get","node":{"dir":true,"nodes":[{"key":"/k","value":"1","modifiedIndex":4,"createdIndex":4}]}}`},
 	})
-	rr, err := h.s.Range(&store.RangeRequest{Key: []byte("/v2/k")})
+	rr, err := h.s.Range(&cairn.RangeRequest{Key: []byte("/v2/k")})
 	if err != nil || len(rr.Kvs) != 1 || string(rr.Kvs[0].Value) != "1" {
 		t.Fatalf("v3 key /v2/k: %v %+v", err, rr)
 	}
@@ -145,13 +145,13 @@ func TestWatchEvents(t *testing.T) {
 	h.apply(&Request{Method: MethodDelete, Path: "/a", Recursive: true})
 	h.v3put("/c", "3")
 	b := h.s.Begin()
-	if _, err := b.LeaseGrant(&store.LeaseGrantRequest{ID: 5, TTL: 10}); err != nil {
+	if _, err := b.LeaseGrant(&cairn.LeaseGrantRequest{ID: 5, TTL: 10}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Put(&store.PutRequest{Key: []byte("/t"), Value: []byte("ttl"), Lease: 5, Action: store.ActionSet}); err != nil {
+	if _, err := b.Put(&cairn.PutRequest{Key: []byte("/t"), Value: []byte("ttl"), Lease: 5, Action: cairn.ActionSet}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.LeaseRevoke(&store.LeaseRevokeRequest{ID: 5}); err != nil {
+	if _, err := b.LeaseRevoke(&cairn.LeaseRevokeRequest{ID: 5}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Commit(h.s.ConsistentIndex() + 1); err != nil {

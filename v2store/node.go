@@ -3,7 +3,7 @@ package v2store
 import (
 	"time"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // Node is one v2 node as etcd's v2 JSON shows it. Value is nil for a
@@ -74,14 +74,14 @@ type Event struct {
 }
 
 // fileNode returns the node of a file at p.
-func fileNode(p string, kv *store.KeyValue) *Node {
+func fileNode(p string, kv *cairn.KeyValue) *Node {
 	v := string(kv.Value)
 	return &Node{Key: p, Value: &v, CreatedIndex: kv.CreateRevision, ModifiedIndex: kv.ModRevision, Lease: kv.Lease}
 }
 
 // dirNode returns the node of a directory at p; kv is its marker (nil for
 // the root and implicit directories).
-func dirNode(p string, kv *store.KeyValue) *Node {
+func dirNode(p string, kv *cairn.KeyValue) *Node {
 	n := &Node{Dir: true}
 	if p != "/" {
 		n.Key = p

@@ -1,6 +1,7 @@
 package v2store
 
 import (
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -21,13 +22,13 @@ func (t *Tree) applyPut(b *store.Batch, req *Request) (*Event, error) {
 		return nil, err
 	}
 	rev := b.Rev()
-	action := store.ActionSet
+	action := cairn.ActionSet
 	switch {
 	case req.PrevExist != nil && !*req.PrevExist:
 		if cur.exists {
 			return nil, NewError(EcodeNodeExist, p, rev)
 		}
-		action = store.ActionCreate
+		action = cairn.ActionCreate
 	case req.compares():
 		if !cur.exists {
 			return nil, t.notFound(b, 0, rev, p)
@@ -38,7 +39,7 @@ func (t *Tree) applyPut(b *store.Batch, req *Request) (*Event, error) {
 		if cause, failed := compareFailed(req, cur.kv); failed {
 			return nil, NewError(EcodeTestFailed, cause, rev)
 		}
-		action = store.ActionCompareAndSwap
+		action = cairn.ActionCompareAndSwap
 	case req.PrevExist != nil:
 		if !cur.exists {
 			return nil, t.notFound(b, 0, rev, p)
@@ -46,7 +47,7 @@ func (t *Tree) applyPut(b *store.Batch, req *Request) (*Event, error) {
 		if cur.dir && req.Value != "" {
 			return nil, NewError(EcodeNotFile, p, rev)
 		}
-		action = store.ActionUpdate
+		action = cairn.ActionUpdate
 	default:
 		if cur.exists && cur.dir {
 			return nil, NewError(EcodeNotFile, p, rev)
@@ -57,18 +58,18 @@ func (t *Tree) applyPut(b *store.Batch, req *Request) (*Event, error) {
 		return nil, t.notFound(b, 0, rev, p)
 	}
 
-	var ops []store.RequestOp
+	var ops []cairn.RequestOp
 	if !cur.exists {
 		if ops, err = t.parents(b, p); err != nil {
 			return nil, err
 		}
 	}
 	dir := req.Dir
-	if action == store.ActionUpdate || action == store.ActionCompareAndSwap || req.Refresh {
+	if action == cairn.ActionUpdate || action == cairn.ActionCompareAndSwap || req.Refresh {
 		dir = cur.dir // an update keeps the kind of the node
 	}
 	ev := &Event{Action: action.String(), Created: !cur.exists}
-	target := &store.PutRequest{Key: t.Key(p), Dir: dir, Action: action}
+	target := &cairn.PutRequest{Key: t.Key(p), Dir: dir, Action: action}
 	switch {
 	case req.Refresh:
 		// etcd's refresh: the value stays, the TTL changes, no watcher
@@ -76,7 +77,7 @@ func (t *Tree) applyPut(b *store.Batch, req *Request) (*Event, error) {
 		if !dir {
 			target.Value = cur.kv.Value
 		}
-		target.Action = store.ActionImplied
+		target.Action = cairn.ActionImplied
 	case !dir:
 		target.Value = []byte(req.Value)
 	}
@@ -85,7 +86,7 @@ func (t *Tree) applyPut(b *store.Batch, req *Request) (*Event, error) {
 			return nil, err
 		}
 	}
-	ops = append(ops, store.RequestOp{Put: target})
+	ops = append(ops, cairn.RequestOp{Put: target})
 	newRev, kv, err := commit(b, ops, target, cur.kv)
 	if err != nil {
 		return nil, err
@@ -107,7 +108,7 @@ func (t *Tree) applyPost(b *store.Batch, req *Request) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ops []store.RequestOp
+	var ops []cairn.RequestOp
 	switch {
 	case n.exists && !n.dir:
 		return nil, NewError(EcodeNotDir, dir, b.Rev())
@@ -115,17 +116,17 @@ func (t *Tree) applyPost(b *store.Batch, req *Request) (*Event, error) {
 		if ops, err = t.parents(b, dir); err != nil {
 			return nil, err
 		}
-		ops = append(ops, markerOp(t.Key(dir), store.ActionImplied))
+		ops = append(ops, markerOp(t.Key(dir), cairn.ActionImplied))
 	}
 	p := join(dir, inOrderName(b.Rev()+1))
 	ev := &Event{Action: "create", Created: true}
-	target := &store.PutRequest{Key: t.Key(p), Value: []byte(req.Value), Action: store.ActionCreate}
+	target := &cairn.PutRequest{Key: t.Key(p), Value: []byte(req.Value), Action: cairn.ActionCreate}
 	if req.TTL != nil {
 		if target.Lease, err = grantTTL(b, *req.TTL, ev); err != nil {
 			return nil, err
 		}
 	}
-	ops = append(ops, store.RequestOp{Put: target})
+	ops = append(ops, cairn.RequestOp{Put: target})
 	newRev, kv, err := commit(b, ops, target, nil)
 	if err != nil {
 		return nil, err

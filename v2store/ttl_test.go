@@ -3,7 +3,7 @@ package v2store
 import (
 	"testing"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 )
 
 // TestTTL: a TTL'd write holds its own new lease (deterministic ID),
@@ -33,7 +33,7 @@ func TestTTL(t *testing.T) {
 	if ev.Node.Lease != 0 || ev.PrevNode.Lease == 0 {
 		t.Fatalf("set without ttl: %+v prev %+v", ev.Node, ev.PrevNode)
 	}
-	if _, err := h.apply(&Request{Method: MethodPut, Path: "/big", Value: "v", TTL: ttl(store.MaxLeaseTTL + 1)}); err == nil || err.Code != EcodeTTLNaN {
+	if _, err := h.apply(&Request{Method: MethodPut, Path: "/big", Value: "v", TTL: ttl(cairn.MaxLeaseTTL + 1)}); err == nil || err.Code != EcodeTTLNaN {
 		t.Fatalf("ttl above the maximum: %v", err)
 	}
 
@@ -47,7 +47,7 @@ func TestTTL(t *testing.T) {
 	if err := ExpireDirs(b, dirLease); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.LeaseRevoke(&store.LeaseRevokeRequest{ID: dirLease}); err != nil {
+	if _, err := b.LeaseRevoke(&cairn.LeaseRevokeRequest{ID: dirLease}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Commit(h.s.ConsistentIndex() + 1); err != nil {

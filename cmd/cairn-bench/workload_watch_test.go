@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/httpapi"
 	"github.com/cairnkv/cairn/server"
-	"github.com/cairnkv/cairn/store"
 )
 
 // startCairn runs a one-member cairn in-process (package server behind
@@ -48,7 +48,7 @@ func startCairn(t *testing.T) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for {
-		if _, err := s.Range(ctx, &store.RangeRequest{Key: []byte("ready")}); err == nil {
+		if _, err := s.Range(ctx, &cairn.RangeRequest{Key: []byte("ready")}); err == nil {
 			return srv.URL
 		} else if ctx.Err() != nil {
 			t.Fatalf("the member never answered: %v", err)

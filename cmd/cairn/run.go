@@ -76,6 +76,8 @@ func (m *Main) Run(ctx context.Context) error {
 		closeAll()
 		return err
 	}
+	// The v2 keys API is served when the member implements httpapi.V2Keys.
+	var _ httpapi.V2Keys = srv
 	handler := httpapi.New(srv, httpapi.Config{
 		MaxRequestBytes: int64(sc.MaxRequestBytes),
 		Logger:          logger,

@@ -1,4 +1,4 @@
-package store
+package cairn
 
 // Action is the v2 keys API action that wrote a revision record, kept in
 // the record so that v2 watchers (also those catching up from history) see

@@ -1,4 +1,4 @@
-package store
+package cairn
 
 // EventType is the kind of an Event, numbered as etcd's mvccpb.Event_EventType.
 type EventType int32

@@ -1,4 +1,4 @@
-package store
+package cairn
 
 // Validation of requests before they are proposed. These checks need no
 // store state, so the server runs them on the request path, as etcd's gRPC

@@ -1,4 +1,6 @@
-package store
+package cairn
+
+import "context"
 
 // KeyValue is one version of one key, as etcd's mvccpb.KeyValue.
 //
@@ -217,4 +219,21 @@ type CompactionRequest struct {
 // CompactionResponse answers a CompactionRequest.
 type CompactionResponse struct {
 	Header ResponseHeader
+}
+
+// KV is what the v3 KV endpoints need from a cluster member.
+//
+// Every method is safe for concurrent use. Writes (Put, DeleteRange, Txn with
+// a write, Compact) return after the request is committed by raft and applied
+// to the store, with the result of the apply. Range is linearizable unless
+// req.Serializable. Errors are the sentinels of package store (wrapped or
+// not); ctx cancellation gives ctx.Err(). The returned responses are owned by
+// the caller. Each response's Header is complete (cluster, member, revision,
+// raft term).
+type KV interface {
+	Range(ctx context.Context, req *RangeRequest) (*RangeResponse, error)
+	Put(ctx context.Context, req *PutRequest) (*PutResponse, error)
+	DeleteRange(ctx context.Context, req *DeleteRangeRequest) (*DeleteRangeResponse, error)
+	Txn(ctx context.Context, req *TxnRequest) (*TxnResponse, error)
+	Compact(ctx context.Context, req *CompactionRequest) (*CompactionResponse, error)
 }

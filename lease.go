@@ -1,6 +1,9 @@
-package store
+package cairn
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // The lease vocabulary of the client APIs, as etcd's etcdserverpb Lease*
 // messages and lease package errors. The store persists leases (ID and
@@ -24,10 +27,10 @@ var (
 	ErrLeaseTTLTooLarge = errors.New("etcdserver: too large lease TTL")
 )
 
-// Lease is a granted lease as the store keeps it: its ID and the TTL it was
+// LeaseRecord is a granted lease as the store keeps it: its ID and the TTL it was
 // granted, in seconds (after the server raised it to the minimum TTL). The
 // store knows no expiry times.
-type Lease struct {
+type LeaseRecord struct {
 	ID  int64
 	TTL int64
 }
@@ -107,4 +110,35 @@ type LeaseStatus struct {
 type LeaseLeasesResponse struct {
 	Header ResponseHeader
 	Leases []LeaseStatus
+}
+
+// Lease is what the v3 lease endpoints need from a cluster member (etcd's
+// Lease service).
+//
+// Every method is safe for concurrent use; errors are the sentinels of
+// package store, ctx cancellation gives ctx.Err(), and each response's
+// Header is complete.
+//
+//   - LeaseGrant and LeaseRevoke go through raft and return once applied.
+//     Grant: ErrLeaseTTLTooLarge above MaxLeaseTTL, a TTL below
+//     the member's minimum raised to it, ID 0 answered with a member-picked
+//     ID, ErrLeaseExists for a client-chosen ID in use. Revoke:
+//     ErrLeaseNotFound; it deletes the lease's keys in one revision.
+//   - LeaseKeepAlive renews one lease (answered by the leader) and returns
+//     its granted TTL, or TTL 0 for a lease that does not exist: that is not
+//     an error on the keepalive stream.
+//   - LeaseTimeToLive returns the remaining TTL in seconds (-1 for a lease
+//     that does not exist), the granted TTL and, if asked, the attached
+//     keys in ascending order.
+//   - LeaseLeases lists every granted lease.
+//   - LeaseStreamsClosed returns a channel the member closes when open
+//     keepalive streams must end (it is shutting down); they end with the
+//     stream error of ErrStopped. nil: never.
+type Lease interface {
+	LeaseGrant(ctx context.Context, req *LeaseGrantRequest) (*LeaseGrantResponse, error)
+	LeaseRevoke(ctx context.Context, req *LeaseRevokeRequest) (*LeaseRevokeResponse, error)
+	LeaseKeepAlive(ctx context.Context, req *LeaseKeepAliveRequest) (*LeaseKeepAliveResponse, error)
+	LeaseTimeToLive(ctx context.Context, req *LeaseTimeToLiveRequest) (*LeaseTimeToLiveResponse, error)
+	LeaseLeases(ctx context.Context) (*LeaseLeasesResponse, error)
+	LeaseStreamsClosed() <-chan struct{}
 }
