@@ -106,7 +106,7 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 			s.leaseApplied(&results[i].res)
 		}
 		if promoteTerm != 0 {
-			s.lessor.promote(promoteTerm)
+			s.lessor.Promote(promoteTerm)
 			promoteTerm = 0
 		}
 		for _, r := range results {

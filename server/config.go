@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/lessor"
 )
 
 // Config describes one member. Field names follow etcd's flags; DefaultConfig
@@ -60,7 +61,7 @@ type Config struct {
 	Watch WatchConfig
 	// LeaseClock is the lessor's clock; nil means the system's monotonic
 	// clock. Tests inject one they advance by hand.
-	LeaseClock Clock
+	LeaseClock lessor.Clock
 	// LeaseRevokeRate caps how many expired leases the leader revokes per
 	// second (etcd's leaseRevokeRate, 1000, which etcd does not expose), so
 	// a mass expiry does not crowd out client writes.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -45,7 +46,7 @@ func (s *Server) SetLeaseForwarder(f LeaseForwarder) {
 // asking for less gets this much (etcd's rule: 1.5 election timeouts,
 // rounded up to a second).
 func (s *Server) MinLeaseTTL() int64 {
-	return minLeaseTTL(s.cfg.ElectionTimeout, s.cfg.HeartbeatInterval)
+	return lessor.MinTTL(s.cfg.ElectionTimeout, s.cfg.HeartbeatInterval)
 }
 
 // leaseGrant is the raft payload of a grant: the ID and TTL to grant, the
@@ -127,9 +128,9 @@ func (s *Server) LeaseKeepAlive(ctx context.Context, req *cairn.LeaseKeepAliveRe
 }
 
 // leaseRenewLocal renews a lease on this member's primary lessor
-// (errNotPrimary otherwise).
+// (lessor.ErrNotPrimary otherwise).
 func (s *Server) leaseRenewLocal(ctx context.Context, req *cairn.LeaseKeepAliveRequest) (*cairn.LeaseKeepAliveResponse, error) {
-	ttl, err := s.lessor.renew(ctx, req.ID)
+	ttl, err := s.lessor.Renew(ctx, req.ID)
 	if errors.Is(err, cairn.ErrLeaseNotFound) {
 		ttl, err = 0, nil
 	}
@@ -166,9 +167,9 @@ func (s *Server) LeaseTimeToLive(ctx context.Context, req *cairn.LeaseTimeToLive
 }
 
 // leaseTimeToLiveLocal answers from this member's primary lessor
-// (errNotPrimary otherwise).
+// (lessor.ErrNotPrimary otherwise).
 func (s *Server) leaseTimeToLiveLocal(req *cairn.LeaseTimeToLiveRequest) (*cairn.LeaseTimeToLiveResponse, error) {
-	left, granted, err := s.lessor.remaining(req.ID)
+	left, granted, err := s.lessor.Remaining(req.ID)
 	r := &cairn.LeaseTimeToLiveResponse{ID: req.ID}
 	switch {
 	case errors.Is(err, cairn.ErrLeaseNotFound):
@@ -207,66 +208,32 @@ func (s *Server) LeaseLeases(ctx context.Context) (*cairn.LeaseLeasesResponse, e
 	return resp, nil
 }
 
-// leaseLeaderPoll is how often a lease request waiting for a leader looks
-// again at who leads.
-const leaseLeaderPoll = 50 * time.Millisecond
+// errLeaseNotLeader: the member asked is not the leader's primary lessor
+// (lessor.ErrNotLeader); the asker looks again at who leads.
+var errLeaseNotLeader = lessor.ErrNotLeader
 
-// errLeaseNotLeader: a member asked to answer a lease request as the leader
-// is not the leader's primary lessor (any more, or yet); the asker looks
-// again at who leads.
-var errLeaseNotLeader = errors.New("lessor: not the leader")
-
-// atLeaseLeader runs local while this member's lessor is primary, or remote
-// with the leader's id when another member leads, waiting (within the
-// request timeout) while there is no leader, this member is a leader that
-// has not become primary yet, or the leader it asked was not primary. With
-// remote nil (a request forwarded to this member) it does not forward:
-// errLeaseNotLeader when another member leads.
+// atLeaseLeader runs local on this member's primary lessor or remote on the
+// leader, within the request timeout (lessor.AtLeader says when each runs).
+// With remote nil (a request forwarded to this member) it does not forward:
+// errLeaseNotLeader when another member leads. Our own deadline becomes
+// cairn.ErrTimeout.
 func (s *Server) atLeaseLeader(ctx context.Context,
 	local func(context.Context) error,
 	remote func(context.Context, LeaseForwarder, uint64) error) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())
 	defer cancel()
-	var poll *time.Timer
-	for {
-		primary, promoted := s.lessor.isPrimary()
-		if primary {
-			err := local(ctx)
-			if !errors.Is(err, errNotPrimary) {
-				return s.leaseContextErr(ctx, err)
-			}
-			continue // demoted meanwhile: look again
-		}
-		if lead := s.lead.Load(); lead != 0 && lead != s.memberID {
-			if remote == nil {
-				return errLeaseNotLeader
-			}
+	var fwd func(context.Context, uint64) error
+	if remote != nil {
+		fwd = func(ctx context.Context, lead uint64) error {
 			f := s.leaseForwarder()
 			if f == nil {
 				return errNoLeaseForwarder
 			}
-			err := remote(ctx, f, lead)
-			if !errors.Is(err, errLeaseNotLeader) {
-				return s.leaseContextErr(ctx, err)
-			}
-			// The leader moved on, or has not promoted its lessor yet:
-			// wait a little and look again.
-		}
-		if poll == nil {
-			poll = time.NewTimer(leaseLeaderPoll)
-			defer poll.Stop()
-		} else {
-			poll.Reset(leaseLeaderPoll)
-		}
-		select {
-		case <-promoted:
-		case <-poll.C:
-		case <-ctx.Done():
-			return s.contextErr(ctx, ctx.Err())
-		case <-s.stopc:
-			return cairn.ErrStopped
+			return remote(ctx, f, lead)
 		}
 	}
+	err := s.lessor.AtLeader(ctx, s.memberID, s.lead.Load, s.stopc, local, fwd)
+	return s.leaseContextErr(ctx, err)
 }
 
 // leaseForwarder returns the forwarder SetLeaseForwarder installed, or
@@ -294,7 +261,7 @@ func (s *Server) leaseContextErr(ctx context.Context, err error) error {
 
 // leaseState is the lease machinery a Server holds (see New).
 type leaseState struct {
-	lessor   *lessor
+	lessor   *lessor.Lessor
 	leaseFwd atomic.Pointer[forwarderBox]
 
 	// leaseStreams is closed by CloseLeaseStreams.
@@ -307,7 +274,7 @@ type leaseState struct {
 // applier replaced the store by an installed raft snapshot (only the
 // applier calls it, so it reads s.store without storeMu). Leases the lessor
 // knew keep their timers; a leader's lessor gives new ones their full TTL.
-func (s *Server) reloadLeases() { s.lessor.reset(s.store.Leases()) }
+func (s *Server) reloadLeases() { s.lessor.Reset(s.store.Leases()) }
 
 // storeNow returns the current store: the applier replaces it when it
 // installs a raft snapshot.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"math"
 
 	"github.com/cairnkv/cairn"
@@ -16,9 +17,9 @@ import (
 // (apply.go calls promote), as etcd promotes its lessor then.
 func (s *Server) leaseLeadership(leader bool) {
 	if leader {
-		s.lessor.becameLeader(s.term.Load())
+		s.lessor.BecameLeader(s.term.Load())
 	} else {
-		s.lessor.demote()
+		s.lessor.Demote()
 	}
 }
 
@@ -30,10 +31,10 @@ func (s *Server) leaseApplied(r *applyResult) {
 		return
 	}
 	if g := r.leaseGrant; g != nil {
-		s.lessor.granted(g.ID, g.TTL)
+		s.lessor.Granted(g.ID, g.TTL)
 	}
 	for _, id := range r.revokedLeases {
-		s.lessor.revoked(id)
+		s.lessor.Revoked(id)
 		if v2store.IsTTLLease(id) {
 			s.v2.expired.Add(1)
 		}
@@ -78,4 +79,11 @@ func applyLeaseExpire(b *store.Batch, e *leaseExpire) ([]int64, error) {
 		revoked = append(revoked, id)
 	}
 	return revoked, nil
+}
+
+// revokeExpired proposes the revocation of expired leases ids (the lessor's
+// expiry loop calls it) and returns once it is applied.
+func (s *Server) revokeExpired(ids []int64) error {
+	_, err := s.propose(context.Background(), &request{LeaseExpire: &leaseExpire{IDs: ids}})
+	return err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/lessor"
 )
 
 // Leases in a cluster: only the leader times them; followers forward
@@ -16,8 +17,8 @@ import (
 // TTL again, so a failover never expires a lease early.
 
 // leaseCluster starts three members sharing one manual lease clock.
-func leaseCluster(t *testing.T) (*testCluster, *manualClock) {
-	clock := newManualClock()
+func leaseCluster(t *testing.T) (*testCluster, *lessor.ManualClock) {
+	clock := lessor.NewManualClock()
 	c := newTestCluster(t, 3, func(cfg *Config) {
 		cfg.LeaseClock = clock
 		cfg.LeaseCheckInterval = 5 * time.Millisecond
@@ -40,7 +41,7 @@ func (c *testCluster) followerOf(lead *testMember) *testMember {
 func waitPrimary(t *testing.T, m *testMember) {
 	t.Helper()
 	waitFor(t, m.name+" to time leases", func() bool {
-		p, _ := m.server().lessor.isPrimary()
+		p, _ := m.server().lessor.IsPrimary()
 		return p
 	})
 }
@@ -77,7 +78,7 @@ func TestClusterLeaseThroughFollower(t *testing.T) {
 		t.Fatalf("timetolive of a missing lease through a follower: %+v %v", r, err)
 	}
 	// The followers' lessors time nothing.
-	if p, _ := fs.lessor.isPrimary(); p {
+	if p, _ := fs.lessor.IsPrimary(); p {
 		t.Fatal("a follower's lessor is primary")
 	}
 	clock.Advance(2 * time.Second)
@@ -135,7 +136,7 @@ func TestClusterLeaseFailover(t *testing.T) {
 // with the store): once it leads, a lease granted while it was away
 // expires on its clock with its key, and one revoked meanwhile is unknown.
 func TestClusterLeasesAfterSnapshotCatchUp(t *testing.T) {
-	clock := newManualClock()
+	clock := lessor.NewManualClock()
 	c := newTestCluster(t, 3, func(cfg *Config) {
 		cfg.LeaseClock = clock
 		cfg.LeaseCheckInterval = 5 * time.Millisecond

@@ -11,31 +11,12 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/lessor"
 )
-
-// manualClock is a Clock the test moves by hand.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newManualClock() *manualClock { return &manualClock{now: time.Now()} }
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // leaseConfig is testConfig with a manual lease clock and a fast expiry
 // check.
-func leaseConfig(dir string, clock Clock) Config {
+func leaseConfig(dir string, clock lessor.Clock) Config {
 	cfg := testConfig(dir)
 	cfg.LeaseClock = clock
 	cfg.LeaseCheckInterval = 5 * time.Millisecond
@@ -48,7 +29,7 @@ func mustStartPrimary(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
 	s := mustStart(tb, cfg)
 	waitUntil(tb, "the lessor becomes primary", func() bool {
-		p, _ := s.lessor.isPrimary()
+		p, _ := s.lessor.IsPrimary()
 		return p
 	})
 	return s
@@ -134,15 +115,15 @@ func TestMinLeaseTTL(t *testing.T) {
 		{5 * time.Second, 500 * time.Millisecond, 8}, // 15 ticks of 500ms: 7.5s -> 8
 		{time.Second, 300 * time.Millisecond, 2},     // 3 ticks: (3*3)/2 = 4 ticks, 1.2s -> 2
 	} {
-		if got := minLeaseTTL(c.election, c.heartbeat); got != c.want {
-			t.Errorf("minLeaseTTL(%v, %v) = %d, want %d", c.election, c.heartbeat, got, c.want)
+		if got := lessor.MinTTL(c.election, c.heartbeat); got != c.want {
+			t.Errorf("lessor.MinTTL(%v, %v) = %d, want %d", c.election, c.heartbeat, got, c.want)
 		}
 	}
 }
 
 // TestLeaseGrantRules: etcd's rules for the TTL and the ID of a grant.
 func TestLeaseGrantRules(t *testing.T) {
-	cfg := leaseConfig(t.TempDir(), newManualClock())
+	cfg := leaseConfig(t.TempDir(), lessor.NewManualClock())
 	cfg.ElectionTimeout, cfg.HeartbeatInterval = time.Second, 100*time.Millisecond // etcd's: minimum TTL 2
 	s := mustStartPrimary(t, cfg)
 	if s.MinLeaseTTL() != 2 {
@@ -198,7 +179,7 @@ func TestLeaseGrantRules(t *testing.T) {
 // TestLeaseExpiryDeletesKeysInOneRevision: the leader revokes an expired
 // lease through raft; its keys go in one revision, other keys stay.
 func TestLeaseExpiryDeletesKeysInOneRevision(t *testing.T) {
-	clock := newManualClock()
+	clock := lessor.NewManualClock()
 	s := mustStartPrimary(t, leaseConfig(t.TempDir(), clock))
 	id := mustGrant(t, s, 0, 5).ID
 	other := mustGrant(t, s, 0, 60).ID
@@ -214,7 +195,7 @@ func TestLeaseExpiryDeletesKeysInOneRevision(t *testing.T) {
 		t.Fatalf("timetolive 4s after the grant: %+v", r)
 	}
 	clock.Advance(time.Second)
-	waitUntil(t, "the lease expires", func() bool { return !s.lessor.exists(id) })
+	waitUntil(t, "the lease expires", func() bool { return !s.lessor.Exists(id) })
 
 	if rev := s.store.Rev(); rev != before+1 {
 		t.Fatalf("revision %d after the expiry, want %d (one revision)", rev, before+1)
@@ -241,7 +222,7 @@ func TestLeaseExpiryDeletesKeysInOneRevision(t *testing.T) {
 }
 
 func TestLeaseKeepAliveExtends(t *testing.T) {
-	clock := newManualClock()
+	clock := lessor.NewManualClock()
 	s := mustStartPrimary(t, leaseConfig(t.TempDir(), clock))
 	id := mustGrant(t, s, 0, 10).ID
 	mustPutLease(t, s, "k", id)
@@ -270,7 +251,7 @@ func TestLeaseKeepAliveExtends(t *testing.T) {
 // time is up does not bring it back; it is answered once the revoke is
 // applied, with TTL 0.
 func TestLeaseRenewOfExpiredLease(t *testing.T) {
-	clock := newManualClock()
+	clock := lessor.NewManualClock()
 	s := mustStartPrimary(t, leaseConfig(t.TempDir(), clock))
 	id := mustGrant(t, s, 0, 3).ID
 	mustPutLease(t, s, "k", id)
@@ -284,7 +265,7 @@ func TestLeaseRenewOfExpiredLease(t *testing.T) {
 }
 
 func TestLeaseRevoke(t *testing.T) {
-	s := mustStartPrimary(t, leaseConfig(t.TempDir(), newManualClock()))
+	s := mustStartPrimary(t, leaseConfig(t.TempDir(), lessor.NewManualClock()))
 	id := mustGrant(t, s, 0, 60).ID
 	mustPutLease(t, s, "a", id)
 	mustPutLease(t, s, "b", id)
@@ -299,7 +280,7 @@ func TestLeaseRevoke(t *testing.T) {
 	if countKeys(t, s, "a", "c") != 0 {
 		t.Fatal("keys left after the revoke")
 	}
-	if s.lessor.exists(id) {
+	if s.lessor.Exists(id) {
 		t.Fatal("the lessor still knows the revoked lease")
 	}
 	if _, err := s.LeaseRevoke(context.Background(), &cairn.LeaseRevokeRequest{ID: id}); !errors.Is(err, cairn.ErrLeaseNotFound) {
@@ -316,7 +297,7 @@ func TestLeaseRevoke(t *testing.T) {
 // after it.
 func TestLeaseRestart(t *testing.T) {
 	dir := t.TempDir()
-	clock := newManualClock()
+	clock := lessor.NewManualClock()
 	cfg := leaseConfig(dir, clock)
 	s := mustStartPrimary(t, cfg)
 	id := mustGrant(t, s, 0, 100).ID
@@ -346,7 +327,7 @@ func TestLeaseRestart(t *testing.T) {
 // TestLeaseRevokeTenThousandKeysThroughRaft: a lease with 10k keys expires;
 // all of them go in one revision.
 func TestLeaseRevokeTenThousandKeysThroughRaft(t *testing.T) {
-	clock := newManualClock()
+	clock := lessor.NewManualClock()
 	s := mustStartPrimary(t, leaseConfig(t.TempDir(), clock))
 	id := mustGrant(t, s, 0, 10).ID
 	const n, perTxn = 10000, 100
@@ -364,7 +345,7 @@ func TestLeaseRevokeTenThousandKeysThroughRaft(t *testing.T) {
 	}
 	before := s.store.Rev()
 	clock.Advance(10 * time.Second)
-	waitUntil(t, "the lease expires", func() bool { return !s.lessor.exists(id) })
+	waitUntil(t, "the lease expires", func() bool { return !s.lessor.Exists(id) })
 	if rev := s.store.Rev(); rev != before+1 {
 		t.Fatalf("revision %d after the expiry, want %d", rev, before+1)
 	}
@@ -380,7 +361,7 @@ func TestMassExpiryWhileWriting(t *testing.T) {
 	if testing.Short() {
 		t.Skip("100k leases")
 	}
-	clock := newManualClock()
+	clock := lessor.NewManualClock()
 	cfg := leaseConfig(t.TempDir(), clock)
 	cfg.LeaseRevokeRate = 50000 // etcd's 1000/s would take 100s
 	s := mustStartPrimary(t, cfg)
@@ -457,7 +438,7 @@ func TestMassExpiryWhileWriting(t *testing.T) {
 		clock.Advance(time.Second)
 		time.Sleep(20 * time.Millisecond) // pacing only: nothing asserts on it
 	}
-	waitUntil(t, "every lease expires", func() bool { return s.lessor.count() == 0 })
+	waitUntil(t, "every lease expires", func() bool { return s.lessor.Count() == 0 })
 	close(stop)
 	<-done
 	if writeErr != nil {

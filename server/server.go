@@ -16,6 +16,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/raftlog"
 	"github.com/cairnkv/cairn/snapshot"
 	"github.com/cairnkv/cairn/store"
@@ -148,7 +149,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	st := s.store
-	s.lessor = newLessor(cfg.LeaseClock, cfg.ElectionTimeout, st.Leases())
+	s.lessor = lessor.New(cfg.LeaseClock, cfg.ElectionTimeout, st.Leases())
 	// A data dir from before the cluster state was kept knows only itself.
 	s.cluster.ensure(&member{ID: s.memberID, Name: cfg.Name, PeerURLs: s.selfPeerURLs()})
 
@@ -243,7 +244,10 @@ func New(cfg Config) (*Server, error) {
 	go s.applyLoop()
 	go s.readLoop()
 	go s.publish()
-	go s.leaseLoop()
+	go func() {
+		defer s.loops.Done()
+		s.lessor.RunExpiry(s.stopc, cfg.LeaseCheckInterval, cfg.LeaseRevokeRate, s.revokeExpired, s.log)
+	}()
 	return s, nil
 }
 

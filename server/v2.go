@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/store"
 	"github.com/cairnkv/cairn/v2store"
 )
@@ -111,13 +112,13 @@ func (s *Server) v2Expiry(ev *v2store.Event) {
 		if n.Lease == 0 {
 			return
 		}
-		left, _, err := s.lessor.remaining(n.Lease)
+		left, _, err := s.lessor.Remaining(n.Lease)
 		if err != nil {
 			l, ok := s.storeNow().Lease(n.Lease)
 			if !ok {
 				return
 			}
-			left = ttlDuration(l.TTL)
+			left = lessor.TTLDuration(l.TTL)
 		}
 		n.SetExpiry(now.Add(left), now)
 	}

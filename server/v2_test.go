@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/v2store"
 )
 
@@ -107,7 +108,7 @@ func fmtRev(rev int64) string {
 // shows expiration and ttl, and when the time is up the file goes, and a
 // directory goes with everything under it; a node without TTL stays.
 func TestV2TTLExpires(t *testing.T) {
-	clock := newManualClock()
+	clock := lessor.NewManualClock()
 	s := mustStartPrimary(t, leaseConfig(t.TempDir(), clock))
 	ctx := context.Background()
 	ttl := func(n int64) *int64 { return &n }

@@ -1,4 +1,4 @@
-package server
+package lessor
 
 import (
 	"container/heap"
@@ -11,38 +11,27 @@ import (
 	"github.com/cairnkv/cairn"
 )
 
-// Clock is the lessor's time source. Now must be monotonic (time.Now's
-// values are: they carry a monotonic reading). Tests inject a clock they
-// advance by hand instead of sleeping.
-type Clock interface {
-	Now() time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
-// errNotPrimary: this member's lessor does not time leases (it is not the
+// ErrNotPrimary: this member's lessor does not time leases (it is not the
 // leader, or a new leader that has not applied its first entry yet).
-var errNotPrimary = errors.New("lessor: not the primary lessor")
+var ErrNotPrimary = errors.New("lessor: not the primary lessor")
 
-// leaseRevokeRetry is how long the lessor waits for the revoke of an
-// expired lease to be applied before proposing it again (etcd's
+// RevokeRetry is how long the lessor waits for the revoke of an
+// Expired lease to be applied before proposing it again (etcd's
 // expiredLeaseRetryInterval).
-const leaseRevokeRetry = 3 * time.Second
+const RevokeRetry = 3 * time.Second
 
-// minLeaseTTL is etcd's minimum lease TTL in seconds for an election timeout
+// MinTTL is etcd's minimum lease TTL in seconds for an election timeout
 // and heartbeat: 1.5 election timeouts, counted in whole ticks, rounded up to
 // a second (1s election timeout, 100ms heartbeat: 2 seconds). A lease must
 // outlive a leader election, or a failover would expire it.
-func minLeaseTTL(electionTimeout, heartbeat time.Duration) int64 {
+func MinTTL(electionTimeout, heartbeat time.Duration) int64 {
 	ticks := int64(electionTimeout / heartbeat)
 	d := time.Duration(3*ticks/2) * heartbeat
 	return int64(math.Ceil(d.Seconds()))
 }
 
-// lessor times the leases of the store. Every member keeps the set of
-// granted leases (ID and granted TTL, updated as grants and revokes are
+// Lessor times the leases of the store. Every member keeps the set of
+// Granted leases (ID and granted TTL, updated as grants and revokes are
 // applied); only the primary lessor, on the leader, gives them expiry times,
 // renews them on keepalive and hands expired ones to the revoker. A member
 // becomes primary when, as leader, it has applied the first entry of its
@@ -52,7 +41,7 @@ func minLeaseTTL(electionTimeout, heartbeat time.Duration) int64 {
 // being leader, and forgets the expiry times.
 //
 // The lessor's methods are safe for concurrent use.
-type lessor struct {
+type Lessor struct {
 	clock  Clock
 	extend time.Duration
 
@@ -86,11 +75,15 @@ type leaseTimer struct {
 	revokedc chan struct{}
 }
 
-func newLessor(clock Clock, extend time.Duration, leases []cairn.LeaseRecord) *lessor {
+// New returns a lessor that knows leases (none primary yet), timing them
+// on clock (nil: SystemClock) with extend added to every lease's TTL when
+// it becomes primary (one election timeout, so a failover never expires a
+// lease early).
+func New(clock Clock, extend time.Duration, leases []cairn.LeaseRecord) *Lessor {
 	if clock == nil {
-		clock = systemClock{}
+		clock = SystemClock{}
 	}
-	le := &lessor{
+	le := &Lessor{
 		clock:     clock,
 		extend:    extend,
 		leases:    make(map[int64]*leaseTimer, len(leases)),
@@ -103,11 +96,11 @@ func newLessor(clock Clock, extend time.Duration, leases []cairn.LeaseRecord) *l
 	return le
 }
 
-// reset replaces the known leases with leases (after the store was replaced
+// Reset replaces the known leases with leases (after the store was replaced
 // by a snapshot). Leases that stay keep their timers; a primary lessor gives
 // new ones their full TTL plus the extension; waiters on leases that are
 // gone are told they were revoked.
-func (le *lessor) reset(leases []cairn.LeaseRecord) {
+func (le *Lessor) Reset(leases []cairn.LeaseRecord) {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	keep := make(map[int64]*leaseTimer, len(leases))
@@ -121,7 +114,7 @@ func (le *lessor) reset(leases []cairn.LeaseRecord) {
 		t := &leaseTimer{id: l.ID, ttl: l.TTL, heapIndex: -1, revokedc: make(chan struct{})}
 		keep[l.ID] = t
 		if le.primary {
-			t.expiry = now.Add(le.extend + ttlDuration(t.ttl))
+			t.expiry = now.Add(le.extend + TTLDuration(t.ttl))
 			heap.Push(&le.expiries, t)
 		}
 	}
@@ -133,18 +126,18 @@ func (le *lessor) reset(leases []cairn.LeaseRecord) {
 	le.leases = keep
 }
 
-// ttlDuration converts a TTL in seconds to a Duration, saturating (TTLs go
+// TTLDuration converts a TTL in seconds to a Duration, saturating (TTLs go
 // up to cairn.MaxLeaseTTL, which overflows nothing, but be safe).
-func ttlDuration(ttl int64) time.Duration {
+func TTLDuration(ttl int64) time.Duration {
 	if ttl > int64(math.MaxInt64/time.Second) {
 		return time.Duration(math.MaxInt64)
 	}
 	return time.Duration(ttl) * time.Second
 }
 
-// granted records a grant that was applied. A primary lessor starts its
+// Granted records a grant that was applied. A primary lessor starts its
 // clock: it expires TTL seconds from now.
-func (le *lessor) granted(id, ttl int64) {
+func (le *Lessor) Granted(id, ttl int64) {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	if old := le.leases[id]; old != nil {
@@ -154,13 +147,13 @@ func (le *lessor) granted(id, ttl int64) {
 	t := &leaseTimer{id: id, ttl: ttl, heapIndex: -1, revokedc: make(chan struct{})}
 	le.leases[id] = t
 	if le.primary {
-		t.expiry = le.clock.Now().Add(ttlDuration(ttl))
+		t.expiry = le.clock.Now().Add(TTLDuration(ttl))
 		heap.Push(&le.expiries, t)
 	}
 }
 
-// revoked records a revoke that was applied (by a client or by expiry).
-func (le *lessor) revoked(id int64) {
+// Revoked records a revoke that was applied (by a client or by expiry).
+func (le *Lessor) Revoked(id int64) {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	if t := le.leases[id]; t != nil {
@@ -168,7 +161,7 @@ func (le *lessor) revoked(id int64) {
 	}
 }
 
-func (le *lessor) removeLocked(t *leaseTimer) {
+func (le *Lessor) removeLocked(t *leaseTimer) {
 	delete(le.leases, t.id)
 	if t.heapIndex >= 0 {
 		heap.Remove(&le.expiries, t.heapIndex)
@@ -176,9 +169,9 @@ func (le *lessor) removeLocked(t *leaseTimer) {
 	close(t.revokedc)
 }
 
-// becameLeader records that the Ready loop saw this member become leader in
+// BecameLeader records that the Ready loop saw this member become leader in
 // term; the lessor becomes primary when promote(term) follows.
-func (le *lessor) becameLeader(term uint64) {
+func (le *Lessor) BecameLeader(term uint64) {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	if le.primary && le.leaderTerm != term {
@@ -187,10 +180,10 @@ func (le *lessor) becameLeader(term uint64) {
 	le.leaderTerm = term
 }
 
-// promote makes the lessor primary if this member is still the leader of
+// Promote makes the lessor primary if this member is still the leader of
 // term, giving every lease its full TTL plus the extension from now (etcd's
 // Promote). It reports whether it did.
-func (le *lessor) promote(term uint64) bool {
+func (le *Lessor) Promote(term uint64) bool {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	if le.primary || le.leaderTerm != term || term == 0 {
@@ -201,7 +194,7 @@ func (le *lessor) promote(term uint64) bool {
 	le.expiries = le.expiries[:0]
 	for _, t := range le.leases {
 		t.revoking = false
-		t.expiry = now.Add(le.extend + ttlDuration(t.ttl))
+		t.expiry = now.Add(le.extend + TTLDuration(t.ttl))
 		t.heapIndex = len(le.expiries)
 		le.expiries = append(le.expiries, t)
 	}
@@ -211,15 +204,15 @@ func (le *lessor) promote(term uint64) bool {
 	return true
 }
 
-// demote stops timing leases: this member is no longer the leader.
-func (le *lessor) demote() {
+// Demote stops timing leases: this member is no longer the leader.
+func (le *Lessor) Demote() {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	le.leaderTerm = 0
 	le.demoteLocked()
 }
 
-func (le *lessor) demoteLocked() {
+func (le *Lessor) demoteLocked() {
 	if !le.primary {
 		return
 	}
@@ -235,9 +228,9 @@ func (le *lessor) demoteLocked() {
 	le.demotec = make(chan struct{})
 }
 
-// isPrimary reports whether the lessor times leases, and a channel closed
+// IsPrimary reports whether the lessor times leases, and a channel closed
 // when that changes from false to true (nil when primary).
-func (le *lessor) isPrimary() (bool, <-chan struct{}) {
+func (le *Lessor) IsPrimary() (bool, <-chan struct{}) {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	if le.primary {
@@ -246,17 +239,17 @@ func (le *lessor) isPrimary() (bool, <-chan struct{}) {
 	return false, le.promotedc
 }
 
-// renew restarts the clock of lease id: it now expires its granted TTL from
-// now, which renew returns. Errors: errNotPrimary (ask the leader);
+// Renew restarts the clock of lease id: it now expires its granted TTL from
+// now, which renew returns. Errors: ErrNotPrimary (ask the leader);
 // cairn.ErrLeaseNotFound if the lease does not exist or expired (an expired
 // lease is being revoked: renew waits for the revoke, or returns
-// errNotPrimary if the lessor is demoted first, as etcd's Renew);
+// ErrNotPrimary if the lessor is demoted first, as etcd's Renew);
 // ctx.Err().
-func (le *lessor) renew(ctx context.Context, id int64) (int64, error) {
+func (le *Lessor) Renew(ctx context.Context, id int64) (int64, error) {
 	le.mu.Lock()
 	if !le.primary {
 		le.mu.Unlock()
-		return 0, errNotPrimary
+		return 0, ErrNotPrimary
 	}
 	t := le.leases[id]
 	if t == nil {
@@ -271,12 +264,12 @@ func (le *lessor) renew(ctx context.Context, id int64) (int64, error) {
 		case <-revokedc:
 			return 0, cairn.ErrLeaseNotFound
 		case <-demotec:
-			return 0, errNotPrimary
+			return 0, ErrNotPrimary
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		}
 	}
-	t.expiry = now.Add(ttlDuration(t.ttl))
+	t.expiry = now.Add(TTLDuration(t.ttl))
 	if t.heapIndex >= 0 {
 		heap.Fix(&le.expiries, t.heapIndex)
 	} else { // not expected: a primary lessor times every lease
@@ -286,13 +279,13 @@ func (le *lessor) renew(ctx context.Context, id int64) (int64, error) {
 	return t.ttl, nil
 }
 
-// remaining returns the time lease id has left and its granted TTL.
-// Errors: errNotPrimary, cairn.ErrLeaseNotFound.
-func (le *lessor) remaining(id int64) (time.Duration, int64, error) {
+// Remaining returns the time lease id has left and its granted TTL.
+// Errors: ErrNotPrimary, cairn.ErrLeaseNotFound.
+func (le *Lessor) Remaining(id int64) (time.Duration, int64, error) {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	if !le.primary {
-		return 0, 0, errNotPrimary
+		return 0, 0, ErrNotPrimary
 	}
 	t := le.leases[id]
 	if t == nil {
@@ -304,18 +297,18 @@ func (le *lessor) remaining(id int64) (time.Duration, int64, error) {
 	return max(t.expiry.Sub(le.clock.Now()), 0), t.ttl, nil
 }
 
-// exists reports whether lease id is granted, as the applied entries say.
-func (le *lessor) exists(id int64) bool {
+// Exists reports whether lease id is granted, as the applied entries say.
+func (le *Lessor) Exists(id int64) bool {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	return le.leases[id] != nil
 }
 
-// expired takes up to limit leases whose time is up, marks them revoking
+// Expired takes up to limit leases whose time is up, marks them revoking
 // and returns their IDs, earliest expiry first. A revoking lease comes back
-// after leaseRevokeRetry if its revoke has not been applied by then.
+// after RevokeRetry if its revoke has not been applied by then.
 // Nothing expires on a lessor that is not primary.
-func (le *lessor) expired(limit int) []int64 {
+func (le *Lessor) Expired(limit int) []int64 {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	if !le.primary {
@@ -330,14 +323,14 @@ func (le *lessor) expired(limit int) []int64 {
 		}
 		ids = append(ids, t.id)
 		t.revoking = true
-		t.expiry = now.Add(leaseRevokeRetry)
+		t.expiry = now.Add(RevokeRetry)
 		heap.Fix(&le.expiries, 0)
 	}
 	return ids
 }
 
-// count returns the number of granted leases the lessor knows.
-func (le *lessor) count() int {
+// Count returns the number of granted leases the lessor knows.
+func (le *Lessor) Count() int {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	return len(le.leases)
