@@ -117,15 +117,7 @@ func newReport(cfg *Config, rec *recorder, elapsed time.Duration, interrupted bo
 		r.OpsPerSecond = float64(r.Succeeded) / elapsed.Seconds()
 	}
 	h := &rec.lat
-	r.LatencyMs = Latency{
-		Min:  ms(h.quantile(0)),
-		Avg:  ms(h.mean()),
-		Max:  ms(h.quantile(1)),
-		P50:  ms(h.quantile(0.50)),
-		P90:  ms(h.quantile(0.90)),
-		P99:  ms(h.quantile(0.99)),
-		P999: ms(h.quantile(0.999)),
-	}
+	r.LatencyMs = latencyOf(h)
 	r.Histogram = []HistogramRow{}
 	for _, b := range h.bins(histogramRows) {
 		r.Histogram = append(r.Histogram, HistogramRow{FromMs: ms(b.From), ToMs: ms(b.To), Count: b.Count})
@@ -169,14 +161,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "Client CPU:  %.3f s (%.0f%% of one core)\n", r.ClientCPUSeconds, 100*r.ClientCPUSeconds/r.DurationSeconds)
 	}
 	if r.Succeeded > 0 {
-		l := r.LatencyMs
 		b.WriteString("\nLatency (ms):\n")
-		for _, row := range []struct {
-			name string
-			v    float64
-		}{{"min", l.Min}, {"avg", l.Avg}, {"p50", l.P50}, {"p90", l.P90}, {"p99", l.P99}, {"p99.9", l.P999}, {"max", l.Max}} {
-			fmt.Fprintf(&b, "  %-6s %10.3f\n", row.name, row.v)
-		}
+		writeLatency(&b, r.LatencyMs)
 		b.WriteString("\nHistogram (ms):\n")
 		var most uint64
 		for _, row := range r.Histogram {
@@ -220,5 +206,28 @@ func writeCounts(b *strings.Builder, title string, m map[string]uint64) {
 	fmt.Fprintf(b, "\n%s:\n", title)
 	for _, msg := range msgs {
 		fmt.Fprintf(b, "  %8d  %s\n", m[msg], msg)
+	}
+}
+
+// writeLatency writes l as a table of rows, min to max, one per line.
+func writeLatency(b *strings.Builder, l Latency) {
+	for _, row := range []struct {
+		name string
+		v    float64
+	}{{"min", l.Min}, {"avg", l.Avg}, {"p50", l.P50}, {"p90", l.P90}, {"p99", l.P99}, {"p99.9", l.P999}, {"max", l.Max}} {
+		fmt.Fprintf(b, "  %-6s %10.3f\n", row.name, row.v)
+	}
+}
+
+// latencyOf summarises the latencies recorded in h.
+func latencyOf(h *histogram) Latency {
+	return Latency{
+		Min:  ms(h.quantile(0)),
+		Avg:  ms(h.mean()),
+		Max:  ms(h.quantile(1)),
+		P50:  ms(h.quantile(0.50)),
+		P90:  ms(h.quantile(0.90)),
+		P99:  ms(h.quantile(0.99)),
+		P999: ms(h.quantile(0.999)),
 	}
 }

@@ -45,11 +45,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		return rep, nil
 	}
-	if cfg.Seed == 0 {
-		var b [8]byte
-		_, _ = crand.Read(b[:])
-		cfg.Seed = binary.LittleEndian.Uint64(b[:]) | 1
-	}
+	cfg.pickSeed()
 	seed := cfg.Seed
 	value := valueBytes(seed, cfg.ValSize)
 
@@ -102,6 +98,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.ClientCPUSeconds = (cpu1 - cpu0).Seconds()
 	}
 	return rep, nil
+}
+
+// pickSeed gives c a random odd seed when --seed is 0 (pick one), so that
+// the report says which seed repeats the run.
+func (c *Config) pickSeed() {
+	if c.Seed == 0 {
+		var b [8]byte
+		_, _ = crand.Read(b[:])
+		c.Seed = binary.LittleEndian.Uint64(b[:]) | 1
+	}
 }
 
 // valueBytes returns the value of every request of a run with this seed:

@@ -157,3 +157,40 @@ func jsonField(body, quoted []byte) []byte {
 		}
 	}
 }
+
+// digits returns the leading decimal digits of b (with a minus sign).
+func digits(b []byte) []byte {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return b[:i]
+}
+
+// unquote strips the quotes of a JSON string value found by jsonField.
+func unquote(b []byte) []byte {
+	if len(b) > 0 && b[0] == '"' {
+		if j := bytes.IndexByte(b[1:], '"'); j >= 0 {
+			return b[1 : 1+j]
+		}
+	}
+	return digits(b)
+}
+
+// b64 is s in standard base64, as the gateway carries keys and values.
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// prefixEnd is the range end of every key with prefix p ("\x00": all keys).
+func prefixEnd(p string) string {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return "\x00"
+}

@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	crand "crypto/rand"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -101,11 +99,7 @@ func (c *expiryClock) phase(t time.Time, start time.Time) int {
 }
 
 func runLeaseExpiry(ctx context.Context, cfg *Config) (*runResult, error) {
-	if cfg.Seed == 0 {
-		var b [8]byte
-		_, _ = crand.Read(b[:])
-		cfg.Seed = binary.LittleEndian.Uint64(b[:]) | 1
-	}
+	cfg.pickSeed()
 	eps := newEndpoints(cfg)
 	defer closeEndpoints(eps)
 	leasePrefix := cfg.Prefix + "lease/"
