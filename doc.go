@@ -21,5 +21,4 @@
 // (each implementation asserts it beside itself: var _ cairn.KV =
 // (*Server)(nil)), and package store speaks these types in its MVCC
 // operations. Neither adapters nor the member name each other.
-//
 package cairn
