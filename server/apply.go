@@ -101,7 +101,7 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 		b = nil
 		applied = last
 		s.appliedIndex.Store(last)
-		s.applied.advance(last)
+		s.applied.Advance(last)
 		for i := range results {
 			s.leaseApplied(&results[i].res)
 		}
@@ -110,7 +110,7 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 			promoteTerm = 0
 		}
 		for _, r := range results {
-			s.waits.trigger(r.id, r.res)
+			s.waits.Trigger(r.id, r.res)
 		}
 		results = results[:0]
 		return nil

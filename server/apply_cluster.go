@@ -172,7 +172,7 @@ func (s *Server) installSnapshot(st *applyState, snap raftpb.Snapshot) error {
 	st.confState = snap.Metadata.ConfState
 	s.isLearner.Store(slices.Contains(st.confState.Learners, s.memberID))
 	s.appliedIndex.Store(ci)
-	s.applied.advance(ci)
+	s.applied.Advance(ci)
 	if err := s.snaps.Prune(index); err != nil {
 		s.log.Warn("removing installed snapshot files", "err", err)
 	}

@@ -285,9 +285,7 @@ func TestProposalWaitingForLeaderEndsAtStop(t *testing.T) {
 		done <- err
 	}()
 	waitFor(t, "the write to wait for its proposal", func() bool {
-		s.waits.mu.Lock()
-		defer s.waits.mu.Unlock()
-		return len(s.waits.m) == 1 // registered: it is proposing now
+		return s.waits.Len() == 1 // registered: it is proposing now
 	})
 	alone.stop()
 	if err := <-done; !errors.Is(err, cairn.ErrStopped) {

@@ -129,9 +129,9 @@ func (s *Server) propose(ctx context.Context, req *request) (applyResult, error)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())
 	defer cancel()
-	ch := s.waits.register(req.ID)
+	ch := s.waits.Register(req.ID)
 	if err := s.node.Propose(ctx, data); err != nil {
-		s.waits.cancel(req.ID)
+		s.waits.Cancel(req.ID)
 		return applyResult{}, s.proposeErr(ctx, err)
 	}
 	select {
@@ -141,10 +141,10 @@ func (s *Server) propose(ctx context.Context, req *request) (applyResult, error)
 		}
 		return r, nil
 	case <-ctx.Done():
-		s.waits.cancel(req.ID)
+		s.waits.Cancel(req.ID)
 		return applyResult{}, s.contextErr(ctx, ctx.Err())
 	case <-s.stopc:
-		s.waits.cancel(req.ID)
+		s.waits.Cancel(req.ID)
 		return applyResult{}, cairn.ErrStopped
 	}
 }

@@ -79,7 +79,7 @@ func (t *transport) serveLease(w http.ResponseWriter, r *http.Request) {
 	var resp leasePeerResponse
 	var err error
 	select {
-	case <-s.applied.wait(req.Applied):
+	case <-s.applied.Wait(req.Applied):
 	case <-ctx.Done():
 		err = cairn.ErrTimeout
 	case <-s.stopc:

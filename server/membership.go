@@ -305,7 +305,7 @@ func (s *Server) proposeConfChange(ctx context.Context, cc raftpb.ConfChange) (a
 	var ids []uint64
 	defer func() {
 		for _, id := range ids {
-			s.waits.cancel(id)
+			s.waits.Cancel(id)
 		}
 	}()
 	retry := time.NewTicker(max(s.cfg.ElectionTimeout, 500*time.Millisecond))
@@ -313,7 +313,7 @@ func (s *Server) proposeConfChange(ctx context.Context, cc raftpb.ConfChange) (a
 	for {
 		cc.ID = s.ids.Next()
 		ids = append(ids, cc.ID)
-		ch := s.waits.register(cc.ID)
+		ch := s.waits.Register(cc.ID)
 		go func() {
 			select {
 			case r := <-ch:

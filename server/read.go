@@ -92,7 +92,7 @@ wait:
 		}
 	}
 	select {
-	case <-s.applied.wait(index):
+	case <-s.applied.Wait(index):
 		return nil
 	case <-deadline.C:
 		return cairn.ErrTimeout

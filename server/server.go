@@ -15,6 +15,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/internal/wait"
 	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/raftlog"
 	"github.com/cairnkv/cairn/snapshot"
@@ -50,8 +51,8 @@ type Server struct {
 	beforeInstall atomic.Pointer[func() error]
 
 	ids     *idGenerator
-	waits   *waitRegistry
-	applied indexWaiter
+	waits   *wait.Registry[applyResult]
+	applied wait.Index
 
 	// Written by the Ready loop, read anywhere.
 	lead      atomic.Uint64
@@ -110,7 +111,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:        cfg,
 		log:        cfg.Logger,
-		waits:      newWaitRegistry(),
+		waits:      wait.NewRegistry[applyResult](),
 		applyc:     make(chan *applyJob, 64),
 		applierc:   make(chan func()),
 		snapc:      make(chan snapshotJob, 1),
@@ -183,7 +184,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.appliedIndex.Store(applied)
-	s.applied.advance(applied)
+	s.applied.Advance(applied)
 	// Headers carry the term from the first answer on, before raft's first
 	// Ready reports it.
 	s.term.Store(hs.Term)
