@@ -68,7 +68,7 @@ func (a *api) kvDeleteRange(ctx context.Context, d *decoder) (response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkSize(deleteRangeSize(req)); err != nil {
+	if err := a.checkSize(req.ProtoSize()); err != nil {
 		return nil, err
 	}
 	resp, err := a.b.DeleteRange(ctx, req)

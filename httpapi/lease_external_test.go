@@ -7,38 +7,20 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/server"
 )
 
 // Leases over a real member: the HTTP API, raft, the lessor and the store.
 
-// handClock is a lease clock the test moves.
-type handClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *handClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *handClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // startLeaseMember starts a member whose lessor runs on clock and waits
 // until it answers keepalives (it leads and times leases).
-func startLeaseMember(t *testing.T, clock server.Clock) *server.Server {
+func startLeaseMember(t *testing.T, clock lessor.Clock) *server.Server {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.DataDir = t.TempDir()
@@ -81,7 +63,7 @@ func field(t *testing.T, body string, path ...string) string {
 // TestMemberLeaseLifecycle: grant, attach, keep alive, expire, over HTTP and
 // a real member whose lease clock the test moves.
 func TestMemberLeaseLifecycle(t *testing.T) {
-	clock := &handClock{now: time.Now()}
+	clock := lessor.NewManualClock()
 	ts := httpapi.ServeBackend(t, startLeaseMember(t, clock), httpapi.Config{})
 
 	status, body := ts.Post("/v3/lease/grant", `{"TTL":10}`)
@@ -97,7 +79,7 @@ func TestMemberLeaseLifecycle(t *testing.T) {
 	status, body = ts.Post("/v3/kv/put", `{"key":"Yw==","value":"dg=="}`)
 	rev, _ := strconv.Atoi(field(t, body, "header", "revision"))
 
-	clock.advance(7 * time.Second)
+	clock.Advance(7 * time.Second)
 	status, body = ts.Post("/v3/lease/timetolive", `{"ID":"`+id+`","keys":true}`)
 	if status != 200 || field(t, body, "TTL") != "3" || field(t, body, "grantedTTL") != "10" || !strings.Contains(body, `"keys":["YQ==","Yg=="]`) {
 		t.Fatalf("timetolive 7s after the grant: %d %s", status, body)
@@ -106,12 +88,12 @@ func TestMemberLeaseLifecycle(t *testing.T) {
 	if status != 200 || field(t, strings.TrimSpace(body), "result", "TTL") != "10" {
 		t.Fatalf("keepalive: %d %s", status, body)
 	}
-	clock.advance(7 * time.Second) // 14s after the grant, 7s after the keepalive
+	clock.Advance(7 * time.Second) // 14s after the grant, 7s after the keepalive
 	if status, body = ts.Post("/v3/kv/range", `{"key":"YQ==","range_end":"Yw==","count_only":true}`); field(t, body, "count") != "2" {
 		t.Fatalf("keys gone before their lease expired: %d %s", status, body)
 	}
 
-	clock.advance(3 * time.Second)
+	clock.Advance(3 * time.Second)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		status, body = ts.Post("/v3/kv/range", `{"key":"YQ==","range_end":"Yw==","count_only":true}`)
@@ -136,6 +118,6 @@ func TestMemberLeaseLifecycle(t *testing.T) {
 }
 
 func TestMemberKeepAliveCompareWithEtcd(t *testing.T) {
-	s := startLeaseMember(t, &handClock{now: time.Now()})
+	s := startLeaseMember(t, lessor.NewManualClock())
 	httpapi.CompareKeepAliveWithEtcd(t, httpapi.ServeBackend(t, s, httpapi.Config{}))
 }

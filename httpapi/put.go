@@ -85,7 +85,7 @@ func (a *api) kvPut(ctx context.Context, d *decoder) (response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkSize(putSize(req)); err != nil {
+	if err := a.checkSize(req.ProtoSize()); err != nil {
 		return nil, err
 	}
 	resp, err := a.b.Put(ctx, req)

@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"math/bits"
-
 	"github.com/cairnkv/cairn"
 )
 
@@ -46,87 +44,10 @@ const raftEntryOverhead = 2 + 1 + 1 + 9
 
 // checkSize refuses a write whose request message is size bytes.
 func (a *api) checkSize(size int) error {
-	if int64(raftEntryOverhead+1+varintLen(uint64(size))+size) > a.maxRequestBytes {
+	if int64(raftEntryOverhead+1+cairn.ProtoVarintLen(uint64(size))+size) > a.maxRequestBytes {
 		return cairn.ErrRequestTooLarge
 	}
 	return nil
-}
-
-func varintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
-
-// Protobuf field sizes (tag, then payload); zero values are not encoded.
-func sizeBytes(tag int, v []byte) int {
-	if len(v) == 0 {
-		return 0
-	}
-	return tag + varintLen(uint64(len(v))) + len(v)
-}
-
-func sizeInt(v int64) int {
-	if v == 0 {
-		return 0
-	}
-	return 1 + varintLen(uint64(v))
-}
-
-func sizeBool(v bool) int {
-	if v {
-		return 2
-	}
-	return 0
-}
-
-func sizeMessage(tag, n int) int { return tag + varintLen(uint64(n)) + n }
-
-func rangeSize(r *cairn.RangeRequest) int {
-	return sizeBytes(1, r.Key) + sizeBytes(1, r.RangeEnd) + sizeInt(r.Limit) + sizeInt(r.Revision) +
-		sizeInt(int64(r.SortOrder)) + sizeInt(int64(r.SortTarget)) + sizeBool(r.Serializable) +
-		sizeBool(r.KeysOnly) + sizeBool(r.CountOnly) + sizeInt(r.MinModRevision) +
-		sizeInt(r.MaxModRevision) + sizeInt(r.MinCreateRevision) + sizeInt(r.MaxCreateRevision)
-}
-
-func putSize(r *cairn.PutRequest) int {
-	return sizeBytes(1, r.Key) + sizeBytes(1, r.Value) + sizeInt(r.Lease) + sizeBool(r.PrevKV) +
-		sizeBool(r.IgnoreValue) + sizeBool(r.IgnoreLease)
-}
-
-func deleteRangeSize(r *cairn.DeleteRangeRequest) int {
-	return sizeBytes(1, r.Key) + sizeBytes(1, r.RangeEnd) + sizeBool(r.PrevKV)
-}
-
-func compareSize(c *cairn.Compare) int {
-	// range_end is field 64: a two-byte tag.
-	return sizeInt(int64(c.Result)) + sizeInt(int64(c.Target)) + sizeBytes(1, c.Key) +
-		sizeInt(c.Version) + sizeInt(c.CreateRevision) + sizeInt(c.ModRevision) +
-		sizeBytes(1, c.Value) + sizeInt(c.Lease) + sizeBytes(2, c.RangeEnd)
-}
-
-func requestOpSize(op *cairn.RequestOp) int {
-	switch {
-	case op.Range != nil:
-		return sizeMessage(1, rangeSize(op.Range))
-	case op.Put != nil:
-		return sizeMessage(1, putSize(op.Put))
-	case op.DeleteRange != nil:
-		return sizeMessage(1, deleteRangeSize(op.DeleteRange))
-	case op.Txn != nil:
-		return sizeMessage(1, txnSize(op.Txn))
-	}
-	return 0
-}
-
-func txnSize(r *cairn.TxnRequest) int {
-	n := 0
-	for i := range r.Compare {
-		n += sizeMessage(1, compareSize(&r.Compare[i]))
-	}
-	for i := range r.Success {
-		n += sizeMessage(1, requestOpSize(&r.Success[i]))
-	}
-	for i := range r.Failure {
-		n += sizeMessage(1, requestOpSize(&r.Failure[i]))
-	}
-	return n
 }
 
 // txnHasWrite reports whether etcd would propose the transaction through raft

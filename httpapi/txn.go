@@ -291,7 +291,7 @@ func (a *api) kvTxn(ctx context.Context, d *decoder) (response, error) {
 		return nil, err
 	}
 	if txnHasWrite(req) {
-		if err := a.checkSize(txnSize(req)); err != nil {
+		if err := a.checkSize(req.ProtoSize()); err != nil {
 			return nil, err
 		}
 	}

@@ -397,53 +397,8 @@ func (h *WatchHub) leave(w *watcher) {
 }
 
 // eventSize is the protobuf size of an mvccpb.Event.
-func eventSize(e *cairn.Event) int {
-	n := 0
-	if e.Type != cairn.EventPut {
-		n += 1 + varintSize(uint64(e.Type))
-	}
-	if e.Kv != nil {
-		k := kvSize(e.Kv)
-		n += 1 + varintSize(uint64(k)) + k
-	}
-	if e.PrevKv != nil {
-		k := kvSize(e.PrevKv)
-		n += 1 + varintSize(uint64(k)) + k
-	}
-	return n
-}
-
-// kvSize is the protobuf size of an mvccpb.KeyValue.
-func kvSize(kv *cairn.KeyValue) int {
-	n := 0
-	bytesField := func(b []byte) {
-		if len(b) > 0 {
-			n += 1 + varintSize(uint64(len(b))) + len(b)
-		}
-	}
-	intField := func(v int64) {
-		if v != 0 {
-			n += 1 + varintSize(uint64(v))
-		}
-	}
-	bytesField(kv.Key)
-	intField(kv.CreateRevision)
-	intField(kv.ModRevision)
-	intField(kv.Version)
-	bytesField(kv.Value)
-	intField(kv.Lease)
-	return n
-}
+func eventSize(e *cairn.Event) int { return e.ProtoSize() }
 
 // embeddedSize is the protobuf size of a message of n bytes as a field of
 // another (tag, length, body).
-func embeddedSize(n int) int { return 1 + varintSize(uint64(n)) + n }
-
-func varintSize(v uint64) int {
-	n := 1
-	for v >= 0x80 {
-		v >>= 7
-		n++
-	}
-	return n
-}
+func embeddedSize(n int) int { return cairn.ProtoMessageField(1, n) }
