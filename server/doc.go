@@ -1,8 +1,31 @@
-// Package server runs one cairn cluster member: the raft node and its Ready
-// loop, proposals and their waiters, the applier that feeds committed entries
-// into the store, linearizable reads through ReadIndex, raft snapshots (taken
-// and received), the peer transport, membership, alarms and maintenance, and
-// the member's identity.
+// Package server is the member core: one cairn cluster member's raft node
+// and its Ready loop, proposals and their waiters, the applier that feeds
+// committed entries into the store, linearizable reads through ReadIndex,
+// raft snapshots (taken and received), membership, alarms and maintenance,
+// and the member's identity. It implements the contract's interfaces
+// (package cairn: KV, Watcher, Lease, Cluster, Maintenance...) and knows
+// nothing of client HTTP or JSON. Beside it: the lessor (package lessor)
+// times leases, the peer transport (package peer) carries raft messages
+// and snapshots between members, internal/wait pairs proposals with their
+// results.
+//
+// # One v3 put, from the handler to the fsync and the bbolt write
+//
+//  1. httpapi/put.go: POST /v3/kv/put is decoded, its size checked against
+//     --max-request-bytes, and handed to the contract.
+//  2. kv.go (package cairn): the KV interface, Put's contract.
+//  3. server/kv.go: Server.Put validates and proposes: propose gives the
+//     request an id, encodes its raft entry (entry.go), registers a waiter
+//     and appends the entry to raft's log (raftnode.go).
+//  4. server/ready.go: the Ready loop sends the entry to the followers and
+//     saves it to the raft log.
+//  5. raftlog/save.go: the entries and HardState are written and made
+//     durable with one fdatasync.
+//  6. server/apply.go: once committed, the applier applies the entry in a
+//     store batch and wakes the waiter with the result, which goes back up
+//     to the handler.
+//  7. store/put.go: the batch's MVCC put (revision, key index, record);
+//     store/flush.go writes the batch to bbolt in one transaction.
 //
 // # Data flow
 //
@@ -116,7 +139,7 @@
 // # Leases
 //
 // The store holds the granted leases (ID, granted TTL) and their keys; the
-// lessor (lease.go) times them. Every member's lessor learns each grant and
+// lessor (package lessor) times them. Every member's lessor learns each grant and
 // revoke as it is applied; only the leader's lessor is primary and gives
 // leases expiry times, on a monotonic clock (Config.LeaseClock). Nothing in
 // the apply reads a clock: expiry is a raft entry.
@@ -132,7 +155,7 @@
 //     etcd's Promote). A failover or a restart therefore never expires a
 //     lease early; a lease lives at most TTL + election timeout longer. A
 //     leader that loses the leadership is demoted and forgets expiries.
-//   - Expiry (lease_expire.go): every Config.LeaseCheckInterval the primary
+//   - Expiry (lessor.RunExpiry): every Config.LeaseCheckInterval the primary
 //     lessor takes the leases whose time is up, at most
 //     Config.LeaseRevokeRate per second (etcd's 1000), and proposes their
 //     revocation in entries of at most 128 leases, 4 entries in flight; the
