@@ -186,9 +186,15 @@ func goldenBytes(tb testing.TB, text string) []byte {
 // checkGolden fails unless got is the golden text's bytes.
 func checkGolden(tb testing.TB, what string, got []byte, text string) {
 	tb.Helper()
-	if want := goldenBytes(tb, text); !bytes.Equal(got, want) {
-		tb.Errorf("%s: the bytes on disk changed\ngot  %s\nwant %s", what, printable(got), printable(want))
+	want := goldenBytes(tb, text)
+	if bytes.Equal(got, want) {
+		return
 	}
+	at := 0
+	for at < min(len(got), len(want)) && got[at] == want[at] {
+		at++
+	}
+	tb.Errorf("%s: the bytes on disk changed, from byte %d on\ngot  %s\nwant %s", what, at, printable(got), printable(want))
 }
 
 func printable(b []byte) string {
