@@ -68,20 +68,23 @@ const (
 // The Min/Max filters are applied after the range, 0 meaning no filter.
 // Serializable is acted on by the server (it skips ReadIndex); the store
 // ignores it.
+//
+// The json tags pin the format of raft entries (server/entry.go), which
+// members keep on disk: never change them, whatever the Go names become.
 type RangeRequest struct {
-	Key               []byte
-	RangeEnd          []byte
-	Limit             int64
-	Revision          int64
-	SortOrder         SortOrder
-	SortTarget        SortTarget
-	Serializable      bool
-	KeysOnly          bool
-	CountOnly         bool
-	MinModRevision    int64
-	MaxModRevision    int64
-	MinCreateRevision int64
-	MaxCreateRevision int64
+	Key               []byte     `json:"Key"`
+	RangeEnd          []byte     `json:"RangeEnd"`
+	Limit             int64      `json:"Limit"`
+	Revision          int64      `json:"Revision"`
+	SortOrder         SortOrder  `json:"SortOrder"`
+	SortTarget        SortTarget `json:"SortTarget"`
+	Serializable      bool       `json:"Serializable"`
+	KeysOnly          bool       `json:"KeysOnly"`
+	CountOnly         bool       `json:"CountOnly"`
+	MinModRevision    int64      `json:"MinModRevision"`
+	MaxModRevision    int64      `json:"MaxModRevision"`
+	MinCreateRevision int64      `json:"MinCreateRevision"`
+	MaxCreateRevision int64      `json:"MaxCreateRevision"`
 }
 
 // RangeResponse answers a RangeRequest. Count is the number of keys in the
@@ -102,15 +105,18 @@ type RangeResponse struct {
 // Dir and Action are set by package v2store only (v3 requests leave them
 // zero): Dir writes a v2 directory node, Action records the v2 action in
 // the revision (see KeyValue).
+//
+// The json tags pin the format of raft entries (server/entry.go), which
+// members keep on disk: never change them, whatever the Go names become.
 type PutRequest struct {
-	Key         []byte
-	Value       []byte
-	Lease       int64
-	PrevKV      bool
-	IgnoreValue bool
-	IgnoreLease bool
-	Dir         bool   `json:",omitempty"`
-	Action      Action `json:",omitempty"`
+	Key         []byte `json:"Key"`
+	Value       []byte `json:"Value"`
+	Lease       int64  `json:"Lease"`
+	PrevKV      bool   `json:"PrevKV"`
+	IgnoreValue bool   `json:"IgnoreValue"`
+	IgnoreLease bool   `json:"IgnoreLease"`
+	Dir         bool   `json:"Dir,omitempty"`
+	Action      Action `json:"Action,omitempty"`
 }
 
 // PutResponse answers a PutRequest; PrevKV is set when asked for and the key
@@ -123,11 +129,14 @@ type PutResponse struct {
 // DeleteRangeRequest deletes a key or a range, with RangeEnd as in
 // RangeRequest. Action, set by package v2store only, records the v2 action
 // in the tombstones (see KeyValue).
+//
+// The json tags pin the format of raft entries (server/entry.go), which
+// members keep on disk: never change them, whatever the Go names become.
 type DeleteRangeRequest struct {
-	Key      []byte
-	RangeEnd []byte
-	PrevKV   bool
-	Action   Action `json:",omitempty"`
+	Key      []byte `json:"Key"`
+	RangeEnd []byte `json:"RangeEnd"`
+	PrevKV   bool   `json:"PrevKV"`
+	Action   Action `json:"Action,omitempty"`
 }
 
 // DeleteRangeResponse answers a DeleteRangeRequest: Deleted counts the keys
@@ -165,24 +174,30 @@ const (
 // every key in the range must satisfy it. A missing key compares as
 // Version/CreateRevision/ModRevision/Lease 0 and, for Value, fails every
 // comparison (etcd's rule).
+//
+// The json tags pin the format of raft entries (server/entry.go), which
+// members keep on disk: never change them, whatever the Go names become.
 type Compare struct {
-	Result         CompareResult
-	Target         CompareTarget
-	Key            []byte
-	RangeEnd       []byte
-	Version        int64
-	CreateRevision int64
-	ModRevision    int64
-	Value          []byte
-	Lease          int64
+	Result         CompareResult `json:"Result"`
+	Target         CompareTarget `json:"Target"`
+	Key            []byte        `json:"Key"`
+	RangeEnd       []byte        `json:"RangeEnd"`
+	Version        int64         `json:"Version"`
+	CreateRevision int64         `json:"CreateRevision"`
+	ModRevision    int64         `json:"ModRevision"`
+	Value          []byte        `json:"Value"`
+	Lease          int64         `json:"Lease"`
 }
 
 // RequestOp is one operation in a transaction branch; exactly one field is set.
+//
+// The json tags pin the format of raft entries (server/entry.go), which
+// members keep on disk: never change them, whatever the Go names become.
 type RequestOp struct {
-	Range       *RangeRequest
-	Put         *PutRequest
-	DeleteRange *DeleteRangeRequest
-	Txn         *TxnRequest
+	Range       *RangeRequest       `json:"Range"`
+	Put         *PutRequest         `json:"Put"`
+	DeleteRange *DeleteRangeRequest `json:"DeleteRange"`
+	Txn         *TxnRequest         `json:"Txn"`
 }
 
 // ResponseOp is the result of one RequestOp; the field matching the request
@@ -196,10 +211,13 @@ type ResponseOp struct {
 
 // TxnRequest is etcd's TxnRequest: if every Compare holds, Success runs, else
 // Failure. All writes of a transaction share one main revision.
+//
+// The json tags pin the format of raft entries (server/entry.go), which
+// members keep on disk: never change them, whatever the Go names become.
 type TxnRequest struct {
-	Compare []Compare
-	Success []RequestOp
-	Failure []RequestOp
+	Compare []Compare   `json:"Compare"`
+	Success []RequestOp `json:"Success"`
+	Failure []RequestOp `json:"Failure"`
 }
 
 // TxnResponse answers a TxnRequest.
@@ -211,9 +229,12 @@ type TxnResponse struct {
 
 // CompactionRequest compacts history below Revision. Physical asks the
 // answer to wait until the removed revisions are gone from disk.
+//
+// The json tags pin the format of raft entries (server/entry.go), which
+// members keep on disk: never change them, whatever the Go names become.
 type CompactionRequest struct {
-	Revision int64
-	Physical bool
+	Revision int64 `json:"Revision"`
+	Physical bool  `json:"Physical"`
 }
 
 // CompactionResponse answers a CompactionRequest.

@@ -55,8 +55,11 @@ type LeaseGrantResponse struct {
 
 // LeaseRevokeRequest revokes a lease and deletes every key attached to it,
 // as etcd's LeaseRevokeRequest.
+//
+// The json tags pin the format of raft entries (server/entry.go), which
+// members keep on disk: never change them, whatever the Go names become.
 type LeaseRevokeRequest struct {
-	ID int64
+	ID int64 `json:"ID"`
 }
 
 // LeaseRevokeResponse answers a LeaseRevokeRequest. Header.Revision is the

@@ -1,0 +1,294 @@
+package server
+
+import (
+	"bytes"
+	"encoding/hex"
+	"reflect"
+	"strings"
+	"testing"
+
+	json "github.com/goccy/go-json"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn/v2store"
+)
+
+// The payloads of raft entries are on disk in every member's log and go
+// to members running other versions, so their bytes are a format: these
+// tests pin them. A change that fails one of them changes what existing
+// logs hold; it needs a decoder for the old bytes, not a new golden.
+
+// goldenEntry is one raft entry payload and the request it holds.
+type goldenEntry struct {
+	name string
+	req  *request
+	// oldJSON marks the JSON form of a put or a v2 write, which marshal
+	// no longer writes but logs from before the binary forms hold.
+	oldJSON bool
+	// want is the payload: JSON (indented here, compacted to compare) or
+	// hex, one field a line, with // comments.
+	want string
+}
+
+func goldenEntries() []goldenEntry {
+	rangeReq := &store.RangeRequest{Key: []byte("r1"), RangeEnd: []byte("r9"), Limit: 10, Revision: 11,
+		SortOrder: store.SortDescend, SortTarget: store.SortByValue, Serializable: true, KeysOnly: true, CountOnly: true,
+		MinModRevision: 12, MaxModRevision: 13, MinCreateRevision: 14, MaxCreateRevision: 15}
+	putReq := &store.PutRequest{Key: []byte("k1"), Value: []byte("v1"), Lease: -300, PrevKV: true,
+		IgnoreValue: true, IgnoreLease: true, Dir: true, Action: store.ActionCompareAndSwap}
+	deleteReq := &store.DeleteRangeRequest{Key: []byte("k1"), RangeEnd: []byte("k9"), PrevKV: true, Action: store.ActionExpire}
+	cmp := store.Compare{Result: store.CompareNotEqual, Target: store.CompareLease, Key: []byte("c1"), RangeEnd: []byte("c9"),
+		Version: 1, CreateRevision: 2, ModRevision: 3, Value: []byte("cv"), Lease: 5}
+	v2Req := &v2store.Request{Method: v2store.MethodPut, Path: "/a/b", Value: "v", Dir: true, PrevExist: ptr(true),
+		PrevValue: "old", PrevIndex: 300, Recursive: true, TTL: ptr[int64](60), Refresh: true}
+	return []goldenEntry{
+		{name: "put", req: &request{ID: 300, Put: putReq}, want: `
+			01     // kind: put
+			ac02   // id 300 (uvarint)
+			02 6b31 // key "k1"
+			02 7631 // value "v1"
+			d704   // lease -300 (varint)
+			0f     // flags: prev_kv, ignore_value, ignore_lease, dir
+			04     // action: compareAndSwap`},
+		{name: "v2", req: &request{ID: 301, V2: &v2Write{Prefix: "/v2", Request: v2Req}}, want: `
+			02          // kind: v2
+			ad02        // id 301
+			03 2f7632   // prefix "/v2"
+			01          // method: PUT
+			04 2f612f62 // path "/a/b"
+			01 76       // value "v"
+			03 6f6c64   // prev_value "old"
+			ac02        // prev_index 300
+			3f          // flags: dir, recursive, refresh, prev_exist given, prev_exist, ttl given
+			78          // ttl 60 (varint)`},
+		{name: "v2 prevExist=false, no ttl", req: &request{ID: 2, V2: &v2Write{Request: &v2store.Request{
+			Method: v2store.MethodDelete, Path: "/d", PrevExist: ptr(false)}}}, want: `
+			02 02 // kind, id
+			00    // no prefix
+			03    // method: DELETE
+			02 2f64 // path "/d"
+			00 00 // no value, no prev_value
+			00    // prev_index 0
+			08    // flags: prev_exist given (false); no ttl follows`},
+		{name: "put, old JSON form", oldJSON: true, req: &request{ID: 300, Put: putReq}, want: `{
+			"id": 300,
+			"put": {"Key": "azE=", "Value": "djE=", "Lease": -300, "PrevKV": true, "IgnoreValue": true,
+				"IgnoreLease": true, "Dir": true, "Action": 4}}`},
+		{name: "put without v2 fields, old JSON form", oldJSON: true, req: &request{ID: 1, Put: &store.PutRequest{}}, want: `{
+			"id": 1,
+			"put": {"Key": null, "Value": null, "Lease": 0, "PrevKV": false, "IgnoreValue": false, "IgnoreLease": false}}`},
+		{name: "v2, old JSON form", oldJSON: true, req: &request{ID: 301, V2: &v2Write{Prefix: "/v2", Request: v2Req}}, want: `{
+			"id": 301,
+			"v2": {"prefix": "/v2", "method": 1, "path": "/a/b", "value": "v", "dir": true, "prev_exist": true,
+				"prev_value": "old", "prev_index": 300, "recursive": true, "ttl": 60, "refresh": true}}`},
+		{name: "v2 bare, old JSON form", oldJSON: true, req: &request{ID: 2, V2: &v2Write{Request: &v2store.Request{}}}, want: `{
+			"id": 2, "v2": {"method": 0, "path": ""}}`},
+		{name: "delete_range", req: &request{ID: 302, DeleteRange: deleteReq}, want: `{
+			"id": 302,
+			"delete_range": {"Key": "azE=", "RangeEnd": "azk=", "PrevKV": true, "Action": 7}}`},
+		{name: "delete_range zero", req: &request{ID: 1, DeleteRange: &store.DeleteRangeRequest{}}, want: `{
+			"id": 1, "delete_range": {"Key": null, "RangeEnd": null, "PrevKV": false}}`},
+		{name: "txn", req: &request{ID: 303, Txn: &store.TxnRequest{
+			Compare: []store.Compare{cmp},
+			Success: []store.RequestOp{{Range: rangeReq}, {Put: putReq}, {DeleteRange: deleteReq},
+				{Txn: &store.TxnRequest{Compare: []store.Compare{cmp}, Success: []store.RequestOp{{Put: putReq}},
+					Failure: []store.RequestOp{{DeleteRange: deleteReq}}}}},
+			Failure: []store.RequestOp{{Put: &store.PutRequest{Key: []byte("f")}}},
+		}}, want: `{
+			"id": 303,
+			"txn": {
+				"Compare": [{"Result": 3, "Target": 4, "Key": "YzE=", "RangeEnd": "Yzk=", "Version": 1,
+					"CreateRevision": 2, "ModRevision": 3, "Value": "Y3Y=", "Lease": 5}],
+				"Success": [
+					{"Range": {"Key": "cjE=", "RangeEnd": "cjk=", "Limit": 10, "Revision": 11, "SortOrder": 2,
+						"SortTarget": 4, "Serializable": true, "KeysOnly": true, "CountOnly": true,
+						"MinModRevision": 12, "MaxModRevision": 13, "MinCreateRevision": 14, "MaxCreateRevision": 15},
+					 "Put": null, "DeleteRange": null, "Txn": null},
+					{"Range": null,
+					 "Put": {"Key": "azE=", "Value": "djE=", "Lease": -300, "PrevKV": true, "IgnoreValue": true,
+						"IgnoreLease": true, "Dir": true, "Action": 4},
+					 "DeleteRange": null, "Txn": null},
+					{"Range": null, "Put": null,
+					 "DeleteRange": {"Key": "azE=", "RangeEnd": "azk=", "PrevKV": true, "Action": 7},
+					 "Txn": null},
+					{"Range": null, "Put": null, "DeleteRange": null,
+					 "Txn": {
+						"Compare": [{"Result": 3, "Target": 4, "Key": "YzE=", "RangeEnd": "Yzk=", "Version": 1,
+							"CreateRevision": 2, "ModRevision": 3, "Value": "Y3Y=", "Lease": 5}],
+						"Success": [{"Range": null,
+							"Put": {"Key": "azE=", "Value": "djE=", "Lease": -300, "PrevKV": true, "IgnoreValue": true,
+								"IgnoreLease": true, "Dir": true, "Action": 4},
+							"DeleteRange": null, "Txn": null}],
+						"Failure": [{"Range": null, "Put": null,
+							"DeleteRange": {"Key": "azE=", "RangeEnd": "azk=", "PrevKV": true, "Action": 7},
+							"Txn": null}]}}],
+				"Failure": [{"Range": null,
+					"Put": {"Key": "Zg==", "Value": null, "Lease": 0, "PrevKV": false, "IgnoreValue": false, "IgnoreLease": false},
+					"DeleteRange": null, "Txn": null}]}}`},
+		{name: "txn zero", req: &request{ID: 1, Txn: &store.TxnRequest{Compare: []store.Compare{{}}}}, want: `{
+			"id": 1,
+			"txn": {"Compare": [{"Result": 0, "Target": 0, "Key": null, "RangeEnd": null, "Version": 0,
+				"CreateRevision": 0, "ModRevision": 0, "Value": null, "Lease": 0}],
+				"Success": null, "Failure": null}}`},
+		{name: "compaction", req: &request{ID: 304, Compaction: &store.CompactionRequest{Revision: 99, Physical: true}}, want: `{
+			"id": 304, "compaction": {"Revision": 99, "Physical": true}}`},
+		{name: "compaction zero", req: &request{ID: 1, Compaction: &store.CompactionRequest{}}, want: `{
+			"id": 1, "compaction": {"Revision": 0, "Physical": false}}`},
+		{name: "member_attributes", req: &request{ID: 305, Attrs: &memberAttributes{ID: 0x1234, Name: "m1",
+			ClientURLs: []string{"http://10.0.0.1:2379", "http://10.0.0.1:4001"}}}, want: `{
+			"id": 305,
+			"member_attributes": {"id": 4660, "name": "m1", "client_urls": ["http://10.0.0.1:2379", "http://10.0.0.1:4001"]}}`},
+		{name: "member_attributes zero", req: &request{ID: 1, Attrs: &memberAttributes{}}, want: `{
+			"id": 1, "member_attributes": {"id": 0, "name": "", "client_urls": null}}`},
+		{name: "lease_grant", req: &request{ID: 306, LeaseGrant: &leaseGrant{ID: 7, TTL: 60, Auto: true}}, want: `{
+			"id": 306, "lease_grant": {"id": 7, "ttl": 60, "auto": true}}`},
+		{name: "lease_grant zero", req: &request{ID: 1, LeaseGrant: &leaseGrant{}}, want: `{
+			"id": 1, "lease_grant": {"id": 0, "ttl": 0}}`},
+		{name: "lease_revoke", req: &request{ID: 307, LeaseRevoke: &store.LeaseRevokeRequest{ID: 7}}, want: `{
+			"id": 307, "lease_revoke": {"ID": 7}}`},
+		{name: "lease_revoke zero", req: &request{ID: 1, LeaseRevoke: &store.LeaseRevokeRequest{}}, want: `{
+			"id": 1, "lease_revoke": {"ID": 0}}`},
+		{name: "lease_expire", req: &request{ID: 308, LeaseExpire: &leaseExpire{IDs: []int64{7, -8}}}, want: `{
+			"id": 308, "lease_expire": {"ids": [7, -8]}}`},
+		{name: "lease_expire zero", req: &request{ID: 1, LeaseExpire: &leaseExpire{}}, want: `{
+			"id": 1, "lease_expire": {"ids": null}}`},
+		{name: "alarm", req: &request{ID: 309, Alarm: &alarmRequest{Action: 1, MemberID: 0x1234, Type: 1}}, want: `{
+			"id": 309, "alarm": {"action": 1, "member_id": 4660, "type": 1}}`},
+		{name: "alarm zero", req: &request{ID: 1, Alarm: &alarmRequest{}}, want: `{
+			"id": 1, "alarm": {"action": 0, "member_id": 0, "type": 0}}`},
+	}
+}
+
+// goldenBytes turns a golden text into the bytes it stands for: JSON is
+// compacted, hex is read line by line up to each // comment.
+func goldenBytes(tb testing.TB, text string) []byte {
+	tb.Helper()
+	if s := strings.TrimSpace(text); strings.HasPrefix(s, "{") || strings.HasPrefix(s, "[") {
+		var b bytes.Buffer
+		if err := json.Compact(&b, []byte(s)); err != nil {
+			tb.Fatalf("golden JSON: %v\n%s", err, s)
+		}
+		return b.Bytes()
+	}
+	var digits strings.Builder
+	for line := range strings.Lines(text) {
+		line, _, _ = strings.Cut(line, "//")
+		digits.WriteString(strings.Join(strings.Fields(line), ""))
+	}
+	b, err := hex.DecodeString(digits.String())
+	if err != nil {
+		tb.Fatalf("golden hex: %v\n%s", err, text)
+	}
+	return b
+}
+
+// checkGolden fails unless got is the golden text's bytes.
+func checkGolden(tb testing.TB, what string, got []byte, text string) {
+	tb.Helper()
+	want := goldenBytes(tb, text)
+	if bytes.Equal(got, want) {
+		return
+	}
+	at := 0
+	for at < min(len(got), len(want)) && got[at] == want[at] {
+		at++
+	}
+	tb.Errorf("%s: the bytes on disk changed, from byte %d on\ngot  %s\nwant %s", what, at, printable(got), printable(want))
+}
+
+func printable(b []byte) string {
+	if len(b) > 0 && b[0] == '{' {
+		return string(b)
+	}
+	return hex.EncodeToString(b)
+}
+
+// Every kind of entry encodes to its golden bytes, and the golden bytes
+// decode to the request.
+func TestEntryGolden(t *testing.T) {
+	kinds := map[string]bool{}
+	for _, c := range goldenEntries() {
+		t.Run(c.name, func(t *testing.T) {
+			var got []byte
+			var err error
+			if c.oldJSON {
+				got, err = json.Marshal(c.req)
+			} else {
+				got, err = c.req.marshal()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, "encoding", got, c.want)
+			dec, err := unmarshalRequest(goldenBytes(t, c.want))
+			if err != nil {
+				t.Fatalf("decoding the golden bytes: %v", err)
+			}
+			if !reflect.DeepEqual(dec, c.req) {
+				t.Errorf("the golden bytes decode to\n%s\nwant\n%s", dump(dec), dump(c.req))
+			}
+		})
+		kinds[entryKind(c.req)] = true
+	}
+	// A new kind of request needs its golden case.
+	rt := reflect.TypeFor[request]()
+	for i := range rt.NumField() {
+		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+		if name != "id" && !kinds[name] {
+			t.Errorf("no golden entry for request field %s (%q)", rt.Field(i).Name, name)
+		}
+	}
+}
+
+// entryKind names the operation r carries by its JSON field.
+func entryKind(r *request) string {
+	v := reflect.ValueOf(r).Elem()
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.Pointer && !f.IsNil() {
+			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+			return name
+		}
+	}
+	return ""
+}
+
+// dump shows a request with its pointers followed, for failure messages.
+func dump(r *request) string {
+	b, _ := json.MarshalIndent(r, "", "  ")
+	return string(b)
+}
+
+// The member a configuration change carries in its Context: written by
+// bootstrap (id, name, peer URLs), member add (id, peer URLs, learner),
+// member update and promote (the whole member, client URLs included).
+func TestConfChangeContextGolden(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		m    *member
+		want string
+	}{
+		{"whole member", &member{ID: 0x1234, Name: "m1", PeerURLs: []string{"http://10.0.0.1:2380", "http://10.0.0.2:2380"},
+			ClientURLs: []string{"http://10.0.0.1:2379"}, IsLearner: true}, `{
+			"id": 4660, "name": "m1", "peer_urls": ["http://10.0.0.1:2380", "http://10.0.0.2:2380"],
+			"client_urls": ["http://10.0.0.1:2379"], "is_learner": true}`},
+		{"member add", &member{ID: 0x1234, PeerURLs: []string{"http://10.0.0.1:2380"}}, `{
+			"id": 4660, "peer_urls": ["http://10.0.0.1:2380"]}`},
+		{"zero", &member{}, `{"id": 0, "peer_urls": null}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := json.Marshal(c.m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, "context", got, c.want)
+			dec, err := decodeMemberContext(raftpb.ConfChange{NodeID: c.m.ID, Context: goldenBytes(t, c.want)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(dec, c.m) {
+				t.Errorf("the golden context decodes to %+v, want %+v", dec, c.m)
+			}
+		})
+	}
+}
