@@ -10,7 +10,7 @@ import (
 	json "github.com/goccy/go-json"
 	"go.etcd.io/raft/v3/raftpb"
 
-	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/v2store"
 )
 
@@ -32,13 +32,13 @@ type goldenEntry struct {
 }
 
 func goldenEntries() []goldenEntry {
-	rangeReq := &store.RangeRequest{Key: []byte("r1"), RangeEnd: []byte("r9"), Limit: 10, Revision: 11,
-		SortOrder: store.SortDescend, SortTarget: store.SortByValue, Serializable: true, KeysOnly: true, CountOnly: true,
+	rangeReq := &cairn.RangeRequest{Key: []byte("r1"), RangeEnd: []byte("r9"), Limit: 10, Revision: 11,
+		SortOrder: cairn.SortDescend, SortTarget: cairn.SortByValue, Serializable: true, KeysOnly: true, CountOnly: true,
 		MinModRevision: 12, MaxModRevision: 13, MinCreateRevision: 14, MaxCreateRevision: 15}
-	putReq := &store.PutRequest{Key: []byte("k1"), Value: []byte("v1"), Lease: -300, PrevKV: true,
-		IgnoreValue: true, IgnoreLease: true, Dir: true, Action: store.ActionCompareAndSwap}
-	deleteReq := &store.DeleteRangeRequest{Key: []byte("k1"), RangeEnd: []byte("k9"), PrevKV: true, Action: store.ActionExpire}
-	cmp := store.Compare{Result: store.CompareNotEqual, Target: store.CompareLease, Key: []byte("c1"), RangeEnd: []byte("c9"),
+	putReq := &cairn.PutRequest{Key: []byte("k1"), Value: []byte("v1"), Lease: -300, PrevKV: true,
+		IgnoreValue: true, IgnoreLease: true, Dir: true, Action: cairn.ActionCompareAndSwap}
+	deleteReq := &cairn.DeleteRangeRequest{Key: []byte("k1"), RangeEnd: []byte("k9"), PrevKV: true, Action: cairn.ActionExpire}
+	cmp := cairn.Compare{Result: cairn.CompareNotEqual, Target: cairn.CompareLease, Key: []byte("c1"), RangeEnd: []byte("c9"),
 		Version: 1, CreateRevision: 2, ModRevision: 3, Value: []byte("cv"), Lease: 5}
 	v2Req := &v2store.Request{Method: v2store.MethodPut, Path: "/a/b", Value: "v", Dir: true, PrevExist: ptr(true),
 		PrevValue: "old", PrevIndex: 300, Recursive: true, TTL: ptr[int64](60), Refresh: true}
@@ -75,7 +75,7 @@ func goldenEntries() []goldenEntry {
 			"id": 300,
 			"put": {"Key": "azE=", "Value": "djE=", "Lease": -300, "PrevKV": true, "IgnoreValue": true,
 				"IgnoreLease": true, "Dir": true, "Action": 4}}`},
-		{name: "put without v2 fields, old JSON form", oldJSON: true, req: &request{ID: 1, Put: &store.PutRequest{}}, want: `{
+		{name: "put without v2 fields, old JSON form", oldJSON: true, req: &request{ID: 1, Put: &cairn.PutRequest{}}, want: `{
 			"id": 1,
 			"put": {"Key": null, "Value": null, "Lease": 0, "PrevKV": false, "IgnoreValue": false, "IgnoreLease": false}}`},
 		{name: "v2, old JSON form", oldJSON: true, req: &request{ID: 301, V2: &v2Write{Prefix: "/v2", Request: v2Req}}, want: `{
@@ -87,14 +87,14 @@ func goldenEntries() []goldenEntry {
 		{name: "delete_range", req: &request{ID: 302, DeleteRange: deleteReq}, want: `{
 			"id": 302,
 			"delete_range": {"Key": "azE=", "RangeEnd": "azk=", "PrevKV": true, "Action": 7}}`},
-		{name: "delete_range zero", req: &request{ID: 1, DeleteRange: &store.DeleteRangeRequest{}}, want: `{
+		{name: "delete_range zero", req: &request{ID: 1, DeleteRange: &cairn.DeleteRangeRequest{}}, want: `{
 			"id": 1, "delete_range": {"Key": null, "RangeEnd": null, "PrevKV": false}}`},
-		{name: "txn", req: &request{ID: 303, Txn: &store.TxnRequest{
-			Compare: []store.Compare{cmp},
-			Success: []store.RequestOp{{Range: rangeReq}, {Put: putReq}, {DeleteRange: deleteReq},
-				{Txn: &store.TxnRequest{Compare: []store.Compare{cmp}, Success: []store.RequestOp{{Put: putReq}},
-					Failure: []store.RequestOp{{DeleteRange: deleteReq}}}}},
-			Failure: []store.RequestOp{{Put: &store.PutRequest{Key: []byte("f")}}},
+		{name: "txn", req: &request{ID: 303, Txn: &cairn.TxnRequest{
+			Compare: []cairn.Compare{cmp},
+			Success: []cairn.RequestOp{{Range: rangeReq}, {Put: putReq}, {DeleteRange: deleteReq},
+				{Txn: &cairn.TxnRequest{Compare: []cairn.Compare{cmp}, Success: []cairn.RequestOp{{Put: putReq}},
+					Failure: []cairn.RequestOp{{DeleteRange: deleteReq}}}}},
+			Failure: []cairn.RequestOp{{Put: &cairn.PutRequest{Key: []byte("f")}}},
 		}}, want: `{
 			"id": 303,
 			"txn": {
@@ -126,14 +126,14 @@ func goldenEntries() []goldenEntry {
 				"Failure": [{"Range": null,
 					"Put": {"Key": "Zg==", "Value": null, "Lease": 0, "PrevKV": false, "IgnoreValue": false, "IgnoreLease": false},
 					"DeleteRange": null, "Txn": null}]}}`},
-		{name: "txn zero", req: &request{ID: 1, Txn: &store.TxnRequest{Compare: []store.Compare{{}}}}, want: `{
+		{name: "txn zero", req: &request{ID: 1, Txn: &cairn.TxnRequest{Compare: []cairn.Compare{{}}}}, want: `{
 			"id": 1,
 			"txn": {"Compare": [{"Result": 0, "Target": 0, "Key": null, "RangeEnd": null, "Version": 0,
 				"CreateRevision": 0, "ModRevision": 0, "Value": null, "Lease": 0}],
 				"Success": null, "Failure": null}}`},
-		{name: "compaction", req: &request{ID: 304, Compaction: &store.CompactionRequest{Revision: 99, Physical: true}}, want: `{
+		{name: "compaction", req: &request{ID: 304, Compaction: &cairn.CompactionRequest{Revision: 99, Physical: true}}, want: `{
 			"id": 304, "compaction": {"Revision": 99, "Physical": true}}`},
-		{name: "compaction zero", req: &request{ID: 1, Compaction: &store.CompactionRequest{}}, want: `{
+		{name: "compaction zero", req: &request{ID: 1, Compaction: &cairn.CompactionRequest{}}, want: `{
 			"id": 1, "compaction": {"Revision": 0, "Physical": false}}`},
 		{name: "member_attributes", req: &request{ID: 305, Attrs: &memberAttributes{ID: 0x1234, Name: "m1",
 			ClientURLs: []string{"http://10.0.0.1:2379", "http://10.0.0.1:4001"}}}, want: `{
@@ -145,9 +145,9 @@ func goldenEntries() []goldenEntry {
 			"id": 306, "lease_grant": {"id": 7, "ttl": 60, "auto": true}}`},
 		{name: "lease_grant zero", req: &request{ID: 1, LeaseGrant: &leaseGrant{}}, want: `{
 			"id": 1, "lease_grant": {"id": 0, "ttl": 0}}`},
-		{name: "lease_revoke", req: &request{ID: 307, LeaseRevoke: &store.LeaseRevokeRequest{ID: 7}}, want: `{
+		{name: "lease_revoke", req: &request{ID: 307, LeaseRevoke: &cairn.LeaseRevokeRequest{ID: 7}}, want: `{
 			"id": 307, "lease_revoke": {"ID": 7}}`},
-		{name: "lease_revoke zero", req: &request{ID: 1, LeaseRevoke: &store.LeaseRevokeRequest{}}, want: `{
+		{name: "lease_revoke zero", req: &request{ID: 1, LeaseRevoke: &cairn.LeaseRevokeRequest{}}, want: `{
 			"id": 1, "lease_revoke": {"ID": 0}}`},
 		{name: "lease_expire", req: &request{ID: 308, LeaseExpire: &leaseExpire{IDs: []int64{7, -8}}}, want: `{
 			"id": 308, "lease_expire": {"ids": [7, -8]}}`},

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -53,7 +54,7 @@ func writeLayoutHistory(tb testing.TB, path string) {
 	}
 	steps := []func(b *Batch) error{
 		func(b *Batch) error { // 1: no revision
-			for _, l := range []LeaseGrantRequest{{ID: 7, TTL: 60}, {ID: 8, TTL: 5}, {ID: -3, TTL: 10}} {
+			for _, l := range []cairn.LeaseGrantRequest{{ID: 7, TTL: 60}, {ID: 8, TTL: 5}, {ID: -3, TTL: 10}} {
 				if _, err := b.LeaseGrant(&l); err != nil {
 					return err
 				}
@@ -61,34 +62,34 @@ func writeLayoutHistory(tb testing.TB, path string) {
 			return nil
 		},
 		func(b *Batch) error { // 2
-			_, err := b.Put(&PutRequest{Key: []byte("foo"), Value: []byte("bar"), Lease: 7})
+			_, err := b.Put(&cairn.PutRequest{Key: []byte("foo"), Value: []byte("bar"), Lease: 7})
 			return err
 		},
 		func(b *Batch) error { // 3: a v2 directory
-			_, err := b.Put(&PutRequest{Key: []byte("/dir"), Dir: true, Action: ActionCreate})
+			_, err := b.Put(&cairn.PutRequest{Key: []byte("/dir"), Dir: true, Action: cairn.ActionCreate})
 			return err
 		},
 		func(b *Batch) error { // 4
-			_, err := b.Put(&PutRequest{Key: []byte("foo"), Value: []byte("baz"), IgnoreLease: true})
+			_, err := b.Put(&cairn.PutRequest{Key: []byte("foo"), Value: []byte("baz"), IgnoreLease: true})
 			return err
 		},
 		func(b *Batch) error { // 5: three changes in one revision
-			_, err := b.Txn(&TxnRequest{
-				Compare: []Compare{{Key: []byte("foo"), Target: CompareValue, Value: []byte("baz")}},
-				Success: []RequestOp{
-					{Put: &PutRequest{Key: []byte("a"), Value: []byte("1"), Lease: 8}},
-					{Put: &PutRequest{Key: []byte("b"), Value: []byte("2"), Lease: 7}},
-					{DeleteRange: &DeleteRangeRequest{Key: []byte("/dir"), Action: ActionDelete}},
+			_, err := b.Txn(&cairn.TxnRequest{
+				Compare: []cairn.Compare{{Key: []byte("foo"), Target: cairn.CompareValue, Value: []byte("baz")}},
+				Success: []cairn.RequestOp{
+					{Put: &cairn.PutRequest{Key: []byte("a"), Value: []byte("1"), Lease: 8}},
+					{Put: &cairn.PutRequest{Key: []byte("b"), Value: []byte("2"), Lease: 7}},
+					{DeleteRange: &cairn.DeleteRangeRequest{Key: []byte("/dir"), Action: cairn.ActionDelete}},
 				},
 			})
 			return err
 		},
 		func(b *Batch) error { // 6
-			_, err := b.DeleteRange(&DeleteRangeRequest{Key: []byte("foo")})
+			_, err := b.DeleteRange(&cairn.DeleteRangeRequest{Key: []byte("foo")})
 			return err
 		},
 		func(b *Batch) error { // 7: deletes a, with action expire
-			_, err := b.LeaseRevoke(&LeaseRevokeRequest{ID: 8})
+			_, err := b.LeaseRevoke(&cairn.LeaseRevokeRequest{ID: 8})
 			return err
 		},
 	}
@@ -241,7 +242,9 @@ func TestLayoutGoldenReads(t *testing.T) {
 	if s.Rev() != 7 || s.CompactRev() != 4 || s.ConsistentIndex() != 8 {
 		t.Errorf("revision %d, compacted %d, consistent index %d; want 7, 4, 8", s.Rev(), s.CompactRev(), s.ConsistentIndex())
 	}
-	full := func(kv *KeyValue) string { return fmt.Sprintf("%s dir=%v action=%v", kvString(kv), kv.Dir, kv.Action) }
+	full := func(kv *cairn.KeyValue) string {
+		return fmt.Sprintf("%s dir=%v action=%v", kvString(kv), kv.Dir, kv.Action)
+	}
 	for _, c := range []struct {
 		rev  int64
 		want []string
@@ -251,7 +254,7 @@ func TestLayoutGoldenReads(t *testing.T) {
 		{5, []string{"a=1 c5 m5 v1 l8 dir=false action=", "b=2 c5 m5 v1 l7 dir=false action=",
 			"foo=baz c2 m4 v2 l7 dir=false action="}},
 	} {
-		rr, err := s.Range(&RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: c.rev})
+		rr, err := s.Range(&cairn.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, Revision: c.rev})
 		if err != nil {
 			t.Fatalf("range at %d: %v", c.rev, err)
 		}
@@ -263,10 +266,10 @@ func TestLayoutGoldenReads(t *testing.T) {
 			t.Errorf("range at %d:\n%s\nwant\n%s", c.rev, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 		}
 	}
-	if _, err := s.Range(&RangeRequest{Key: []byte("foo"), Revision: 3}); err != ErrCompacted {
+	if _, err := s.Range(&cairn.RangeRequest{Key: []byte("foo"), Revision: 3}); err != cairn.ErrCompacted {
 		t.Errorf("range below the compacted revision: %v, want ErrCompacted", err)
 	}
-	if got := s.Leases(); !slices.Equal(got, []Lease{{ID: -3, TTL: 10}, {ID: 7, TTL: 60}}) {
+	if got := s.Leases(); !slices.Equal(got, []cairn.LeaseRecord{{ID: -3, TTL: 10}, {ID: 7, TTL: 60}}) {
 		t.Errorf("leases %v, want -3 (TTL 10) and 7 (TTL 60)", got)
 	}
 	if keys, ok := s.LeaseKeys(7); !ok || len(keys) != 1 || string(keys[0]) != "b" {
