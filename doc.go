@@ -21,4 +21,9 @@
 // (each implementation asserts it beside itself: var _ cairn.KV =
 // (*Server)(nil)), and package store speaks these types in its MVCC
 // operations. Neither adapters nor the member name each other.
+//
+// The request types that raft entries carry as JSON (kv.go, lease.go) have
+// json tags equal to their Go field names: the tags pin the format of the
+// raft log (server/entry_golden_test.go fails if a byte changes); they are
+// not the HTTP API's JSON, which httpapi writes itself.
 package cairn
