@@ -16,6 +16,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/peer"
 	"github.com/cairnkv/cairn/raftlog"
 	"github.com/cairnkv/cairn/snapshot"
 	"github.com/cairnkv/cairn/store"
@@ -39,8 +40,7 @@ type Server struct {
 	store   *store.Store
 
 	cluster *cluster
-	tr      *transport
-	stats   *peerStats
+	tr      *peer.Transport
 	// isLearner is true while this member is a learner.
 	isLearner atomic.Bool
 	// raising is set while this member proposes its NOSPACE alarm.
@@ -121,7 +121,6 @@ func New(cfg Config) (*Server, error) {
 		publishedc: make(chan struct{}),
 		v2:         v2State{startTime: time.Now()},
 		cluster:    newCluster(cfg.DataDir),
-		stats:      newPeerStats(),
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -224,11 +223,11 @@ func New(cfg Config) (*Server, error) {
 		s.closeStorage()
 		return nil, fmt.Errorf("starting raft: %w", err)
 	}
-	s.tr = newTransport(s)
-	s.node.forward = func(m raftpb.Message) { s.tr.send([]raftpb.Message{m}) }
+	s.tr = s.newTransport()
+	s.node.forward = func(m raftpb.Message) { s.tr.Send([]raftpb.Message{m}) }
 	s.node.stopped = s.stopc
 	for _, m := range s.cluster.list() {
-		s.tr.setPeer(m.ID, m.PeerURLs)
+		s.tr.SetPeer(m.ID, m.PeerURLs)
 	}
 	s.log.Info("member started", "name", cfg.Name, "cluster_id", fmt.Sprintf("%x", s.clusterID),
 		"data_dir", cfg.DataDir, "applied_index", applied, "revision", st.Rev(), "new", fresh,
@@ -263,7 +262,7 @@ func (s *Server) selfPeerURLs() []string {
 
 // PeerHandler serves the peer transport (raft messages, snapshots, member
 // lists); serve it on the member's peer URLs.
-func (s *Server) PeerHandler() http.Handler { return s.tr.handler() }
+func (s *Server) PeerHandler() http.Handler { return s.tr.Handler() }
 
 // soleVoter reports whether this member is the only voter of its cluster.
 func (s *Server) soleVoter(fresh bool, peers []raft.Peer) bool {
@@ -292,7 +291,7 @@ func (s *Server) Close() error {
 		close(s.stopc)
 		s.CloseLeaseStreams()
 		s.loops.Wait()
-		s.tr.stop()
+		s.tr.Stop()
 		s.closeStorage()
 		s.log.Info("member stopped")
 	})
@@ -400,7 +399,7 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 	// at advance). The answers that do vouch for the disk, an append
 	// acknowledged or a vote given, wait for the fsync (see afterPersist).
 	early, late := splitMessages(rd.Messages)
-	s.tr.send(early)
+	s.tr.Send(early)
 	// 1. Persist: a received snapshot's metadata (its store file is already
 	// in the snapshot directory), then HardState and entries, one fsync,
 	// before an answer that vouches for them is sent or anything is
@@ -438,7 +437,7 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 		s.persistedIndex = rd.Entries[n-1].Index
 	}
 	// 2. Send the answers that needed the fsync.
-	s.tr.send(late)
+	s.tr.Send(late)
 	// 3. Read states confirm linearizable read rounds.
 	for _, rs := range rd.ReadStates {
 		select {
