@@ -54,14 +54,14 @@ func (s *Server) applyConfChange(st *applyState, e *raftpb.Entry) (pendingResult
 		res.member = m
 		switch cc.Type {
 		case raftpb.ConfChangeRemoveNode:
-			s.tr.removePeer(cc.NodeID)
-			s.stats.forget(cc.NodeID)
+			s.tr.RemovePeer(cc.NodeID)
+			s.tr.ForgetStats(cc.NodeID)
 			if cc.NodeID == s.memberID {
 				st.removed = true
 			}
 		default:
 			if m != nil {
-				s.tr.setPeer(m.ID, m.PeerURLs)
+				s.tr.SetPeer(m.ID, m.PeerURLs)
 			}
 		}
 		if m != nil && e.Index > s.appliedIndex.Load() {
@@ -155,18 +155,12 @@ func (s *Server) installSnapshot(st *applyState, snap raftpb.Snapshot) error {
 	keep := map[uint64]bool{}
 	for _, m := range s.cluster.list() {
 		keep[m.ID] = true
-		s.tr.setPeer(m.ID, m.PeerURLs)
+		s.tr.SetPeer(m.ID, m.PeerURLs)
 	}
-	s.tr.mu.Lock()
-	var gone []uint64
-	for id := range s.tr.peers {
+	for _, id := range s.tr.Peers() {
 		if !keep[id] {
-			gone = append(gone, id)
+			s.tr.RemovePeer(id)
 		}
-	}
-	s.tr.mu.Unlock()
-	for _, id := range gone {
-		s.tr.removePeer(id)
 	}
 	st.snapIndex = index
 	st.confState = snap.Metadata.ConfState

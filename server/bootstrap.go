@@ -1,21 +1,16 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
-	"time"
 
 	json "github.com/goccy/go-json"
 	"go.etcd.io/raft/v3"
 
+	"github.com/cairnkv/cairn/peer"
 	"github.com/cairnkv/cairn/raftlog"
 )
 
@@ -156,7 +151,11 @@ func (s *Server) joinIdentity() (walMetadata, []*member, error) {
 	if len(others) == 0 {
 		return walMetadata{}, nil, errors.New("--initial-cluster-state=existing: --initial-cluster names no other member to ask for the cluster")
 	}
-	cid, members, err := fetchMembers(others)
+	var members []*member
+	cid, err := peer.FetchMembers(others, func(b []byte) error {
+		members = nil
+		return json.Unmarshal(b, &members)
+	})
 	if err != nil {
 		return walMetadata{}, nil, fmt.Errorf("--initial-cluster-state=existing: %w", err)
 	}
@@ -169,48 +168,6 @@ func (s *Server) joinIdentity() (walMetadata, []*member, error) {
 		}
 	}
 	return walMetadata{}, nil, fmt.Errorf("--initial-cluster-state=existing: the cluster has no member with peer URLs %v; add it first (member add)", selfURLs)
-}
-
-// fetchMembers asks each URL in turn for GET /members and returns the first
-// answer: the cluster id and its members.
-func fetchMembers(urls []string) (uint64, []*member, error) {
-	client := &http.Client{Timeout: 5 * time.Second}
-	var errs []error
-	for _, u := range urls {
-		cid, members, err := fetchMembersFrom(client, strings.TrimRight(u, "/"))
-		if err == nil {
-			return cid, members, nil
-		}
-		errs = append(errs, fmt.Errorf("%s: %w", u, err))
-	}
-	return 0, nil, fmt.Errorf("could not get the cluster's members: %w", errors.Join(errs...))
-}
-
-func fetchMembersFrom(client *http.Client, url string) (uint64, []*member, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/members", nil)
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return 0, nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return 0, nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
-	}
-	cid, err := strconv.ParseUint(resp.Header.Get(hdrClusterID), 16, 64)
-	if err != nil {
-		return 0, nil, fmt.Errorf("no cluster id in the answer")
-	}
-	var members []*member
-	if err := json.Unmarshal(body, &members); err != nil {
-		return 0, nil, err
-	}
-	return cid, members, nil
 }
 
 // recoverStore opens the store, first installing a received snapshot whose

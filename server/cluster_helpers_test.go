@@ -87,7 +87,11 @@ func (c *testCluster) newMember(name string, tweak func(*Config)) *testMember {
 	m.hs = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := m.handler.Load()
 		if h == nil {
-			refuse(w, http.StatusServiceUnavailable, "member down")
+			// As the transport refuses: at once, dropping the connection
+			// (the body may be an endless stream).
+			http.NewResponseController(w).EnableFullDuplex()
+			w.Header().Set("Connection", "close")
+			http.Error(w, "member down", http.StatusServiceUnavailable)
 			return
 		}
 		(*h).ServeHTTP(w, r)

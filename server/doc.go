@@ -75,22 +75,13 @@
 // starts with an empty log that the leader fills. A data dir that holds a
 // member ignores the bootstrap settings.
 //
-// Peer transport (transport*.go): one long-lived POST /raft/stream per
-// ordered pair of members, on a connection of its own, whose chunked body
-// carries length-prefixed raft messages; each member writes everything raft
-// gave it for a peer since its last write in one chunk, so messages batch
-// under load, and merges what raft handles the same merged first (chained
-// appends, accepted append answers, forwarded proposals: raft sends one
-// append per proposal, and a follower answers each). Streams stay open
-// (with keepalives) while idle, so a member knows which peers are reachable.
-// Every peer request names the sender's cluster id, its id and the id it
-// expects: a member of another cluster gets 412 and both sides log it; a
-// removed member gets 410 and stops. Unreachable peers are reported to raft
-// (ReportUnreachable), and a leader sends at most what raft allows while a
-// follower is in probe state. Every member sends a Ready's messages before
-// it fsyncs, except the answers that vouch for its disk (an append
-// acknowledged, a vote given), which wait for the fsync; a leader's own
-// append counts for the quorum only after its fsync.
+// Peer transport: package peer (its doc has the endpoints, framing,
+// identity headers, streams and snapshot transfer); peer.go gives it the
+// member's raft node (peer.Raft) and the rest it asks of the member
+// (peer.Member). Every member sends a Ready's messages before it fsyncs,
+// except the answers that vouch for its disk (an append acknowledged, a
+// vote given), which wait for the fsync; a leader's own append counts for
+// the quorum only after its fsync.
 //
 // Membership (membership.go, cluster.go): configuration changes carry the
 // member's record (id, name, peer URLs, learner) in their context; the
@@ -115,7 +106,7 @@
 // A follower too far behind gets a MsgSnap from raft on the leader; the
 // transport streams it in POST /raft/snapshot with the leader's cluster state
 // and a consistent copy of its store file (store.WriteSnapshot, checked by a
-// SHA-256 trailer). The follower writes both into snap/ (fsynced), then
+// SHA-256 trailer; package peer). The follower writes both into snap/ (fsynced), then
 // steps the message into raft. The Ready that carries the snapshot saves its
 // metadata in the raft log (replacing the log), then the applier closes the
 // store, renames the received file over store.db, opens it, takes the

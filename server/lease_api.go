@@ -243,7 +243,7 @@ func (s *Server) leaseForwarder() LeaseForwarder {
 		return box.f
 	}
 	if s.tr != nil {
-		return transportForwarder{s.tr}
+		return transportForwarder{s}
 	}
 	return nil
 }

@@ -4,11 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -235,7 +231,7 @@ func (s *Server) checkQuorumAfter(members []*member, adding int, removing uint64
 		if m.Name != "" {
 			started++
 		}
-		if m.ID == s.memberID || s.tr.active(m.ID) {
+		if m.ID == s.memberID || s.tr.Active(m.ID) {
 			reachable++
 		}
 	}
@@ -266,7 +262,7 @@ func (s *Server) handOverLeadership(ctx context.Context, lead uint64) {
 	} else {
 		var best uint64
 		for id, pr := range s.node.Status().Progress {
-			if id != lead && !pr.IsLearner && pr.Match >= best && s.tr.active(id) {
+			if id != lead && !pr.IsLearner && pr.Match >= best && s.tr.Active(id) {
 				to, best = id, pr.Match
 			}
 		}
@@ -367,57 +363,9 @@ func (s *Server) forwardPromote(ctx context.Context, lead, id uint64) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())
 	defer cancel()
-	var last error
-	for _, u := range urls {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(u, "/")+"/members/promote/"+strconv.FormatUint(id, 10), nil)
-		s.tr.setHeaders(req.Header, lead)
-		resp, err := s.tr.client.Do(req)
-		if err != nil {
-			last = err
-			continue
-		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			return nil
-		}
-		return promoteError(strings.TrimSpace(string(body)))
-	}
-	if ctx.Err() != nil {
+	err := s.tr.ForwardPromote(ctx, lead, urls, id)
+	if err != nil && ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 		return s.contextErr(ctx, ctx.Err())
 	}
-	return fmt.Errorf("forwarding the promotion to the leader: %w", last)
-}
-
-// promoteErrors are the errors a leader's promotion may answer; they cross
-// the peer transport as their text.
-var promoteErrors = []error{
-	cairn.ErrLearnerNotReady, cairn.ErrMemberNotLearner, cairn.ErrMemberNotFound, cairn.ErrMemberRemoved,
-	cairn.ErrNotEnoughStartedMembers, cairn.ErrUnhealthy, cairn.ErrNoLeader, cairn.ErrTimeout, cairn.ErrStopped,
-}
-
-func promoteError(msg string) error {
-	for _, e := range promoteErrors {
-		if e.Error() == msg {
-			return e
-		}
-	}
-	return errors.New(msg)
-}
-
-// servePromote is the leader's side of a forwarded promotion.
-func (t *transport) servePromote(w http.ResponseWriter, r *http.Request) {
-	if _, ok := t.checkPeer(w, r); !ok {
-		return
-	}
-	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
-	if err != nil {
-		http.Error(w, cairn.ErrMemberNotFound.Error(), http.StatusNotFound)
-		return
-	}
-	if _, err := t.s.promoteOnLeader(r.Context(), id); err != nil {
-		http.Error(w, err.Error(), http.StatusPreconditionFailed)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
+	return err
 }

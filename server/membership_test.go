@@ -34,7 +34,7 @@ func TestMemberAddLearnerJoinPromote(t *testing.T) {
 	}
 	waitFor(t, "streams to every peer", func() bool {
 		s := c.members[1].server()
-		return s.tr.active(c.members[0].server().MemberID()) && s.tr.active(c.members[2].server().MemberID())
+		return s.tr.Active(c.members[0].server().MemberID()) && s.tr.Active(c.members[2].server().MemberID())
 	})
 	nm := c.newMember("m3", nil)
 	resp, err := c.members[1].server().MemberAdd(ctx10s(t), []string{nm.url}, true)
@@ -113,7 +113,7 @@ func TestMemberRemoveFollowerAndLeader(t *testing.T) {
 	}
 	waitFor(t, "streams up", func() bool {
 		for _, m := range c.members {
-			if m != asker && !asker.server().tr.active(m.server().MemberID()) {
+			if m != asker && !asker.server().tr.Active(m.server().MemberID()) {
 				return false
 			}
 		}
@@ -185,7 +185,7 @@ func TestMemberChangeErrors(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
 	s := c.members[0].server()
 	waitFor(t, "streams up", func() bool {
-		return s.tr.active(c.members[1].server().MemberID()) && s.tr.active(c.members[2].server().MemberID())
+		return s.tr.Active(c.members[1].server().MemberID()) && s.tr.Active(c.members[2].server().MemberID())
 	})
 	before := len(s.cluster.list())
 	if _, err := s.MemberAdd(ctx10s(t), []string{c.members[1].url}, false); !errors.Is(err, cairn.ErrPeerURLExist) {
@@ -225,7 +225,7 @@ func TestMemberChangeErrors(t *testing.T) {
 	}
 	// A voter down: adding another voter is refused as unhealthy.
 	c.members[2].stop()
-	waitFor(t, "the stream to the stopped member to drop", func() bool { return !s.tr.active(c.members[2].server0ID()) })
+	waitFor(t, "the stream to the stopped member to drop", func() bool { return !s.tr.Active(c.members[2].server0ID()) })
 	if _, err := s.MemberAdd(ctx10s(t), []string{"http://127.0.0.1:11"}, false); !errors.Is(err, cairn.ErrUnhealthy) {
 		t.Errorf("add a voter with a voter down: %v", err)
 	}

@@ -75,7 +75,7 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 	// at advance). The answers that do vouch for the disk, an append
 	// acknowledged or a vote given, wait for the fsync (see afterPersist).
 	early, late := splitMessages(rd.Messages)
-	s.tr.send(early)
+	s.tr.Send(early)
 	// 1. Persist: a received snapshot's metadata (its store file is already
 	// in the snapshot directory), then HardState and entries, one fsync,
 	// before an answer that vouches for them is sent or anything is
@@ -113,7 +113,7 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 		s.persistedIndex = rd.Entries[n-1].Index
 	}
 	// 2. Send the answers that needed the fsync.
-	s.tr.send(late)
+	s.tr.Send(late)
 	// 3. Read states confirm linearizable read rounds.
 	for _, rs := range rd.ReadStates {
 		select {

@@ -17,6 +17,7 @@ import (
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/internal/wait"
 	"github.com/cairnkv/cairn/lessor"
+	"github.com/cairnkv/cairn/peer"
 	"github.com/cairnkv/cairn/raftlog"
 	"github.com/cairnkv/cairn/snapshot"
 	"github.com/cairnkv/cairn/store"
@@ -40,8 +41,7 @@ type Server struct {
 	store   *store.Store
 
 	cluster *cluster
-	tr      *transport
-	stats   *peerStats
+	tr      *peer.Transport
 	// isLearner is true while this member is a learner.
 	isLearner atomic.Bool
 	// raising is set while this member proposes its NOSPACE alarm.
@@ -122,7 +122,6 @@ func New(cfg Config) (*Server, error) {
 		publishedc: make(chan struct{}),
 		v2:         v2State{startTime: time.Now()},
 		cluster:    newCluster(cfg.DataDir),
-		stats:      newPeerStats(),
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -225,11 +224,11 @@ func New(cfg Config) (*Server, error) {
 		s.closeStorage()
 		return nil, fmt.Errorf("starting raft: %w", err)
 	}
-	s.tr = newTransport(s)
-	s.node.forward = func(m raftpb.Message) { s.tr.send([]raftpb.Message{m}) }
+	s.tr = s.newTransport()
+	s.node.forward = func(m raftpb.Message) { s.tr.Send([]raftpb.Message{m}) }
 	s.node.stopped = s.stopc
 	for _, m := range s.cluster.list() {
-		s.tr.setPeer(m.ID, m.PeerURLs)
+		s.tr.SetPeer(m.ID, m.PeerURLs)
 	}
 	s.log.Info("member started", "name", cfg.Name, "cluster_id", fmt.Sprintf("%x", s.clusterID),
 		"data_dir", cfg.DataDir, "applied_index", applied, "revision", st.Rev(), "new", fresh,
@@ -267,7 +266,7 @@ func (s *Server) selfPeerURLs() []string {
 
 // PeerHandler serves the peer transport (raft messages, snapshots, member
 // lists); serve it on the member's peer URLs.
-func (s *Server) PeerHandler() http.Handler { return s.tr.handler() }
+func (s *Server) PeerHandler() http.Handler { return s.tr.Handler() }
 
 // soleVoter reports whether this member is the only voter of its cluster.
 func (s *Server) soleVoter(fresh bool, peers []raft.Peer) bool {
@@ -296,7 +295,7 @@ func (s *Server) Close() error {
 		close(s.stopc)
 		s.CloseLeaseStreams()
 		s.loops.Wait()
-		s.tr.stop()
+		s.tr.Stop()
 		s.closeStorage()
 		s.log.Info("member stopped")
 	})

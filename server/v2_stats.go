@@ -132,7 +132,7 @@ func (s *Server) V2LeaderStats() (string, map[string]cairn.V2FollowerStats, bool
 		if m.ID == s.memberID {
 			continue
 		}
-		fs := s.stats.snapshot(m.ID)
+		fs := s.tr.FollowerStats(m.ID)
 		var f cairn.V2FollowerStats
 		ms := func(sec float64) float64 { return sec * 1000 }
 		f.Latency.Current, f.Latency.Average, f.Latency.StandardDeviation = ms(fs.Current), ms(fs.Average), ms(fs.StdDev)

@@ -1,4 +1,4 @@
-package server
+package peer
 
 import (
 	"bufio"
@@ -29,9 +29,9 @@ const snapshotTimeout = 30 * time.Minute
 
 // sendSnapshot sends m with the store in the background.
 func (p *peer) sendSnapshot(m raftpb.Message) {
-	s := p.t.s
+	t := p.t
 	if !p.snapshotting.CompareAndSwap(false, true) {
-		s.node.ReportSnapshot(p.id, raft.SnapshotFailure)
+		t.raft.ReportSnapshot(p.id, raft.SnapshotFailure)
 		return
 	}
 	p.t.wg.Add(1)
@@ -41,36 +41,36 @@ func (p *peer) sendSnapshot(m raftpb.Message) {
 		start := time.Now()
 		n, err := p.postSnapshot(m)
 		if err != nil {
-			s.log.Warn("sending a snapshot failed", "peer", fmt.Sprintf("%x", p.id), "index", m.Snapshot.Metadata.Index, "err", err)
-			s.node.ReportUnreachable(p.id)
-			s.node.ReportSnapshot(p.id, raft.SnapshotFailure)
+			t.log.Warn("sending a snapshot failed", "peer", fmt.Sprintf("%x", p.id), "index", m.Snapshot.Metadata.Index, "err", err)
+			t.raft.ReportUnreachable(p.id)
+			t.raft.ReportSnapshot(p.id, raft.SnapshotFailure)
 			return
 		}
-		s.log.Info("snapshot sent", "peer", fmt.Sprintf("%x", p.id), "index", m.Snapshot.Metadata.Index,
+		t.log.Info("snapshot sent", "peer", fmt.Sprintf("%x", p.id), "index", m.Snapshot.Metadata.Index,
 			"bytes", n, "took", time.Since(start))
-		s.node.ReportSnapshot(p.id, raft.SnapshotFinish)
+		t.raft.ReportSnapshot(p.id, raft.SnapshotFinish)
 	}()
 }
 
 func (p *peer) postSnapshot(m raftpb.Message) (int64, error) {
-	s := p.t.s
+	t := p.t
 	ctx, cancel := p.stopContext(snapshotTimeout)
 	defer cancel()
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.url()+"/raft/snapshot", pr)
 	req.Header.Set("Content-Type", "application/octet-stream")
-	p.t.setHeaders(req.Header, p.id)
+	t.setHeaders(req.Header, p.id)
 	req.Trailer = http.Header{hdrSnapSum: nil}
 	var n int64
 	go func() {
 		bw := bufio.NewWriterSize(pw, 256<<10)
 		err := writeBytesFrame(bw, appendFrame(nil, &m)[4:])
 		if err == nil {
-			err = writeBytesFrame(bw, s.cluster.encode())
+			err = writeBytesFrame(bw, t.member.ClusterState())
 		}
 		if err == nil {
 			h := sha256.New()
-			n, err = s.writeStoreSnapshot(io.MultiWriter(bw, h))
+			n, err = t.member.WriteSnapshot(io.MultiWriter(bw, h))
 			if err == nil {
 				err = bw.Flush()
 			}
@@ -80,7 +80,7 @@ func (p *peer) postSnapshot(m raftpb.Message) (int64, error) {
 		}
 		pw.CloseWithError(err)
 	}()
-	resp, err := p.t.client.Do(req)
+	resp, err := t.client.Do(req)
 	if err != nil {
 		pr.CloseWithError(err)
 		return 0, err
@@ -94,12 +94,11 @@ func (p *peer) postSnapshot(m raftpb.Message) (int64, error) {
 
 // serveSnapshot receives a snapshot into the snapshot directory and hands
 // its message to raft.
-func (t *transport) serveSnapshot(w http.ResponseWriter, r *http.Request) {
+func (t *Transport) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 	from, ok := t.checkPeer(w, r)
 	if !ok {
 		return
 	}
-	s := t.s
 	br := bufio.NewReaderSize(r.Body, 256<<10)
 	var buf []byte
 	frame, err := readFrame(br, &buf)
@@ -107,7 +106,7 @@ func (t *transport) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = m.Unmarshal(frame)
 	}
-	if err == nil && (m.Type != raftpb.MsgSnap || m.To != s.memberID || m.From != from || m.Snapshot == nil || m.Snapshot.Metadata.Index == 0) {
+	if err == nil && (m.Type != raftpb.MsgSnap || m.To != t.memberID || m.From != from || m.Snapshot == nil || m.Snapshot.Metadata.Index == 0) {
 		err = fmt.Errorf("not a snapshot message for this member")
 	}
 	var clusterState []byte
@@ -118,24 +117,24 @@ func (t *transport) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		s.log.Warn("bad snapshot from a peer", "peer", fmt.Sprintf("%x", from), "err", err)
+		t.log.Warn("bad snapshot from a peer", "peer", fmt.Sprintf("%x", from), "err", err)
 		refuse(w, http.StatusBadRequest, "bad snapshot: "+err.Error())
 		return
 	}
 	index := m.Snapshot.Metadata.Index
 	start := time.Now()
-	n, err := s.snaps.Receive(index, clusterState, br, func() []byte {
+	n, err := t.snaps.Receive(index, clusterState, br, func() []byte {
 		sum, _ := hex.DecodeString(r.Trailer.Get(hdrSnapSum))
 		return sum
 	})
 	if err != nil {
-		s.log.Warn("receiving a snapshot failed", "peer", fmt.Sprintf("%x", from), "index", index, "err", err)
+		t.log.Warn("receiving a snapshot failed", "peer", fmt.Sprintf("%x", from), "index", index, "err", err)
 		refuse(w, http.StatusInternalServerError, "receiving the snapshot: "+err.Error())
 		return
 	}
-	s.log.Info("snapshot received", "peer", fmt.Sprintf("%x", from), "index", index, "term", m.Snapshot.Metadata.Term,
+	t.log.Info("snapshot received", "peer", fmt.Sprintf("%x", from), "index", index, "term", m.Snapshot.Metadata.Term,
 		"bytes", n, "took", time.Since(start))
-	if err := s.node.Step(m); err != nil {
+	if err := t.raft.Process(r.Context(), m); err != nil {
 		refuse(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}

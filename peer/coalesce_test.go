@@ -1,10 +1,11 @@
-package server
+package peer
 
 import (
 	"bufio"
 	"bytes"
 	"fmt"
 	"io"
+	"log"
 	"net/http/httputil"
 	"slices"
 	"testing"
@@ -121,7 +122,7 @@ func TestCoalescedAppendsSameFollowerState(t *testing.T) {
 		ms.ApplySnapshot(raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 5, Term: 2,
 			ConfState: raftpb.ConfState{Voters: []uint64{1, 2, 3}}}})
 		rn, err := raft.NewRawNode(&raft.Config{ID: 2, ElectionTick: 10, HeartbeatTick: 1, Storage: ms,
-			MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256, Logger: discardRaftLogger()})
+			MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256, Logger: &raft.DefaultLogger{Logger: log.New(io.Discard, "", 0)}})
 		if err != nil {
 			t.Fatal(err)
 		}

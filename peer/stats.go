@@ -1,4 +1,4 @@
-package server
+package peer
 
 import (
 	"math"
@@ -93,14 +93,18 @@ func (p *peerStats) received(id uint64, m *raftpb.Message) {
 	f.success++
 }
 
-// forget drops the numbers of a member that left.
-func (p *peerStats) forget(id uint64) {
+// ForgetStats drops the numbers of member id, which left the cluster.
+func (t *Transport) ForgetStats(id uint64) {
+	p := t.stats
 	p.mu.Lock()
 	delete(p.m, id)
 	p.mu.Unlock()
 }
 
-func (p *peerStats) snapshot(id uint64) FollowerStats {
+// FollowerStats returns the numbers of member id as this member measured
+// them while it led (zero for a member it never sent a heartbeat).
+func (t *Transport) FollowerStats(id uint64) FollowerStats {
+	p := t.stats
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	f := p.get(id)
