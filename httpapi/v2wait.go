@@ -1,11 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/v2store"
@@ -21,24 +19,13 @@ import (
 // History is the store's: a waitIndex is served until it is compacted,
 // then it gets 401 ("The event in requested index is outdated and
 // cleared", cause "the requested history has been cleared [compacted/
-// waitIndex]"). Events v2 does not show (v3 keys outside the tree, hidden
-// nodes under a recursive watch, the side changes of a v2 write,
-// refreshes) are skipped.
+// waitIndex]"). Which store events the watcher sees, and as what v2
+// event, is v2store.Watch's.
 func (a *api) serveV2Wait(w http.ResponseWriter, r *http.Request, q *v2KeyRequest) {
 	tree := v2store.Tree{Prefix: a.v2.V2Prefix()}
-	key := tree.Key(q.path)
-	req := &cairn.WatchCreateRequest{Key: key, StartRevision: int64(q.waitIndex), PrevKV: true}
-	if q.recursive {
-		base := key
-		if q.path != "/" {
-			base = append(base, '/')
-		}
-		// [key, base with '/' raised): the key and its subtree (and some
-		// siblings such as key+"!", dropped below).
-		end := bytes.Clone(base)
-		end[len(end)-1]++
-		req.RangeEnd = end
-	}
+	watch := tree.Watch(q.path, q.recursive)
+	key, end := watch.Range()
+	req := &cairn.WatchCreateRequest{Key: key, RangeEnd: end, StartRevision: int64(q.waitIndex), PrevKV: true}
 	ws, err := a.watcher.Watch(r.Context())
 	if err != nil {
 		a.writeV2Error(w, v2store.NewError(v2store.EcodeRaftInternal, err.Error(), 0))
@@ -95,16 +82,7 @@ func (a *api) serveV2Wait(w http.ResponseWriter, r *http.Request, q *v2KeyReques
 			}
 			start()
 			for _, wev := range resp.Events {
-				if !v2Watched(q, key, wev.Kv.Key) {
-					continue
-				}
-				ev, ok := tree.WatchEvent(&wev.Event)
-				if !ok && !q.recursive && wev.Type == cairn.EventDelete && wev.Kv.Action == cairn.ActionImplied {
-					// The watched key went with a directory above it: etcd
-					// tells its watchers with the directory's event; the
-					// watch sees only its own key, so it reports that.
-					ev, ok = &v2store.Event{Action: "delete", Node: &v2store.Node{Key: q.path, ModifiedIndex: wev.Kv.ModRevision}}, true
-				}
+				ev, ok := watch.Event(&wev.Event)
 				if !ok {
 					continue
 				}
@@ -121,30 +99,4 @@ func (a *api) serveV2Wait(w http.ResponseWriter, r *http.Request, q *v2KeyReques
 			}
 		}
 	}
-}
-
-// v2Watched reports whether a change of the store key k concerns the
-// watch of q on key: k itself, or (recursive) a key under it that is not
-// hidden below the watched path.
-func v2Watched(q *v2KeyRequest, key, k []byte) bool {
-	if bytes.Equal(k, key) {
-		return true
-	}
-	if !q.recursive {
-		return false
-	}
-	base := string(key)
-	if q.path != "/" {
-		base += "/"
-	}
-	rest, ok := strings.CutPrefix(string(k), base)
-	if !ok {
-		return false
-	}
-	for _, seg := range strings.Split(rest, "/") {
-		if strings.HasPrefix(seg, "_") {
-			return false
-		}
-	}
-	return true
 }

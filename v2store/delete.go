@@ -75,11 +75,3 @@ func (t *Tree) applyDelete(b *store.Batch, req *Request) (*Event, error) {
 	}
 	return &Event{Action: action.String(), Node: n, PrevNode: nodeOf(p, cur), Index: newRev}, nil
 }
-
-// prefixEnd returns the end of the range of keys starting with pfx, which
-// ends with '/': the same bytes with '/' raised to '0'.
-func prefixEnd(pfx []byte) []byte {
-	end := append([]byte(nil), pfx...)
-	end[len(end)-1]++
-	return end
-}

@@ -29,6 +29,12 @@
 //     revision record (cairn.Action): the changed node carries it, the
 //     side changes (parents created on the way, keys deleted with their
 //     directory) carry cairn.ActionImplied and are not v2 events.
+//   - A v2 watch of p (Tree.Watch) watches the store key Key(p) or, with
+//     recursive, the range [Key(p), Key(p)+"0"): the key and its subtree,
+//     but also siblings such as Key(p)+"!". Watch.Event skips those, keys
+//     not in the tree, hidden nodes below a recursive watch and
+//     ActionImplied changes (refreshes included), and turns the rest into
+//     v2 events.
 //
 // Example: on a new store, PUT /a/b value=1 then POST /q value=x:
 //

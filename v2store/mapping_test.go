@@ -135,9 +135,9 @@ func TestErrorsWriteNothing(t *testing.T) {
 	}
 }
 
-// TestWatchEvents: the store events of v2 writes turn into the v2 events
-// etcd sends, one per write; v3 writes show as set/delete; lease revokes
-// as expire.
+// TestWatchEvents: a recursive watch of the root sees the store events of
+// v2 writes as the v2 events etcd sends, one per write; v3 writes show as
+// set/delete; lease revokes as expire.
 func TestWatchEvents(t *testing.T) {
 	h := newHarness(t, "")
 	h.apply(&Request{Method: MethodPut, Path: "/a/b", Value: "1"})
@@ -159,7 +159,7 @@ func TestWatchEvents(t *testing.T) {
 	}
 	var got []string
 	for i := range h.events {
-		if ev, ok := h.tree.WatchEvent(&h.events[i]); ok {
+		if ev, ok := h.tree.Watch("/", true).Event(&h.events[i]); ok {
 			got = append(got, jsonOf(t, ev, nil))
 		}
 	}

@@ -54,6 +54,21 @@ func (t *Tree) childPrefix(p string) []byte {
 	return []byte(t.Prefix + p + "/")
 }
 
+// subtreeEnd returns the end of the store range [Key(p), end) that holds
+// the key of the clean path p and every key under it: childPrefix(p) with
+// its '/' raised to '0' (Prefix+"0" for the root). The range holds siblings
+// too, keys such as Key(p)+"!" that sort between Key(p) and Key(p)+"/":
+// whoever reads it skips them (visibleUnder).
+func (t *Tree) subtreeEnd(p string) []byte { return prefixEnd(t.childPrefix(p)) }
+
+// prefixEnd returns the end of the range of keys starting with pfx, which
+// ends with '/': the same bytes with '/' raised to '0'.
+func prefixEnd(pfx []byte) []byte {
+	end := append([]byte(nil), pfx...)
+	end[len(end)-1]++
+	return end
+}
+
 // Path returns the v2 path of a store key and whether the key is a node of
 // the v2 tree at all. A key is in the tree if it starts with Prefix+"/"
 // and the rest is a clean path: v3 keys without a leading '/', with an
@@ -82,6 +97,27 @@ func childName(name []byte) bool {
 // path itself still finds them).
 func Hidden(p string) bool {
 	return strings.HasPrefix(path.Base(p), "_")
+}
+
+// visibleUnder reports whether the clean path c lies strictly under the
+// clean path dir ("/foobar" is not under "/foo") and no node below dir on
+// the way down to c, c included, is hidden (a name starting with '_'):
+// whether a recursive watch of dir shows a change of c.
+func visibleUnder(dir, c string) bool {
+	base := dir + "/"
+	if dir == "/" {
+		base = "/"
+	}
+	rest, ok := strings.CutPrefix(c, base)
+	if !ok || rest == "" {
+		return false
+	}
+	for name := range strings.SplitSeq(rest, "/") {
+		if strings.HasPrefix(name, "_") {
+			return false
+		}
+	}
+	return true
 }
 
 // join returns the clean path of the child name of the directory dir.

@@ -108,3 +108,38 @@ func TestHiddenAncestorsNames(t *testing.T) {
 		t.Error("join")
 	}
 }
+
+// TestVisibleUnder: what a recursive watch of dir shows: paths strictly
+// under it ("/foobar" is not under "/foo"), none hidden below dir.
+func TestVisibleUnder(t *testing.T) {
+	for _, tc := range []struct {
+		dir, p string
+		want   bool
+	}{
+		{"/", "/a", true}, {"/", "/a/b", true}, {"/", "/_a", false}, {"/", "/a/_b/c", false},
+		{"/foo", "/foo", false}, {"/foo", "/foo/x", true}, {"/foo", "/foobar", false}, {"/foo", "/fo", false},
+		{"/foo", "/foo/_x", false}, {"/foo", "/foo/x/_y", false}, {"/foo", "/foo/x_/y", true},
+		{"/_h", "/_h/x", true}, {"/a/_h", "/a/_h/x/y", true}, {"/a/_h", "/a/_h/_x", false},
+	} {
+		if got := visibleUnder(tc.dir, tc.p); got != tc.want {
+			t.Errorf("visibleUnder(%q, %q) = %v, want %v", tc.dir, tc.p, got, tc.want)
+		}
+	}
+}
+
+// TestSubtreeEnd: the range [Key(p), subtreeEnd(p)) ends before "/foo0"
+// and "/foobar"; the root's is the whole tree.
+func TestSubtreeEnd(t *testing.T) {
+	tr, _ := NewTree("")
+	pfx, _ := NewTree("/v2")
+	for _, tc := range []struct {
+		tree    *Tree
+		p, want string
+	}{
+		{tr, "/", "0"}, {tr, "/foo", "/foo0"}, {tr, "/a/b", "/a/b0"}, {pfx, "/", "/v20"}, {pfx, "/foo", "/v2/foo0"},
+	} {
+		if got := string(tc.tree.subtreeEnd(tc.p)); got != tc.want {
+			t.Errorf("prefix %q: subtreeEnd(%q) = %q, want %q", tc.tree.Prefix, tc.p, got, tc.want)
+		}
+	}
+}

@@ -60,7 +60,7 @@ func TestTTL(t *testing.T) {
 	revs := map[int64]bool{}
 	for i := range h.events {
 		revs[h.events[i].Kv.ModRevision] = true
-		if ev, ok := h.tree.WatchEvent(&h.events[i]); ok {
+		if ev, ok := h.tree.Watch("/", true).Event(&h.events[i]); ok {
 			v2 = append(v2, ev.Action+" "+ev.Node.Key)
 		}
 	}
