@@ -7,6 +7,7 @@ import (
 
 	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -133,7 +134,7 @@ func (s *Store) Hash() (uint32, error) {
 			})
 		})
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 		return 0, cairn.ErrStopped
 	}
 	return h.Sum32(), err

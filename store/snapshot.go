@@ -8,6 +8,7 @@ import (
 
 	"github.com/cairnkv/cairn"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // WriteSnapshot writes a consistent copy of the store's bbolt file to w and
@@ -24,7 +25,7 @@ import (
 // maintenance snapshot and the peer snapshot transfer both stream.
 func (s *Store) WriteSnapshot(w io.Writer) (n int64, consistentIndex uint64, err error) {
 	tx, err := s.db.Begin(false)
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 		return 0, 0, cairn.ErrStopped
 	}
 	if err != nil {
@@ -55,7 +56,7 @@ type Snapshot struct {
 // It returns ErrStopped once the store is closed.
 func (s *Store) OpenSnapshot() (*Snapshot, error) {
 	tx, err := s.db.Begin(false)
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 		return nil, cairn.ErrStopped
 	}
 	if err != nil {
