@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/v2store"
 )
 
 // grpcCode is a gRPC status code (google.golang.org/grpc/codes), which etcd's
@@ -128,6 +129,28 @@ func v3Status(err error) (code grpcCode, msg string, known bool) {
 		}
 	}
 	return codeUnknown, err.Error(), false
+}
+
+// v2Status is the HTTP status etcd v2 (3.4, etcdserver/api/v2error) sends
+// with a v2 error code: 404 for a missing key (100); 403 for an operation
+// on the wrong kind of node (102 not a file, 108 directory not empty); 412
+// for a failed condition (101 compare failed, 105 key exists); 401 for 110;
+// 500 for the cluster's own failures (300 raft internal, 301 leader
+// election); 400 for every other code.
+func v2Status(code int) int {
+	switch code {
+	case v2store.EcodeKeyNotFound:
+		return http.StatusNotFound
+	case v2store.EcodeNotFile, v2store.EcodeDirNotEmpty:
+		return http.StatusForbidden
+	case v2store.EcodeTestFailed, v2store.EcodeNodeExist:
+		return http.StatusPreconditionFailed
+	case v2store.EcodeUnauthorized:
+		return http.StatusUnauthorized
+	case v2store.EcodeRaftInternal, v2store.EcodeLeaderElect:
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
 }
 
 // writeV3Error is THE writer of v3 error bodies: etcd's gateway shape

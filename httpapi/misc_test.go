@@ -11,6 +11,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/v2store"
 )
 
 func TestVersion(t *testing.T) {
@@ -203,6 +204,29 @@ func TestErrorTable(t *testing.T) {
 		}
 		if !strings.HasPrefix(msg, "etcdserver: ") && e.code != codeCanceled && e.code != codeDeadlineExceeded {
 			t.Errorf("%v: message %q is not etcd's", e.err, msg)
+		}
+	}
+}
+
+// TestV2ErrorStatus: every v2 error code gets the HTTP status etcd 3.4 sends
+// with it (etcdserver/api/v2error), as observed side by side in
+// TestV2CompareWithEtcd for the codes a request can provoke.
+func TestV2ErrorStatus(t *testing.T) {
+	statusOf := map[int]int{
+		v2store.EcodeKeyNotFound: 404, v2store.EcodeTestFailed: 412, v2store.EcodeNotFile: 403,
+		v2store.EcodeNotDir: 400, v2store.EcodeNodeExist: 412, v2store.EcodeKeyIsPreserved: 400,
+		v2store.EcodeRootROnly: 400, v2store.EcodeDirNotEmpty: 403, v2store.EcodeUnauthorized: 401,
+		v2store.EcodeValueRequired: 400, v2store.EcodePrevValueRequired: 400, v2store.EcodeTTLNaN: 400,
+		v2store.EcodeIndexNaN: 400, v2store.EcodeValueOrTTLRequired: 400, v2store.EcodeTimeoutNaN: 400,
+		v2store.EcodeNameRequired: 400, v2store.EcodeIndexOrValueRequired: 400,
+		v2store.EcodeIndexValueMutex: 400, v2store.EcodeInvalidField: 400, v2store.EcodeInvalidForm: 400,
+		v2store.EcodeRefreshValue: 400, v2store.EcodeRefreshTTLRequired: 400,
+		v2store.EcodeRaftInternal: 500, v2store.EcodeLeaderElect: 500,
+		v2store.EcodeWatcherCleared: 400, v2store.EcodeEventIndexCleared: 400,
+	}
+	for code, want := range statusOf {
+		if got := v2Status(code); got != want {
+			t.Errorf("code %d: status %d, want %d", code, got, want)
 		}
 	}
 }

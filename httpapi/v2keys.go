@@ -96,5 +96,5 @@ func (a *api) writeV2Headers(w http.ResponseWriter, index int64) {
 func (a *api) writeV2Error(w http.ResponseWriter, e *v2store.Error) {
 	body, _ := json.Marshal(e)
 	w.Header().Set("X-Etcd-Index", strconv.FormatInt(e.Index, 10))
-	writeJSON(w, e.StatusCode(), append(body, '\n'))
+	writeJSON(w, v2Status(e.Code), append(body, '\n'))
 }

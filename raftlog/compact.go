@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"go.etcd.io/raft/v3"
+
+	"github.com/cairnkv/cairn/internal/fsutil"
 )
 
 // Compact drops the entries before index from memory (FirstIndex becomes
@@ -52,7 +54,7 @@ func (l *Log) Compact(index uint64) error {
 		l.logger.Debug("raftlog: removed old segments", "dir", l.dir, "count", removed,
 			"first", l.segs[0].name, "last", l.segs[removed-1].name, "compact_index", index)
 		l.segs = append(l.segs[:0], l.segs[removed:]...)
-		if serr := syncDir(l.dir); err == nil {
+		if serr := fsutil.SyncDir(l.dir); err == nil {
 			err = serr
 		}
 	}

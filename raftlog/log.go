@@ -13,6 +13,8 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/cairnkv/cairn/internal/fsutil"
 )
 
 // DefaultSegmentBytes is the preallocated size of a segment file when
@@ -149,7 +151,7 @@ func Create(dir string, metadata []byte, opts Options) (*Log, error) {
 		return nil, err
 	}
 	// The directory itself may be new: make its entry durable too.
-	if err := syncDir(filepath.Dir(filepath.Clean(dir))); err != nil {
+	if err := fsutil.SyncDir(filepath.Dir(filepath.Clean(dir))); err != nil {
 		f.Close()
 		l.lockf.Close()
 		return nil, fmt.Errorf("raftlog: %w", err)
@@ -236,7 +238,7 @@ func (l *Log) replay() error {
 			}
 			l.logger.Info("raftlog: removed an unfinished segment", "file", t)
 		}
-		if err := syncDir(l.dir); err != nil {
+		if err := fsutil.SyncDir(l.dir); err != nil {
 			return fmt.Errorf("raftlog: %w", err)
 		}
 	}
@@ -393,12 +395,10 @@ func (l *Log) createSegment(seq, index uint64) (f *os.File, name string, headEnd
 	if err := f.Sync(); err != nil {
 		return fail(err)
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	// fail also removes tmp: nothing to remove when only the directory's
+	// fsync failed, after the rename.
+	if err := fsutil.Rename(tmp, final); err != nil {
 		return fail(err)
-	}
-	if err := syncDir(l.dir); err != nil {
-		f.Close()
-		return nil, "", 0, fmt.Errorf("raftlog: creating segment %s: %w", name, err)
 	}
 	return f, name, int64(len(buf)), nil
 }

@@ -356,18 +356,4 @@ func hasZeroedSector(sr *segReader, x, y int64) (bool, error) {
 	return false, nil
 }
 
-// syncDir fsyncs a directory so that creates, renames and removes in it are
-// durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 func segmentPath(dir, name string) string { return filepath.Join(dir, name) }

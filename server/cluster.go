@@ -11,6 +11,8 @@ import (
 
 	json "github.com/goccy/go-json"
 	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/cairnkv/cairn/internal/fsutil"
 )
 
 // member is one member as the cluster records it. The same JSON is the
@@ -129,39 +131,7 @@ func (c *cluster) encode() []byte {
 // save writes the state durably: a temporary file, fsynced, renamed over
 // cluster.json, and the directory fsynced.
 func (c *cluster) save() error {
-	return writeFileAtomic(c.path, c.encode())
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return fsutil.WriteFileAtomic(c.path, c.encode(), 0o600)
 }
 
 // get returns a copy of member id, or nil.

@@ -9,6 +9,7 @@ import (
 	json "github.com/goccy/go-json"
 	"go.etcd.io/raft/v3/raftpb"
 
+	"github.com/cairnkv/cairn/internal/fsutil"
 	"github.com/cairnkv/cairn/raftlog"
 	"github.com/cairnkv/cairn/snapshot"
 	"github.com/cairnkv/cairn/store"
@@ -55,7 +56,7 @@ func Restore(cfg Config, backup string) error {
 		os.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, filepath.Join(cfg.DataDir, "store.db")); err != nil {
+	if err := fsutil.Rename(tmp, filepath.Join(cfg.DataDir, "store.db")); err != nil {
 		return err
 	}
 	c := newCluster(cfg.DataDir)

@@ -12,8 +12,9 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/cairnkv/cairn/internal/fsutil"
 )
 
 // A backup file (what Save writes and Restore reads) is a member's store
@@ -42,26 +43,16 @@ func Save(ctx context.Context, client *http.Client, endpoint, path string) (int6
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return 0, fmt.Errorf("snapshot: %s answered %d: %s", endpoint, resp.StatusCode, bytes.TrimSpace(body))
 	}
-	tmp := path + ".part"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	var n int64
+	err = fsutil.WriteAtomic(path, 0o600, func(w io.Writer) error {
+		var err error
+		n, err = readStream(resp.Body, w)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}
-	defer os.Remove(tmp)
-	n, err := readStream(resp.Body, f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return 0, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return 0, err
-	}
-	return n, syncDir(filepath.Dir(path))
+	return n, nil
 }
 
 // readStream copies the blobs of a snapshot stream to w: the store file,

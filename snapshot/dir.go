@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/cairnkv/cairn/internal/fsutil"
 )
 
 // Dir is the directory of snapshots a member received from its leader,
@@ -37,7 +39,7 @@ func OpenDir(path string) (*Dir, error) {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
 	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".tmp") {
+		if strings.HasSuffix(e.Name(), fsutil.TempSuffix) {
 			os.Remove(filepath.Join(path, e.Name()))
 		}
 	}
@@ -96,7 +98,7 @@ func (d *Dir) Receive(index uint64, cluster []byte, db io.Reader, sum func() []b
 		os.Remove(d.ClusterPath(index))
 		return 0, err
 	}
-	return n, syncDir(d.path)
+	return n, nil
 }
 
 func checkSum(h hash.Hash, sum func() []byte) error {
@@ -110,26 +112,11 @@ func checkSum(h hash.Hash, sum func() []byte) error {
 	return nil
 }
 
-// writeSynced writes path through fill under a temporary name, fsyncs it and
-// renames it into place.
+// writeSynced writes path through fill with fsutil.WriteAtomic (a .tmp file,
+// fsynced, renamed into place, the directory fsynced), naming the file in
+// its error.
 func writeSynced(path string, fill func(io.Writer) error) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("snapshot: %w", err)
-	}
-	err = fill(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := fsutil.WriteAtomic(path, 0o600, fill); err != nil {
 		return fmt.Errorf("snapshot: writing %s: %w", filepath.Base(path), err)
 	}
 	return nil
@@ -147,10 +134,10 @@ func (d *Dir) Install(index uint64, dst string) error {
 	if err := os.Rename(d.DBPath(index), dst); err != nil {
 		return fmt.Errorf("snapshot: installing %016x.db: %w", index, err)
 	}
-	if err := syncDir(filepath.Dir(dst)); err != nil {
+	if err := fsutil.SyncDir(filepath.Dir(dst)); err != nil {
 		return err
 	}
-	return syncDir(d.path)
+	return fsutil.SyncDir(d.path)
 }
 
 // Indexes lists the indexes that have a store file, ascending.
@@ -191,13 +178,4 @@ func (d *Dir) Prune(index uint64) error {
 		}
 	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }

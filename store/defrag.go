@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/cairnkv/cairn/internal/fsutil"
 )
 
 // DefragmentFile rewrites the store file at path without its free pages
@@ -44,10 +46,9 @@ func DefragmentFile(path string) (before, after int64, err error) {
 		os.Remove(tmp)
 		return 0, 0, fmt.Errorf("store: defragment %s: %w", path, err)
 	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	// The directory's fsync error is ignored: the rename has happened, and
+	// the old file and the new one hold the same data.
+	fsutil.SyncDir(filepath.Dir(path))
 	if fi, err := os.Stat(path); err == nil {
 		after = fi.Size()
 	}

@@ -1,9 +1,6 @@
 package v2store
 
-import (
-	"fmt"
-	"net/http"
-)
+import "fmt"
 
 // Error codes of etcd's v2 keys API (etcd v3.4 etcdserver/api/v2error).
 const (
@@ -76,7 +73,8 @@ var messages = map[int]string{
 // Error is a v2 keys API error as etcd writes it:
 // {"errorCode":100,"message":"Key not found","cause":"/a","index":4}.
 // Index is the store revision when the error happened (etcd's current
-// index; 0 for errors found while parsing the request).
+// index; 0 for errors found while parsing the request). The HTTP status
+// that goes with each Code is the HTTP layer's (package httpapi).
 type Error struct {
 	Code    int    `json:"errorCode"`
 	Message string `json:"message"`
@@ -92,23 +90,4 @@ func NewError(code int, cause string, index int64) *Error {
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s (%s) [%d]", e.Message, e.Cause, e.Index)
-}
-
-// StatusCode is the HTTP status etcd v2 answers with e: 404 for 100; 403
-// for 102 and 108; 412 for 101 and 105; 401 for 110; 500 for 300 and 301;
-// 400 for every other code.
-func (e *Error) StatusCode() int {
-	switch e.Code {
-	case EcodeKeyNotFound:
-		return http.StatusNotFound
-	case EcodeNotFile, EcodeDirNotEmpty:
-		return http.StatusForbidden
-	case EcodeTestFailed, EcodeNodeExist:
-		return http.StatusPreconditionFailed
-	case EcodeUnauthorized:
-		return http.StatusUnauthorized
-	case EcodeRaftInternal, EcodeLeaderElect:
-		return http.StatusInternalServerError
-	}
-	return http.StatusBadRequest
 }

@@ -28,7 +28,7 @@ func TestV3KeysInTheTree(t *testing.T) {
 		{name: "not /foobar under /foo", get: "/foo",
 			want: `{"action":"get","node":{"key":"/foo","dir":true,"nodes":[{"key":"/foo/x","value":"x","modifiedIndex":5,"createdIndex":5}]}}`},
 		{name: "writing the conflicting key as a file", req: &Request{Method: MethodPut, Path: "/app/db", Value: "v"},
-			want: `{"errorCode":102,"message":"Not a file","cause":"/app/db","index":8}`, status: 403},
+			want: `{"errorCode":102,"message":"Not a file","cause":"/app/db","index":8}`},
 		{name: "writing under it", req: &Request{Method: MethodPut, Path: "/app/db/port", Value: "1"},
 			want: `{"action":"set","node":{"key":"/app/db/port","value":"1","modifiedIndex":9,"createdIndex":9}}`},
 		{name: "rm -r of an implicit dir", req: &Request{Method: MethodDelete, Path: "/foo", Recursive: true},
