@@ -9,6 +9,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -45,7 +46,7 @@ func (s *Server) applyConfChange(st *applyState, e *raftpb.Entry) (pendingResult
 		if cc.NodeID == 0 {
 			continue // a change withdrawn by its proposer: raft ignores it too
 		}
-		m, err := s.cluster.applyConfChange(e.Index, cc)
+		m, err := s.cluster.ApplyConfChange(e.Index, cc)
 		if err != nil {
 			// raft has applied it; the cluster state can only record the id.
 			s.log.Error("configuration change with a bad member record", "index", e.Index, "err", err)
@@ -69,7 +70,7 @@ func (s *Server) applyConfChange(st *applyState, e *raftpb.Entry) (pendingResult
 				"name", m.Name, "peer_urls", m.PeerURLs, "index", e.Index)
 		}
 	}
-	if err := s.cluster.save(); err != nil {
+	if err := s.cluster.Save(); err != nil {
 		return pendingResult{}, fmt.Errorf("saving the cluster state at index %d: %w", e.Index, err)
 	}
 	s.isLearner.Store(slices.Contains(st.confState.Learners, s.memberID))
@@ -83,9 +84,9 @@ func (s *Server) applyClusterRequest(index uint64, req *request) (applyResult, e
 	changed := false
 	switch {
 	case req.Attrs != nil:
-		changed = s.cluster.setAttributes(index, req.Attrs)
+		changed = s.cluster.SetAttributes(index, req.Attrs)
 	case req.Alarm != nil:
-		r.alarms = s.cluster.applyAlarm(index, req.Alarm)
+		r.alarms = s.cluster.ApplyAlarm(index, req.Alarm)
 		changed = len(r.alarms) > 0
 		for _, a := range r.alarms {
 			verb := "raised"
@@ -96,7 +97,7 @@ func (s *Server) applyClusterRequest(index uint64, req *request) (applyResult, e
 		}
 	}
 	if changed {
-		if err := s.cluster.save(); err != nil {
+		if err := s.cluster.Save(); err != nil {
 			return applyResult{}, fmt.Errorf("saving the cluster state at index %d: %w", index, err)
 		}
 	}
@@ -145,15 +146,15 @@ func (s *Server) installSnapshot(st *applyState, snap raftpb.Snapshot) error {
 	if ci < index || ci < s.appliedIndex.Load() {
 		return fmt.Errorf("the snapshot at %d brought a store at index %d, behind the snapshot or this member (applied %d)", index, ci, s.appliedIndex.Load())
 	}
-	if err := s.cluster.restore(data); err != nil {
+	if err := s.cluster.Restore(data); err != nil {
 		return err
 	}
-	s.cluster.ensure(&member{ID: s.memberID, Name: s.cfg.Name, PeerURLs: s.selfPeerURLs()})
-	if err := s.cluster.save(); err != nil {
+	s.cluster.Ensure(&membership.Member{ID: s.memberID, Name: s.cfg.Name, PeerURLs: s.selfPeerURLs()})
+	if err := s.cluster.Save(); err != nil {
 		return err
 	}
 	keep := map[uint64]bool{}
-	for _, m := range s.cluster.list() {
+	for _, m := range s.cluster.List() {
 		keep[m.ID] = true
 		s.tr.SetPeer(m.ID, m.PeerURLs)
 	}

@@ -10,6 +10,7 @@ import (
 	json "github.com/goccy/go-json"
 	"go.etcd.io/raft/v3"
 
+	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/peer"
 	"github.com/cairnkv/cairn/raftlog"
 )
@@ -46,29 +47,29 @@ func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
 	var md walMetadata
 	switch cfg.InitialClusterState {
 	case "new":
-		var members []*member
+		var members []*membership.Member
 		md, members, peers, err = bootstrapIdentity(*cfg)
 		if err != nil {
 			return false, nil, err
 		}
 		for _, m := range members {
-			s.cluster.ensure(m)
+			s.cluster.Ensure(m)
 		}
 	case "existing":
-		var members []*member
+		var members []*membership.Member
 		md, members, err = s.joinIdentity()
 		if err != nil {
 			return false, nil, err
 		}
 		for _, m := range members {
-			s.cluster.ensure(m)
+			s.cluster.Ensure(m)
 		}
 	default:
 		return false, nil, fmt.Errorf("--initial-cluster-state must be new or existing, not %q", cfg.InitialClusterState)
 	}
 	// The cluster state goes to disk before the raft log exists, so a member
 	// that crashes in between starts over as new.
-	if err := s.cluster.save(); err != nil {
+	if err := s.cluster.Save(); err != nil {
 		return false, nil, fmt.Errorf("saving the cluster state: %w", err)
 	}
 	mdBytes, _ := json.Marshal(md)
@@ -82,11 +83,11 @@ func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
 
 // bootstrapIdentity derives the ids of a new cluster from InitialCluster and
 // the token.
-func bootstrapIdentity(cfg Config) (walMetadata, []*member, []raft.Peer, error) {
+func bootstrapIdentity(cfg Config) (walMetadata, []*membership.Member, []raft.Peer, error) {
 	var (
 		ids     []uint64
 		self    uint64
-		members []*member
+		members []*membership.Member
 		peers   []raft.Peer
 		seen    = map[uint64]string{}
 	)
@@ -96,7 +97,7 @@ func bootstrapIdentity(cfg Config) (walMetadata, []*member, []raft.Peer, error) 
 			return walMetadata{}, nil, nil, fmt.Errorf("--initial-cluster: members %q and %q have the same peer URLs", other, p.Name)
 		}
 		seen[id] = p.Name
-		m := &member{ID: id, Name: p.Name, PeerURLs: slices.Clone(p.URLs)}
+		m := &membership.Member{ID: id, Name: p.Name, PeerURLs: slices.Clone(p.URLs)}
 		ids = append(ids, id)
 		members = append(members, m)
 		ctx, _ := json.Marshal(m)
@@ -132,7 +133,7 @@ func sameURLs(a, b []string) bool {
 
 // joinIdentity asks the other members named in InitialCluster for the
 // cluster, and finds this member in it by its peer URLs.
-func (s *Server) joinIdentity() (walMetadata, []*member, error) {
+func (s *Server) joinIdentity() (walMetadata, []*membership.Member, error) {
 	cfg := &s.cfg
 	selfURLs := cfg.PeerURLs
 	var others []string
@@ -151,7 +152,7 @@ func (s *Server) joinIdentity() (walMetadata, []*member, error) {
 	if len(others) == 0 {
 		return walMetadata{}, nil, errors.New("--initial-cluster-state=existing: --initial-cluster names no other member to ask for the cluster")
 	}
-	var members []*member
+	var members []*membership.Member
 	cid, err := peer.FetchMembers(others, func(b []byte) error {
 		members = nil
 		return json.Unmarshal(b, &members)
@@ -200,10 +201,10 @@ func (s *Server) recoverStore() error {
 		if err := s.snaps.Install(snapIndex, path); err != nil {
 			return err
 		}
-		if err := s.cluster.restore(data); err != nil {
+		if err := s.cluster.Restore(data); err != nil {
 			return err
 		}
-		if err := s.cluster.save(); err != nil {
+		if err := s.cluster.Save(); err != nil {
 			return err
 		}
 		if st, err = s.openStore(path); err != nil {

@@ -46,7 +46,7 @@ func TestClusterWritesAndReadsOnEveryMember(t *testing.T) {
 	// Every member knows every member, with the client URLs each published.
 	for _, m := range c.members {
 		waitFor(t, "published client URLs", func() bool {
-			ms := m.server().cluster.list()
+			ms := m.server().cluster.List()
 			if len(ms) != 3 {
 				return false
 			}

@@ -83,8 +83,9 @@
 // vote given), which wait for the fsync; a leader's own append counts for
 // the quorum only after its fsync.
 //
-// Membership (membership.go, cluster.go): configuration changes carry the
-// member's record (id, name, peer URLs, learner) in their context; the
+// Membership (membership.go; the state itself: package membership):
+// configuration changes carry the member's record (id, name, peer URLs,
+// learner) in their context; the
 // applier applies each to raft and to the cluster state and saves
 // cluster.json before the batch is acknowledged. The cluster state may be
 // ahead of a replay (raft re-delivers every entry after its snapshot): each

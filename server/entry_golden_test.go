@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"encoding/hex"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,6 +9,8 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/internal/golden"
+	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/v2store"
 )
 
@@ -135,11 +135,11 @@ func goldenEntries() []goldenEntry {
 			"id": 304, "compaction": {"Revision": 99, "Physical": true}}`},
 		{name: "compaction zero", req: &request{ID: 1, Compaction: &cairn.CompactionRequest{}}, want: `{
 			"id": 1, "compaction": {"Revision": 0, "Physical": false}}`},
-		{name: "member_attributes", req: &request{ID: 305, Attrs: &memberAttributes{ID: 0x1234, Name: "m1",
+		{name: "member_attributes", req: &request{ID: 305, Attrs: &membership.Attributes{ID: 0x1234, Name: "m1",
 			ClientURLs: []string{"http://10.0.0.1:2379", "http://10.0.0.1:4001"}}}, want: `{
 			"id": 305,
 			"member_attributes": {"id": 4660, "name": "m1", "client_urls": ["http://10.0.0.1:2379", "http://10.0.0.1:4001"]}}`},
-		{name: "member_attributes zero", req: &request{ID: 1, Attrs: &memberAttributes{}}, want: `{
+		{name: "member_attributes zero", req: &request{ID: 1, Attrs: &membership.Attributes{}}, want: `{
 			"id": 1, "member_attributes": {"id": 0, "name": "", "client_urls": null}}`},
 		{name: "lease_grant", req: &request{ID: 306, LeaseGrant: &leaseGrant{ID: 7, TTL: 60, Auto: true}}, want: `{
 			"id": 306, "lease_grant": {"id": 7, "ttl": 60, "auto": true}}`},
@@ -153,55 +153,11 @@ func goldenEntries() []goldenEntry {
 			"id": 308, "lease_expire": {"ids": [7, -8]}}`},
 		{name: "lease_expire zero", req: &request{ID: 1, LeaseExpire: &leaseExpire{}}, want: `{
 			"id": 1, "lease_expire": {"ids": null}}`},
-		{name: "alarm", req: &request{ID: 309, Alarm: &alarmRequest{Action: 1, MemberID: 0x1234, Type: 1}}, want: `{
+		{name: "alarm", req: &request{ID: 309, Alarm: &membership.AlarmRequest{Action: 1, MemberID: 0x1234, Type: 1}}, want: `{
 			"id": 309, "alarm": {"action": 1, "member_id": 4660, "type": 1}}`},
-		{name: "alarm zero", req: &request{ID: 1, Alarm: &alarmRequest{}}, want: `{
+		{name: "alarm zero", req: &request{ID: 1, Alarm: &membership.AlarmRequest{}}, want: `{
 			"id": 1, "alarm": {"action": 0, "member_id": 0, "type": 0}}`},
 	}
-}
-
-// goldenBytes turns a golden text into the bytes it stands for: JSON is
-// compacted, hex is read line by line up to each // comment.
-func goldenBytes(tb testing.TB, text string) []byte {
-	tb.Helper()
-	if s := strings.TrimSpace(text); strings.HasPrefix(s, "{") || strings.HasPrefix(s, "[") {
-		var b bytes.Buffer
-		if err := json.Compact(&b, []byte(s)); err != nil {
-			tb.Fatalf("golden JSON: %v\n%s", err, s)
-		}
-		return b.Bytes()
-	}
-	var digits strings.Builder
-	for line := range strings.Lines(text) {
-		line, _, _ = strings.Cut(line, "//")
-		digits.WriteString(strings.Join(strings.Fields(line), ""))
-	}
-	b, err := hex.DecodeString(digits.String())
-	if err != nil {
-		tb.Fatalf("golden hex: %v\n%s", err, text)
-	}
-	return b
-}
-
-// checkGolden fails unless got is the golden text's bytes.
-func checkGolden(tb testing.TB, what string, got []byte, text string) {
-	tb.Helper()
-	want := goldenBytes(tb, text)
-	if bytes.Equal(got, want) {
-		return
-	}
-	at := 0
-	for at < min(len(got), len(want)) && got[at] == want[at] {
-		at++
-	}
-	tb.Errorf("%s: the bytes on disk changed, from byte %d on\ngot  %s\nwant %s", what, at, printable(got), printable(want))
-}
-
-func printable(b []byte) string {
-	if len(b) > 0 && b[0] == '{' {
-		return string(b)
-	}
-	return hex.EncodeToString(b)
 }
 
 // Every kind of entry encodes to its golden bytes, and the golden bytes
@@ -220,8 +176,8 @@ func TestEntryGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, "encoding", got, c.want)
-			dec, err := unmarshalRequest(goldenBytes(t, c.want))
+			golden.Check(t, "encoding", got, c.want)
+			dec, err := unmarshalRequest(golden.Bytes(t, c.want))
 			if err != nil {
 				t.Fatalf("decoding the golden bytes: %v", err)
 			}
@@ -265,24 +221,24 @@ func dump(r *request) string {
 func TestConfChangeContextGolden(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		m    *member
+		m    *membership.Member
 		want string
 	}{
-		{"whole member", &member{ID: 0x1234, Name: "m1", PeerURLs: []string{"http://10.0.0.1:2380", "http://10.0.0.2:2380"},
+		{"whole member", &membership.Member{ID: 0x1234, Name: "m1", PeerURLs: []string{"http://10.0.0.1:2380", "http://10.0.0.2:2380"},
 			ClientURLs: []string{"http://10.0.0.1:2379"}, IsLearner: true}, `{
 			"id": 4660, "name": "m1", "peer_urls": ["http://10.0.0.1:2380", "http://10.0.0.2:2380"],
 			"client_urls": ["http://10.0.0.1:2379"], "is_learner": true}`},
-		{"member add", &member{ID: 0x1234, PeerURLs: []string{"http://10.0.0.1:2380"}}, `{
+		{"member add", &membership.Member{ID: 0x1234, PeerURLs: []string{"http://10.0.0.1:2380"}}, `{
 			"id": 4660, "peer_urls": ["http://10.0.0.1:2380"]}`},
-		{"zero", &member{}, `{"id": 0, "peer_urls": null}`},
+		{"zero", &membership.Member{}, `{"id": 0, "peer_urls": null}`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := json.Marshal(c.m)
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, "context", got, c.want)
-			dec, err := decodeMemberContext(raftpb.ConfChange{NodeID: c.m.ID, Context: goldenBytes(t, c.want)})
+			golden.Check(t, "context", got, c.want)
+			dec, err := membership.DecodeMemberContext(raftpb.ConfChange{NodeID: c.m.ID, Context: golden.Bytes(t, c.want)})
 			if err != nil {
 				t.Fatal(err)
 			}

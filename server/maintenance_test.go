@@ -157,7 +157,7 @@ func TestClusterHashKVSnapshotAndAlarms(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range c.members {
-		waitFor(t, "the alarm everywhere", func() bool { return m.server().cluster.noSpace() })
+		waitFor(t, "the alarm everywhere", func() bool { return m.server().cluster.NoSpace() })
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5e9)
 	defer cancel()

@@ -12,6 +12,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/membership"
 )
 
 var _ cairn.Cluster = (*Server)(nil)
@@ -52,10 +53,10 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, isLearner boo
 	s.confMu.Lock()
 	defer s.confMu.Unlock()
 	id := memberID(peerURLs, fmt.Sprintf("%x/%d", s.clusterID, time.Now().UnixNano()))
-	if s.cluster.get(id) != nil || s.cluster.isRemoved(id) {
+	if s.cluster.Get(id) != nil || s.cluster.IsRemoved(id) {
 		return nil, cairn.ErrMemberExist
 	}
-	members := s.cluster.list()
+	members := s.cluster.List()
 	learners := 0
 	for _, m := range members {
 		for _, u := range m.PeerURLs {
@@ -75,7 +76,7 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, isLearner boo
 			return nil, err
 		}
 	}
-	m := &member{ID: id, PeerURLs: slices.Clone(peerURLs), IsLearner: isLearner}
+	m := &membership.Member{ID: id, PeerURLs: slices.Clone(peerURLs), IsLearner: isLearner}
 	ctxData, _ := json.Marshal(m)
 	typ := raftpb.ConfChangeAddNode
 	if isLearner {
@@ -99,7 +100,7 @@ func (s *Server) MemberRemove(ctx context.Context, id uint64) (*cairn.MemberResp
 		return nil, err
 	}
 	if !m.IsLearner {
-		if err := s.checkQuorumAfter(s.cluster.list(), 0, id); err != nil {
+		if err := s.checkQuorumAfter(s.cluster.List(), 0, id); err != nil {
 			return nil, err
 		}
 		if id == s.lead.Load() {
@@ -123,7 +124,7 @@ func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string)
 	if err != nil {
 		return nil, err
 	}
-	for _, o := range s.cluster.list() {
+	for _, o := range s.cluster.List() {
 		if o.ID == id {
 			continue
 		}
@@ -133,7 +134,7 @@ func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string)
 			}
 		}
 	}
-	u := &member{ID: id, Name: m.Name, PeerURLs: slices.Clone(peerURLs), IsLearner: m.IsLearner}
+	u := &membership.Member{ID: id, Name: m.Name, PeerURLs: slices.Clone(peerURLs), IsLearner: m.IsLearner}
 	ctxData, _ := json.Marshal(u)
 	if _, err := s.proposeConfChange(ctx, raftpb.ConfChange{Type: raftpb.ConfChangeUpdateNode, NodeID: id, Context: ctxData}); err != nil {
 		return nil, err
@@ -180,7 +181,7 @@ func (s *Server) promoteOnLeader(ctx context.Context, id uint64) (*cairn.MemberR
 	if !m.IsLearner {
 		return nil, cairn.ErrMemberNotLearner
 	}
-	if err := s.checkQuorumAfter(s.cluster.list(), 1, id); err != nil {
+	if err := s.checkQuorumAfter(s.cluster.List(), 1, id); err != nil {
 		return nil, err
 	}
 	st := s.node.Status()
@@ -203,11 +204,11 @@ func (s *Server) promoteOnLeader(ctx context.Context, id uint64) (*cairn.MemberR
 }
 
 // existing returns member id, or ErrMemberRemoved / ErrMemberNotFound.
-func (s *Server) existing(id uint64) (*member, error) {
-	if m := s.cluster.get(id); m != nil {
+func (s *Server) existing(id uint64) (*membership.Member, error) {
+	if m := s.cluster.Get(id); m != nil {
 		return m, nil
 	}
-	if s.cluster.isRemoved(id) {
+	if s.cluster.IsRemoved(id) {
 		return nil, cairn.ErrMemberRemoved
 	}
 	return nil, cairn.ErrMemberNotFound
@@ -221,7 +222,7 @@ func (s *Server) existing(id uint64) (*member, error) {
 // member published its name; "reachable" that this member's stream to it
 // is up. Adding a voter needs every voter reachable, other changes a
 // quorum of the voters that remain.
-func (s *Server) checkQuorumAfter(members []*member, adding int, removing uint64) error {
+func (s *Server) checkQuorumAfter(members []*membership.Member, adding int, removing uint64) error {
 	var voters, started, reachable int
 	for _, m := range members {
 		if m.IsLearner || m.ID == removing {
@@ -338,10 +339,10 @@ func (s *Server) proposeConfChange(ctx context.Context, cc raftpb.ConfChange) (a
 
 // memberResponse is the answer of the cluster endpoints: this member's
 // header and the members, with added as the member an add created.
-func (s *Server) memberResponse(added *member) *cairn.MemberResponse {
+func (s *Server) memberResponse(added *membership.Member) *cairn.MemberResponse {
 	resp := &cairn.MemberResponse{}
 	s.header(&resp.Header)
-	for _, m := range s.cluster.list() {
+	for _, m := range s.cluster.List() {
 		resp.Members = append(resp.Members, apiMember(m))
 	}
 	if added != nil {
@@ -350,14 +351,14 @@ func (s *Server) memberResponse(added *member) *cairn.MemberResponse {
 	return resp
 }
 
-func apiMember(m *member) *cairn.Member {
+func apiMember(m *membership.Member) *cairn.Member {
 	return &cairn.Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner}
 }
 
 // forwardPromote asks the leader to promote learner id, over the peer
 // transport.
 func (s *Server) forwardPromote(ctx context.Context, lead, id uint64) error {
-	urls := s.cluster.peerURLs(lead)
+	urls := s.cluster.PeerURLs(lead)
 	if len(urls) == 0 {
 		return cairn.ErrNoLeader
 	}

@@ -82,12 +82,12 @@ func TestMemberAddLearnerJoinPromote(t *testing.T) {
 			t.Fatalf("%s does not see the write through the promoted member", m.name)
 		}
 		waitFor(t, "names to be published", func() bool {
-			for _, x := range m.server().cluster.list() {
+			for _, x := range m.server().cluster.List() {
 				if x.Name == "" || x.IsLearner {
 					return false
 				}
 			}
-			return len(m.server().cluster.list()) == 4
+			return len(m.server().cluster.List()) == 4
 		})
 	}
 	if _, err := via.server().MemberPromote(ctx10s(t), newID); !errors.Is(err, cairn.ErrMemberNotLearner) {
@@ -187,7 +187,7 @@ func TestMemberChangeErrors(t *testing.T) {
 	waitFor(t, "streams up", func() bool {
 		return s.tr.Active(c.members[1].server().MemberID()) && s.tr.Active(c.members[2].server().MemberID())
 	})
-	before := len(s.cluster.list())
+	before := len(s.cluster.List())
 	if _, err := s.MemberAdd(ctx10s(t), []string{c.members[1].url}, false); !errors.Is(err, cairn.ErrPeerURLExist) {
 		t.Errorf("add with a peer URL in use: %v", err)
 	}
@@ -209,8 +209,8 @@ func TestMemberChangeErrors(t *testing.T) {
 	if _, err := s.MemberPromote(ctx10s(t), c.members[1].server().MemberID()); !errors.Is(err, cairn.ErrMemberNotLearner) {
 		t.Errorf("promote of a voter: %v", err)
 	}
-	if len(s.cluster.list()) != before {
-		t.Fatalf("a refused change changed the members: %d -> %d", before, len(s.cluster.list()))
+	if len(s.cluster.List()) != before {
+		t.Fatalf("a refused change changed the members: %d -> %d", before, len(s.cluster.List()))
 	}
 	// One learner at most; a learner that never started is not ready.
 	r, err := s.MemberAdd(ctx10s(t), []string{"http://127.0.0.1:9"}, true)
@@ -235,7 +235,7 @@ func TestMemberChangeErrors(t *testing.T) {
 		t.Fatalf("update: %v", err)
 	}
 	waitFor(t, "the update on another member", func() bool {
-		u := c.members[1].server().cluster.get(r.Member.ID)
+		u := c.members[1].server().cluster.Get(r.Member.ID)
 		return u != nil && len(u.PeerURLs) == 1 && u.PeerURLs[0] == "http://127.0.0.1:12" && u.IsLearner
 	})
 	_ = id1

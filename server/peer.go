@@ -39,7 +39,7 @@ type peerRaft struct{ s *Server }
 var _ peer.Raft = peerRaft{}
 
 func (r peerRaft) Process(_ context.Context, m raftpb.Message) error { return r.s.node.Step(m) }
-func (r peerRaft) IsIDRemoved(id uint64) bool                        { return r.s.cluster.isRemoved(id) }
+func (r peerRaft) IsIDRemoved(id uint64) bool                        { return r.s.cluster.IsRemoved(id) }
 func (r peerRaft) ReportUnreachable(id uint64)                       { r.s.node.ReportUnreachable(id) }
 func (r peerRaft) ReportSnapshot(id uint64, status raft.SnapshotStatus) {
 	r.s.node.ReportSnapshot(id, status)
@@ -55,9 +55,9 @@ func (m peerMember) Removed(by uint64) {
 	m.s.fatal(fmt.Errorf("%w (peer %x says so)", errMemberRemoved, by))
 }
 
-func (m peerMember) ClusterState() []byte { return m.s.cluster.encode() }
+func (m peerMember) ClusterState() []byte { return m.s.cluster.Encode() }
 
-func (m peerMember) MembersJSON() ([]byte, error) { return json.Marshal(m.s.cluster.list()) }
+func (m peerMember) MembersJSON() ([]byte, error) { return json.Marshal(m.s.cluster.List()) }
 
 func (m peerMember) WriteSnapshot(w io.Writer) (int64, error) { return m.s.writeStoreSnapshot(w) }
 

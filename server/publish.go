@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/cairnkv/cairn/membership"
 )
 
 // Published is closed once the cluster state holds this member's name and
@@ -20,11 +22,11 @@ func (s *Server) Published() <-chan struct{} { return s.publishedc }
 // them (etcd's publish). It retries until it succeeds or the member stops.
 func (s *Server) publish() {
 	defer s.loops.Done()
-	attrs := &memberAttributes{ID: s.memberID, Name: s.cfg.Name, ClientURLs: slices.Clone(s.cfg.ClientURLs)}
+	attrs := &membership.Attributes{ID: s.memberID, Name: s.cfg.Name, ClientURLs: slices.Clone(s.cfg.ClientURLs)}
 	retry := time.NewTicker(200 * time.Millisecond)
 	defer retry.Stop()
 	for {
-		if m := s.cluster.get(s.memberID); m == nil || (m.Name == attrs.Name && slices.Equal(m.ClientURLs, attrs.ClientURLs)) {
+		if m := s.cluster.Get(s.memberID); m == nil || (m.Name == attrs.Name && slices.Equal(m.ClientURLs, attrs.ClientURLs)) {
 			close(s.publishedc)
 			return // published, or not a member (any more)
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/v2store"
 )
 
@@ -17,14 +18,14 @@ type request struct {
 	Txn         *cairn.TxnRequest         `json:"txn,omitempty"`
 	Compaction  *cairn.CompactionRequest  `json:"compaction,omitempty"`
 	// Attrs publishes a member's name and client URLs (cluster state).
-	Attrs       *memberAttributes         `json:"member_attributes,omitempty"`
+	Attrs       *membership.Attributes    `json:"member_attributes,omitempty"`
 	LeaseGrant  *leaseGrant               `json:"lease_grant,omitempty"`
 	LeaseRevoke *cairn.LeaseRevokeRequest `json:"lease_revoke,omitempty"`
 	LeaseExpire *leaseExpire              `json:"lease_expire,omitempty"`
 	// V2 is a v2 keys API write (v2.go).
 	V2 *v2Write `json:"v2,omitempty"`
 	// Alarm raises or clears an alarm (cluster state, alarm.go).
-	Alarm *alarmRequest `json:"alarm,omitempty"`
+	Alarm *membership.AlarmRequest `json:"alarm,omitempty"`
 }
 
 // isCluster reports whether the request changes the cluster state rather
@@ -40,9 +41,9 @@ type applyResult struct {
 	// compacted is closed when a physical compaction finished.
 	compacted <-chan struct{}
 	// member is the member a configuration change added or changed.
-	member *member
+	member *membership.Member
 	// alarms is what an alarm change changed.
-	alarms      []alarm
+	alarms      []membership.Alarm
 	leaseGrant  *cairn.LeaseGrantResponse
 	leaseRevoke *cairn.LeaseRevokeResponse
 	// revokedLeases lists the leases a revoke or an expiry revoked, for the

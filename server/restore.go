@@ -10,6 +10,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn/internal/fsutil"
+	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/raftlog"
 	"github.com/cairnkv/cairn/snapshot"
 	"github.com/cairnkv/cairn/store"
@@ -59,11 +60,11 @@ func Restore(cfg Config, backup string) error {
 	if err := fsutil.Rename(tmp, filepath.Join(cfg.DataDir, "store.db")); err != nil {
 		return err
 	}
-	c := newCluster(cfg.DataDir)
+	c := membership.New(cfg.DataDir)
 	for _, m := range members {
-		c.ensure(m)
+		c.Ensure(m)
 	}
-	if err := c.save(); err != nil {
+	if err := c.Save(); err != nil {
 		return err
 	}
 	mdBytes, _ := json.Marshal(md)

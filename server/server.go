@@ -17,6 +17,7 @@ import (
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/internal/wait"
 	"github.com/cairnkv/cairn/lessor"
+	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/peer"
 	"github.com/cairnkv/cairn/raftlog"
 	"github.com/cairnkv/cairn/snapshot"
@@ -40,7 +41,7 @@ type Server struct {
 	storeMu sync.RWMutex
 	store   *store.Store
 
-	cluster *cluster
+	cluster *membership.Cluster
 	tr      *peer.Transport
 	// isLearner is true while this member is a learner.
 	isLearner atomic.Bool
@@ -121,12 +122,12 @@ func New(cfg Config) (*Server, error) {
 		stopc:      make(chan struct{}),
 		publishedc: make(chan struct{}),
 		v2:         v2State{startTime: time.Now()},
-		cluster:    newCluster(cfg.DataDir),
+		cluster:    membership.New(cfg.DataDir),
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	if err := s.cluster.load(); err != nil {
+	if err := s.cluster.Load(); err != nil {
 		return nil, err
 	}
 	var err error
@@ -139,7 +140,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.log = cfg.Logger.With("member_id", fmt.Sprintf("%x", s.memberID))
 	s.ids = newIDGenerator(s.memberID, time.Now())
-	if s.cluster.isRemoved(s.memberID) {
+	if s.cluster.IsRemoved(s.memberID) {
 		s.wal.Close()
 		return nil, errMemberRemoved
 	}
@@ -150,7 +151,7 @@ func New(cfg Config) (*Server, error) {
 	st := s.store
 	s.lessor = lessor.New(cfg.LeaseClock, cfg.ElectionTimeout, st.Leases())
 	// A data dir from before the cluster state was kept knows only itself.
-	s.cluster.ensure(&member{ID: s.memberID, Name: cfg.Name, PeerURLs: s.selfPeerURLs()})
+	s.cluster.Ensure(&membership.Member{ID: s.memberID, Name: cfg.Name, PeerURLs: s.selfPeerURLs()})
 
 	hs, cs, err := s.wal.InitialState()
 	if err != nil {
@@ -227,12 +228,12 @@ func New(cfg Config) (*Server, error) {
 	s.tr = s.newTransport()
 	s.node.forward = func(m raftpb.Message) { s.tr.Send([]raftpb.Message{m}) }
 	s.node.stopped = s.stopc
-	for _, m := range s.cluster.list() {
+	for _, m := range s.cluster.List() {
 		s.tr.SetPeer(m.ID, m.PeerURLs)
 	}
 	s.log.Info("member started", "name", cfg.Name, "cluster_id", fmt.Sprintf("%x", s.clusterID),
 		"data_dir", cfg.DataDir, "applied_index", applied, "revision", st.Rev(), "new", fresh,
-		"members", len(s.cluster.list()))
+		"members", len(s.cluster.List()))
 
 	s.persistedIndex, _ = s.wal.LastIndex()
 	// Nobody else can win an election: campaign as soon as the bootstrap

@@ -94,7 +94,7 @@ var _ cairn.V2Members = (*Server)(nil)
 // client URLs they published, and the leader this member knows (0: none).
 func (s *Server) V2Members() ([]cairn.V2Member, uint64) {
 	var out []cairn.V2Member
-	for _, m := range s.cluster.list() { // copies, by ID
+	for _, m := range s.cluster.List() { // copies, by ID
 		out = append(out, cairn.V2Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs})
 	}
 	return out, s.lead.Load()

@@ -128,7 +128,7 @@ func (s *Server) V2LeaderStats() (string, map[string]cairn.V2FollowerStats, bool
 		return "", nil, false
 	}
 	out := map[string]cairn.V2FollowerStats{}
-	for _, m := range s.cluster.list() {
+	for _, m := range s.cluster.List() {
 		if m.ID == s.memberID {
 			continue
 		}

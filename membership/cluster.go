@@ -1,4 +1,4 @@
-package server
+package membership
 
 import (
 	"errors"
@@ -15,9 +15,9 @@ import (
 	"github.com/cairnkv/cairn/internal/fsutil"
 )
 
-// member is one member as the cluster records it. The same JSON is the
+// Member is one member as the cluster records it. The same JSON is the
 // Context of the raft configuration change that adds or updates the member.
-type member struct {
+type Member struct {
 	ID         uint64   `json:"id"`
 	Name       string   `json:"name,omitempty"`
 	PeerURLs   []string `json:"peer_urls"`
@@ -25,31 +25,32 @@ type member struct {
 	IsLearner  bool     `json:"is_learner,omitempty"`
 }
 
-func (m *member) clone() *member {
+// Clone returns a deep copy of m.
+func (m *Member) Clone() *Member {
 	c := *m
 	c.PeerURLs = slices.Clone(m.PeerURLs)
 	c.ClientURLs = slices.Clone(m.ClientURLs)
 	return &c
 }
 
-// clusterFile is the on-disk form of the cluster state, <data-dir>/cluster.json.
-type clusterFile struct {
+// File is the on-disk form of the cluster state, <data-dir>/cluster.json.
+type File struct {
 	// Index is the raft index of the newest change in the file.
 	Index   uint64    `json:"index"`
-	Members []*member `json:"members"`
+	Members []*Member `json:"members"`
 	// Removed lists the ids of removed members, which may never come back.
 	Removed []uint64 `json:"removed,omitempty"`
 	// Alarms lists the raised alarms.
-	Alarms []alarm `json:"alarms,omitempty"`
+	Alarms []Alarm `json:"alarms,omitempty"`
 }
 
-// alarm is one raised alarm of one member (etcd's AlarmMember).
-type alarm struct {
+// Alarm is one raised alarm of one member (etcd's AlarmMember).
+type Alarm struct {
 	MemberID uint64 `json:"member_id"`
 	Type     string `json:"alarm"`
 }
 
-// cluster is the replicated cluster state that is not in the store: the
+// Cluster is the replicated cluster state that is not in the store: the
 // members with their URLs, the removed ids and the alarms. The applier
 // changes it, in log order, from configuration-change entries and from
 // member-attribute and alarm requests; anyone may read it.
@@ -59,27 +60,30 @@ type alarm struct {
 // change is applied, and raft re-delivers every entry after its latest
 // snapshot): replaying the entries after the snapshot on top of a newer
 // state ends in the same state.
-type cluster struct {
+type Cluster struct {
 	mu      sync.RWMutex
 	path    string
 	index   uint64
-	members map[uint64]*member
+	members map[uint64]*Member
 	removed map[uint64]bool
-	alarms  []alarm
+	alarms  []Alarm
 }
 
-const clusterFileName = "cluster.json"
+// FileName is the name of the cluster state's file in the data dir.
+const FileName = "cluster.json"
 
-func newCluster(dataDir string) *cluster {
-	return &cluster{
-		path:    filepath.Join(dataDir, clusterFileName),
-		members: map[uint64]*member{},
+// New returns an empty cluster state kept in dataDir/FileName; Load reads
+// what is saved there.
+func New(dataDir string) *Cluster {
+	return &Cluster{
+		path:    filepath.Join(dataDir, FileName),
+		members: map[uint64]*Member{},
 		removed: map[uint64]bool{},
 	}
 }
 
-// load reads the saved state; a missing file is an empty cluster.
-func (c *cluster) load() error {
+// Load reads the saved state; a missing file is an empty cluster.
+func (c *Cluster) Load() error {
 	data, err := os.ReadFile(c.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -87,19 +91,19 @@ func (c *cluster) load() error {
 	if err != nil {
 		return err
 	}
-	return c.restore(data)
+	return c.Restore(data)
 }
 
-// restore replaces the state with an encoded clusterFile.
-func (c *cluster) restore(data []byte) error {
-	var f clusterFile
+// Restore replaces the state with an encoded File.
+func (c *Cluster) Restore(data []byte) error {
+	var f File
 	if err := json.Unmarshal(data, &f); err != nil {
 		return fmt.Errorf("cluster state %s: %w", c.path, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.index = f.Index
-	c.members = map[uint64]*member{}
+	c.members = map[uint64]*Member{}
 	for _, m := range f.Members {
 		c.members[m.ID] = m
 	}
@@ -111,11 +115,11 @@ func (c *cluster) restore(data []byte) error {
 	return nil
 }
 
-// encode returns the state as a clusterFile.
-func (c *cluster) encode() []byte {
+// Encode returns the state as a File.
+func (c *Cluster) Encode() []byte {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	f := clusterFile{Index: c.index, Alarms: c.alarms}
+	f := File{Index: c.index, Alarms: c.alarms}
 	for _, m := range c.members {
 		f.Members = append(f.Members, m)
 	}
@@ -128,50 +132,52 @@ func (c *cluster) encode() []byte {
 	return data
 }
 
-// save writes the state durably: a temporary file, fsynced, renamed over
+// Save writes the state durably: a temporary file, fsynced, renamed over
 // cluster.json, and the directory fsynced.
-func (c *cluster) save() error {
-	return fsutil.WriteFileAtomic(c.path, c.encode(), 0o600)
+func (c *Cluster) Save() error {
+	return fsutil.WriteFileAtomic(c.path, c.Encode(), 0o600)
 }
 
-// get returns a copy of member id, or nil.
-func (c *cluster) get(id uint64) *member {
+// Get returns a copy of member id, or nil.
+func (c *Cluster) Get(id uint64) *Member {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if m := c.members[id]; m != nil {
-		return m.clone()
+		return m.Clone()
 	}
 	return nil
 }
 
-// list returns copies of the members, by id.
-func (c *cluster) list() []*member {
+// List returns copies of the members, by id.
+func (c *Cluster) List() []*Member {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	out := make([]*member, 0, len(c.members))
+	out := make([]*Member, 0, len(c.members))
 	for _, m := range c.members {
-		out = append(out, m.clone())
+		out = append(out, m.Clone())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
-func (c *cluster) isRemoved(id uint64) bool {
+// IsRemoved reports whether id belonged to a member that was removed (ids
+// are never reused).
+func (c *Cluster) IsRemoved(id uint64) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.removed[id]
 }
 
-// applyConfChange records one committed configuration change at raft index
+// ApplyConfChange records one committed configuration change at raft index
 // index and reports what it did to whom. A change is applied as it is: the
 // proposer validated it, and raft applies it unconditionally too.
-func (c *cluster) applyConfChange(index uint64, cc raftpb.ConfChange) (changed *member, err error) {
+func (c *Cluster) ApplyConfChange(index uint64, cc raftpb.ConfChange) (changed *Member, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.index = max(c.index, index)
 	switch cc.Type {
 	case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
-		m, err := decodeMemberContext(cc)
+		m, err := DecodeMemberContext(cc)
 		if err != nil {
 			return nil, err
 		}
@@ -186,17 +192,17 @@ func (c *cluster) applyConfChange(index uint64, cc raftpb.ConfChange) (changed *
 		}
 		delete(c.removed, m.ID)
 		c.members[m.ID] = m
-		return m.clone(), nil
+		return m.Clone(), nil
 	case raftpb.ConfChangeRemoveNode:
 		m := c.members[cc.NodeID]
 		delete(c.members, cc.NodeID)
 		c.removed[cc.NodeID] = true
 		if m == nil {
-			m = &member{ID: cc.NodeID}
+			m = &Member{ID: cc.NodeID}
 		}
-		return m.clone(), nil
+		return m.Clone(), nil
 	case raftpb.ConfChangeUpdateNode:
-		u, err := decodeMemberContext(cc)
+		u, err := DecodeMemberContext(cc)
 		if err != nil {
 			return nil, err
 		}
@@ -205,15 +211,15 @@ func (c *cluster) applyConfChange(index uint64, cc raftpb.ConfChange) (changed *
 			return nil, nil // removed since: nothing to update
 		}
 		m.PeerURLs = u.PeerURLs
-		return m.clone(), nil
+		return m.Clone(), nil
 	}
 	return nil, fmt.Errorf("unknown configuration change type %v", cc.Type)
 }
 
-// decodeMemberContext reads the member a configuration change carries; its
+// DecodeMemberContext reads the member a configuration change carries; its
 // id is the change's NodeID.
-func decodeMemberContext(cc raftpb.ConfChange) (*member, error) {
-	var m member
+func DecodeMemberContext(cc raftpb.ConfChange) (*Member, error) {
+	var m Member
 	if len(cc.Context) > 0 {
 		if err := json.Unmarshal(cc.Context, &m); err != nil {
 			return nil, fmt.Errorf("configuration change for %x: bad context: %w", cc.NodeID, err)
@@ -223,9 +229,9 @@ func decodeMemberContext(cc raftpb.ConfChange) (*member, error) {
 	return &m, nil
 }
 
-// setAttributes records what a member published about itself. A member
+// SetAttributes records what a member published about itself. A member
 // that is gone is ignored.
-func (c *cluster) setAttributes(index uint64, a *memberAttributes) bool {
+func (c *Cluster) SetAttributes(index uint64, a *Attributes) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.index = max(c.index, index)
@@ -238,18 +244,18 @@ func (c *cluster) setAttributes(index uint64, a *memberAttributes) bool {
 	return true
 }
 
-// ensure adds m if the cluster does not know it yet (a data dir from before
+// Ensure adds m if the cluster does not know it yet (a data dir from before
 // the cluster state was saved knows only itself).
-func (c *cluster) ensure(m *member) {
+func (c *Cluster) Ensure(m *Member) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.members[m.ID] == nil && !c.removed[m.ID] {
-		c.members[m.ID] = m.clone()
+		c.members[m.ID] = m.Clone()
 	}
 }
 
-// peerURLs returns the peer URLs of member id, nil if unknown.
-func (c *cluster) peerURLs(id uint64) []string {
+// PeerURLs returns the peer URLs of member id, nil if unknown.
+func (c *Cluster) PeerURLs(id uint64) []string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if m := c.members[id]; m != nil {
@@ -258,9 +264,9 @@ func (c *cluster) peerURLs(id uint64) []string {
 	return nil
 }
 
-// memberAttributes is what a member publishes about itself through raft
+// Attributes is what a member publishes about itself through raft
 // after it starts (etcd's "publish"): its name and client URLs.
-type memberAttributes struct {
+type Attributes struct {
 	ID         uint64   `json:"id"`
 	Name       string   `json:"name"`
 	ClientURLs []string `json:"client_urls"`
