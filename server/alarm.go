@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/entry"
 	"github.com/cairnkv/cairn/membership"
 )
 
@@ -22,7 +23,7 @@ func (s *Server) Alarm(ctx context.Context, action int32, am cairn.AlarmMember) 
 	case cairn.AlarmGet:
 		out = s.cluster.AlarmList()
 	case cairn.AlarmActivate, cairn.AlarmDeactivate:
-		r, err := s.propose(ctx, &request{Alarm: &membership.AlarmRequest{Action: action, MemberID: am.MemberID, Type: am.Alarm}})
+		r, err := s.propose(ctx, &entry.Request{Alarm: &membership.AlarmRequest{Action: action, MemberID: am.MemberID, Type: am.Alarm}})
 		if err != nil {
 			return nil, err
 		}
@@ -50,8 +51,8 @@ func (s *Server) alarmErrors() []string {
 // checkSpace refuses a write that takes space while NOSPACE is raised, or
 // that would take the store past the quota; the latter raises NOSPACE for
 // this member (once; in the background).
-func (s *Server) checkSpace(req *request, size int) error {
-	if !req.takesSpace() {
+func (s *Server) checkSpace(req *entry.Request, size int) error {
+	if !req.TakesSpace() {
 		return nil
 	}
 	if s.cluster.NoSpace() {
@@ -73,7 +74,7 @@ func (s *Server) raiseNoSpace() {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.requestTimeout())
 		defer cancel()
 		s.log.Warn("store over its quota; raising the NOSPACE alarm", "quota_bytes", s.cfg.QuotaBackendBytes, "size_bytes", s.storeSize())
-		if _, err := s.propose(ctx, &request{Alarm: &membership.AlarmRequest{Action: cairn.AlarmActivate, MemberID: s.memberID, Type: cairn.AlarmNoSpace}}); err != nil {
+		if _, err := s.propose(ctx, &entry.Request{Alarm: &membership.AlarmRequest{Action: cairn.AlarmActivate, MemberID: s.memberID, Type: cairn.AlarmNoSpace}}); err != nil {
 			s.log.Warn("raising the NOSPACE alarm", "err", err)
 		}
 	}()

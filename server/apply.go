@@ -5,6 +5,7 @@ import (
 
 	"go.etcd.io/raft/v3/raftpb"
 
+	"github.com/cairnkv/cairn/entry"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -140,11 +141,11 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 					promoteTerm = e.Term
 					break
 				}
-				req, err := unmarshalRequest(e.Data)
+				req, err := entry.Unmarshal(e.Data)
 				if err != nil {
 					return fmt.Errorf("raft entry %d: undecodable request: %w", e.Index, err)
 				}
-				if req.isCluster() {
+				if req.IsCluster() {
 					r, err := s.applyClusterRequest(e.Index, req)
 					if err != nil {
 						return err
@@ -173,7 +174,7 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 
 // applyRequest runs one client request against the batch. Errors are the
 // request's result (the store changed nothing for it), not the applier's.
-func applyRequest(b *store.Batch, req *request) applyResult {
+func applyRequest(b *store.Batch, req *entry.Request) applyResult {
 	var r applyResult
 	switch {
 	case req.Put != nil:

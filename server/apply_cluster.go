@@ -9,6 +9,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/entry"
 	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/store"
 )
@@ -79,7 +80,7 @@ func (s *Server) applyConfChange(st *applyState, e *raftpb.Entry) (pendingResult
 
 // applyClusterRequest applies a normal entry that changes the cluster state
 // rather than the store.
-func (s *Server) applyClusterRequest(index uint64, req *request) (applyResult, error) {
+func (s *Server) applyClusterRequest(index uint64, req *entry.Request) (applyResult, error) {
 	var r applyResult
 	changed := false
 	switch {

@@ -15,7 +15,7 @@
 //     --max-request-bytes, and handed to the contract.
 //  2. kv.go (package cairn): the KV interface, Put's contract.
 //  3. server/kv.go: Server.Put validates and proposes: propose gives the
-//     request an id, encodes its raft entry (entry.go), registers a waiter
+//     request an id, encodes its raft entry (package entry), registers a waiter
 //     and appends the entry to raft's log (raftnode.go).
 //  4. server/ready.go: the Ready loop sends the entry to the followers and
 //     saves it to the raft log.
@@ -30,7 +30,7 @@
 // # Data flow
 //
 // A write (Put, DeleteRange, Txn, Compact, a v2 write) is validated, given a
-// unique request id, encoded into a raft entry (entry.go: binary for puts
+// unique request id, encoded into a raft entry (package entry: binary for puts
 // and v2 writes, JSON for the rest) and proposed. Raft is a raft.RawNode
 // behind a mutex (raftnode.go), not raft.Node's goroutine and channels: the
 // proposer's goroutine appends the entry to raft's log itself and wakes the

@@ -7,6 +7,7 @@ import (
 	"go.etcd.io/raft/v3"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/entry"
 )
 
 var (
@@ -51,7 +52,7 @@ func (s *Server) Put(ctx context.Context, req *cairn.PutRequest) (*cairn.PutResp
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	r, err := s.propose(ctx, &request{Put: req})
+	r, err := s.propose(ctx, &entry.Request{Put: req})
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +65,7 @@ func (s *Server) DeleteRange(ctx context.Context, req *cairn.DeleteRangeRequest)
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	r, err := s.propose(ctx, &request{DeleteRange: req})
+	r, err := s.propose(ctx, &entry.Request{DeleteRange: req})
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +79,7 @@ func (s *Server) Txn(ctx context.Context, req *cairn.TxnRequest) (*cairn.TxnResp
 	if err := req.Validate(s.cfg.MaxTxnOps); err != nil {
 		return nil, err
 	}
-	r, err := s.propose(ctx, &request{Txn: req})
+	r, err := s.propose(ctx, &entry.Request{Txn: req})
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,7 @@ func (s *Server) Txn(ctx context.Context, req *cairn.TxnRequest) (*cairn.TxnResp
 // Compact compacts the store's history below req.Revision. With
 // req.Physical it returns after the old revisions are gone from disk.
 func (s *Server) Compact(ctx context.Context, req *cairn.CompactionRequest) (*cairn.CompactionResponse, error) {
-	r, err := s.propose(ctx, &request{Compaction: req})
+	r, err := s.propose(ctx, &entry.Request{Compaction: req})
 	if err != nil {
 		return nil, err
 	}
@@ -107,17 +108,17 @@ func (s *Server) Compact(ctx context.Context, req *cairn.CompactionRequest) (*ca
 }
 
 // propose sends req through raft and waits for its apply result.
-func (s *Server) propose(ctx context.Context, req *request) (applyResult, error) {
+func (s *Server) propose(ctx context.Context, req *entry.Request) (applyResult, error) {
 	select {
 	case <-s.stopc:
 		return applyResult{}, cairn.ErrStopped
 	default:
 	}
-	if s.isLearner.Load() && !req.isCluster() && req.V2 == nil { // v2 writes: as etcd 3.4, through the leader
+	if s.isLearner.Load() && !req.IsCluster() && req.V2 == nil { // v2 writes: as etcd 3.4, through the leader
 		return applyResult{}, cairn.ErrNotSupportedForLearner
 	}
 	req.ID = s.ids.Next()
-	data, err := req.marshal()
+	data, err := req.Marshal()
 	if err != nil {
 		return applyResult{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/entry"
 	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/store"
 )
@@ -49,24 +50,6 @@ func (s *Server) MinLeaseTTL() int64 {
 	return lessor.MinTTL(s.cfg.ElectionTimeout, s.cfg.HeartbeatInterval)
 }
 
-// leaseGrant is the raft payload of a grant: the ID and TTL to grant, the
-// TTL already raised to the proposer's minimum. Auto says the proposer
-// picked the ID; if another lease has it by the time the entry is applied,
-// the apply takes the next free ID instead of failing (every member does
-// the same, so the choice is deterministic).
-type leaseGrant struct {
-	ID   int64 `json:"id"`
-	TTL  int64 `json:"ttl"`
-	Auto bool  `json:"auto,omitempty"`
-}
-
-// leaseExpire is the raft payload of the leader's revocation of expired
-// leases: each lease still granted when the entry is applied is revoked, in
-// order, each in its own revision; the others are skipped.
-type leaseExpire struct {
-	IDs []int64 `json:"ids"`
-}
-
 // LeaseGrant grants a lease through raft, as etcd's LeaseGrant: a TTL above
 // cairn.MaxLeaseTTL fails with cairn.ErrLeaseTTLTooLarge before anything is
 // proposed; a TTL below MinLeaseTTL is raised to it; ID 0 lets the member
@@ -77,11 +60,11 @@ func (s *Server) LeaseGrant(ctx context.Context, req *cairn.LeaseGrantRequest) (
 	if req.TTL > cairn.MaxLeaseTTL {
 		return nil, cairn.ErrLeaseTTLTooLarge
 	}
-	g := &leaseGrant{ID: req.ID, TTL: max(req.TTL, s.MinLeaseTTL())}
+	g := &entry.LeaseGrant{ID: req.ID, TTL: max(req.TTL, s.MinLeaseTTL())}
 	if g.ID == cairn.NoLease {
 		g.ID, g.Auto = int64(s.ids.Next()&(1<<63-1)), true
 	}
-	r, err := s.propose(ctx, &request{LeaseGrant: g})
+	r, err := s.propose(ctx, &entry.Request{LeaseGrant: g})
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +75,7 @@ func (s *Server) LeaseGrant(ctx context.Context, req *cairn.LeaseGrantRequest) (
 // LeaseRevoke revokes a lease through raft and deletes its keys, all in one
 // revision. Errors: cairn.ErrLeaseNotFound, and those of any write.
 func (s *Server) LeaseRevoke(ctx context.Context, req *cairn.LeaseRevokeRequest) (*cairn.LeaseRevokeResponse, error) {
-	r, err := s.propose(ctx, &request{LeaseRevoke: req})
+	r, err := s.propose(ctx, &entry.Request{LeaseRevoke: req})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/entry"
 	"github.com/cairnkv/cairn/store"
 	"github.com/cairnkv/cairn/v2store"
 )
@@ -44,7 +45,7 @@ func (s *Server) leaseApplied(r *applyResult) {
 // applyLeaseGrant grants g in the batch. An ID the proposer picked (Auto)
 // that is already taken is replaced by the next free one, deterministically,
 // so a grant with ID 0 never fails with cairn.ErrLeaseExists.
-func applyLeaseGrant(b *store.Batch, g *leaseGrant) (*cairn.LeaseGrantResponse, error) {
+func applyLeaseGrant(b *store.Batch, g *entry.LeaseGrant) (*cairn.LeaseGrantResponse, error) {
 	id := g.ID
 	if g.Auto {
 		for id == cairn.NoLease || b.HasLease(id) {
@@ -61,7 +62,7 @@ func applyLeaseGrant(b *store.Batch, g *leaseGrant) (*cairn.LeaseGrantResponse, 
 // applyLeaseExpire revokes the leases of e that are still granted, each in
 // its own revision, and returns their IDs. Leases already revoked (by a
 // client, or by an earlier expiry entry) are skipped.
-func applyLeaseExpire(b *store.Batch, e *leaseExpire) ([]int64, error) {
+func applyLeaseExpire(b *store.Batch, e *entry.LeaseExpire) ([]int64, error) {
 	var revoked []int64
 	for _, id := range e.IDs {
 		if !b.HasLease(id) {
@@ -84,6 +85,6 @@ func applyLeaseExpire(b *store.Batch, e *leaseExpire) ([]int64, error) {
 // revokeExpired proposes the revocation of expired leases ids (the lessor's
 // expiry loop calls it) and returns once it is applied.
 func (s *Server) revokeExpired(ids []int64) error {
-	_, err := s.propose(context.Background(), &request{LeaseExpire: &leaseExpire{IDs: ids}})
+	_, err := s.propose(context.Background(), &entry.Request{LeaseExpire: &entry.LeaseExpire{IDs: ids}})
 	return err
 }

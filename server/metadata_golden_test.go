@@ -8,7 +8,8 @@ import (
 )
 
 // The member's other files, pinned as the raft entries are
-// (entry_golden_test.go): the WAL metadata record (cluster.json: package membership).
+// (entry/golden_test.go): the WAL metadata record (cluster.json: package
+// membership).
 
 func TestWALMetadataGolden(t *testing.T) {
 	for _, c := range []struct {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cairnkv/cairn/entry"
 	"github.com/cairnkv/cairn/membership"
 )
 
@@ -32,7 +33,7 @@ func (s *Server) publish() {
 		}
 		if s.lead.Load() != 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.requestTimeout())
-			_, err := s.propose(ctx, &request{Attrs: attrs})
+			_, err := s.propose(ctx, &entry.Request{Attrs: attrs})
 			cancel()
 			if err == nil {
 				s.log.Info("published the member's name and client URLs", "name", attrs.Name, "client_urls", attrs.ClientURLs)

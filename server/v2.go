@@ -5,26 +5,16 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/entry"
 	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/store"
 	"github.com/cairnkv/cairn/v2store"
 )
 
-// v2Write is the raft payload of a v2 keys write: the request as parsed at
-// the edge and the v2 prefix of the member that proposed it, so that every
-// member applies the same writes whatever its own flags. The v2 write runs
-// at apply time (v2store.Tree.Apply) because what it writes depends on the
-// state: the parent directories it must create, the name of an in-order
-// key (the new revision).
-type v2Write struct {
-	Prefix string `json:"prefix,omitempty"`
-	*v2store.Request
-}
-
 // applyV2 runs a v2 write in the batch: one store transaction, or a
 // *v2store.Error with nothing written. The lease a TTL granted goes in
 // r.leaseGrant for the lessor.
-func applyV2(b *store.Batch, w *v2Write, r *applyResult) {
+func applyV2(b *store.Batch, w *entry.V2Write, r *applyResult) {
 	if w.Request == nil {
 		r.err = errEmptyV2
 		return
@@ -52,7 +42,7 @@ func (s *Server) V2Prefix() string { return s.cfg.V2Prefix }
 // (the store changed nothing), the store's sentinels (cairn.ErrTimeout,
 // cairn.ErrNoLeader, cairn.ErrNoSpace, cairn.ErrStopped...) and ctx.Err().
 func (s *Server) V2Write(ctx context.Context, req *v2store.Request) (*v2store.Event, error) {
-	r, err := s.propose(ctx, &request{V2: &v2Write{Prefix: s.cfg.V2Prefix, Request: req}})
+	r, err := s.propose(ctx, &entry.Request{V2: &entry.V2Write{Prefix: s.cfg.V2Prefix, Request: req}})
 	s.v2Count(v2Kind(req), err)
 	if err != nil {
 		return nil, err

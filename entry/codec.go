@@ -1,4 +1,4 @@
-package server
+package entry
 
 import (
 	"encoding/binary"
@@ -55,9 +55,9 @@ const (
 	v2Flags        = v2Dir | v2Recursive | v2Refresh | v2HasPrevExist | v2PrevExist | v2HasTTL
 )
 
-// marshal encodes r for a raft entry: binary for a put or a v2 write,
+// Marshal encodes r for a raft entry: binary for a put or a v2 write,
 // JSON for the rest.
-func (r *request) marshal() ([]byte, error) {
+func (r *Request) Marshal() ([]byte, error) {
 	switch {
 	case r.Put != nil && r.onlyOp():
 		return appendPut(make([]byte, 0, 32+len(r.Put.Key)+len(r.Put.Value)), r.ID, r.Put), nil
@@ -70,7 +70,7 @@ func (r *request) marshal() ([]byte, error) {
 
 // onlyOp reports whether r carries exactly one operation (every request
 // does; the binary forms carry only theirs).
-func (r *request) onlyOp() bool {
+func (r *Request) onlyOp() bool {
 	n := 0
 	for _, set := range []bool{r.Put != nil, r.DeleteRange != nil, r.Txn != nil, r.Compaction != nil,
 		r.Attrs != nil, r.LeaseGrant != nil, r.LeaseRevoke != nil, r.LeaseExpire != nil, r.V2 != nil, r.Alarm != nil} {
@@ -103,7 +103,7 @@ func appendPut(b []byte, id uint64, p *cairn.PutRequest) []byte {
 	return append(b, f, byte(p.Action))
 }
 
-func appendV2(b []byte, id uint64, w *v2Write) []byte {
+func appendV2(b []byte, id uint64, w *V2Write) []byte {
 	q := w.Request
 	b = append(b, entryV2)
 	b = binary.AppendUvarint(b, id)
@@ -144,21 +144,21 @@ func appendBytes(b, p []byte) []byte {
 	return append(b, p...)
 }
 
-// unmarshalRequest decodes a raft entry's payload (either encoding).
-func unmarshalRequest(data []byte) (*request, error) {
+// Unmarshal decodes a raft entry's payload (either encoding).
+func Unmarshal(data []byte) (*Request, error) {
 	if len(data) == 0 {
 		return nil, errors.New("empty payload")
 	}
 	switch data[0] {
 	case '{':
-		r := new(request)
+		r := new(Request)
 		if err := json.Unmarshal(data, r); err != nil {
 			return nil, err
 		}
 		return r, nil
 	case entryPut, entryV2:
 		d := entryDecoder{b: data[1:]}
-		r := &request{ID: d.uvarint()}
+		r := &Request{ID: d.uvarint()}
 		if data[0] == entryPut {
 			r.Put = d.put()
 		} else {
@@ -250,8 +250,8 @@ func (d *entryDecoder) put() *cairn.PutRequest {
 	return p
 }
 
-func (d *entryDecoder) v2() *v2Write {
-	w := &v2Write{Prefix: string(d.bytes()), Request: &v2store.Request{}}
+func (d *entryDecoder) v2() *V2Write {
+	w := &V2Write{Prefix: string(d.bytes()), Request: &v2store.Request{}}
 	q := w.Request
 	q.Method = v2store.Method(d.byte())
 	q.Path = string(d.bytes())

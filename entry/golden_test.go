@@ -1,4 +1,4 @@
-package server
+package entry
 
 import (
 	"reflect"
@@ -22,7 +22,7 @@ import (
 // goldenEntry is one raft entry payload and the request it holds.
 type goldenEntry struct {
 	name string
-	req  *request
+	req  *Request
 	// oldJSON marks the JSON form of a put or a v2 write, which marshal
 	// no longer writes but logs from before the binary forms hold.
 	oldJSON bool
@@ -43,7 +43,7 @@ func goldenEntries() []goldenEntry {
 	v2Req := &v2store.Request{Method: v2store.MethodPut, Path: "/a/b", Value: "v", Dir: true, PrevExist: ptr(true),
 		PrevValue: "old", PrevIndex: 300, Recursive: true, TTL: ptr[int64](60), Refresh: true}
 	return []goldenEntry{
-		{name: "put", req: &request{ID: 300, Put: putReq}, want: `
+		{name: "put", req: &Request{ID: 300, Put: putReq}, want: `
 			01     // kind: put
 			ac02   // id 300 (uvarint)
 			02 6b31 // key "k1"
@@ -51,7 +51,7 @@ func goldenEntries() []goldenEntry {
 			d704   // lease -300 (varint)
 			0f     // flags: prev_kv, ignore_value, ignore_lease, dir
 			04     // action: compareAndSwap`},
-		{name: "v2", req: &request{ID: 301, V2: &v2Write{Prefix: "/v2", Request: v2Req}}, want: `
+		{name: "v2", req: &Request{ID: 301, V2: &V2Write{Prefix: "/v2", Request: v2Req}}, want: `
 			02          // kind: v2
 			ad02        // id 301
 			03 2f7632   // prefix "/v2"
@@ -62,7 +62,7 @@ func goldenEntries() []goldenEntry {
 			ac02        // prev_index 300
 			3f          // flags: dir, recursive, refresh, prev_exist given, prev_exist, ttl given
 			78          // ttl 60 (varint)`},
-		{name: "v2 prevExist=false, no ttl", req: &request{ID: 2, V2: &v2Write{Request: &v2store.Request{
+		{name: "v2 prevExist=false, no ttl", req: &Request{ID: 2, V2: &V2Write{Request: &v2store.Request{
 			Method: v2store.MethodDelete, Path: "/d", PrevExist: ptr(false)}}}, want: `
 			02 02 // kind, id
 			00    // no prefix
@@ -71,25 +71,25 @@ func goldenEntries() []goldenEntry {
 			00 00 // no value, no prev_value
 			00    // prev_index 0
 			08    // flags: prev_exist given (false); no ttl follows`},
-		{name: "put, old JSON form", oldJSON: true, req: &request{ID: 300, Put: putReq}, want: `{
+		{name: "put, old JSON form", oldJSON: true, req: &Request{ID: 300, Put: putReq}, want: `{
 			"id": 300,
 			"put": {"Key": "azE=", "Value": "djE=", "Lease": -300, "PrevKV": true, "IgnoreValue": true,
 				"IgnoreLease": true, "Dir": true, "Action": 4}}`},
-		{name: "put without v2 fields, old JSON form", oldJSON: true, req: &request{ID: 1, Put: &cairn.PutRequest{}}, want: `{
+		{name: "put without v2 fields, old JSON form", oldJSON: true, req: &Request{ID: 1, Put: &cairn.PutRequest{}}, want: `{
 			"id": 1,
 			"put": {"Key": null, "Value": null, "Lease": 0, "PrevKV": false, "IgnoreValue": false, "IgnoreLease": false}}`},
-		{name: "v2, old JSON form", oldJSON: true, req: &request{ID: 301, V2: &v2Write{Prefix: "/v2", Request: v2Req}}, want: `{
+		{name: "v2, old JSON form", oldJSON: true, req: &Request{ID: 301, V2: &V2Write{Prefix: "/v2", Request: v2Req}}, want: `{
 			"id": 301,
 			"v2": {"prefix": "/v2", "method": 1, "path": "/a/b", "value": "v", "dir": true, "prev_exist": true,
 				"prev_value": "old", "prev_index": 300, "recursive": true, "ttl": 60, "refresh": true}}`},
-		{name: "v2 bare, old JSON form", oldJSON: true, req: &request{ID: 2, V2: &v2Write{Request: &v2store.Request{}}}, want: `{
+		{name: "v2 bare, old JSON form", oldJSON: true, req: &Request{ID: 2, V2: &V2Write{Request: &v2store.Request{}}}, want: `{
 			"id": 2, "v2": {"method": 0, "path": ""}}`},
-		{name: "delete_range", req: &request{ID: 302, DeleteRange: deleteReq}, want: `{
+		{name: "delete_range", req: &Request{ID: 302, DeleteRange: deleteReq}, want: `{
 			"id": 302,
 			"delete_range": {"Key": "azE=", "RangeEnd": "azk=", "PrevKV": true, "Action": 7}}`},
-		{name: "delete_range zero", req: &request{ID: 1, DeleteRange: &cairn.DeleteRangeRequest{}}, want: `{
+		{name: "delete_range zero", req: &Request{ID: 1, DeleteRange: &cairn.DeleteRangeRequest{}}, want: `{
 			"id": 1, "delete_range": {"Key": null, "RangeEnd": null, "PrevKV": false}}`},
-		{name: "txn", req: &request{ID: 303, Txn: &cairn.TxnRequest{
+		{name: "txn", req: &Request{ID: 303, Txn: &cairn.TxnRequest{
 			Compare: []cairn.Compare{cmp},
 			Success: []cairn.RequestOp{{Range: rangeReq}, {Put: putReq}, {DeleteRange: deleteReq},
 				{Txn: &cairn.TxnRequest{Compare: []cairn.Compare{cmp}, Success: []cairn.RequestOp{{Put: putReq}},
@@ -126,36 +126,36 @@ func goldenEntries() []goldenEntry {
 				"Failure": [{"Range": null,
 					"Put": {"Key": "Zg==", "Value": null, "Lease": 0, "PrevKV": false, "IgnoreValue": false, "IgnoreLease": false},
 					"DeleteRange": null, "Txn": null}]}}`},
-		{name: "txn zero", req: &request{ID: 1, Txn: &cairn.TxnRequest{Compare: []cairn.Compare{{}}}}, want: `{
+		{name: "txn zero", req: &Request{ID: 1, Txn: &cairn.TxnRequest{Compare: []cairn.Compare{{}}}}, want: `{
 			"id": 1,
 			"txn": {"Compare": [{"Result": 0, "Target": 0, "Key": null, "RangeEnd": null, "Version": 0,
 				"CreateRevision": 0, "ModRevision": 0, "Value": null, "Lease": 0}],
 				"Success": null, "Failure": null}}`},
-		{name: "compaction", req: &request{ID: 304, Compaction: &cairn.CompactionRequest{Revision: 99, Physical: true}}, want: `{
+		{name: "compaction", req: &Request{ID: 304, Compaction: &cairn.CompactionRequest{Revision: 99, Physical: true}}, want: `{
 			"id": 304, "compaction": {"Revision": 99, "Physical": true}}`},
-		{name: "compaction zero", req: &request{ID: 1, Compaction: &cairn.CompactionRequest{}}, want: `{
+		{name: "compaction zero", req: &Request{ID: 1, Compaction: &cairn.CompactionRequest{}}, want: `{
 			"id": 1, "compaction": {"Revision": 0, "Physical": false}}`},
-		{name: "member_attributes", req: &request{ID: 305, Attrs: &membership.Attributes{ID: 0x1234, Name: "m1",
+		{name: "member_attributes", req: &Request{ID: 305, Attrs: &membership.Attributes{ID: 0x1234, Name: "m1",
 			ClientURLs: []string{"http://10.0.0.1:2379", "http://10.0.0.1:4001"}}}, want: `{
 			"id": 305,
 			"member_attributes": {"id": 4660, "name": "m1", "client_urls": ["http://10.0.0.1:2379", "http://10.0.0.1:4001"]}}`},
-		{name: "member_attributes zero", req: &request{ID: 1, Attrs: &membership.Attributes{}}, want: `{
+		{name: "member_attributes zero", req: &Request{ID: 1, Attrs: &membership.Attributes{}}, want: `{
 			"id": 1, "member_attributes": {"id": 0, "name": "", "client_urls": null}}`},
-		{name: "lease_grant", req: &request{ID: 306, LeaseGrant: &leaseGrant{ID: 7, TTL: 60, Auto: true}}, want: `{
+		{name: "lease_grant", req: &Request{ID: 306, LeaseGrant: &LeaseGrant{ID: 7, TTL: 60, Auto: true}}, want: `{
 			"id": 306, "lease_grant": {"id": 7, "ttl": 60, "auto": true}}`},
-		{name: "lease_grant zero", req: &request{ID: 1, LeaseGrant: &leaseGrant{}}, want: `{
+		{name: "lease_grant zero", req: &Request{ID: 1, LeaseGrant: &LeaseGrant{}}, want: `{
 			"id": 1, "lease_grant": {"id": 0, "ttl": 0}}`},
-		{name: "lease_revoke", req: &request{ID: 307, LeaseRevoke: &cairn.LeaseRevokeRequest{ID: 7}}, want: `{
+		{name: "lease_revoke", req: &Request{ID: 307, LeaseRevoke: &cairn.LeaseRevokeRequest{ID: 7}}, want: `{
 			"id": 307, "lease_revoke": {"ID": 7}}`},
-		{name: "lease_revoke zero", req: &request{ID: 1, LeaseRevoke: &cairn.LeaseRevokeRequest{}}, want: `{
+		{name: "lease_revoke zero", req: &Request{ID: 1, LeaseRevoke: &cairn.LeaseRevokeRequest{}}, want: `{
 			"id": 1, "lease_revoke": {"ID": 0}}`},
-		{name: "lease_expire", req: &request{ID: 308, LeaseExpire: &leaseExpire{IDs: []int64{7, -8}}}, want: `{
+		{name: "lease_expire", req: &Request{ID: 308, LeaseExpire: &LeaseExpire{IDs: []int64{7, -8}}}, want: `{
 			"id": 308, "lease_expire": {"ids": [7, -8]}}`},
-		{name: "lease_expire zero", req: &request{ID: 1, LeaseExpire: &leaseExpire{}}, want: `{
+		{name: "lease_expire zero", req: &Request{ID: 1, LeaseExpire: &LeaseExpire{}}, want: `{
 			"id": 1, "lease_expire": {"ids": null}}`},
-		{name: "alarm", req: &request{ID: 309, Alarm: &membership.AlarmRequest{Action: 1, MemberID: 0x1234, Type: 1}}, want: `{
+		{name: "alarm", req: &Request{ID: 309, Alarm: &membership.AlarmRequest{Action: 1, MemberID: 0x1234, Type: 1}}, want: `{
 			"id": 309, "alarm": {"action": 1, "member_id": 4660, "type": 1}}`},
-		{name: "alarm zero", req: &request{ID: 1, Alarm: &membership.AlarmRequest{}}, want: `{
+		{name: "alarm zero", req: &Request{ID: 1, Alarm: &membership.AlarmRequest{}}, want: `{
 			"id": 1, "alarm": {"action": 0, "member_id": 0, "type": 0}}`},
 	}
 }
@@ -171,13 +171,13 @@ func TestEntryGolden(t *testing.T) {
 			if c.oldJSON {
 				got, err = json.Marshal(c.req)
 			} else {
-				got, err = c.req.marshal()
+				got, err = c.req.Marshal()
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			golden.Check(t, "encoding", got, c.want)
-			dec, err := unmarshalRequest(golden.Bytes(t, c.want))
+			dec, err := Unmarshal(golden.Bytes(t, c.want))
 			if err != nil {
 				t.Fatalf("decoding the golden bytes: %v", err)
 			}
@@ -188,7 +188,7 @@ func TestEntryGolden(t *testing.T) {
 		kinds[entryKind(c.req)] = true
 	}
 	// A new kind of request needs its golden case.
-	rt := reflect.TypeFor[request]()
+	rt := reflect.TypeFor[Request]()
 	for i := range rt.NumField() {
 		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
 		if name != "id" && !kinds[name] {
@@ -198,7 +198,7 @@ func TestEntryGolden(t *testing.T) {
 }
 
 // entryKind names the operation r carries by its JSON field.
-func entryKind(r *request) string {
+func entryKind(r *Request) string {
 	v := reflect.ValueOf(r).Elem()
 	for i := range v.NumField() {
 		if f := v.Field(i); f.Kind() == reflect.Pointer && !f.IsNil() {
@@ -210,7 +210,7 @@ func entryKind(r *request) string {
 }
 
 // dump shows a request with its pointers followed, for failure messages.
-func dump(r *request) string {
+func dump(r *Request) string {
 	b, _ := json.MarshalIndent(r, "", "  ")
 	return string(b)
 }
