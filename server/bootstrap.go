@@ -92,7 +92,7 @@ func bootstrapIdentity(cfg Config) (walMetadata, []*membership.Member, []raft.Pe
 		seen    = map[uint64]string{}
 	)
 	for _, p := range cfg.InitialCluster {
-		id := memberID(p.URLs, cfg.InitialClusterToken)
+		id := membership.MemberID(p.URLs, cfg.InitialClusterToken)
 		if other, dup := seen[id]; dup {
 			return walMetadata{}, nil, nil, fmt.Errorf("--initial-cluster: members %q and %q have the same peer URLs", other, p.Name)
 		}
@@ -121,7 +121,7 @@ func bootstrapIdentity(cfg Config) (walMetadata, []*membership.Member, []raft.Pe
 				cfg.Name, selfURLs, cfg.PeerURLs)
 		}
 	}
-	return walMetadata{MemberID: self, ClusterID: clusterID(ids), Name: cfg.Name}, members, peers, nil
+	return walMetadata{MemberID: self, ClusterID: membership.ClusterID(ids), Name: cfg.Name}, members, peers, nil
 }
 
 func sameURLs(a, b []string) bool {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/membership"
 )
 
 // testCluster is N members in one process, each with a real peer HTTP
@@ -65,9 +66,9 @@ func newTestCluster(tb testing.TB, n int, tweak func(*Config)) *testCluster {
 	for i := 0; i < n; i++ {
 		c.members = append(c.members, c.newMember(fmt.Sprintf("m%d", i), tweak))
 	}
-	var peers []Peer
+	var peers []membership.Peer
 	for _, m := range c.members {
-		peers = append(peers, Peer{Name: m.name, URLs: []string{m.url}})
+		peers = append(peers, membership.Peer{Name: m.name, URLs: []string{m.url}})
 	}
 	for _, m := range c.members {
 		m.start(peers, "new")
@@ -107,7 +108,7 @@ func (c *testCluster) newMember(name string, tweak func(*Config)) *testMember {
 	return m
 }
 
-func (m *testMember) config(peers []Peer, state string) Config {
+func (m *testMember) config(peers []membership.Peer, state string) Config {
 	cfg := DefaultConfig()
 	cfg.Name = m.name
 	cfg.DataDir = m.dir
@@ -126,7 +127,7 @@ func (m *testMember) config(peers []Peer, state string) Config {
 }
 
 // start starts the member (again) on its data dir.
-func (m *testMember) start(peers []Peer, state string) {
+func (m *testMember) start(peers []membership.Peer, state string) {
 	m.c.t.Helper()
 	s, err := New(m.config(peers, state))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/membership"
 )
 
 // Writes through any member are applied on every member, each member
@@ -111,9 +112,9 @@ func TestClusterLeaderFailover(t *testing.T) {
 // cluster is unaffected.
 func TestClusterRefusesAnotherToken(t *testing.T) {
 	c := newTestCluster(t, 3, nil)
-	var peers []Peer
+	var peers []membership.Peer
 	for _, m := range c.members {
-		peers = append(peers, Peer{Name: m.name, URLs: []string{m.url}})
+		peers = append(peers, membership.Peer{Name: m.name, URLs: []string{m.url}})
 	}
 	// Restart m2 with a fresh data dir and another token.
 	m2 := c.members[2]
@@ -270,11 +271,11 @@ func TestClusterSnapshotInstallInterrupted(t *testing.T) {
 // stops, with cairn.ErrStopped, not after its request timeout.
 func TestProposalWaitingForLeaderEndsAtStop(t *testing.T) {
 	c := &testCluster{t: t, token: "test-token"}
-	var peers []Peer
+	var peers []membership.Peer
 	for i := 0; i < 3; i++ {
 		m := c.newMember(fmt.Sprintf("m%d", i), nil)
 		c.members = append(c.members, m)
-		peers = append(peers, Peer{Name: m.name, URLs: []string{m.url}})
+		peers = append(peers, membership.Peer{Name: m.name, URLs: []string{m.url}})
 	}
 	alone := c.members[0]
 	alone.start(peers, "new") // the others never start: no quorum, no leader

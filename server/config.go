@@ -6,6 +6,7 @@ import (
 
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/lessor"
+	"github.com/cairnkv/cairn/membership"
 )
 
 // Config describes one member. Field names follow etcd's flags; DefaultConfig
@@ -17,7 +18,7 @@ type Config struct {
 	DataDir string
 	// InitialCluster lists the members of a new cluster (--initial-cluster);
 	// it must name this member. Ignored when DataDir already holds a member.
-	InitialCluster []Peer
+	InitialCluster []membership.Peer
 	// InitialClusterState is "new" or "existing" (--initial-cluster-state).
 	InitialClusterState string
 	// PeerURLs are the peer URLs this member advertises
@@ -98,7 +99,7 @@ func DefaultConfig() Config {
 	return Config{
 		Name:                   "default",
 		DataDir:                "default.cairn",
-		InitialCluster:         []Peer{{Name: "default", URLs: []string{"http://127.0.0.1:2380"}}},
+		InitialCluster:         []membership.Peer{{Name: "default", URLs: []string{"http://127.0.0.1:2380"}}},
 		InitialClusterState:    "new",
 		InitialClusterToken:    "etcd-cluster",
 		SnapshotCount:          DefaultSnapshotCount,

@@ -1,80 +1,9 @@
 package server
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"fmt"
-	"sort"
-	"strings"
 	"sync/atomic"
 	"time"
 )
-
-// Peer is one member of the initial cluster: its name and the peer URLs it
-// advertises.
-type Peer struct {
-	Name string
-	URLs []string
-}
-
-// ParseInitialCluster parses etcd's --initial-cluster syntax,
-// "name1=http://host1:2380,name2=http://host2:2380"; a name may appear more
-// than once to give a member several peer URLs.
-func ParseInitialCluster(s string) ([]Peer, error) {
-	var peers []Peer
-	index := map[string]int{}
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		name, url, ok := strings.Cut(part, "=")
-		if !ok || name == "" || url == "" {
-			return nil, fmt.Errorf("--initial-cluster: %q is not name=url", part)
-		}
-		if i, seen := index[name]; seen {
-			peers[i].URLs = append(peers[i].URLs, url)
-			continue
-		}
-		index[name] = len(peers)
-		peers = append(peers, Peer{Name: name, URLs: []string{url}})
-	}
-	if len(peers) == 0 {
-		return nil, fmt.Errorf("--initial-cluster is empty")
-	}
-	return peers, nil
-}
-
-// memberID derives a member's id from its peer URLs and the cluster token, as
-// etcd does (a hash of the sorted URLs and the token), so every member
-// computes the same ids for the same --initial-cluster.
-func memberID(urls []string, token string) uint64 {
-	sorted := append([]string(nil), urls...)
-	sort.Strings(sorted)
-	h := sha256.New()
-	for _, u := range sorted {
-		h.Write([]byte(u))
-	}
-	h.Write([]byte(token))
-	id := binary.BigEndian.Uint64(h.Sum(nil)[:8])
-	if id == 0 {
-		id = 1 // raft reserves 0 for "none"
-	}
-	return id
-}
-
-// clusterID derives the cluster id from the ids of the initial members.
-func clusterID(memberIDs []uint64) uint64 {
-	sorted := append([]uint64(nil), memberIDs...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	h := sha256.New()
-	var b [8]byte
-	for _, id := range sorted {
-		binary.BigEndian.PutUint64(b[:], id)
-		h.Write(b[:])
-	}
-	return binary.BigEndian.Uint64(h.Sum(nil)[:8])
-}
 
 // idGenerator hands out request ids that are unique across the members of a
 // cluster and across restarts of one member: the low 16 bits of the member id,

@@ -52,7 +52,7 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, isLearner boo
 	}
 	s.confMu.Lock()
 	defer s.confMu.Unlock()
-	id := memberID(peerURLs, fmt.Sprintf("%x/%d", s.clusterID, time.Now().UnixNano()))
+	id := membership.MemberID(peerURLs, fmt.Sprintf("%x/%d", s.clusterID, time.Now().UnixNano()))
 	if s.cluster.Get(id) != nil || s.cluster.IsRemoved(id) {
 		return nil, cairn.ErrMemberExist
 	}

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/membership"
 )
 
-func peersOf(ms []*testMember) []Peer {
-	var peers []Peer
+func peersOf(ms []*testMember) []membership.Peer {
+	var peers []membership.Peer
 	for _, m := range ms {
-		peers = append(peers, Peer{Name: m.name, URLs: []string{m.url}})
+		peers = append(peers, membership.Peer{Name: m.name, URLs: []string{m.url}})
 	}
 	return peers
 }

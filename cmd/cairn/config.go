@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/server"
 	"github.com/cairnkv/cairn/v2store"
 )
@@ -233,7 +234,7 @@ func (c *Config) serverConfig(logger *slog.Logger) (server.Config, error) {
 		}
 		ic = strings.Join(parts, ",")
 	}
-	peers, err := server.ParseInitialCluster(ic)
+	peers, err := membership.ParseInitialCluster(ic)
 	if err != nil {
 		return sc, err
 	}
