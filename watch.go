@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 )
 
-// Watch: the types of the watch hub (watch_hub.go, watch_stream.go,
+// Watch: the types of the watch hub (package store, store/watch_*.go,
 // watch_history.go). doc.go ("Watch") tells how the hub works.
 
 // WatchFilter is etcd's WatchCreateRequest.FilterType: a kind of event a

@@ -395,10 +395,3 @@ func (h *WatchHub) leave(w *watcher) {
 	h.ranges[lr] = nil
 	h.ranges = h.ranges[:lr]
 }
-
-// eventSize is the protobuf size of an mvccpb.Event.
-func eventSize(e *cairn.Event) int { return e.ProtoSize() }
-
-// embeddedSize is the protobuf size of a message of n bytes as a field of
-// another (tag, length, body).
-func embeddedSize(n int) int { return cairn.ProtoMessageField(1, n) }
