@@ -6,8 +6,9 @@ import (
 	"sync/atomic"
 )
 
-// Watch: the types of the watch hub (package store, store/watch_*.go,
-// watch_history.go). doc.go ("Watch") tells how the hub works.
+// Watch: the requests and responses of a watch stream, which package
+// store's watch hub serves (store/watch_*.go; store/doc.go, "Watch", tells
+// how the hub works), and the interfaces the adapters call.
 
 // WatchFilter is etcd's WatchCreateRequest.FilterType: a kind of event a
 // watcher does not want.
