@@ -95,6 +95,9 @@ func TestMemberLeaseLifecycle(t *testing.T) {
 		}
 	}
 	status, body = ts.Post("/v3/kv/put", `{"key":"Yw==","value":"dg=="}`)
+	if status != 200 {
+		t.Fatalf("put without a lease: %d %s", status, body)
+	}
 	rev, _ := strconv.Atoi(field(t, body, "header", "revision"))
 
 	clock.advance(7 * time.Second)
@@ -115,6 +118,9 @@ func TestMemberLeaseLifecycle(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		status, body = ts.Post("/v3/kv/range", `{"key":"YQ==","range_end":"Yw==","count_only":true}`)
+		if status != 200 {
+			t.Fatalf("range while waiting for the expiry: %d %s", status, body)
+		}
 		if field(t, body, "count") == "" {
 			break
 		}
