@@ -247,16 +247,6 @@ func (c *watchConn) next() *wireWatch {
 	return nil
 }
 
-// nextWhere skips responses until one satisfies f.
-func (c *watchConn) nextWhere(f func(*wireWatch) bool) *wireWatch {
-	c.t.Helper()
-	for {
-		if w := c.next(); f(w) {
-			return w
-		}
-	}
-}
-
 func mustPut(t testing.TB, ts *testServer, key, value string) int64 {
 	t.Helper()
 	r := ts.post("/v3/kv/put", fmt.Sprintf(`{"key":%q,"value":%q}`, b64(key), b64(value)))

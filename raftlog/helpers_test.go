@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -227,16 +226,6 @@ func fileSize(tb testing.TB, path string) int64 {
 		tb.Fatal(err)
 	}
 	return fi.Size()
-}
-
-func countLines(s, substr string) int {
-	n := 0
-	for line := range strings.Lines(s) {
-		if strings.Contains(line, substr) {
-			n++
-		}
-	}
-	return n
 }
 
 func lastOfType(tb testing.TB, frames []frameInfo, typ recordType) frameInfo {

@@ -190,10 +190,3 @@ func (s *Server) stopRemoved() {
 		time.AfterFunc(10*s.cfg.HeartbeatInterval, func() { s.fatal(errMemberRemoved) })
 	})
 }
-
-// storeSizeInUse is the store's SizeInUse, read under storeMu.
-func (s *Server) storeSizeInUse() int64 {
-	s.storeMu.RLock()
-	defer s.storeMu.RUnlock()
-	return s.store.SizeInUse()
-}

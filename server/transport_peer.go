@@ -426,12 +426,6 @@ func (p *peer) backoffLeft() time.Duration {
 	return time.Until(p.backoffUntil)
 }
 
-func (p *peer) clearBackoff() {
-	p.mu.Lock()
-	p.backoffUntil = time.Time{}
-	p.mu.Unlock()
-}
-
 // coalesce merges, in place, the messages of one write that raft would
 // handle the same way merged, and returns them (a prefix of msgs). raft
 // sends a follower one append per proposal, a follower answers each, and a
