@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -132,7 +133,7 @@ func (s *Store) Hash() (uint32, error) {
 			})
 		})
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return 0, ErrStopped
 	}
 	return h.Sum32(), err

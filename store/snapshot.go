@@ -7,6 +7,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // WriteSnapshot writes a consistent copy of the store's bbolt file to w and
@@ -23,7 +24,7 @@ import (
 // maintenance snapshot and the peer snapshot transfer both stream.
 func (s *Store) WriteSnapshot(w io.Writer) (n int64, consistentIndex uint64, err error) {
 	tx, err := s.db.Begin(false)
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return 0, 0, ErrStopped
 	}
 	if err != nil {
@@ -54,7 +55,7 @@ type Snapshot struct {
 // It returns ErrStopped once the store is closed.
 func (s *Store) OpenSnapshot() (*Snapshot, error) {
 	tx, err := s.db.Begin(false)
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return nil, ErrStopped
 	}
 	if err != nil {
