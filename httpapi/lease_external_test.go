@@ -77,6 +77,9 @@ func TestMemberLeaseLifecycle(t *testing.T) {
 		}
 	}
 	status, body = ts.Post("/v3/kv/put", `{"key":"Yw==","value":"dg=="}`)
+	if status != 200 {
+		t.Fatalf("put without a lease: %d %s", status, body)
+	}
 	rev, _ := strconv.Atoi(field(t, body, "header", "revision"))
 	if status != 200 || rev == 0 {
 		t.Fatalf("put without a lease: %d %s", status, body)

@@ -3,16 +3,13 @@ package snapshot
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"strings"
 
 	"github.com/cairnkv/cairn/internal/fsutil"
 )
@@ -21,32 +18,20 @@ import (
 // file followed by the SHA-256 of it (32 bytes), as etcd's snapshot files
 // are: etcdctl snapshot save writes the same bytes from the same stream.
 
-// Save asks the member at endpoint (a client URL, http://host:port) for a
-// snapshot of its store (POST /v3/maintenance/snapshot), checks the
-// SHA-256 the stream ends with, and writes the backup file at path (under a
-// temporary name, fsynced, then renamed: path is whole or absent). It
-// returns the size of the store file in bytes.
-func Save(ctx context.Context, client *http.Client, endpoint, path string) (int64, error) {
-	if client == nil {
-		client = http.DefaultClient
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(endpoint, "/")+"/v3/maintenance/snapshot", strings.NewReader("{}"))
-	if err != nil {
-		return 0, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return 0, fmt.Errorf("snapshot: %s answered %d: %s", endpoint, resp.StatusCode, bytes.TrimSpace(body))
-	}
+// Save writes the backup file at path from stream, the body of a member's
+// answer to POST /v3/maintenance/snapshot: etcd's gateway stream, one JSON
+// object a line, {"result":{"blob":"<base64>"}} for each piece of the store
+// file and last for its SHA-256, or {"error":{"message":"..."}} if the
+// member fails midway. It checks the SHA-256 and writes the file under a
+// temporary name, fsynced, then renamed (fsutil.WriteAtomic): path is
+// whole or absent. It returns the size of the store file in bytes. A stream
+// that ends without its SHA-256, or with one that does not match
+// (ErrChecksum), or with an error line, fails the save.
+func Save(path string, stream io.Reader) (int64, error) {
 	var n int64
-	err = fsutil.WriteAtomic(path, 0o600, func(w io.Writer) error {
+	err := fsutil.WriteAtomic(path, 0o600, func(w io.Writer) error {
 		var err error
-		n, err = readStream(resp.Body, w)
+		n, err = readStream(stream, w)
 		return err
 	})
 	if err != nil {

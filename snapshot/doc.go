@@ -1,6 +1,9 @@
 // Package snapshot owns the files of cairn's state-machine snapshots: the
 // store files a member receives from its leader (Dir), until the member
-// swaps one in as its store.
+// swaps one in as its store; and the backup files of "cairn snapshot save"
+// (Save, Verify, CopyStoreFile). It works on files and readers only:
+// whoever talks to a member over the network (the transport, the cairn
+// command) hands it the stream.
 //
 // # Snapshots in cairn
 //
@@ -19,6 +22,12 @@
 //
 // index is the raft snapshot's index in 16 lower-case hex digits. A name
 // ending in .tmp is a receive in progress (removed by OpenDir).
+//
+// A backup file is a store file followed by its SHA-256 (32 bytes), etcd's
+// snapshot file format. Save writes one from a member's snapshot stream
+// (POST /v3/maintenance/snapshot), under the name <file>.tmp until it is
+// whole; Verify checks one, and also accepts a bare store file (its size is
+// then not 32 bytes past a multiple of 512).
 //
 // # Recovery order
 //

@@ -116,3 +116,36 @@ func TestVerify(t *testing.T) {
 		t.Fatalf("damaged backup: %v", err)
 	}
 }
+
+// Save writes the store file and its hash from a good stream, and from a
+// bad one (wrong hash, cut short) writes nothing, leaving an older backup at
+// the same path as it was.
+func TestSave(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "backup.db")
+	data := bytes.Repeat([]byte{3}, 1024)
+	sum := sha256.Sum256(data)
+	n, err := Save(path, strings.NewReader(stream(data[:200], data[200:], sum[:])))
+	if err != nil || n != 1024 {
+		t.Fatalf("good stream: %d %v", n, err)
+	}
+	if dbSize, hashed, err := Verify(path); err != nil || !hashed || dbSize != 1024 {
+		t.Fatalf("the saved file: %d %v %v", dbSize, hashed, err)
+	}
+	saved, _ := os.ReadFile(path)
+	bad := sha256.Sum256([]byte("other"))
+	for name, s := range map[string]string{
+		"wrong hash": stream(data, bad[:]),
+		"cut short":  stream(data),
+	} {
+		if _, err := Save(path, strings.NewReader(s)); err == nil {
+			t.Errorf("%s: saved", name)
+		}
+		if got, _ := os.ReadFile(path); !bytes.Equal(got, saved) {
+			t.Errorf("%s: the earlier backup changed", name)
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+			t.Errorf("%s: left %v", name, ents)
+		}
+	}
+}

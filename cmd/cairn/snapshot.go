@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -95,12 +97,35 @@ func snapshotSave(args []string, stdout io.Writer) error {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	n, err := snapshot.Save(ctx, nil, endpoint, file)
+	n, err := saveSnapshot(ctx, endpoint, file)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Snapshot saved at %s (%d bytes of store, from %s)\n", file, n, endpoint)
 	return nil
+}
+
+// saveSnapshot asks the member at endpoint (a client URL, http://host:port)
+// for a snapshot of its store (POST /v3/maintenance/snapshot) and writes
+// the stream as the backup file at path (snapshot.Save, which checks the
+// SHA-256 the stream ends with). It returns the size of the store file in
+// bytes. ctx bounds the whole transfer. A status other than 200 is an error
+// quoting the start of the member's answer.
+func saveSnapshot(ctx context.Context, endpoint, path string) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(endpoint, "/")+"/v3/maintenance/snapshot", strings.NewReader("{}"))
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return 0, fmt.Errorf("snapshot: %s answered %d: %s", endpoint, resp.StatusCode, bytes.TrimSpace(body))
+	}
+	return snapshot.Save(path, resp.Body)
 }
 
 func snapshotRestore(args []string, stdout io.Writer) error {
