@@ -130,37 +130,12 @@
 //
 // # Leases
 //
-// The store holds the granted leases (ID, granted TTL) and their keys; the
-// lessor (package lessor) times them. Every member's lessor learns each grant and
-// revoke as it is applied; only the leader's lessor is primary and gives
-// leases expiry times, on a monotonic clock (Config.LeaseClock). Nothing in
-// the apply reads a clock: expiry is a raft entry.
-//
-//   - Grant: the proposer raises the TTL to the minimum (1.5 election
-//     timeouts, whole ticks, rounded up to a second, as etcd), refuses one
-//     above cairn.MaxLeaseTTL, and for ID 0 picks an ID (if it is taken by
-//     the time the entry applies, the apply takes the next free one, the
-//     same on every member).
-//   - Promotion: a new leader becomes primary when it applies the empty
-//     entry of its term, so it knows every grant and revoke before it; it
-//     gives every lease its full TTL plus one election timeout from then (as
-//     etcd's Promote). A failover or a restart therefore never expires a
-//     lease early; a lease lives at most TTL + election timeout longer. A
-//     leader that loses the leadership is demoted and forgets expiries.
-//   - Expiry (lessor.RunExpiry): every Config.LeaseCheckInterval the primary
-//     lessor takes the leases whose time is up, at most
-//     Config.LeaseRevokeRate per second (etcd's 1000), and proposes their
-//     revocation in entries of at most 128 leases, 4 entries in flight; the
-//     apply revokes each lease still granted in its own revision, deleting
-//     its keys in that one revision. A revoke that is not applied within 3
-//     seconds is proposed again. Revokes are exempt from the quota.
-//   - Keepalive and timetolive are answered by the primary lessor; a
-//     follower forwards them to the leader's peer URL (lease_forward.go;
-//     SetLeaseForwarder can replace that). A keepalive of an expired lease
-//     whose revoke is under way waits for the revoke and answers TTL 0.
-//
-// Example: TTL 10 granted at t=0 on leader A; at t=8 A dies; B is elected
-// and applies its first entry at t=8.3: the lease now expires at t=8.3+1+10
-// (1s election timeout), and a keepalive through C at t=15 moves that to
-// t=25.
+// The store holds the granted leases and their keys; the lessor (package
+// lessor, whose doc.go tells the whole story with an example) times them on
+// the leader. The member proposes grants (the TTL raised to
+// lessor.MinTTL, an ID picked for ID 0), client revokes and the lessor's
+// expiries through raft, tells the lessor what each apply granted and
+// revoked, and answers keepalive and timetolive at the leader's lessor,
+// forwarding them from a follower over the peer transport
+// (lease_forward.go).
 package server

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cairnkv/cairn"
@@ -14,34 +13,6 @@ import (
 )
 
 var _ cairn.Lease = (*Server)(nil)
-
-// LeaseForwarder carries the lease requests only the leader can answer
-// (keepalive and timetolive: only the leader times leases) from a follower
-// to the leader. By default the member forwards over its peer transport
-// (lease_forward.go); SetLeaseForwarder installs another way.
-//
-// Both methods take the member id of the leader the follower believes in
-// and return what the leader answered, with the leader's header, or the
-// sentinels of package store (cairn.ErrLeaseNotFound for a lease the leader
-// does not know, cairn.ErrTimeout, cairn.ErrNoLeader...).
-type LeaseForwarder interface {
-	ForwardLeaseKeepAlive(ctx context.Context, leader uint64, req *cairn.LeaseKeepAliveRequest) (*cairn.LeaseKeepAliveResponse, error)
-	ForwardLeaseTimeToLive(ctx context.Context, leader uint64, req *cairn.LeaseTimeToLiveRequest) (*cairn.LeaseTimeToLiveResponse, error)
-}
-
-// errNoLeaseForwarder: a follower was asked a leader-only lease question and
-// has no way to ask the leader.
-var errNoLeaseForwarder = errors.New("not implemented: forwarding lease requests to the leader (no peer transport)")
-
-// forwarderBox holds a LeaseForwarder for atomic.Pointer.
-type forwarderBox struct{ f LeaseForwarder }
-
-// SetLeaseForwarder installs the way followers reach the leader with
-// keepalive and timetolive requests, instead of the peer transport. Safe to
-// call at any time.
-func (s *Server) SetLeaseForwarder(f LeaseForwarder) {
-	s.leaseFwd.Store(&forwarderBox{f})
-}
 
 // MinLeaseTTL is the smallest TTL in seconds this member grants: a grant
 // asking for less gets this much (etcd's rule: 1.5 election timeouts,
@@ -98,9 +69,9 @@ func (s *Server) LeaseKeepAlive(ctx context.Context, req *cairn.LeaseKeepAliveRe
 			resp, err = s.leaseRenewLocal(ctx, req)
 			return err
 		},
-		func(ctx context.Context, f LeaseForwarder, leader uint64) (err error) {
-			resp, err = f.ForwardLeaseKeepAlive(ctx, leader, req)
-			return err
+		func(ctx context.Context, leader uint64) (err error) {
+			resp, err = s.tr.ForwardLeaseKeepAlive(ctx, leader, req, s.appliedIndex.Load())
+			return fromPeerLeaseErr(err)
 		})
 	if err != nil {
 		return nil, err
@@ -137,9 +108,9 @@ func (s *Server) LeaseTimeToLive(ctx context.Context, req *cairn.LeaseTimeToLive
 			resp, err = s.leaseTimeToLiveLocal(req)
 			return err
 		},
-		func(ctx context.Context, f LeaseForwarder, leader uint64) (err error) {
-			resp, err = f.ForwardLeaseTimeToLive(ctx, leader, req)
-			return err
+		func(ctx context.Context, leader uint64) (err error) {
+			resp, err = s.tr.ForwardLeaseTimeToLive(ctx, leader, req, s.appliedIndex.Load())
+			return fromPeerLeaseErr(err)
 		})
 	if err != nil {
 		return nil, err
@@ -202,33 +173,11 @@ var errLeaseNotLeader = lessor.ErrNotLeader
 // cairn.ErrTimeout.
 func (s *Server) atLeaseLeader(ctx context.Context,
 	local func(context.Context) error,
-	remote func(context.Context, LeaseForwarder, uint64) error) error {
+	remote func(context.Context, uint64) error) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())
 	defer cancel()
-	var fwd func(context.Context, uint64) error
-	if remote != nil {
-		fwd = func(ctx context.Context, lead uint64) error {
-			f := s.leaseForwarder()
-			if f == nil {
-				return errNoLeaseForwarder
-			}
-			return remote(ctx, f, lead)
-		}
-	}
-	err := s.lessor.AtLeader(ctx, s.memberID, s.lead.Load, s.stopc, local, fwd)
+	err := s.lessor.AtLeader(ctx, s.memberID, s.lead.Load, s.stopc, local, remote)
 	return s.leaseContextErr(ctx, err)
-}
-
-// leaseForwarder returns the forwarder SetLeaseForwarder installed, or
-// the peer transport's.
-func (s *Server) leaseForwarder() LeaseForwarder {
-	if box := s.leaseFwd.Load(); box != nil && box.f != nil {
-		return box.f
-	}
-	if s.tr != nil {
-		return transportForwarder{s}
-	}
-	return nil
 }
 
 // leaseContextErr maps our own request deadline to cairn.ErrTimeout.
@@ -244,8 +193,7 @@ func (s *Server) leaseContextErr(ctx context.Context, err error) error {
 
 // leaseState is the lease machinery a Server holds (see New).
 type leaseState struct {
-	lessor   *lessor.Lessor
-	leaseFwd atomic.Pointer[forwarderBox]
+	lessor *lessor.Lessor
 
 	// leaseStreams is closed by CloseLeaseStreams.
 	leaseStreamsInit  sync.Once

@@ -19,19 +19,6 @@ import (
 // who leads. The answer's header is completed by the member the client
 // asked: its member id, the leader's revision.
 
-// transportForwarder is the LeaseForwarder over the peer transport.
-type transportForwarder struct{ s *Server }
-
-func (f transportForwarder) ForwardLeaseKeepAlive(ctx context.Context, leader uint64, req *cairn.LeaseKeepAliveRequest) (*cairn.LeaseKeepAliveResponse, error) {
-	resp, err := f.s.tr.ForwardLeaseKeepAlive(ctx, leader, req, f.s.appliedIndex.Load())
-	return resp, fromPeerLeaseErr(err)
-}
-
-func (f transportForwarder) ForwardLeaseTimeToLive(ctx context.Context, leader uint64, req *cairn.LeaseTimeToLiveRequest) (*cairn.LeaseTimeToLiveResponse, error) {
-	resp, err := f.s.tr.ForwardLeaseTimeToLive(ctx, leader, req, f.s.appliedIndex.Load())
-	return resp, fromPeerLeaseErr(err)
-}
-
 // fromPeerLeaseErr maps the transport's "not the leader" to the lessor's.
 func fromPeerLeaseErr(err error) error {
 	if errors.Is(err, peer.ErrLeaseNotLeader) {
