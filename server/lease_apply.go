@@ -37,7 +37,7 @@ func (s *Server) leaseApplied(r *applyResult) {
 	for _, id := range r.revokedLeases {
 		s.lessor.Revoked(id)
 		if v2store.IsTTLLease(id) {
-			s.v2.expired.Add(1)
+			s.v2.stats.CountExpire()
 		}
 	}
 }
