@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -72,4 +73,43 @@ func ClusterID(memberIDs []uint64) uint64 {
 		h.Write(b[:])
 	}
 	return binary.BigEndian.Uint64(h.Sum(nil)[:8])
+}
+
+// Initial returns the members of a new cluster as --initial-cluster
+// (peers) and --initial-cluster-token (token) define them, in the order
+// given, with the id of the member named self and the cluster's id. Errors:
+// two members with the same peer URLs, no member named self, or
+// selfPeerURLs (--initial-advertise-peer-urls, if given) that differ from
+// self's entry in peers.
+func Initial(peers []Peer, token, self string, selfPeerURLs []string) (members []*Member, selfID, clusterID uint64, err error) {
+	seen := map[uint64]string{}
+	ids := make([]uint64, 0, len(peers))
+	for _, p := range peers {
+		id := MemberID(p.URLs, token)
+		if other, dup := seen[id]; dup {
+			return nil, 0, 0, fmt.Errorf("--initial-cluster: members %q and %q have the same peer URLs", other, p.Name)
+		}
+		seen[id] = p.Name
+		ids = append(ids, id)
+		members = append(members, &Member{ID: id, Name: p.Name, PeerURLs: slices.Clone(p.URLs)})
+		if p.Name == self {
+			selfID = id
+			if len(selfPeerURLs) > 0 && !SameURLs(p.URLs, selfPeerURLs) {
+				return nil, 0, 0, fmt.Errorf("--initial-cluster gives %q the peer URLs %v, but --initial-advertise-peer-urls is %v",
+					self, p.URLs, selfPeerURLs)
+			}
+		}
+	}
+	if selfID == 0 {
+		return nil, 0, 0, fmt.Errorf("--initial-cluster has no member named %q (--name)", self)
+	}
+	return members, selfID, ClusterID(ids), nil
+}
+
+// SameURLs reports whether a and b hold the same URLs, in any order.
+func SameURLs(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	sort.Strings(a)
+	sort.Strings(b)
+	return slices.Equal(a, b)
 }

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
-	"sort"
 
 	json "github.com/goccy/go-json"
 	"go.etcd.io/raft/v3"
@@ -84,51 +82,16 @@ func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
 // bootstrapIdentity derives the ids of a new cluster from InitialCluster and
 // the token.
 func bootstrapIdentity(cfg Config) (walMetadata, []*membership.Member, []raft.Peer, error) {
-	var (
-		ids     []uint64
-		self    uint64
-		members []*membership.Member
-		peers   []raft.Peer
-		seen    = map[uint64]string{}
-	)
-	for _, p := range cfg.InitialCluster {
-		id := membership.MemberID(p.URLs, cfg.InitialClusterToken)
-		if other, dup := seen[id]; dup {
-			return walMetadata{}, nil, nil, fmt.Errorf("--initial-cluster: members %q and %q have the same peer URLs", other, p.Name)
-		}
-		seen[id] = p.Name
-		m := &membership.Member{ID: id, Name: p.Name, PeerURLs: slices.Clone(p.URLs)}
-		ids = append(ids, id)
-		members = append(members, m)
+	members, self, clusterID, err := membership.Initial(cfg.InitialCluster, cfg.InitialClusterToken, cfg.Name, cfg.PeerURLs)
+	if err != nil {
+		return walMetadata{}, nil, nil, err
+	}
+	peers := make([]raft.Peer, len(members))
+	for i, m := range members {
 		ctx, _ := json.Marshal(m)
-		peers = append(peers, raft.Peer{ID: id, Context: ctx})
-		if p.Name == cfg.Name {
-			self = id
-		}
+		peers[i] = raft.Peer{ID: m.ID, Context: ctx}
 	}
-	if self == 0 {
-		return walMetadata{}, nil, nil, fmt.Errorf("--initial-cluster has no member named %q (--name)", cfg.Name)
-	}
-	if len(cfg.PeerURLs) > 0 {
-		var selfURLs []string
-		for _, m := range members {
-			if m.ID == self {
-				selfURLs = m.PeerURLs
-			}
-		}
-		if !sameURLs(selfURLs, cfg.PeerURLs) {
-			return walMetadata{}, nil, nil, fmt.Errorf("--initial-cluster gives %q the peer URLs %v, but --initial-advertise-peer-urls is %v",
-				cfg.Name, selfURLs, cfg.PeerURLs)
-		}
-	}
-	return walMetadata{MemberID: self, ClusterID: membership.ClusterID(ids), Name: cfg.Name}, members, peers, nil
-}
-
-func sameURLs(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	sort.Strings(a)
-	sort.Strings(b)
-	return slices.Equal(a, b)
+	return walMetadata{MemberID: self, ClusterID: clusterID, Name: cfg.Name}, members, peers, nil
 }
 
 // joinIdentity asks the other members named in InitialCluster for the
@@ -161,7 +124,7 @@ func (s *Server) joinIdentity() (walMetadata, []*membership.Member, error) {
 		return walMetadata{}, nil, fmt.Errorf("--initial-cluster-state=existing: %w", err)
 	}
 	for _, m := range members {
-		if sameURLs(m.PeerURLs, selfURLs) {
+		if membership.SameURLs(m.PeerURLs, selfURLs) {
 			if m.Name != "" && m.Name != cfg.Name {
 				return walMetadata{}, nil, fmt.Errorf("the cluster knows the peer URLs %v as member %q, not %q", selfURLs, m.Name, cfg.Name)
 			}

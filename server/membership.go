@@ -214,44 +214,12 @@ func (s *Server) existing(id uint64) (*membership.Member, error) {
 	return nil, cairn.ErrMemberNotFound
 }
 
-// checkQuorumAfter refuses a change that would leave the voting members
-// without a quorum of started members, or that is made while members are
-// unreachable (etcd's strict reconfig check, always on here). adding is the
-// number of voters the change adds (an added or promoted member counts as
-// started); removing, if not 0, the voter it removes. "Started" means the
-// member published its name; "reachable" that this member's stream to it
-// is up. Adding a voter needs every voter reachable, other changes a
-// quorum of the voters that remain.
+// checkQuorumAfter applies membership.CheckQuorumAfter with this
+// member's view of which voters are reachable (its stream to each is up).
 func (s *Server) checkQuorumAfter(members []*membership.Member, adding int, removing uint64) error {
-	var voters, started, reachable int
-	for _, m := range members {
-		if m.IsLearner || m.ID == removing {
-			continue
-		}
-		voters++
-		if m.Name != "" {
-			started++
-		}
-		if m.ID == s.memberID || s.tr.Active(m.ID) {
-			reachable++
-		}
-	}
-	if adding > 0 && voters == 1 && started == 1 {
-		// A second member for a single one (etcd allows it: the way to
-		// grow a cluster restored from a backup).
-		return nil
-	}
-	quorum := (voters+adding)/2 + 1
-	if started+adding < quorum {
-		return cairn.ErrNotEnoughStartedMembers
-	}
-	if adding > 0 && removing == 0 && reachable < voters {
-		return cairn.ErrUnhealthy
-	}
-	if reachable+adding < quorum {
-		return cairn.ErrUnhealthy
-	}
-	return nil
+	return membership.CheckQuorumAfter(members, adding, removing, func(id uint64) bool {
+		return id == s.memberID || s.tr.Active(id)
+	})
 }
 
 // handOverLeadership asks the leader (being removed) to hand leadership to

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnkv/cairn/internal/raftslog"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 )
@@ -149,4 +150,4 @@ func TestSplitMessages(t *testing.T) {
 }
 
 // discardRaftLogger is a raft logger for tests that logs nothing.
-func discardRaftLogger() raft.Logger { return raftLogger{slog.New(slog.DiscardHandler)} }
+func discardRaftLogger() raft.Logger { return raftslog.Logger{L: slog.New(slog.DiscardHandler)} }

@@ -15,6 +15,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/internal/raftslog"
 	"github.com/cairnkv/cairn/internal/wait"
 	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/membership"
@@ -212,7 +213,7 @@ func New(cfg Config) (*Server, error) {
 		CheckQuorum:               true,
 		PreVote:                   true,
 		StepDownOnRemoval:         true,
-		Logger:                    raftLogger{s.log},
+		Logger:                    raftslog.Logger{L: s.log},
 	}
 	if rc.ElectionTick < 5 {
 		s.closeStorage()
