@@ -113,3 +113,12 @@ func SameURLs(a, b []string) bool {
 	sort.Strings(b)
 	return slices.Equal(a, b)
 }
+
+// Identity is who a member is: its id, its cluster's id and its name. It is
+// the first record of the member's raft log (its metadata, JSON as tagged
+// here; identity_golden_test.go pins the bytes).
+type Identity struct {
+	MemberID  uint64 `json:"member_id"`
+	ClusterID uint64 `json:"cluster_id"`
+	Name      string `json:"name"`
+}

@@ -33,7 +33,7 @@ func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
 		if err != nil {
 			return false, nil, err
 		}
-		var md walMetadata
+		var md membership.Identity
 		if err := json.Unmarshal(s.wal.Metadata(), &md); err != nil {
 			s.wal.Close()
 			return false, nil, fmt.Errorf("wal metadata: %w", err)
@@ -42,7 +42,7 @@ func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
 		return false, nil, nil
 	}
 
-	var md walMetadata
+	var md membership.Identity
 	switch cfg.InitialClusterState {
 	case "new":
 		var members []*membership.Member
@@ -81,22 +81,22 @@ func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
 
 // bootstrapIdentity derives the ids of a new cluster from InitialCluster and
 // the token.
-func bootstrapIdentity(cfg Config) (walMetadata, []*membership.Member, []raft.Peer, error) {
+func bootstrapIdentity(cfg Config) (membership.Identity, []*membership.Member, []raft.Peer, error) {
 	members, self, clusterID, err := membership.Initial(cfg.InitialCluster, cfg.InitialClusterToken, cfg.Name, cfg.PeerURLs)
 	if err != nil {
-		return walMetadata{}, nil, nil, err
+		return membership.Identity{}, nil, nil, err
 	}
 	peers := make([]raft.Peer, len(members))
 	for i, m := range members {
 		ctx, _ := json.Marshal(m)
 		peers[i] = raft.Peer{ID: m.ID, Context: ctx}
 	}
-	return walMetadata{MemberID: self, ClusterID: clusterID, Name: cfg.Name}, members, peers, nil
+	return membership.Identity{MemberID: self, ClusterID: clusterID, Name: cfg.Name}, members, peers, nil
 }
 
 // joinIdentity asks the other members named in InitialCluster for the
 // cluster, and finds this member in it by its peer URLs.
-func (s *Server) joinIdentity() (walMetadata, []*membership.Member, error) {
+func (s *Server) joinIdentity() (membership.Identity, []*membership.Member, error) {
 	cfg := &s.cfg
 	selfURLs := cfg.PeerURLs
 	var others []string
@@ -110,10 +110,10 @@ func (s *Server) joinIdentity() (walMetadata, []*membership.Member, error) {
 		others = append(others, p.URLs...)
 	}
 	if len(selfURLs) == 0 {
-		return walMetadata{}, nil, fmt.Errorf("--initial-cluster has no member named %q (--name)", cfg.Name)
+		return membership.Identity{}, nil, fmt.Errorf("--initial-cluster has no member named %q (--name)", cfg.Name)
 	}
 	if len(others) == 0 {
-		return walMetadata{}, nil, errors.New("--initial-cluster-state=existing: --initial-cluster names no other member to ask for the cluster")
+		return membership.Identity{}, nil, errors.New("--initial-cluster-state=existing: --initial-cluster names no other member to ask for the cluster")
 	}
 	var members []*membership.Member
 	cid, err := peer.FetchMembers(others, func(b []byte) error {
@@ -121,17 +121,17 @@ func (s *Server) joinIdentity() (walMetadata, []*membership.Member, error) {
 		return json.Unmarshal(b, &members)
 	})
 	if err != nil {
-		return walMetadata{}, nil, fmt.Errorf("--initial-cluster-state=existing: %w", err)
+		return membership.Identity{}, nil, fmt.Errorf("--initial-cluster-state=existing: %w", err)
 	}
 	for _, m := range members {
 		if membership.SameURLs(m.PeerURLs, selfURLs) {
 			if m.Name != "" && m.Name != cfg.Name {
-				return walMetadata{}, nil, fmt.Errorf("the cluster knows the peer URLs %v as member %q, not %q", selfURLs, m.Name, cfg.Name)
+				return membership.Identity{}, nil, fmt.Errorf("the cluster knows the peer URLs %v as member %q, not %q", selfURLs, m.Name, cfg.Name)
 			}
-			return walMetadata{MemberID: m.ID, ClusterID: cid, Name: cfg.Name}, members, nil
+			return membership.Identity{MemberID: m.ID, ClusterID: cid, Name: cfg.Name}, members, nil
 		}
 	}
-	return walMetadata{}, nil, fmt.Errorf("--initial-cluster-state=existing: the cluster has no member with peer URLs %v; add it first (member add)", selfURLs)
+	return membership.Identity{}, nil, fmt.Errorf("--initial-cluster-state=existing: the cluster has no member with peer URLs %v; add it first (member add)", selfURLs)
 }
 
 // recoverStore opens the store, first installing a received snapshot whose

@@ -125,7 +125,7 @@
 // raises NOSPACE for this member; while NOSPACE is raised every member
 // refuses writes that take space until it is deactivated. Defragment runs on
 // the applier goroutine between batches (maintenance.go); Snapshot, Hash and
-// HashKV read the store after a flush. Restore (restore.go) makes the data
+// HashKV read the store after a flush. Restore (package snapshot) makes the data
 // dir of a member of a new cluster from a backup.
 //
 // # Leases

@@ -95,13 +95,6 @@ type Server struct {
 	fatalErr   atomic.Pointer[error]
 }
 
-// walMetadata is the WAL's first record: who this member is.
-type walMetadata struct {
-	MemberID  uint64 `json:"member_id"`
-	ClusterID uint64 `json:"cluster_id"`
-	Name      string `json:"name"`
-}
-
 // New opens the member in cfg.DataDir and starts it: a new member of a new
 // cluster (InitialClusterState "new"), a new member joining a running
 // cluster ("existing"), or, when the directory already holds a member, that

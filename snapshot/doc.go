@@ -1,9 +1,12 @@
 // Package snapshot owns the files of cairn's state-machine snapshots: the
 // store files a member receives from its leader (Dir), until the member
-// swaps one in as its store; and the backup files of "cairn snapshot save"
-// (Save, Verify, CopyStoreFile). It works on files and readers only:
-// whoever talks to a member over the network (the transport, the cairn
-// command) hands it the stream.
+// swaps one in as its store; the backup files of "cairn snapshot save"
+// (Save, Verify, CopyStoreFile); and "cairn snapshot restore" (Restore),
+// which makes the data dir of a member of a new cluster from a backup: the
+// store file, the cluster state (package membership) and a raft log
+// (package raftlog) holding the new cluster's configuration. It works on
+// files and readers only: whoever talks to a member over the network (the
+// transport, the cairn command) hands it the stream.
 //
 // # Snapshots in cairn
 //

@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/cairnkv/cairn/server"
 	"github.com/cairnkv/cairn/snapshot"
 )
 
@@ -154,7 +153,9 @@ func snapshotRestore(args []string, stdout io.Writer) error {
 		sc.PeerURLs = nil // the member's entry in --initial-cluster
 	}
 	sc.InitialClusterState = "new"
-	if err := server.Restore(sc, file); err != nil {
+	rc := snapshot.RestoreConfig{DataDir: sc.DataDir, Name: sc.Name, InitialCluster: sc.InitialCluster,
+		InitialClusterToken: sc.InitialClusterToken, PeerURLs: sc.PeerURLs, Logger: sc.Logger}
+	if err := snapshot.Restore(rc, file); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Restored %s into %s as member %q of a new cluster (%d members)\n", file, c.DataDir, c.Name, len(sc.InitialCluster))

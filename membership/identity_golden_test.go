@@ -1,4 +1,4 @@
-package server
+package membership
 
 import (
 	"testing"
@@ -14,12 +14,12 @@ import (
 func TestWALMetadataGolden(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		md   walMetadata
+		md   Identity
 		want string
 	}{
-		{"set", walMetadata{MemberID: 0x1234, ClusterID: 0xfedcba9876543210, Name: "m1"},
+		{"set", Identity{MemberID: 0x1234, ClusterID: 0xfedcba9876543210, Name: "m1"},
 			`{"member_id": 4660, "cluster_id": 18364758544493064720, "name": "m1"}`},
-		{"zero", walMetadata{}, `{"member_id": 0, "cluster_id": 0, "name": ""}`},
+		{"zero", Identity{}, `{"member_id": 0, "cluster_id": 0, "name": ""}`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := json.Marshal(c.md)
@@ -27,7 +27,7 @@ func TestWALMetadataGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden.Check(t, "WAL metadata", got, c.want)
-			var dec walMetadata
+			var dec Identity
 			if err := json.Unmarshal(golden.Bytes(t, c.want), &dec); err != nil {
 				t.Fatal(err)
 			}

@@ -1,8 +1,9 @@
-package server
+package snapshot
 
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -12,9 +13,21 @@ import (
 	"github.com/cairnkv/cairn/internal/fsutil"
 	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/raftlog"
-	"github.com/cairnkv/cairn/snapshot"
 	"github.com/cairnkv/cairn/store"
 )
+
+// RestoreConfig names the member of a new cluster that Restore makes, with
+// the flags etcd's snapshot restore takes: --name, --initial-cluster,
+// --initial-cluster-token and, if given, --initial-advertise-peer-urls
+// (PeerURLs, checked against the member's entry in InitialCluster).
+type RestoreConfig struct {
+	DataDir             string
+	Name                string
+	InitialCluster      []membership.Peer
+	InitialClusterToken string
+	PeerURLs            []string
+	Logger              *slog.Logger // nil: slog.Default()
+}
 
 // Restore makes cfg.DataDir the data dir of a member of a new cluster whose
 // data is the backup at backup (a file snapshot.Save wrote, or a bare store
@@ -29,8 +42,10 @@ import (
 // (committed, as raft's own bootstrap writes them), plus the cluster state.
 // The store keeps every revision, compaction and lease of the backup. It
 // refuses a data dir that already holds a member.
-func Restore(cfg Config, backup string) error {
-	cfg.fillDefaults()
+func Restore(cfg RestoreConfig, backup string) error {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	walDir := filepath.Join(cfg.DataDir, "wal")
 	if raftlog.Exist(walDir) {
 		return fmt.Errorf("%s already holds a member; restore into a new data dir", cfg.DataDir)
@@ -38,11 +53,12 @@ func Restore(cfg Config, backup string) error {
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "store.db")); err == nil {
 		return fmt.Errorf("%s already holds a store; restore into a new data dir", cfg.DataDir)
 	}
-	md, members, peers, err := bootstrapIdentity(cfg)
+	members, self, clusterID, err := membership.Initial(cfg.InitialCluster, cfg.InitialClusterToken, cfg.Name, cfg.PeerURLs)
 	if err != nil {
 		return err
 	}
-	dbSize, _, err := snapshot.Verify(backup)
+	md := membership.Identity{MemberID: self, ClusterID: clusterID, Name: cfg.Name}
+	dbSize, _, err := Verify(backup)
 	if err != nil {
 		return err
 	}
@@ -50,7 +66,7 @@ func Restore(cfg Config, backup string) error {
 		return err
 	}
 	tmp := filepath.Join(cfg.DataDir, "store.db.restore")
-	if err := snapshot.CopyStoreFile(backup, tmp, dbSize); err != nil {
+	if err := CopyStoreFile(backup, tmp, dbSize); err != nil {
 		return err
 	}
 	if err := store.PrepareRestore(tmp); err != nil {
@@ -72,9 +88,10 @@ func Restore(cfg Config, backup string) error {
 	if err != nil {
 		return err
 	}
-	ents := make([]raftpb.Entry, len(peers))
-	for i, p := range peers {
-		cc := raftpb.ConfChange{Type: raftpb.ConfChangeAddNode, NodeID: p.ID, Context: p.Context}
+	ents := make([]raftpb.Entry, len(members))
+	for i, m := range members {
+		ctx, _ := json.Marshal(m)
+		cc := raftpb.ConfChange{Type: raftpb.ConfChangeAddNode, NodeID: m.ID, Context: ctx}
 		data, err := cc.Marshal()
 		if err != nil {
 			wal.Close()
