@@ -32,7 +32,7 @@ type MemberResponse struct {
 // the changes return once the configuration change is applied on the member
 // that was asked, with the members after it. One change runs at a time.
 //
-// Errors, from package store: ErrMemberNotFound and ErrMemberRemoved (an id
+// Errors (errors.go): ErrMemberNotFound and ErrMemberRemoved (an id
 // no member has, or had), ErrMemberExist, ErrPeerURLExist, ErrMemberBadURLs,
 // ErrMemberNotLearner, ErrLearnerNotReady, ErrTooManyLearners, ErrUnhealthy,
 // ErrNotEnoughStartedMembers, and those of any proposal (ErrTimeout,

@@ -36,7 +36,7 @@ var (
 	// InvalidArgument.
 	ErrInvalidSortOption = errors.New("etcdserver: invalid sort option")
 	// ErrLeaseNotFound: a put or revoke naming a lease that is not granted
-	// (lease_types.go holds the other lease errors).
+	// (lease.go holds the other lease errors).
 	// etcd rpctypes.ErrLeaseNotFound, gRPC NotFound.
 	ErrLeaseNotFound = errors.New("etcdserver: requested lease not found")
 

@@ -247,8 +247,8 @@ type CompactionResponse struct {
 // Every method is safe for concurrent use. Writes (Put, DeleteRange, Txn with
 // a write, Compact) return after the request is committed by raft and applied
 // to the store, with the result of the apply. Range is linearizable unless
-// req.Serializable. Errors are the sentinels of package store (wrapped or
-// not); ctx cancellation gives ctx.Err(). The returned responses are owned by
+// req.Serializable. Errors are this package's sentinels (errors.go; wrapped
+// or not); ctx cancellation gives ctx.Err(). The returned responses are owned by
 // the caller. Each response's Header is complete (cluster, member, revision,
 // raft term).
 type KV interface {

@@ -33,6 +33,10 @@ var (
 type LeaseRecord struct {
 	ID  int64
 	TTL int64
+	// V2TTL marks a lease that a v2 write granted for a node's TTL
+	// (package v2store): when it expires, the v2 directories attached to
+	// it go with their whole subtree, and the v2 stats count an expiry.
+	V2TTL bool
 }
 
 // LeaseGrantRequest grants a lease, as etcd's LeaseGrantRequest. TTL is in
@@ -118,8 +122,8 @@ type LeaseLeasesResponse struct {
 // Lease is what the v3 lease endpoints need from a cluster member (etcd's
 // Lease service).
 //
-// Every method is safe for concurrent use; errors are the sentinels of
-// package store, ctx cancellation gives ctx.Err(), and each response's
+// Every method is safe for concurrent use; errors are this package's
+// sentinels (errors.go), ctx cancellation gives ctx.Err(), and each response's
 // Header is complete.
 //
 //   - LeaseGrant and LeaseRevoke go through raft and return once applied.

@@ -1,7 +1,8 @@
 // Package httpapi is cairn's client HTTP API: the routes, the JSON in and
 // out, and the mapping of cairn's errors to what etcd answers. It talks to a
-// cluster member through the Backend interface and knows nothing of raft or
-// bbolt; requests and responses are package store's types.
+// cluster member through the contract (package cairn: KV, Watcher, Lease,
+// Cluster, Maintenance..., and V2Keys for the v2 tree) and knows nothing of
+// raft or bbolt; requests and responses are the contract's types.
 //
 // # What it serves
 //

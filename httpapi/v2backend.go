@@ -13,7 +13,7 @@ import (
 //   - V2Write runs a parsed v2 write (PUT, POST, DELETE) through raft and
 //     returns its event once applied (Index: the new revision). A v2
 //     refusal is a *v2store.Error (nothing written); other errors are
-//     package store's sentinels or ctx.Err().
+//     the contract's sentinels (package cairn) or ctx.Err().
 //   - V2Get reads the clean path p, with its whole subtree if recursive,
 //     from the local store, after a ReadIndex round if quorum. Errors as
 //     V2Write.

@@ -188,12 +188,16 @@ func applyRequest(b *store.Batch, req *entry.Request) applyResult {
 	case req.LeaseGrant != nil:
 		r.leaseGrant, r.err = applyLeaseGrant(b, req.LeaseGrant)
 	case req.LeaseRevoke != nil:
+		l, _ := b.Lease(req.LeaseRevoke.ID)
 		r.leaseRevoke, r.err = b.LeaseRevoke(req.LeaseRevoke)
 		if r.err == nil {
 			r.revokedLeases = []int64{req.LeaseRevoke.ID}
+			if l.V2TTL {
+				r.revokedV2TTLs = 1
+			}
 		}
 	case req.LeaseExpire != nil:
-		r.revokedLeases, r.err = applyLeaseExpire(b, req.LeaseExpire)
+		r.err = applyLeaseExpire(b, req.LeaseExpire, &r)
 	case req.V2 != nil:
 		applyV2(b, req.V2, &r)
 	default:

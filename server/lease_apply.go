@@ -36,9 +36,9 @@ func (s *Server) leaseApplied(r *applyResult) {
 	}
 	for _, id := range r.revokedLeases {
 		s.lessor.Revoked(id)
-		if v2store.IsTTLLease(id) {
-			s.v2.stats.CountExpire()
-		}
+	}
+	for range r.revokedV2TTLs {
+		s.v2.stats.CountExpire()
 	}
 }
 
@@ -60,26 +60,30 @@ func applyLeaseGrant(b *store.Batch, g *entry.LeaseGrant) (*cairn.LeaseGrantResp
 }
 
 // applyLeaseExpire revokes the leases of e that are still granted, each in
-// its own revision, and returns their IDs. Leases already revoked (by a
-// client, or by an earlier expiry entry) are skipped.
-func applyLeaseExpire(b *store.Batch, e *entry.LeaseExpire) ([]int64, error) {
-	var revoked []int64
+// its own revision, into r.revokedLeases (and the v2 TTLs among them into
+// r.revokedV2TTLs). Leases already revoked (by a client, or by an earlier
+// expiry entry) are skipped.
+func applyLeaseExpire(b *store.Batch, e *entry.LeaseExpire, r *applyResult) error {
 	for _, id := range e.IDs {
-		if !b.HasLease(id) {
+		l, ok := b.Lease(id)
+		if !ok {
 			continue
 		}
-		if v2store.IsTTLLease(id) {
+		if l.V2TTL {
 			// A v2 directory's TTL takes its subtree with it.
 			if err := v2store.ExpireDirs(b, id); err != nil {
-				return revoked, err
+				return err
 			}
 		}
 		if _, err := b.LeaseRevoke(&cairn.LeaseRevokeRequest{ID: id}); err != nil {
-			return revoked, err
+			return err
 		}
-		revoked = append(revoked, id)
+		r.revokedLeases = append(r.revokedLeases, id)
+		if l.V2TTL {
+			r.revokedV2TTLs++
+		}
 	}
-	return revoked, nil
+	return nil
 }
 
 // revokeExpired proposes the revocation of expired leases ids (the lessor's

@@ -23,6 +23,8 @@ type applyResult struct {
 	// revokedLeases lists the leases a revoke or an expiry revoked, for the
 	// lessor.
 	revokedLeases []int64
+	// revokedV2TTLs counts the v2 TTLs among them, for the v2 stats.
+	revokedV2TTLs int
 	// v2 answers a V2 request.
 	v2  *v2store.Event
 	err error

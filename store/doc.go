@@ -1,10 +1,10 @@
 // Package store is cairn's flat MVCC key-value store on one bbolt file: the
 // state machine every member applies raft entries to. It owns revisions,
 // the in-memory key index, range, put, delete, transactions, compaction,
-// leases and the watch hub, with etcd v3's semantics, plus the domain types and the error
-// vocabulary of the client APIs (types.go, lease_types.go, errors.go). It
-// knows nothing of raft or HTTP, nor of time: leases expire because the
-// server revokes them.
+// leases and the watch hub, with etcd v3's semantics. It speaks the
+// contract's types and errors (package cairn: KeyValue, RangeRequest,
+// ErrCompacted...). It knows nothing of raft or HTTP, nor of time: leases
+// expire because the member revokes them.
 //
 // # Use
 //
@@ -77,11 +77,18 @@
 // Bucket "leases": one entry per granted lease (lease.go).
 //
 //	key:   8 bytes   lease ID (int64 as uint64)
-//	value: 9 bytes   record format, 1 (1) | granted TTL in seconds (8, int64)
+//	value: 10 bytes  record format, 2 (1) | granted TTL in seconds (8, int64) |
+//	                 flags (1): 1 = the lease of a v2 TTL (Batch.LeaseGrantV2TTL)
 //
-// Example: lease 7 granted for 60 seconds:
+// Example: lease 7 granted for 60 seconds, and the lease v2store granted
+// for a v2 node's TTL of 30 seconds at revision 9:
 //
-//	0000000000000007 -> 01 000000000000003c
+//	0000000000000007 -> 02 000000000000003c 00
+//	4000000000000009 -> 02 000000000000001e 01
+//
+// Files written before format 2 hold 9-byte format 1 records (01, then the
+// TTL, no flags), which are still read: there a positive ID with bit 62 set
+// (the IDs v2store picks) marks a v2 TTL's lease. Format 1 is never written.
 //
 // A file from before leases has no "leases" bucket; Open creates it.
 //

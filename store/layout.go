@@ -164,12 +164,22 @@ func getU64(b []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(b), nil
 }
 
-// leaseRecordFormat is the first byte of every lease record.
-const leaseRecordFormat = 1
+// Lease record formats, the record's first byte. Format 1 (9 bytes: the
+// format, the granted TTL) is what files written before format 2 hold; its
+// V2TTL is the rule of that time, bit 62 of the lease ID (the IDs v2store
+// picks for TTLs). Format 2 (10 bytes) adds a flags byte. New grants write
+// format 2; format 1 records are read, never written.
+const (
+	leaseRecordV1    = 1
+	leaseRecordV1Len = 1 + 8
+	leaseRecordV2    = 2
+	leaseRecordV2Len = 1 + 8 + 1
 
-// leaseRecordLen is the length of a lease record: format, then the granted
-// TTL.
-const leaseRecordLen = 1 + 8
+	// leaseFlagV2TTL marks a lease granted for a v2 TTL.
+	leaseFlagV2TTL = 1 << 0
+	// v1V2TTLBit is bit 62 of a lease ID, the v2 TTL mark of format 1.
+	v1V2TTLBit = int64(1) << 62
+)
 
 // leaseKey returns the 8-byte key of lease id in the leases bucket (the ID
 // as a big-endian uint64: negative IDs sort after the positive ones).
@@ -187,18 +197,26 @@ func parseLeaseKey(k []byte) (int64, error) {
 	return int64(binary.BigEndian.Uint64(k)), nil
 }
 
-// encodeLease returns the record of a lease granted with ttl seconds.
-func encodeLease(ttl int64) []byte {
-	b := make([]byte, leaseRecordLen)
-	b[0] = leaseRecordFormat
+// encodeLease returns the record of a lease granted with ttl seconds, in
+// format 2.
+func encodeLease(ttl int64, v2TTL bool) []byte {
+	b := make([]byte, leaseRecordV2Len)
+	b[0] = leaseRecordV2
 	binary.BigEndian.PutUint64(b[1:], uint64(ttl))
+	if v2TTL {
+		b[9] = leaseFlagV2TTL
+	}
 	return b
 }
 
-// decodeLease parses a lease record and returns its granted TTL.
-func decodeLease(b []byte) (int64, error) {
-	if len(b) != leaseRecordLen || b[0] != leaseRecordFormat {
-		return 0, fmt.Errorf("store: malformed lease record of %d bytes", len(b))
+// decodeLease parses the record of lease id, in either format, and returns
+// its granted TTL and whether it is a v2 TTL's lease.
+func decodeLease(id int64, b []byte) (ttl int64, v2TTL bool, err error) {
+	switch {
+	case len(b) == leaseRecordV1Len && b[0] == leaseRecordV1:
+		return int64(binary.BigEndian.Uint64(b[1:])), id > 0 && id&v1V2TTLBit != 0, nil
+	case len(b) == leaseRecordV2Len && b[0] == leaseRecordV2 && b[9]&^leaseFlagV2TTL == 0:
+		return int64(binary.BigEndian.Uint64(b[1:])), b[9]&leaseFlagV2TTL != 0, nil
 	}
-	return int64(binary.BigEndian.Uint64(b[1:])), nil
+	return 0, false, fmt.Errorf("store: malformed lease record %x", b)
 }

@@ -24,8 +24,10 @@ import (
 // bucket, key -> value, in bbolt's order. Keys and values are hex, or
 // "text" for the bytes of text; // starts a comment.
 const layoutGolden = `
-leases 0000000000000007 -> 01 000000000000003c // lease 7, TTL 60 (lease 8 is revoked)
-leases fffffffffffffffd -> 01 000000000000000a // lease -3, TTL 10: negative IDs sort last
+// lease key -> format 2, TTL, flags (1: a v2 TTL's lease)
+leases 0000000000000007 -> 02 000000000000003c 00 // lease 7, TTL 60 (lease 8 is revoked)
+leases 4000000000000009 -> 02 000000000000001e 01 // a v2 TTL's lease, TTL 30
+leases fffffffffffffffd -> 02 000000000000000a 00 // lease -3, TTL 10: negative IDs sort last
 meta "consistent_index"      -> 0000000000000008
 meta "finished_compact_rev"  -> 0000000000000004
 meta "format"                -> 0000000000000001
@@ -54,6 +56,9 @@ func writeLayoutHistory(tb testing.TB, path string) {
 	}
 	steps := []func(b *Batch) error{
 		func(b *Batch) error { // 1: no revision
+			if _, err := b.LeaseGrantV2TTL(&cairn.LeaseGrantRequest{ID: 1<<62 | 9, TTL: 30}); err != nil {
+				return err
+			}
 			for _, l := range []cairn.LeaseGrantRequest{{ID: 7, TTL: 60}, {ID: 8, TTL: 5}, {ID: -3, TTL: 10}} {
 				if _, err := b.LeaseGrant(&l); err != nil {
 					return err
@@ -215,12 +220,38 @@ func markLines(lines, other []string, mark string) string {
 // left.
 func TestLayoutGoldenReads(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "golden.db")
+	writeLayout(t, path, layoutGolden)
+	s := MustOpen(t, path, Options{})
+	checkLayoutGoldenState(t, s)
+}
+
+// Files written before lease record format 2 hold format 1 records (no
+// flags byte), where bit 62 of a positive ID marks a v2 TTL's lease. They
+// open as they did, with V2TTL read from the ID.
+func TestLayoutGoldenReadsLeaseFormat1(t *testing.T) {
+	old := strings.NewReplacer(
+		"0000000000000007 -> 02 000000000000003c 00", "0000000000000007 -> 01 000000000000003c",
+		"4000000000000009 -> 02 000000000000001e 01", "4000000000000009 -> 01 000000000000001e",
+		"fffffffffffffffd -> 02 000000000000000a 00", "fffffffffffffffd -> 01 000000000000000a",
+	).Replace(layoutGolden)
+	if old == layoutGolden {
+		t.Fatal("the format 1 golden is the same as the current one")
+	}
+	path := filepath.Join(t.TempDir(), "v1.db")
+	writeLayout(t, path, old)
+	s := MustOpen(t, path, Options{})
+	checkLayoutGoldenState(t, s)
+}
+
+// writeLayout makes a bbolt file of exactly the entries of a golden text.
+func writeLayout(t *testing.T, path, text string) {
+	t.Helper()
 	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, e := range parseLayout(t, layoutGolden) {
+		for _, e := range parseLayout(t, text) {
 			bk, err := tx.CreateBucketIfNotExists([]byte(e.bucket))
 			if err == nil {
 				err = bk.Put(e.key, e.value)
@@ -237,8 +268,12 @@ func TestLayoutGoldenReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
 
-	s := MustOpen(t, path, Options{})
+// checkLayoutGoldenState checks that s holds the state writeLayoutHistory
+// left.
+func checkLayoutGoldenState(t *testing.T, s *Store) {
+	t.Helper()
 	if s.Rev() != 7 || s.CompactRev() != 4 || s.ConsistentIndex() != 8 {
 		t.Errorf("revision %d, compacted %d, consistent index %d; want 7, 4, 8", s.Rev(), s.CompactRev(), s.ConsistentIndex())
 	}
@@ -269,8 +304,8 @@ func TestLayoutGoldenReads(t *testing.T) {
 	if _, err := s.Range(&cairn.RangeRequest{Key: []byte("foo"), Revision: 3}); err != cairn.ErrCompacted {
 		t.Errorf("range below the compacted revision: %v, want ErrCompacted", err)
 	}
-	if got := s.Leases(); !slices.Equal(got, []cairn.LeaseRecord{{ID: -3, TTL: 10}, {ID: 7, TTL: 60}}) {
-		t.Errorf("leases %v, want -3 (TTL 10) and 7 (TTL 60)", got)
+	if got := s.Leases(); !slices.Equal(got, []cairn.LeaseRecord{{ID: -3, TTL: 10}, {ID: 7, TTL: 60}, {ID: 1<<62 | 9, TTL: 30, V2TTL: true}}) {
+		t.Errorf("leases %v, want -3 (TTL 10), 7 (TTL 60) and the v2 TTL 1<<62|9 (TTL 30)", got)
 	}
 	if keys, ok := s.LeaseKeys(7); !ok || len(keys) != 1 || string(keys[0]) != "b" {
 		t.Errorf("keys of lease 7: %q %v, want b", keys, ok)

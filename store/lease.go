@@ -22,6 +22,7 @@ import (
 // attached to it (the live keys whose newest put named it).
 type leaseRec struct {
 	ttl  int64
+	v2   bool // granted for a v2 TTL
 	keys map[*keyIndex]struct{}
 }
 
@@ -48,6 +49,17 @@ var errNoLeaseID = errors.New("store: lease ID 0 cannot be granted")
 // breaking the batch) for ID NoLease, which the server must replace by an
 // ID of its choice.
 func (b *Batch) LeaseGrant(req *cairn.LeaseGrantRequest) (*cairn.LeaseGrantResponse, error) {
+	return b.grant(req, false)
+}
+
+// LeaseGrantV2TTL grants a lease as LeaseGrant does, marked as the lease of
+// a v2 TTL (cairn.LeaseRecord.V2TTL): package v2store grants one for each
+// node written with a TTL.
+func (b *Batch) LeaseGrantV2TTL(req *cairn.LeaseGrantRequest) (*cairn.LeaseGrantResponse, error) {
+	return b.grant(req, true)
+}
+
+func (b *Batch) grant(req *cairn.LeaseGrantRequest, v2TTL bool) (*cairn.LeaseGrantResponse, error) {
 	if err := b.usable(); err != nil {
 		return nil, err
 	}
@@ -63,9 +75,9 @@ func (b *Batch) LeaseGrant(req *cairn.LeaseGrantRequest) (*cairn.LeaseGrantRespo
 		ls.mu.Unlock()
 		return nil, cairn.ErrLeaseExists
 	}
-	ls.leases[req.ID] = &leaseRec{ttl: req.TTL}
+	ls.leases[req.ID] = &leaseRec{ttl: req.TTL, v2: v2TTL}
 	ls.mu.Unlock()
-	b.stageWrite(bucketLeases, leaseKey(req.ID), encodeLease(req.TTL))
+	b.stageWrite(bucketLeases, leaseKey(req.ID), encodeLease(req.TTL, v2TTL))
 	resp := &cairn.LeaseGrantResponse{ID: req.ID, TTL: req.TTL}
 	resp.Header.Revision = b.rev
 	return resp, nil
@@ -116,6 +128,10 @@ func (b *Batch) LeaseRevoke(req *cairn.LeaseRevokeRequest) (*cairn.LeaseRevokeRe
 // (its own grants and revokes included). NoLease is never granted.
 func (b *Batch) HasLease(id int64) bool { return b.s.hasLease(id) }
 
+// Lease returns lease id as the batch has it so far, and whether it is
+// granted.
+func (b *Batch) Lease(id int64) (cairn.LeaseRecord, bool) { return b.s.Lease(id) }
+
 func (s *Store) hasLease(id int64) bool {
 	s.leases.mu.RLock()
 	defer s.leases.mu.RUnlock()
@@ -150,7 +166,7 @@ func (s *Store) Leases() []cairn.LeaseRecord {
 	s.leases.mu.RLock()
 	out := make([]cairn.LeaseRecord, 0, len(s.leases.leases))
 	for id, l := range s.leases.leases {
-		out = append(out, cairn.LeaseRecord{ID: id, TTL: l.ttl})
+		out = append(out, cairn.LeaseRecord{ID: id, TTL: l.ttl, V2TTL: l.v2})
 	}
 	s.leases.mu.RUnlock()
 	slices.SortFunc(out, func(a, b cairn.LeaseRecord) int {
@@ -173,7 +189,7 @@ func (s *Store) Lease(id int64) (cairn.LeaseRecord, bool) {
 	if l == nil {
 		return cairn.LeaseRecord{}, false
 	}
-	return cairn.LeaseRecord{ID: id, TTL: l.ttl}, true
+	return cairn.LeaseRecord{ID: id, TTL: l.ttl, V2TTL: l.v2}, true
 }
 
 // LeaseKeys returns the keys attached to lease id in ascending order

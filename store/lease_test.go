@@ -90,7 +90,7 @@ func diskLeases(tb testing.TB, path string) []string {
 			if err != nil {
 				return err
 			}
-			ttl, err := decodeLease(v)
+			ttl, _, err := decodeLease(id, v)
 			if err != nil {
 				return err
 			}
@@ -462,13 +462,27 @@ func TestLeaseRecordLayout(t *testing.T) {
 		t.Fatalf("leaseKey(-1) = %x", got)
 	}
 	for _, ttl := range []int64{1, 60, cairn.MaxLeaseTTL} {
-		got, err := decodeLease(encodeLease(ttl))
-		if err != nil || got != ttl {
-			t.Fatalf("round trip of %d: %d %v", ttl, got, err)
+		for _, v2 := range []bool{false, true} {
+			got, gotV2, err := decodeLease(7, encodeLease(ttl, v2))
+			if err != nil || got != ttl || gotV2 != v2 {
+				t.Fatalf("round trip of %d, v2 TTL %v: %d %v %v", ttl, v2, got, gotV2, err)
+			}
 		}
 	}
-	for _, bad := range [][]byte{nil, {1}, {2, 0, 0, 0, 0, 0, 0, 0, 1}, make([]byte, 10)} {
-		if _, err := decodeLease(bad); err == nil {
+	// Format 1, written before the V2TTL flag: the ID's bit 62 says it.
+	v1 := []byte{1, 0, 0, 0, 0, 0, 0, 0, 30}
+	for _, c := range []struct {
+		id int64
+		v2 bool
+	}{{7, false}, {1<<62 | 5, true}, {-1 &^ (1 << 62), false}} {
+		ttl, v2, err := decodeLease(c.id, v1)
+		if err != nil || ttl != 30 || v2 != c.v2 {
+			t.Errorf("format 1 record of lease %x: ttl %d, v2 TTL %v, %v; want 30, %v", c.id, ttl, v2, err, c.v2)
+		}
+	}
+	for _, bad := range [][]byte{nil, {1}, {2, 0, 0, 0, 0, 0, 0, 0, 1}, {1, 0, 0, 0, 0, 0, 0, 0, 1, 0},
+		{2, 0, 0, 0, 0, 0, 0, 0, 1, 2}, {3, 0, 0, 0, 0, 0, 0, 0, 1, 0}, make([]byte, 10)} {
+		if _, _, err := decodeLease(7, bad); err == nil {
 			t.Errorf("decodeLease(%x) accepted", bad)
 		}
 	}

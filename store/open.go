@@ -182,11 +182,11 @@ func (s *Store) loadLeases(bucket *bolt.Bucket) error {
 		if err != nil {
 			return err
 		}
-		ttl, err := decodeLease(v)
+		ttl, v2, err := decodeLease(id, v)
 		if err != nil {
 			return fmt.Errorf("lease %d: %w", id, err)
 		}
-		ls[id] = &leaseRec{ttl: ttl}
+		ls[id] = &leaseRec{ttl: ttl, v2: v2}
 		return nil
 	})
 	if err != nil {

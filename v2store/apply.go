@@ -108,7 +108,8 @@ func compareFailed(req *Request, kv *cairn.KeyValue) (string, bool) {
 
 // v2LeaseBase is where the IDs of the leases of v2 TTLs start: 1<<62 plus
 // the revision of the write, the next free one if taken. The ID depends
-// only on the state, so every member grants the same.
+// only on the state, so every member grants the same. The ID marks
+// nothing: the lease record's V2TTL does (store.Batch.LeaseGrantV2TTL).
 const v2LeaseBase = int64(1) << 62
 
 // grantTTL grants the lease of a v2 TTL in b (the write will be revision
@@ -122,7 +123,7 @@ func grantTTL(b *store.Batch, ttl int64, ev *Event) (int64, error) {
 	for b.HasLease(id) {
 		id++
 	}
-	if _, err := b.LeaseGrant(&cairn.LeaseGrantRequest{ID: id, TTL: ttl}); err != nil {
+	if _, err := b.LeaseGrantV2TTL(&cairn.LeaseGrantRequest{ID: id, TTL: ttl}); err != nil {
 		return 0, err
 	}
 	ev.GrantedLease, ev.GrantedTTL = id, ttl

@@ -5,10 +5,6 @@ import (
 	"github.com/cairnkv/cairn/store"
 )
 
-// IsTTLLease reports whether lease id is one that a v2 write granted for a
-// TTL (grantTTL's ID range).
-func IsTTLLease(id int64) bool { return id&v2LeaseBase != 0 }
-
 // ExpireDirs runs, in the batch, the part of the expiry of lease id that a
 // plain lease revoke does not do: a v2 directory whose TTL runs out goes
 // with everything under it. For each directory marker attached to the

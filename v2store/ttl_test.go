@@ -19,7 +19,7 @@ func TestTTL(t *testing.T) {
 	if ev.GrantedLease != v2LeaseBase|2 || ev.GrantedTTL != 30 || ev.Node.Lease != ev.GrantedLease {
 		t.Fatalf("ttl'd set: %+v node %+v", ev, ev.Node)
 	}
-	if l, ok := h.s.Lease(ev.GrantedLease); !ok || l.TTL != 30 || !IsTTLLease(l.ID) {
+	if l, ok := h.s.Lease(ev.GrantedLease); !ok || l.TTL != 30 || !l.V2TTL {
 		t.Fatalf("lease %v %v", l, ok)
 	}
 	ev, _ = h.apply(&Request{Method: MethodPut, Path: "/f", TTL: ttl(60), Refresh: true})
