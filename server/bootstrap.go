@@ -115,24 +115,37 @@ func (s *Server) joinIdentity() (membership.Identity, []*membership.Member, erro
 	if len(others) == 0 {
 		return membership.Identity{}, nil, errors.New("--initial-cluster-state=existing: --initial-cluster names no other member to ask for the cluster")
 	}
+	// Ask each member in turn until one lists this member: the one that
+	// applied the member add may not be the first one asked, and the others
+	// may not have applied it yet.
 	var members []*membership.Member
+	var self *membership.Member
 	cid, err := peer.FetchMembers(others, func(b []byte) error {
-		members = nil
-		return json.Unmarshal(b, &members)
-	})
-	if err != nil {
-		return membership.Identity{}, nil, fmt.Errorf("--initial-cluster-state=existing: %w", err)
-	}
-	for _, m := range members {
-		if membership.SameURLs(m.PeerURLs, selfURLs) {
-			if m.Name != "" && m.Name != cfg.Name {
-				return membership.Identity{}, nil, fmt.Errorf("the cluster knows the peer URLs %v as member %q, not %q", selfURLs, m.Name, cfg.Name)
-			}
-			return membership.Identity{MemberID: m.ID, ClusterID: cid, Name: cfg.Name}, members, nil
+		members, self = nil, nil
+		if err := json.Unmarshal(b, &members); err != nil {
+			return err
 		}
+		for _, m := range members {
+			if membership.SameURLs(m.PeerURLs, selfURLs) {
+				self = m
+				return nil
+			}
+		}
+		return errNotListed
+	})
+	switch {
+	case errors.Is(err, errNotListed):
+		return membership.Identity{}, nil, fmt.Errorf("--initial-cluster-state=existing: the cluster has no member with peer URLs %v; add it first (member add)", selfURLs)
+	case err != nil:
+		return membership.Identity{}, nil, fmt.Errorf("--initial-cluster-state=existing: %w", err)
+	case self.Name != "" && self.Name != cfg.Name:
+		return membership.Identity{}, nil, fmt.Errorf("the cluster knows the peer URLs %v as member %q, not %q", selfURLs, self.Name, cfg.Name)
 	}
-	return membership.Identity{}, nil, fmt.Errorf("--initial-cluster-state=existing: the cluster has no member with peer URLs %v; add it first (member add)", selfURLs)
+	return membership.Identity{MemberID: self.ID, ClusterID: cid, Name: cfg.Name}, members, nil
 }
+
+// errNotListed: a member asked for the cluster does not list this member.
+var errNotListed = errors.New("this member is not listed")
 
 // recoverStore opens the store, first installing a received snapshot whose
 // install a crash interrupted (the raft log has its snapshot, the store
