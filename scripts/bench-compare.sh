@@ -11,7 +11,9 @@
 #
 # Environment: TOTAL (requests per point, default 20000; a quarter of it at 1 client),
 # VAL_SIZE (default 256), KEYS (key space, default 100000, 10000 for v2), EXTRA (more
-# cairn-bench flags).
+# cairn-bench flags), BASE (a git revision: compare cairn at BASE with the working tree's
+# cairn instead of etcd; the "etcd" columns are then BASE's).
+# Each point also reports the server's CPU (user + system, from /proc) per request, in µs.
 # Prints one JSON report per run on stderr-free stdout lines prefixed "RESULT", then a markdown
 # table of medians.
 set -euo pipefail
@@ -24,13 +26,27 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/bench-compare.XXXXXX)
 trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$work"' EXIT
 (cd "$root" && go build -o "$work/cairn" ./cmd/cairn && go build -o "$work/cairn-bench" ./cmd/cairn-bench)
-command -v etcd >/dev/null || { echo "etcd not installed: apt-get install etcd-server" >&2; exit 1; }
+BASE=${BASE:-}
+if [ -n "$BASE" ]; then
+  git -C "$root" worktree add -q --detach "$work/base-src" "$BASE"
+  (cd "$work/base-src" && go build -o "$work/cairn-base" ./cmd/cairn)
+  git -C "$root" worktree remove --force "$work/base-src"
+else
+  command -v etcd >/dev/null || { echo "etcd not installed: apt-get install etcd-server" >&2; exit 1; }
+fi
+
+# cpu_ticks PID: the process's user + system CPU in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 port=24700
 start_target() { # $1 = etcd|cairn; sets url and pid
   port=$((port + 2)); local dir="$work/data-$1-$port"
   url="http://127.0.0.1:$port"
-  if [ "$1" = etcd ]; then
+  if [ "$1" = etcd ] && [ -n "$BASE" ]; then
+    "$work/cairn-base" --data-dir "$dir" --listen-client-urls "$url" \
+      --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
+      >"$work/$1.log" 2>&1 &
+  elif [ "$1" = etcd ]; then
     etcd "${etcd_v2[@]}" --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
       --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
       --initial-cluster "default=http://127.0.0.1:$((port + 1))" >"$work/$1.log" 2>&1 &
@@ -56,25 +72,30 @@ for r in $(seq "$rounds"); do
         "$work/cairn-bench" v2-set --endpoints "$url" --clients 64 --total "$KEYS" --sequential-keys \
           --val-size "$VAL_SIZE" --key-space-size "$KEYS" >/dev/null
       fi
+      t0=$(cpu_ticks "$pid")
       out=$("$work/cairn-bench" "$workload" --endpoints "$url" --clients "$c" --total "$total" \
         --val-size "$VAL_SIZE" --key-space-size "$KEYS" --output json $EXTRA)
-      echo "RESULT $target $c $out"
+      cpu_us=$(( ($(cpu_ticks "$pid") - t0) * 1000000 / $(getconf CLK_TCK) ))
+      echo "RESULT $target $c $cpu_us $out"
       kill "$pid"; wait "$pid" 2>/dev/null || true
     done
   done
 done | tee "$work/results"
 
-python3 - "$work/results" "$workload" <<'PY'
+python3 - "$work/results" "$workload" "$BASE" <<'PY'
 import json, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
     if not line.startswith("RESULT "): continue
-    _, target, c, js = line.split(" ", 3)
+    _, target, c, cpu_us, js = line.split(" ", 4)
     r = json.loads(js)
+    r["cpu_us_per_op"] = int(cpu_us) / max(r["succeeded"], 1)
     rows.setdefault((target, int(c)), []).append(r)
 print(f"\n{sys.argv[2]}: medians over runs (ops/s range in brackets)\n")
-print("| clients | etcd ops/s | cairn ops/s | ratio | etcd p50 ms | cairn p50 ms | etcd p99 ms | cairn p99 ms | failed (etcd/cairn) |")
-print("|---|---|---|---|---|---|---|---|---|")
+if sys.argv[3]:
+    print(f"(the etcd columns are cairn at {sys.argv[3]}; the cairn columns the working tree)\n")
+print("| clients | etcd ops/s | cairn ops/s | ratio | etcd p50 ms | cairn p50 ms | etcd p99 ms | cairn p99 ms | etcd CPU µs/op | cairn CPU µs/op | failed (etcd/cairn) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for c in sorted({k[1] for k in rows}):
     e, k = rows.get(("etcd", c), []), rows.get(("cairn", c), [])
     if not e or not k: continue
@@ -84,5 +105,6 @@ for c in sorted({k[1] for k in rows}):
     print(f'| {c} | {eo:.0f} ({rng(e)}) | {ko:.0f} ({rng(k)}) | {ko/eo:.2f}x | '
           f'{med(e, lambda r: r["latency_ms"]["p50"]):.2f} | {med(k, lambda r: r["latency_ms"]["p50"]):.2f} | '
           f'{med(e, lambda r: r["latency_ms"]["p99"]):.2f} | {med(k, lambda r: r["latency_ms"]["p99"]):.2f} | '
+          f'{med(e, lambda r: r["cpu_us_per_op"]):.0f} | {med(k, lambda r: r["cpu_us_per_op"]):.0f} | '
           f'{sum(r["failed"] for r in e)}/{sum(r["failed"] for r in k)} |')
 PY
