@@ -101,6 +101,12 @@ func (st *WatchStream) advanceLocked(w *watcher, end int64) {
 	w.next = end + 1
 	if w.next > st.h.rev {
 		w.state = watchSynced
+		if st.progressAll {
+			// The last watcher to catch up may be this one, with nothing to
+			// send (its filters dropped the chunk): wake Next to answer the
+			// pending progress request.
+			st.signal()
+		}
 		return
 	}
 	st.markDirty(w)

@@ -639,6 +639,21 @@ func TestWatchCheckerConcurrentWriters(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// A last batch that every watcher sees whenever it was created (the
+	// writers may be done before the last watchers are): a put and then a
+	// delete of every key.
+	MustApply(t, s, func(b *Batch) {
+		for _, k := range keys {
+			if _, err := b.Put(&cairn.PutRequest{Key: []byte(k), Value: []byte("last")}); err != nil {
+				t.Error(err)
+			}
+		}
+		for _, k := range keys {
+			if _, err := b.DeleteRange(&cairn.DeleteRangeRequest{Key: []byte(k)}); err != nil {
+				t.Error(err)
+			}
+		}
+	})
 	close(stop)
 	rg.Wait()
 	final := s.Rev()
@@ -773,5 +788,26 @@ func TestWatchNextIsBounded(t *testing.T) {
 		if evs := c.events(id); len(evs) != puts {
 			t.Fatalf("watcher %d: %d events", id, len(evs))
 		}
+	}
+}
+
+// A watcher whose catch-up ends with a chunk of history its filters drop
+// entirely (nothing to send) still lets a pending progress request through:
+// it was lost until the next write or progress tick.
+func TestWatchProgressAfterFilteredCatchUp(t *testing.T) {
+	s, h := mustWatched(t, WatchOptions{RecentBytes: 1, MaxResponseBytes: 1})
+	for range 3 {
+		MustPut(t, s, "a", "v")
+	}
+	st := mustStream(t, h)
+	st.Create(&cairn.WatchCreateRequest{Key: []byte("a"), StartRevision: 2, Filters: []cairn.WatchFilter{cairn.FilterNoPut}})
+	st.RequestProgress()
+	c := newCollector(t, st)
+	c.until("progress", func() bool { return len(c.other) > 0 })
+	if got := c.other[0].Header.Revision; got != s.Rev() {
+		t.Fatalf("progress at %d, want %d", got, s.Rev())
+	}
+	if evs := c.events(0); len(evs) != 0 {
+		t.Fatalf("a NoPut watcher got %d events of puts", len(evs))
 	}
 }
