@@ -200,49 +200,81 @@
 //
 // # Recovery: torn writes and damage
 //
-// Save waits for each write's fdatasync before it starts the next, and
-// every segment but the last was fsynced and cut to size before the next
-// one was created. So at a crash only the final write in the last segment
-// can be incomplete, and it may be incomplete in any pattern: the kernel
-// writes pages back in any order, and a page that never reached the disk
-// reads as the zeroes of preallocated space.
+// Every segment but the last was fsynced and cut to size before the next one
+// was created. In the last segment, the bytes written after the last
+// fdatasync that returned may be incomplete after a crash, in any pattern:
+// the commit-only writes since then, and the write whose fdatasync was under
+// way. The kernel writes pages back in any order, and a sector that never
+// reached the disk reads as it last did: the bytes of earlier writes, then
+// the zeroes of preallocated space. Nothing acknowledged lies there: a Save
+// returns only after its fdatasync, and a commit-only HardState is not
+// needed (see Writes).
 //
 // Replay reads records until one does not decode (zero header, length past
-// the end of the file or beyond MaxRecordBytes, CRC mismatch, non-zero
-// reserved or padding bytes, unknown type). Call its offset X.
+// the end of the file or beyond MaxRecordBytes + 8, CRC mismatch, non-zero
+// reserved or padding bytes, unknown type). Call its offset X. A record that
+// decodes but says the file was durable past the start of its own write, or
+// less far than an earlier record said, is a *CorruptError.
 //
 // In a segment that is not the last, anything but a clean end of file at X
 // is a *CorruptError for that file and offset.
 //
 // In the last segment, replay searches the rest of the file, at every
-// 8-byte boundary after X, for whole records (correct length, CRC, padding)
-// and decides:
+// 8-byte boundary after X, for whole records (correct length, CRC, padding).
+// Each one says how far the file was durable when it was written, so it
+// tells whether the record at X had been made durable before it. Replay
+// decides:
 //
 //   - Only zeroes from X on: the ordinary end of the log. Nothing to do.
+//   - A whole record after X says the file was durable beyond X: a
+//     *CorruptError at X. The damaged record had been fsynced (and may
+//     have been acknowledged); a crash does not undo that.
 //   - Non-zero bytes, but no whole record after X: a torn write (a record
 //     cut short by the crash, or with a CRC mismatch and nothing but
 //     unwritten space after it). It is cut off and logged.
-//   - Whole records after X, all belonging to the write that was in
-//     progress at X (their back distance leads to the start of the write
-//     holding the last good record, or to X), and somewhere in the damaged
-//     stretch a run of zeroes that ends on a 512-byte sector boundary (a
-//     page that never reached the disk): a torn write; it is cut off at X,
-//     with the whole records after it, which were never acknowledged
-//     because the write's fdatasync never returned.
-//   - Otherwise, a *CorruptError at X: a whole record of a later write
-//     follows (so the damaged one had been fsynced and may have been
-//     acknowledged), or the damaged bytes do not look unwritten.
+//   - Whole records after X, each saying the file was durable up to X at
+//     most, and somewhere in the damaged stretch from X to the first of them
+//     a run of zeroes from X or from a 512-byte sector boundary up to the
+//     next sector boundary (a sector that never reached the disk): a torn
+//     write; it is cut off at X, with the whole records after it. None of
+//     them was acknowledged: each was written while X was not known to be
+//     durable, and a write whose fdatasync returned would have made X
+//     durable.
+//   - Otherwise, a *CorruptError at X: the damaged bytes do not look
+//     unwritten.
+//
+// So replay cuts only what lies after the last point known to be durable.
+// For example: a Save with entries returns, the file is durable up to S, and
+// commit-only HardStates follow, each saying synced S. If after a crash a
+// sector after S reads as zeroes from the record at X on while later
+// sectors reached the disk, the whole records after the hole say synced S,
+// at most X, and the log is cut at X: it opens with the commit index of the
+// record before X (TestLostUnsyncedRecords). Had a Save with entries after
+// the hole returned before the crash, the records after it would say
+// synced beyond X, and the same damage would be a *CorruptError
+// (TestSyncedDamageWithUnsyncedRecordsAfter).
+//
+// A last segment of format 1 has no synced offsets. There, the fourth case
+// requires instead that every whole record after X belong to the write that
+// was in progress at X (its back distance leads to the start of the write
+// holding the last good record, or to X), and any whole record of a later
+// write makes the damage a *CorruptError: format 1 cannot tell a lost
+// commit-only HardState from damage to durable data. This matters only on
+// the first Open after an upgrade; the appends then go to a format 2
+// segment.
 //
 // Cutting off means truncating the file at X and preallocating it again, so
 // the next write lands at X followed by zeroes. The Warn log line names the
 // file, the offset, the bytes dropped, the reason and the number of whole
 // records dropped.
 //
-// Limits of the rules: damage inside the last write that happens to zero a
-// sector is taken for a torn write (as etcd does), and damage to the very
-// last record with only zeroes after it cannot be told from a torn write
-// either. Replay never skips damage that has a whole record of a later write
-// after it.
+// Limits of the rules: a durable write that no later whole record vouches
+// for (the last fsynced write, when nothing written after it survives)
+// cannot be told from a write whose fdatasync never returned, so damage to
+// it that zeroes a sector, or damage to its very last record with only
+// zeroes after it, is taken for a torn write (as etcd does). The same holds
+// for the segment head of a segment that holds nothing else. Replay never
+// cuts damage that a whole later record says was durable.
 //
 // A missing segment in the middle of the sequence is a CorruptError naming
 // the directory. A missing first segment is found when the entries no longer

@@ -10,25 +10,31 @@ import (
 // classifyTail decides what the bytes from x (where decoding failed with
 // cause) to the end of the segment are.
 //
-// Only the last segment can hold a write that never completed: every other
-// segment was fsynced and cut to its exact length before the next one was
-// created. In the last segment, Save writes one batch and waits for its
-// fsync before it writes the next, so at a crash at most the final batch can
-// be damaged, and any of its pages may have reached the disk while others
-// did not (those read as zeroes: the file was preallocated). The bytes from
-// x on are a torn write when:
+// Only the last segment can hold writes that never became durable: every
+// other segment was fsynced and cut to its exact length before the next one
+// was created. In the last segment, the writes after the last fdatasync that
+// returned may reach the disk in any pattern, page by page, or not at all:
+// a write that only moved the commit index is not fsynced, and neither is
+// the final write if the crash came before its fdatasync returned. A sector
+// that never reached the disk reads as it last did: the bytes of earlier
+// writes, then the zeroes of preallocated space.
+//
+// Format 2 records say how far the file was durable when they were written
+// (their synced offset), so a whole record after x tells whether the bytes
+// at x had been made durable: they had when its synced offset is beyond x.
+// The bytes from x on are cut off as a torn write when:
 //
 //   - they are all zero (the ordinary end of the log), or
-//   - no complete, CRC-valid record follows x, or
-//   - every complete record found after x belongs to the same batch as the
-//     damaged record (its back distance points at or before x, to the batch
-//     that was being written), and the damaged span [x, first such record)
-//     holds a zero-filled stretch that ends on a sector boundary, the mark
-//     of a page that never reached the disk.
+//   - no whole record follows x, or
+//   - every whole record after x was written while x was not yet known to
+//     be durable (format 2: synced offset at most x; format 1, which does not
+//     say: it belongs to the write that was in progress at x), and the
+//     damaged span [x, first such record) holds a zero-filled stretch that
+//     ends on a sector boundary, the mark of a page that never reached the
+//     disk.
 //
-// Anything else, a valid record of a later batch in particular, means the
-// damage sits in data that was already fsynced, and replay stops with a
-// CorruptError.
+// Anything else means the damage sits in data that was durable (and may
+// have been acknowledged), and replay stops with a CorruptError.
 func classifyTail(sr *segReader, path string, last bool, x, batchStart int64, cause error, res scanResult) (scanResult, error) {
 	if !last {
 		return res, corruptf(path, x, "%v (not the last segment: every record up to the end of the file must be whole)", cause)
@@ -59,16 +65,24 @@ func classifyTail(sr *segReader, path string, last bool, x, batchStart int64, ca
 		return res, fmt.Errorf("raftlog: reading %s: %w", path, err)
 	}
 	if !zeroed {
-		return res, corruptf(path, x, "%v; a complete record of the same write follows at offset %d and the damaged bytes do not look unwritten", cause, y)
+		return res, corruptf(path, x, "%v; whole records follow from offset %d, but the damaged bytes do not look unwritten (no zeroed sector)", cause, y)
 	}
 	return res, nil
 }
 
 // provesDurable returns a CorruptError when r, a whole record found after
-// the damage at x, belongs to a later write than the one in progress at x.
+// the damage at x, shows that the bytes at x had been made durable.
 func provesDurable(path string, x, batchStart int64, format uint32, cause error, r found) error {
-	if r.start != batchStart && r.start != x {
-		return corruptf(path, x, "%v, but a complete record of a later write follows at offset %d", cause, r.off)
+	switch {
+	case format < formatVersion:
+		if r.start != batchStart && r.start != x {
+			return corruptf(path, x, "%v, but a complete record of a later write follows at offset %d", cause, r.off)
+		}
+	case !r.hasSynced:
+		return corruptf(path, x, "%v, but a complete %s record without a synced offset follows at offset %d", cause, r.typ, r.off)
+	case r.synced > x:
+		return corruptf(path, x, "%v, but a complete record of a later write follows at offset %d, written when the file was durable up to offset %d: the damaged record had been synced",
+			cause, r.off, r.synced)
 	}
 	return nil
 }
