@@ -15,7 +15,8 @@ func TestDocWorkedExample(t *testing.T) {
 	dir := t.TempDir()
 	opts, _ := testOptions(4096)
 	l := mustCreate(t, dir, []byte("m1"), opts)
-	mustSave(t, l, raftpb.HardState{Term: 2, Vote: 1, Commit: 1}, []raftpb.Entry{{Index: 1, Term: 2, Data: []byte("put a=1")}})
+	mustSave(t, l, raftpb.HardState{Term: 2, Vote: 1}, []raftpb.Entry{{Index: 1, Term: 2, Data: []byte("put a=1")}})
+	mustSave(t, l, raftpb.HardState{Term: 2, Vote: 1, Commit: 1}, nil)
 	mustClose(t, l)
 	name := segmentNames(t, dir)[0]
 	if name != "0000000000000000-0000000000000001.wal" {
@@ -29,12 +30,12 @@ func TestDocWorkedExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for line := range strings.Lines(hex.Dump(b[:0x80])) {
+	for line := range strings.Lines(hex.Dump(b[:0xb0])) {
 		if !strings.Contains(string(doc), "//\t"+line) {
 			t.Errorf("doc.go lacks the dump line\n%s", line)
 		}
 	}
-	if !isZero(b[0x78:]) {
+	if !isZero(b[0xb0:]) {
 		t.Error("bytes after the example's last record are not zero")
 	}
 }

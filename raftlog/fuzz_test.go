@@ -24,7 +24,8 @@ func (r boundedReader) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // seedSegment encodes a segment the way Log writes one: a head batch, then
-// batches of entries with a HardState, and a snapshot record.
+// batches of entries with a HardState, each followed by a commit-only
+// HardState, and a snapshot record.
 func seedSegment(tb testing.TB) []byte {
 	tb.Helper()
 	must := func(b []byte, err error) []byte {
@@ -34,18 +35,21 @@ func seedSegment(tb testing.TB) []byte {
 		return b
 	}
 	head := must(appendSegment(nil, 7))
-	head = must(appendMetadata(head, []byte("member 1 of cluster 2")))
+	head = must(appendMetadata(head, 0, []byte("member 1 of cluster 2")))
 	out := head
 	for i := uint64(1); i <= 9; i += 3 {
 		var batch []byte
+		synced := int64(len(out))
 		for _, e := range makeEntries(i, i+2, 2, int(i)*5) {
-			batch = must(appendEntry(batch, &e))
+			batch = must(appendEntry(batch, synced, &e))
 		}
-		batch = must(appendHardState(batch, &raftpb.HardState{Term: 2, Vote: 1, Commit: i + 2}))
+		batch = must(appendHardState(batch, synced, &raftpb.HardState{Term: 2, Vote: 1, Commit: i + 1}))
 		out = append(out, batch...)
+		// A commit-only HardState, written without an fdatasync.
+		out = append(out, must(appendHardState(nil, synced+int64(len(batch)), &raftpb.HardState{Term: 2, Vote: 1, Commit: i + 2}))...)
 	}
 	md := raftpb.SnapshotMetadata{Index: 5, Term: 2, ConfState: raftpb.ConfState{Voters: []uint64{1, 2, 3}}}
-	out = append(out, must(appendSnapshot(nil, snapKeep, &md))...)
+	out = append(out, must(appendSnapshot(nil, int64(len(out)), snapKeep, &md))...)
 	return out
 }
 

@@ -169,6 +169,8 @@ type frameInfo struct {
 	off, size  int64
 	typ        recordType
 	batchStart int64
+	synced     int64  // format 2: the offset its write said was durable
+	rec        record // the decoded payload
 }
 
 // framesOf decodes a closed segment file and returns its records.
@@ -185,8 +187,9 @@ func framesOf(tb testing.TB, path string) []frameInfo {
 	}
 	var out []frameInfo
 	_, err = scanSegment(f, fi.Size(), path, true, func(off int64, fr frame) error {
-		out = append(out, frameInfo{off: off, size: fr.size, typ: fr.typ, batchStart: off - int64(fr.back)})
-		return nil
+		rec, err := decodePayload(fr)
+		out = append(out, frameInfo{off: off, size: fr.size, typ: fr.typ, batchStart: off - int64(fr.back), synced: fr.synced, rec: rec})
+		return err
 	})
 	if err != nil {
 		tb.Fatalf("scanning %s: %v", path, err)

@@ -59,6 +59,7 @@ type Log struct {
 	f       *os.File      // the last segment
 	off     int64         // where the next batch goes in f
 	headEnd int64         // end of f's head batch
+	synced  int64         // f is durable up to here (an fdatasync returned)
 	buf     []byte        // batch encoding buffer
 
 	err    error // sticky write failure
@@ -156,7 +157,7 @@ func Create(dir string, metadata []byte, opts Options) (*Log, error) {
 		l.lockf.Close()
 		return nil, fmt.Errorf("raftlog: %w", err)
 	}
-	l.f, l.off, l.headEnd = f, headEnd, headEnd
+	l.f, l.off, l.headEnd, l.synced = f, headEnd, headEnd, headEnd
 	l.segs = []segmentInfo{{seq: 0, name: name}}
 	return l, nil
 }
@@ -243,6 +244,7 @@ func (l *Log) replay() error {
 		}
 	}
 	var st replayState
+	var format uint32
 	for i, sf := range segs {
 		last := i == len(segs)-1
 		info, res, f, err := l.replaySegment(&st, sf, last)
@@ -255,7 +257,8 @@ func (l *Log) replay() error {
 			if err := l.repairTail(f, segmentPath(l.dir, sf.name), res); err != nil {
 				return err
 			}
-			l.off, l.headEnd = res.end, res.headEnd
+			l.off, l.headEnd, l.synced = res.end, res.headEnd, res.end
+			format = res.format
 		}
 	}
 	hs, err := st.finish()
@@ -272,7 +275,18 @@ func (l *Log) replay() error {
 	if err := l.ms.Append(st.ents); err != nil {
 		return fmt.Errorf("raftlog: %w", err)
 	}
-	return l.ms.SetHardState(hs)
+	if err := l.ms.SetHardState(hs); err != nil {
+		return fmt.Errorf("raftlog: %w", err)
+	}
+	if format < formatVersion {
+		// Records of this format go into a segment of their own, which
+		// older builds refuse by its version instead of misreading it.
+		if err := l.rotate(); err != nil {
+			return err
+		}
+		l.logger.Info("raftlog: continuing an older-format WAL in a new segment", "format", format, "file", l.segs[len(l.segs)-1].name)
+	}
+	return nil
 }
 
 // replaySegment folds one segment's records into st. For the last segment
@@ -330,46 +344,21 @@ func (l *Log) replaySegment(st *replayState, sf segmentFile, last bool) (segment
 	return info, res, f, err
 }
 
-// repairTail cuts a torn write off the last segment and makes sure the
-// segment has its preallocated room again.
-func (l *Log) repairTail(f *os.File, path string, res scanResult) error {
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("raftlog: %w", err)
-	}
-	if res.tail == tailTorn {
-		l.logger.Warn("raftlog: cut off a torn write at the end of the log",
-			"file", path, "offset", res.end, "bytes", fi.Size()-res.end,
-			"reason", res.reason, "complete_records_dropped", res.dropped)
-		if err := f.Truncate(res.end); err != nil {
-			return fmt.Errorf("raftlog: %w", err)
-		}
-	} else if fi.Size() >= l.segBytes {
-		return nil
-	}
-	if err := preallocate(f, l.segBytes); err != nil {
-		return fmt.Errorf("raftlog: preallocating %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("raftlog: %w", err)
-	}
-	return nil
-}
-
 // createSegment writes a new segment with its head batch (segment record,
 // metadata, the current snapshot and HardState) under a temporary name,
 // fsyncs it, renames it into place and fsyncs the directory, so a segment
 // file either does not exist or has a whole head.
 func (l *Log) createSegment(seq, index uint64) (f *os.File, name string, headEnd int64, err error) {
+	// Nothing in the new file is durable before its head is written.
 	buf, err := appendSegment(nil, seq)
 	if err == nil {
-		buf, err = appendMetadata(buf, l.metadata)
+		buf, err = appendMetadata(buf, 0, l.metadata)
 	}
 	if err == nil && l.snap.Index > 0 {
-		buf, err = appendSnapshot(buf, snapKeep, &l.snap)
+		buf, err = appendSnapshot(buf, 0, snapKeep, &l.snap)
 	}
 	if err == nil && !raft.IsEmptyHardState(l.hs) {
-		buf, err = appendHardState(buf, &l.hs)
+		buf, err = appendHardState(buf, 0, &l.hs)
 	}
 	if err != nil {
 		return nil, "", 0, err

@@ -6,18 +6,24 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 
 	"go.etcd.io/raft/v3/raftpb"
 )
 
 // MaxRecordBytes is the largest payload one record may carry: 128 MiB. Save
-// refuses a larger entry with ErrTooLarge, and the decoder treats a larger
-// length field as damage, so garbage never makes replay allocate more.
+// refuses a larger entry with ErrTooLarge, and the decoder treats a longer
+// body (payload and synced offset) as damage, so garbage never makes replay
+// allocate more.
 const MaxRecordBytes = 128 << 20
 
 const (
 	headerSize = 16 // length, CRC, type, 3 reserved bytes, back distance
 	frameAlign = 8  // every frame starts at a multiple of 8 in its file
+	// syncedSize is the synced offset that opens the body of every record
+	// but the segment record in a format 2 segment.
+	syncedSize   = 8
+	maxBodyBytes = MaxRecordBytes + syncedSize
 )
 
 // recordType is byte 8 of a frame header.
@@ -60,8 +66,12 @@ const (
 // segmentMagic opens the payload of every segment record.
 var segmentMagic = [8]byte{'c', 'a', 'i', 'r', 'n', 'w', 'a', 'l'}
 
-// formatVersion is the on-disk format version in every segment record.
-const formatVersion = 1
+// Format versions, named in every segment record. Format 1 records have no
+// synced offset; this build reads both and writes format 2.
+const (
+	formatV1      = 1
+	formatVersion = 2
+)
 
 const segmentPayloadSize = 24
 
@@ -81,10 +91,36 @@ var (
 
 // frame is one decoded record frame.
 type frame struct {
-	typ     recordType
-	back    uint32 // bytes from the start of this frame's batch to the frame
-	payload []byte // aliases the decode buffer
-	size    int64  // header + payload + padding
+	typ  recordType
+	back uint32 // bytes from the start of this frame's batch to the frame
+	// synced is the offset in the file up to which every byte was durable
+	// when this frame's batch was written; set by splitSynced (format 2).
+	synced  int64
+	payload []byte // aliases the decode buffer; the whole body until splitSynced
+	size    int64  // header + body + padding
+}
+
+// splitSynced takes the synced offset off the front of a format 2 record's
+// body.
+func splitSynced(f *frame) error {
+	if len(f.payload) < syncedSize {
+		return fmt.Errorf("%s record of %d bytes, too short for its synced offset", f.typ, len(f.payload))
+	}
+	s := binary.LittleEndian.Uint64(f.payload)
+	if s > math.MaxInt64 {
+		return fmt.Errorf("%s record with synced offset %d, beyond any file", f.typ, s)
+	}
+	f.synced, f.payload = int64(s), f.payload[syncedSize:]
+	return nil
+}
+
+// segmentFormat is the format version named by a segment record, or 0 when
+// f is not one (replay reports that).
+func segmentFormat(f frame) uint32 {
+	if f.typ != typeSegment || len(f.payload) != segmentPayloadSize {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(f.payload[8:12])
 }
 
 func padding(n int) int { return (frameAlign - n%frameAlign) % frameAlign }
@@ -99,11 +135,11 @@ func frameCRC(b []byte, n int) uint32 {
 	return crc32.Update(c, castagnoli, b[8:headerSize+n])
 }
 
-// appendFrame appends one frame holding an n-byte payload to buf. fill must
-// write exactly the n payload bytes into the slice it is given.
+// appendFrame appends one frame holding an n-byte body to buf. fill must
+// write exactly the n body bytes into the slice it is given.
 func appendFrame(buf []byte, typ recordType, back uint32, n int, fill func([]byte) error) ([]byte, error) {
-	if n > MaxRecordBytes {
-		return buf, fmt.Errorf("%w: %s payload of %d bytes, the limit is %d", ErrTooLarge, typ, n, MaxRecordBytes)
+	if n > maxBodyBytes {
+		return buf, fmt.Errorf("%w: %s body of %d bytes, the limit is %d", ErrTooLarge, typ, n, maxBodyBytes)
 	}
 	start := len(buf)
 	total := frameSize(n)
@@ -144,7 +180,7 @@ func decodeFrame(b []byte) (frame, error) {
 		return frame{}, errZeroHeader
 	}
 	n64 := uint64(binary.LittleEndian.Uint32(b[0:4]))
-	if n64 > MaxRecordBytes {
+	if n64 > maxBodyBytes {
 		return frame{}, errLength
 	}
 	n := int(n64)
@@ -193,6 +229,7 @@ func isZero(b []byte) bool {
 type record struct {
 	typ      recordType
 	seq      uint64 // typeSegment
+	format   uint32 // typeSegment
 	metadata []byte // typeMetadata
 	hs       raftpb.HardState
 	ent      raftpb.Entry
@@ -212,8 +249,9 @@ func decodePayload(f frame) (record, error) {
 		if !bytes.Equal(p[0:8], segmentMagic[:]) {
 			return r, fmt.Errorf("segment record without the %q magic", segmentMagic[:])
 		}
-		if v := binary.LittleEndian.Uint32(p[8:12]); v != formatVersion {
-			return r, fmt.Errorf("format version %d, this build reads version %d", v, formatVersion)
+		r.format = binary.LittleEndian.Uint32(p[8:12])
+		if r.format != formatV1 && r.format != formatVersion {
+			return r, fmt.Errorf("format version %d, this build reads versions %d and %d", r.format, formatV1, formatVersion)
 		}
 		if !isZero(p[12:16]) {
 			return r, errors.New("segment record with non-zero reserved bytes")
@@ -248,8 +286,12 @@ func decodePayload(f frame) (record, error) {
 
 // The append* functions add one framed record to a batch being built in buf.
 // back is the offset of the new frame within its batch, which is len(buf)
-// when buf holds exactly one batch.
+// when buf holds exactly one batch. synced is the offset in the segment up
+// to which every byte is durable as the batch is written (0 in a segment
+// head, written before anything in its file is durable).
 
+// appendSegment writes the segment record, which has no synced offset in
+// any format, so that every version can read which format a segment is in.
 func appendSegment(buf []byte, seq uint64) ([]byte, error) {
 	return appendFrame(buf, typeSegment, uint32(len(buf)), segmentPayloadSize, func(p []byte) error {
 		copy(p[0:8], segmentMagic[:])
@@ -259,29 +301,41 @@ func appendSegment(buf []byte, seq uint64) ([]byte, error) {
 	})
 }
 
-func appendMetadata(buf, md []byte) ([]byte, error) {
-	return appendFrame(buf, typeMetadata, uint32(len(buf)), len(md), func(p []byte) error {
+// appendRecord appends a format 2 record: the synced offset, then the n
+// payload bytes that fill writes.
+func appendRecord(buf []byte, typ recordType, synced int64, n int, fill func([]byte) error) ([]byte, error) {
+	if n > MaxRecordBytes {
+		return buf, fmt.Errorf("%w: %s payload of %d bytes, the limit is %d", ErrTooLarge, typ, n, MaxRecordBytes)
+	}
+	return appendFrame(buf, typ, uint32(len(buf)), syncedSize+n, func(b []byte) error {
+		binary.LittleEndian.PutUint64(b, uint64(synced))
+		return fill(b[syncedSize:])
+	})
+}
+
+func appendMetadata(buf []byte, synced int64, md []byte) ([]byte, error) {
+	return appendRecord(buf, typeMetadata, synced, len(md), func(p []byte) error {
 		copy(p, md)
 		return nil
 	})
 }
 
-func appendHardState(buf []byte, hs *raftpb.HardState) ([]byte, error) {
-	return appendFrame(buf, typeHardState, uint32(len(buf)), hs.Size(), func(p []byte) error {
+func appendHardState(buf []byte, synced int64, hs *raftpb.HardState) ([]byte, error) {
+	return appendRecord(buf, typeHardState, synced, hs.Size(), func(p []byte) error {
 		_, err := hs.MarshalTo(p)
 		return err
 	})
 }
 
-func appendEntry(buf []byte, e *raftpb.Entry) ([]byte, error) {
-	return appendFrame(buf, typeEntry, uint32(len(buf)), e.Size(), func(p []byte) error {
+func appendEntry(buf []byte, synced int64, e *raftpb.Entry) ([]byte, error) {
+	return appendRecord(buf, typeEntry, synced, e.Size(), func(p []byte) error {
 		_, err := e.MarshalTo(p)
 		return err
 	})
 }
 
-func appendSnapshot(buf []byte, mode byte, md *raftpb.SnapshotMetadata) ([]byte, error) {
-	return appendFrame(buf, typeSnapshot, uint32(len(buf)), 1+md.Size(), func(p []byte) error {
+func appendSnapshot(buf []byte, synced int64, mode byte, md *raftpb.SnapshotMetadata) ([]byte, error) {
+	return appendRecord(buf, typeSnapshot, synced, 1+md.Size(), func(p []byte) error {
 		p[0] = mode
 		_, err := md.MarshalTo(p[1:])
 		return err

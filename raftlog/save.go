@@ -12,12 +12,16 @@ import (
 // keepBufBytes is the largest encoding buffer kept between writes.
 const keepBufBytes = 4 << 20
 
-// Save makes hs (unless raft.IsEmptyHardState(hs)) and ents durable with one
-// write and one fdatasync (no fdatasync when there are no entries and hs only
-// moves the commit index, as raft.MustSync allows), then adds them to the
-// in-memory storage. Call it with a raft Ready's HardState and Entries before sending the Ready's
-// messages or answering clients. Entries are written before the HardState,
-// so a HardState never refers to entries a crash could have cut off.
+// Save writes hs (unless raft.IsEmptyHardState(hs)) and ents in one write
+// and makes them durable with one fdatasync before it returns, then adds them
+// to the in-memory storage. A HardState that only moves the commit index,
+// with no entries, is written without the fdatasync, as raft.MustSync
+// allows: raft does not need a commit index to survive a crash (it learns it
+// again), and replay cuts such records off when a crash lost them (see the
+// package documentation, "Writes"). Call Save with a raft Ready's HardState
+// and Entries before sending the Ready's messages or answering clients.
+// Entries are written before the HardState, so a HardState never refers to
+// entries a crash could have cut off.
 //
 // ents must be consecutive, start after the latest snapshot and at most one
 // past LastIndex, and not lower the term of the entry before them; entries
@@ -39,28 +43,27 @@ func (l *Log) Save(hs raftpb.HardState, ents []raftpb.Entry) error {
 	if err := l.checkEntries(ents); err != nil {
 		return err
 	}
-	buf := l.buf[:0]
-	var err error
-	for i := range ents {
-		if buf, err = appendEntry(buf, &ents[i]); err != nil {
-			return err
-		}
-	}
-	if hasHS {
-		if buf, err = appendHardState(buf, &hs); err != nil {
-			return err
-		}
-	}
-	// As raft.MustSync: a HardState that only moved the commit index need
-	// not be fsynced, since a lost commit index is learned again from the
-	// leader (or, on a single member, from the entries and the store's
-	// applied index). The write still reaches the file, so the next fsync
-	// covers it, and a crash before that leaves at most a torn tail.
+	// As raft.MustSync: only a new term, a new vote or new entries need the
+	// fdatasync. A lost commit index is learned again from the leader (or,
+	// on a single member, from the entries and the store's applied index).
+	// The write still reaches the file, so the next fdatasync covers it.
 	l.mu.Lock()
 	prev := l.hs
 	l.mu.Unlock()
 	sync := len(ents) > 0 || hs.Term != prev.Term || hs.Vote != prev.Vote
-	if err := l.writeBatch(buf, sync); err != nil {
+	err := l.writeBatch(sync, func(buf []byte, synced int64) ([]byte, error) {
+		var err error
+		for i := range ents {
+			if buf, err = appendEntry(buf, synced, &ents[i]); err != nil {
+				return buf, err
+			}
+		}
+		if hasHS {
+			buf, err = appendHardState(buf, synced, &hs)
+		}
+		return buf, err
+	})
+	if err != nil {
 		return err
 	}
 	if len(ents) > 0 {
@@ -150,11 +153,10 @@ func (l *Log) SaveSnapshot(snap raftpb.Snapshot) error {
 			mode = snapKeep
 		}
 	}
-	buf, err := appendSnapshot(l.buf[:0], mode, &md)
+	err := l.writeBatch(true, func(buf []byte, synced int64) ([]byte, error) {
+		return appendSnapshot(buf, synced, mode, &md)
+	})
 	if err != nil {
-		return err
-	}
-	if err := l.writeBatch(buf, true); err != nil {
 		return err
 	}
 	if mode == snapKeep {
@@ -172,10 +174,17 @@ func (l *Log) SaveSnapshot(snap raftpb.Snapshot) error {
 	return nil
 }
 
-// writeBatch appends one encoded batch to the current segment, rotating
-// first if it does not fit, and fdatasyncs it if sync. Failures are sticky.
-func (l *Log) writeBatch(b []byte, sync bool) error {
-	defer l.keepBuf(b)
+// writeBatch appends one batch to the current segment, rotating first if
+// it does not fit, and fdatasyncs it if sync. encode appends the batch's
+// records to buf, each saying that the segment is durable up to synced; it
+// runs again after a rotation, for the new segment. Write failures are
+// sticky; an encoding error writes nothing.
+func (l *Log) writeBatch(sync bool, encode func(buf []byte, synced int64) ([]byte, error)) error {
+	b, err := encode(l.buf[:0], l.synced)
+	defer func() { l.keepBuf(b) }()
+	if err != nil {
+		return err
+	}
 	if len(b) > math.MaxUint32 {
 		return fmt.Errorf("%w: one write of %d bytes", ErrTooLarge, len(b))
 	}
@@ -183,18 +192,21 @@ func (l *Log) writeBatch(b []byte, sync bool) error {
 		if err := l.rotate(); err != nil {
 			return l.fail(err)
 		}
+		if b, err = encode(b[:0], l.synced); err != nil {
+			return err
+		}
 	}
 	if _, err := l.f.WriteAt(b, l.off); err != nil {
 		return l.fail(fmt.Errorf("raftlog: writing %s: %w", l.segs[len(l.segs)-1].name, err))
 	}
+	l.off += int64(len(b))
 	if !sync {
-		l.off += int64(len(b))
 		return nil
 	}
 	if err := fdatasync(l.f); err != nil {
 		return l.fail(fmt.Errorf("raftlog: syncing %s: %w", l.segs[len(l.segs)-1].name, err))
 	}
-	l.off += int64(len(b))
+	l.synced = l.off
 	return nil
 }
 
@@ -226,7 +238,7 @@ func (l *Log) rotate() error {
 		f.Close()
 		return fmt.Errorf("raftlog: closing %s: %w", cur.name, err)
 	}
-	l.f, l.off, l.headEnd = f, headEnd, headEnd
+	l.f, l.off, l.headEnd, l.synced = f, headEnd, headEnd, headEnd
 	l.segs = append(l.segs, segmentInfo{seq: cur.seq + 1, name: name})
 	l.logger.Debug("raftlog: started a new segment", "dir", l.dir, "file", name, "previous", cur.name, "previous_bytes", l.off)
 	return nil

@@ -129,7 +129,7 @@ func (s *segReader) frameAt(off int64) (frame, error) {
 		return decodeFrame(h)
 	}
 	n := int64(binary.LittleEndian.Uint32(h[0:4]))
-	if n > MaxRecordBytes {
+	if n > maxBodyBytes {
 		return frame{}, errLength
 	}
 	total := int64(frameSize(int(n)))
@@ -154,11 +154,12 @@ type tailKind int
 
 const (
 	tailClean tailKind = iota // end of file, or only zeroes after the last record
-	tailTorn                  // a write that never completed: drop it
+	tailTorn                  // writes that never became durable: drop them
 )
 
 // scanResult is what scanSegment found.
 type scanResult struct {
+	format  uint32   // the format version its segment record names (0: none)
 	end     int64    // offset just after the last good record
 	headEnd int64    // offset just after the segment's first batch
 	tail    tailKind // for the last segment: what follows end
@@ -167,15 +168,17 @@ type scanResult struct {
 }
 
 // scanSegment decodes the frames of one segment in order and calls fn with
-// each good one (fn may keep nothing that aliases f.payload). For a segment
-// that is not the last, anything but a clean run of records to the end of
-// the file is a CorruptError. For the last segment, a bad frame at offset X
-// is judged by classifyTail: a torn write is reported in the result, mid-log
-// damage is a CorruptError.
+// each good one (fn may keep nothing that aliases f.payload). In a format 2
+// segment fn gets each record after the segment record with its synced
+// offset split off the payload. For a segment that is not the last,
+// anything but a clean run of records to the end of the file is a
+// CorruptError. For the last segment, a bad frame at offset X is judged by
+// classifyTail: a torn write is reported in the result, damage to durable
+// data is a CorruptError.
 func scanSegment(r io.ReaderAt, size int64, path string, last bool, fn func(off int64, f frame) error) (scanResult, error) {
 	sr := &segReader{r: r, size: size}
 	var res scanResult
-	var off, batchStart int64
+	var off, batchStart, synced int64
 	firstBatch := true
 	for off < size {
 		f, err := sr.frameAt(off)
@@ -198,6 +201,20 @@ func scanSegment(r io.ReaderAt, size int64, path string, last bool, fn func(off 
 		case start != batchStart:
 			return res, corruptf(path, off, "%s record claims its write began at offset %d, but that write began at %d", f.typ, start, batchStart)
 		}
+		if off == 0 {
+			res.format = segmentFormat(f)
+		} else if res.format >= formatVersion && f.typ != typeSegment {
+			if err := splitSynced(&f); err != nil {
+				return res, corruptf(path, off, "%v", err)
+			}
+			if f.synced > batchStart {
+				return res, corruptf(path, off, "%s record says the file was durable up to offset %d before its write began at %d", f.typ, f.synced, batchStart)
+			}
+			if f.synced < synced {
+				return res, corruptf(path, off, "%s record says the file was durable up to offset %d, after a record that said %d", f.typ, f.synced, synced)
+			}
+			synced = f.synced
+		}
 		if firstBatch {
 			res.headEnd = off + f.size
 		}
@@ -209,151 +226,6 @@ func scanSegment(r io.ReaderAt, size int64, path string, last bool, fn func(off 
 	}
 	res.tail = tailClean
 	return res, nil
-}
-
-// classifyTail decides what the bytes from x (where decoding failed with
-// cause) to the end of the segment are.
-//
-// Only the last segment can hold a write that never completed: every other
-// segment was fsynced and cut to its exact length before the next one was
-// created. In the last segment, Save writes one batch and waits for its
-// fsync before it writes the next, so at a crash at most the final batch can
-// be damaged, and any of its pages may have reached the disk while others
-// did not (those read as zeroes: the file was preallocated). The bytes from
-// x on are a torn write when:
-//
-//   - they are all zero (the ordinary end of the log), or
-//   - no complete, CRC-valid record follows x, or
-//   - every complete record found after x belongs to the same batch as the
-//     damaged record (its back distance points at or before x, to the batch
-//     that was being written), and the damaged span [x, first such record)
-//     holds a zero-filled stretch that ends on a sector boundary, the mark
-//     of a page that never reached the disk.
-//
-// Anything else, a valid record of a later batch in particular, means the
-// damage sits in data that was already fsynced, and replay stops with a
-// CorruptError.
-func classifyTail(sr *segReader, path string, last bool, x, batchStart int64, cause error, res scanResult) (scanResult, error) {
-	if !last {
-		return res, corruptf(path, x, "%v (not the last segment: every record up to the end of the file must be whole)", cause)
-	}
-	res.end = x
-	type found struct{ off, start int64 }
-	var recs []found
-	nonzero := false
-	// Resynchronize: look for frames that decode at each aligned offset.
-	// Each CRC check costs its record length; cap the total so crafted
-	// garbage cannot make this quadratic.
-	budget := 4*(sr.size-x) + readWindow
-	p := x
-	for p < sr.size {
-		hn := int(min(sr.size-p, headerSize))
-		h, err := sr.get(p, hn)
-		if err != nil {
-			return res, fmt.Errorf("raftlog: reading %s: %w", path, err)
-		}
-		if isZero(h) {
-			// Skip the zero run in bulk; a header may start up to 8 bytes
-			// before the first non-zero byte.
-			q, err := nextNonZero(sr, p)
-			if err != nil {
-				return res, fmt.Errorf("raftlog: reading %s: %w", path, err)
-			}
-			p = max(p+frameAlign, q-q%frameAlign-frameAlign)
-			continue
-		}
-		nonzero = true
-		if p == x {
-			// The frame at x is the damaged one.
-			p += frameAlign
-			continue
-		}
-		if hn == headerSize {
-			n := int64(binary.LittleEndian.Uint32(h[0:4]))
-			if n <= MaxRecordBytes && int64(frameSize(int(n))) <= sr.size-p {
-				budget -= n
-				if budget < 0 {
-					return res, corruptf(path, x, "%v, followed by %d bytes too costly to search for records; cannot tell a torn write from damage", cause, sr.size-x)
-				}
-				f, err := sr.frameAt(p)
-				if err == nil {
-					recs = append(recs, found{off: p, start: p - int64(f.back)})
-					p += f.size
-					continue
-				}
-				var ioe ioError
-				if errors.As(err, &ioe) {
-					return res, fmt.Errorf("raftlog: reading %s: %w", path, ioe.err)
-				}
-			}
-		}
-		p += frameAlign
-	}
-	if !nonzero {
-		res.tail = tailClean
-		return res, nil
-	}
-	res.tail = tailTorn
-	res.reason = cause.Error()
-	res.dropped = len(recs)
-	if len(recs) == 0 {
-		return res, nil
-	}
-	y := recs[0].off
-	for _, r := range recs {
-		if r.start != batchStart && r.start != x {
-			return res, corruptf(path, x, "%v, but a complete record of a later write follows at offset %d", cause, r.off)
-		}
-	}
-	zeroed, err := hasZeroedSector(sr, x, y)
-	if err != nil {
-		return res, fmt.Errorf("raftlog: reading %s: %w", path, err)
-	}
-	if !zeroed {
-		return res, corruptf(path, x, "%v; a complete record of the same write follows at offset %d and the damaged bytes do not look unwritten", cause, y)
-	}
-	return res, nil
-}
-
-// nextNonZero returns the offset of the first non-zero byte at or after
-// off, or the segment size if there is none.
-func nextNonZero(sr *segReader, off int64) (int64, error) {
-	for off < sr.size {
-		n := int(min(sr.size-off, readWindow))
-		b, err := sr.get(off, n)
-		if err != nil {
-			return 0, err
-		}
-		i := 0
-		for ; i+8 <= len(b); i += 8 {
-			if binary.LittleEndian.Uint64(b[i:]) != 0 {
-				break
-			}
-		}
-		for ; i < len(b); i++ {
-			if b[i] != 0 {
-				return off + int64(i), nil
-			}
-		}
-		off += int64(n)
-	}
-	return sr.size, nil
-}
-
-// hasZeroedSector reports whether [x, y) holds a stretch of zeroes that runs
-// from x or from a sector boundary up to the next sector boundary (<= y).
-func hasZeroedSector(sr *segReader, x, y int64) (bool, error) {
-	for s := x - x%sectorSize; s+sectorSize <= y; s += sectorSize {
-		lo := max(s, x)
-		b, err := sr.get(lo, int(s+sectorSize-lo))
-		if err != nil {
-			return false, err
-		}
-		if isZero(b) {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 func segmentPath(dir, name string) string { return filepath.Join(dir, name) }

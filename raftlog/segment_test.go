@@ -3,7 +3,6 @@ package raftlog
 import (
 	"errors"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"go.etcd.io/raft/v3/raftpb"
@@ -48,16 +47,19 @@ func TestLargeEntries(t *testing.T) {
 }
 
 func TestRecordLimit(t *testing.T) {
-	if _, err := appendFrame(nil, typeEntry, 0, MaxRecordBytes+1, func([]byte) error {
+	if _, err := appendRecord(nil, typeEntry, 0, MaxRecordBytes+1, func([]byte) error {
 		t.Fatal("fill called for an oversized record")
 		return nil
 	}); !errors.Is(err, ErrTooLarge) {
-		t.Fatalf("appendFrame of MaxRecordBytes+1: %v, want ErrTooLarge", err)
+		t.Fatalf("appendRecord of MaxRecordBytes+1: %v, want ErrTooLarge", err)
 	}
-	// A length field beyond the limit is damage, and is rejected before
-	// anything is read or allocated.
+	if _, err := appendRecord(nil, typeEntry, 0, MaxRecordBytes, func([]byte) error { return nil }); err != nil {
+		t.Fatalf("appendRecord of MaxRecordBytes: %v", err)
+	}
+	// A length field beyond the limit (payload and synced offset) is
+	// damage, and is rejected before anything is read or allocated.
 	b := make([]byte, 64)
-	b[0], b[1], b[2], b[3] = 0x01, 0x00, 0x00, 0x08 // 128 MiB + 1
+	b[0], b[1], b[2], b[3] = 0x09, 0x00, 0x00, 0x08 // 128 MiB + 9
 	if _, err := decodeFrame(b); !errors.Is(err, errLength) {
 		t.Fatalf("decodeFrame of an oversized length: %v, want errLength", err)
 	}
@@ -163,8 +165,7 @@ func TestCompactKeepsEntriesAfterIndex(t *testing.T) {
 			if fi.typ != typeEntry {
 				continue
 			}
-			rec := decodeAt(t, path, fi)
-			onDisk[rec.ent.Index] = true
+			onDisk[fi.rec.ent.Index] = true
 		}
 	}
 	for i := uint64(301); i <= 1000; i++ {
@@ -176,22 +177,4 @@ func TestCompactKeepsEntriesAfterIndex(t *testing.T) {
 		t.Fatal("the first segment survived Compact(300)")
 	}
 	checkEntries(t, l, makeEntries(301, 1000, 1, 64))
-}
-
-// decodeAt decodes the record fi of the segment at path.
-func decodeAt(tb testing.TB, path string, fi frameInfo) record {
-	tb.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	f, err := decodeFrame(b[fi.off:])
-	if err != nil {
-		tb.Fatal(err)
-	}
-	rec, err := decodePayload(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return rec
 }
