@@ -104,10 +104,13 @@ func (m *member) launch() error {
 		"--log-format", "json",
 	}, m.args...)
 	m.cmd = exec.Command(filepath.Join(binDir, "cairn"), args...)
-	m.logs = &syncBuffer{}
+	// The reader below writes to this run's buffer, not to m.logs, which a
+	// restart replaces while the old run's reader may still be draining.
+	logs := &syncBuffer{}
+	m.logs = logs
 	pr, pw := io.Pipe()
 	m.cmd.Stderr = pw
-	m.cmd.Stdout = m.logs
+	m.cmd.Stdout = logs
 	if err := m.cmd.Start(); err != nil {
 		return fmt.Errorf("starting cairn: %v", err)
 	}
@@ -123,7 +126,7 @@ func (m *member) launch() error {
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
-			m.logs.Write([]byte(line + "\n"))
+			logs.Write([]byte(line + "\n"))
 			var rec struct {
 				Msg     string `json:"msg"`
 				Address string `json:"address"`

@@ -238,9 +238,10 @@ func (l *Log) rotate() error {
 		f.Close()
 		return fmt.Errorf("raftlog: closing %s: %w", cur.name, err)
 	}
+	prevBytes := l.off
 	l.f, l.off, l.headEnd, l.synced = f, headEnd, headEnd, headEnd
 	l.segs = append(l.segs, segmentInfo{seq: cur.seq + 1, name: name})
-	l.logger.Debug("raftlog: started a new segment", "dir", l.dir, "file", name, "previous", cur.name, "previous_bytes", l.off)
+	l.logger.Debug("raftlog: started a new segment", "dir", l.dir, "file", name, "previous", cur.name, "previous_bytes", prevBytes)
 	return nil
 }
 
