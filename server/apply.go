@@ -85,8 +85,9 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 	last := applied
 	var b *store.Batch
 	var results []pendingResult
-	// promoteTerm is the term of a new leader's empty entry in the batch.
-	var promoteTerm uint64
+	// promoteTerm is the term of a new leader's empty entry in the batch;
+	// lastTerm the term of the last entry applied.
+	var promoteTerm, lastTerm uint64
 	// commit ends the batch in hand, tells the lessor what it granted and
 	// revoked, and wakes its waiters.
 	commit := func() error {
@@ -114,6 +115,9 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 			s.waits.Trigger(r.id, r.res)
 		}
 		results = results[:0]
+		// After the waiters: what is still waiting from an earlier term
+		// is lost (inflight.go).
+		s.inflight.applied(lastTerm)
 		return nil
 	}
 	for _, j := range jobs {
@@ -124,6 +128,7 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 			if err := s.installSnapshot(st, *j.snapshot); err != nil {
 				return err
 			}
+			s.inflight.snapshotInstalled()
 			s.reloadLeases()
 			applied = s.appliedIndex.Load()
 			last = applied
@@ -167,6 +172,7 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 				}
 			}
 			last = max(last, e.Index)
+			lastTerm = max(lastTerm, e.Term)
 		}
 	}
 	return commit()

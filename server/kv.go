@@ -131,22 +131,32 @@ func (s *Server) propose(ctx context.Context, req *entry.Request) (applyResult, 
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())
 	defer cancel()
 	ch := s.waits.Register(req.ID)
-	if err := s.node.Propose(ctx, data); err != nil {
-		s.waits.Cancel(req.ID)
-		return applyResult{}, s.proposeErr(ctx, err)
-	}
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			return applyResult{}, r.err
+	p := s.inflight.add(req.ID)
+	defer s.inflight.remove(req.ID)
+	for {
+		term, err := s.node.Propose(ctx, data)
+		if err != nil {
+			s.waits.Cancel(req.ID)
+			return applyResult{}, s.proposeErr(ctx, err)
 		}
-		return r, nil
-	case <-ctx.Done():
-		s.waits.Cancel(req.ID)
-		return applyResult{}, s.contextErr(ctx, ctx.Err())
-	case <-s.stopc:
-		s.waits.Cancel(req.ID)
-		return applyResult{}, cairn.ErrStopped
+		s.inflight.proposed(p, term)
+		select {
+		case r := <-ch:
+			if r.err != nil {
+				return applyResult{}, r.err
+			}
+			return r, nil
+		case <-p.retry:
+			// Lost with the leader of its term (inflight.go): the same
+			// request, with the same id, goes to the new leader.
+			s.log.Debug("proposal lost with its leader; proposing it again", "request_id", req.ID)
+		case <-ctx.Done():
+			s.waits.Cancel(req.ID)
+			return applyResult{}, s.contextErr(ctx, ctx.Err())
+		case <-s.stopc:
+			s.waits.Cancel(req.ID)
+			return applyResult{}, cairn.ErrStopped
+		}
 	}
 }
 

@@ -38,9 +38,14 @@ type peerRaft struct{ s *Server }
 
 var _ peer.Raft = peerRaft{}
 
-func (r peerRaft) Process(_ context.Context, m raftpb.Message) error { return r.s.node.Step(m) }
-func (r peerRaft) IsIDRemoved(id uint64) bool                        { return r.s.cluster.IsRemoved(id) }
-func (r peerRaft) ReportUnreachable(id uint64)                       { r.s.node.ReportUnreachable(id) }
+func (r peerRaft) Process(_ context.Context, m raftpb.Message) error {
+	if m.Type == raftpb.MsgProp {
+		return r.s.node.StepProposal(m)
+	}
+	return r.s.node.Step(m)
+}
+func (r peerRaft) IsIDRemoved(id uint64) bool  { return r.s.cluster.IsRemoved(id) }
+func (r peerRaft) ReportUnreachable(id uint64) { r.s.node.ReportUnreachable(id) }
 func (r peerRaft) ReportSnapshot(id uint64, status raft.SnapshotStatus) {
 	r.s.node.ReportSnapshot(id, status)
 }

@@ -83,8 +83,14 @@ func (n *raftNode) Campaign() error {
 }
 
 // Propose appends data to the raft log (forwarded to the leader on a
-// follower). While the cluster has no leader it waits for one, until ctx
-// ends or the member stops, as raft.Node.Propose does. Errors:
+// follower) and returns the term in which it may be appended: the
+// leader's term as this member knows it. A proposal is appended in that
+// term or never (a forwarded proposal carries the term, and the receiver
+// drops it unless it leads in that term; see StepProposal), so once this
+// member applies an entry of a later term without having applied the
+// proposal, the proposal is lost for good and may be proposed again
+// (Server.propose). While the cluster has no leader Propose waits for one,
+// until ctx ends or the member stops, as raft.Node.Propose does. Errors:
 // raft.ErrProposalDropped when raft refuses the proposal with a leader
 // known (a leadership transfer is under way), ctx.Err(), raft.ErrStopped.
 //
@@ -95,22 +101,67 @@ func (n *raftNode) Campaign() error {
 // loop may be in the middle of, and after that Ready's own fsync, since a
 // follower sends once it has persisted. A proposal promises nothing durable,
 // so it need not wait for either.
-func (n *raftNode) Propose(ctx context.Context, data []byte) error {
-	if n.forward != nil {
+func (n *raftNode) Propose(ctx context.Context, data []byte) (term uint64, err error) {
+	for {
 		n.mu.Lock()
 		st := n.rn.BasicStatus()
-		n.mu.Unlock()
-		if st.RaftState == raft.StateFollower && st.Lead != raft.None && st.Lead != st.ID {
+		switch {
+		case st.RaftState == raft.StateLeader:
+			// raft.ErrProposalDropped here: a leadership transfer is under way.
+			err := n.rn.Propose(data)
+			n.mu.Unlock()
+			if err != nil {
+				return 0, err
+			}
+			n.poke()
+			return st.Term, nil
+		case st.Lead != raft.None && st.Lead != st.ID && n.forward == nil:
+			// No transport to forward on (tests of the raft node alone):
+			// raft forwards it, without a term.
+			err := n.rn.Propose(data)
+			n.mu.Unlock()
+			n.poke()
+			return st.Term, err
+		case st.Lead != raft.None && st.Lead != st.ID:
+			n.mu.Unlock()
 			n.forward(raftpb.Message{
 				Type:    raftpb.MsgProp,
 				From:    st.ID,
 				To:      st.Lead,
+				Term:    st.Term,
 				Entries: []raftpb.Entry{{Data: data}},
 			})
-			return nil
+			return st.Term, nil
+		}
+		leadc := n.leadc
+		n.mu.Unlock()
+		select {
+		case <-leadc:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-n.stopped:
+			return 0, raft.ErrStopped
 		}
 	}
-	return n.proposeWhenLed(ctx, func(rn *raft.RawNode) error { return rn.Propose(data) })
+}
+
+// StepProposal hands raft a proposal a follower forwarded: it is appended
+// only if this member leads in the term the follower named (m.Term), else
+// dropped without an error, so that a proposal delayed on the way cannot be
+// appended in a later term after its proposer gave it up for lost. A
+// proposal without a term (from a member that does not name one) is
+// stepped as it is.
+func (n *raftNode) StepProposal(m raftpb.Message) error {
+	return n.do(func(rn *raft.RawNode) error {
+		if m.Term != 0 {
+			st := rn.BasicStatus()
+			if st.RaftState != raft.StateLeader || st.Term != m.Term {
+				return nil
+			}
+			m.Term = 0 // a local message type to raft
+		}
+		return rn.Step(m)
+	})
 }
 
 // ProposeConfChange proposes a configuration change, waiting for a leader

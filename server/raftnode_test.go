@@ -52,22 +52,23 @@ func readyMessages(n *raftNode, ms *raft.MemoryStorage) []raftpb.Message {
 }
 
 // A follower that knows its leader hands a proposal straight to the
-// transport, as the MsgProp raft would forward, and raft's own Ready does
-// not carry it a second time.
+// transport, as the MsgProp raft would forward but naming the leader's
+// term, and raft's own Ready does not carry it a second time.
 func TestFollowerProposalGoesStraightToTheLeader(t *testing.T) {
 	n, ms, fwd := newTestRaftNode(t)
 	if err := n.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 2, To: 1, Term: 2, Commit: 5}); err != nil {
 		t.Fatal(err)
 	}
 	readyMessages(n, ms)
-	if err := n.Propose(context.Background(), []byte("put")); err != nil {
-		t.Fatal(err)
+	term, err := n.Propose(context.Background(), []byte("put"))
+	if err != nil || term != 2 {
+		t.Fatalf("Propose: term %d, %v; want the leader's term 2", term, err)
 	}
 	if len(*fwd) != 1 {
 		t.Fatalf("forwarded %d messages, want 1", len(*fwd))
 	}
 	m := (*fwd)[0]
-	if m.Type != raftpb.MsgProp || m.From != 1 || m.To != 2 || m.Term != 0 ||
+	if m.Type != raftpb.MsgProp || m.From != 1 || m.To != 2 || m.Term != 2 ||
 		len(m.Entries) != 1 || string(m.Entries[0].Data) != "put" {
 		t.Fatalf("forwarded %s", m.String())
 	}
@@ -78,13 +79,52 @@ func TestFollowerProposalGoesStraightToTheLeader(t *testing.T) {
 	}
 }
 
+// A leader appends a forwarded proposal only in the term it names: one
+// delayed past an election is dropped, so its proposer may propose it again
+// without the old copy ever committing.
+func TestForwardedProposalOnlyInItsTerm(t *testing.T) {
+	n, ms, _ := newTestRaftNode(t, 1)
+	if err := n.Campaign(); err != nil {
+		t.Fatal(err)
+	}
+	readyMessages(n, ms) // a single voter: leader at once
+	n.mu.Lock()
+	st := n.rn.BasicStatus()
+	n.mu.Unlock()
+	if st.RaftState != raft.StateLeader {
+		t.Fatalf("not leader: %v", st.RaftState)
+	}
+	last := func() uint64 { i, _ := ms.LastIndex(); return i }
+	before := last()
+	stale := []uint64{st.Term + 1, st.Term + 7} // 0 would be an untagged proposal
+	if st.Term > 1 {
+		stale = append(stale, st.Term-1)
+	}
+	for _, term := range stale {
+		if err := n.StepProposal(raftpb.Message{Type: raftpb.MsgProp, From: 2, To: 1, Term: term, Entries: []raftpb.Entry{{Data: []byte("stale")}}}); err != nil {
+			t.Fatal(err)
+		}
+		readyMessages(n, ms)
+		if got := last(); got != before {
+			t.Fatalf("a proposal for term %d was appended in term %d (last index %d -> %d)", term, st.Term, before, got)
+		}
+	}
+	if err := n.StepProposal(raftpb.Message{Type: raftpb.MsgProp, From: 2, To: 1, Term: st.Term, Entries: []raftpb.Entry{{Data: []byte("now")}}}); err != nil {
+		t.Fatal(err)
+	}
+	readyMessages(n, ms)
+	if got := last(); got != before+1 {
+		t.Fatalf("the proposal for the leader's term was not appended (last index %d -> %d)", before, got)
+	}
+}
+
 // Without a leader the proposal is not forwarded to anybody: it waits for
 // one, until its context ends.
 func TestProposalWithoutLeaderWaits(t *testing.T) {
 	n, _, fwd := newTestRaftNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if err := n.Propose(ctx, []byte("put")); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := n.Propose(ctx, []byte("put")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Propose without a leader = %v, want the context's deadline", err)
 	}
 	if len(*fwd) != 0 {
@@ -103,7 +143,7 @@ func TestLeaderProposalIsAppended(t *testing.T) {
 		t.Fatalf("state %s, want leader", st.RaftState)
 	}
 	last := n.Status().Commit
-	if err := n.Propose(context.Background(), []byte("put")); err != nil {
+	if _, err := n.Propose(context.Background(), []byte("put")); err != nil {
 		t.Fatal(err)
 	}
 	if len(*fwd) != 0 {

@@ -24,6 +24,9 @@ func (s *Server) run() {
 		case <-ticker.C:
 			s.node.Tick()
 		case <-s.node.wake:
+			if h := s.beforeReady.Load(); h != nil {
+				(*h)()
+			}
 			// One Ready per turn, so that ticks and snapshot jobs are served
 			// under load too; advance wakes the loop again if raft has more.
 			rd, ok := s.node.ready()

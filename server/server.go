@@ -51,10 +51,17 @@ type Server struct {
 	// beforeInstall, if set, runs before a received snapshot is installed
 	// (tests: an error stops the member there, as a crash would).
 	beforeInstall atomic.Pointer[func() error]
+	// beforeReady, if set, runs on the Ready loop before each Ready is
+	// taken (tests: blocking in it freezes the member's raft as a stalled
+	// process would, ticks included).
+	beforeReady atomic.Pointer[func()]
 
-	ids     *idGenerator
-	waits   *wait.Registry[applyResult]
-	applied wait.Index
+	ids   *idGenerator
+	waits *wait.Registry[applyResult]
+	// inflight tracks the waiting proposals, to propose again those lost
+	// with their leader (inflight.go).
+	inflight *inflight
+	applied  wait.Index
 
 	// Written by the Ready loop, read anywhere.
 	lead      atomic.Uint64
@@ -107,6 +114,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:        cfg,
 		log:        cfg.Logger,
 		waits:      wait.NewRegistry[applyResult](),
+		inflight:   newInflight(),
 		applyc:     make(chan *applyJob, 64),
 		applierc:   make(chan func()),
 		snapc:      make(chan snapshotJob, 1),
