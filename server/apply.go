@@ -112,6 +112,7 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 			promoteTerm = 0
 		}
 		for _, r := range results {
+			s.inflight.remove(r.id) // applied: never proposed again
 			s.waits.Trigger(r.id, r.res)
 		}
 		results = results[:0]

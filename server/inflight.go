@@ -47,6 +47,8 @@ func (f *inflight) add(id uint64) *inflightProposal {
 	return p
 }
 
+// remove stops tracking request id: its proposer is done, or the applier
+// applied it (so it is never taken for lost).
 func (f *inflight) remove(id uint64) {
 	f.mu.Lock()
 	delete(f.props, id)

@@ -148,7 +148,17 @@ func (s *Server) propose(ctx context.Context, req *entry.Request) (applyResult, 
 			return r, nil
 		case <-p.retry:
 			// Lost with the leader of its term (inflight.go): the same
-			// request, with the same id, goes to the new leader.
+			// request, with the same id, goes to the new leader. (The
+			// applier removes an applied request before it looks for lost
+			// ones, so an applied one never gets here; the check is cheap.)
+			select {
+			case r := <-ch:
+				if r.err != nil {
+					return applyResult{}, r.err
+				}
+				return r, nil
+			default:
+			}
 			s.log.Debug("proposal lost with its leader; proposing it again", "request_id", req.ID)
 		case <-ctx.Done():
 			s.waits.Cancel(req.ID)
