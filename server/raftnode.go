@@ -194,6 +194,13 @@ func (n *raftNode) proposeWhenLed(ctx context.Context, propose func(rn *raft.Raw
 	}
 }
 
+// leaderChange returns a channel closed at the next change of leader.
+func (n *raftNode) leaderChange() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.leadc
+}
+
 // leaderChanged wakes the proposers waiting for a leader; the Ready loop
 // calls it when a Ready's soft state names another leader.
 func (n *raftNode) leaderChanged() {
