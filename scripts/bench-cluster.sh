@@ -4,6 +4,7 @@
 #
 #   scripts/bench-cluster.sh put [rounds] [clients...]   # puts spread over the 3 members
 #   scripts/bench-cluster.sh failover [kills]            # kill -9 the leader -> first acknowledged write
+#   scripts/bench-cluster.sh inflight [kills]            # kill -9 the leader, then one write through a follower -> its answer
 #   scripts/bench-cluster.sh catchup [writes]            # a member stopped for N writes -> caught up
 #
 # Environment: TOTAL (puts per point, default 20000), VAL_SIZE (256), KEYS (100000).
@@ -161,6 +162,42 @@ for t, v in d.items():
     print(f"| {t} | {len(v)} | {statistics.median(v):.0f} | {max(v)} | {min(v)} |")
 PY
   ;;
+inflight)
+  # One write sent through a follower right after the leader is killed: how long
+  # until it is answered, and whether it succeeded (etcd lets it time out; cairn
+  # proposes it again to the new leader).
+  kills=${1:-10}
+  for target in etcd cairn; do
+    start_cluster "$target"
+    "$work/cairn-bench" put --endpoints "$(endpoints)" --clients 8 --total 2000 --key-space-size 1000 --output json >/dev/null
+    for k in $(seq "$kills"); do
+      lead=$(leader_index)
+      sleep 1 # a settled cluster: the followers heard the leader recently
+      i=$(( (lead + 1) % 3 ))
+      kill -9 "${pids[$lead]}"; wait "${pids[$lead]}" 2>/dev/null || true
+      t0=$(now_ms)
+      ok=0
+      curl -sf -m 15 -X POST "$(client_url "$i")/v3/kv/put" -d '{"key":"aW5mbGlnaHQ=","value":"eA=="}' >/dev/null 2>&1 && ok=1
+      echo "RESULT $target inflight_ms $(( $(now_ms) - t0 )) $ok"
+      start_member "$target" "$lead"   # same data dir: it rejoins
+      wait_serving "$lead"
+    done
+    stop_cluster
+  done | tee "$work/results"
+  python3 - "$work/results" <<'PY'
+import statistics, sys
+d = {}
+for line in open(sys.argv[1]):
+    if line.startswith("RESULT "):
+        _, t, _, v, ok = line.split()
+        d.setdefault(t, []).append((int(v), int(ok)))
+print("\n| target | kills | succeeded | median ms | max ms | min ms |")
+print("|---|---|---|---|---|---|")
+for t, v in d.items():
+    ms = [x for x, _ in v]
+    print(f"| {t} | {len(v)} | {sum(ok for _, ok in v)} | {statistics.median(ms):.0f} | {max(ms)} | {min(ms)} |")
+PY
+  ;;
 catchup)
   writes=${1:-100000}
   for target in etcd cairn; do
@@ -181,5 +218,5 @@ catchup)
   done | tee "$work/results"
   ;;
 *)
-  echo "usage: $0 put|failover|catchup ..." >&2; exit 2 ;;
+  echo "usage: $0 put|failover|inflight|catchup ..." >&2; exit 2 ;;
 esac
