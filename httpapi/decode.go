@@ -288,6 +288,15 @@ type enumType struct {
 	names     []string // names[n] is the name of value n
 }
 
+// name is the name of value n, its number for a value without a name (as
+// protobuf's String).
+func (t *enumType) name(n int32) string {
+	if n >= 0 && int(n) < len(t.names) {
+		return t.names[n]
+	}
+	return strconv.Itoa(int(n))
+}
+
 // enumField decodes an enum field: a value name, or any int32 number (etcd
 // keeps numbers it has no name for; the store's validation judges them).
 func (d *decoder) enumField(sp span, t *enumType) (int32, error) {

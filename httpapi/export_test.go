@@ -30,3 +30,6 @@ func (ts *testServer) Post(path, body string) (status int, respBody string) {
 	r := ts.post(path, body)
 	return r.status, r.body
 }
+
+// Logs returns what the handler and the HTTP server logged so far.
+func (ts *testServer) Logs() string { return ts.logs.String() }

@@ -22,13 +22,20 @@ var _ httpapi.Backend = (*server.Server)(nil)
 
 // startMember starts a new one-member cluster in a temp dir and waits until
 // it answers a linearizable read.
-func startMember(t *testing.T) *server.Server {
+func startMember(t *testing.T) *server.Server { return startMemberWith(t, nil) }
+
+// startMemberWith is startMember with the configuration changed by edit
+// (when not nil).
+func startMemberWith(t *testing.T, edit func(*server.Config)) *server.Server {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.HeartbeatInterval = 10 * time.Millisecond
 	cfg.ElectionTimeout = 100 * time.Millisecond
+	if edit != nil {
+		edit(&cfg)
+	}
 	s, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)

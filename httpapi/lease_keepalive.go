@@ -32,6 +32,8 @@ import (
 //     error body, {"error","message","code":2} (gRPC Unknown), HTTP 500;
 //   - a later request that is not valid: the stream ends after the answers
 //     to the requests before it, without an error line;
+//   - either way the rest of the body is read before the stream ends, so
+//     that the connection takes the next request (stream_body.go);
 //   - a renewal that fails (no leader, timeout, shutdown): the gateway's
 //     stream error object {"error":{"grpc_code","http_code","message",
 //     "http_status"}} ends the stream (with that HTTP status if nothing was
@@ -90,6 +92,9 @@ type keepAliveOut interface {
 	result(line []byte) error
 	// openError answers a first request that could not be decoded.
 	openError(err error)
+	// badRequest is told that a later request could not be decoded: no
+	// more are read, the stream ends.
+	badRequest()
 	// streamError ends the stream with the gateway's stream error object.
 	streamError(code grpcCode, msg string)
 }
@@ -151,8 +156,11 @@ func (a *api) serveKeepAlives(ctx context.Context, in *keepAliveReader, out keep
 			return
 		}
 		if req, err = in.next(); err != nil {
-			if isClosed() {
+			switch {
+			case isClosed():
 				stopped()
+			case isBadRequest(err):
+				out.badRequest()
 			}
 			return // EOF, a bad request or a broken connection: the stream ends
 		}
@@ -223,11 +231,15 @@ func (o *httpKeepAliveOut) result(line []byte) error {
 }
 
 func (o *httpKeepAliveOut) openError(err error) {
+	finishBody(o.w, o.r.Body)
 	o.a.writeV3Error(o.w, o.r, firstRequestError(err))
 }
 
+func (o *httpKeepAliveOut) badRequest() { finishBody(o.w, o.r.Body) }
+
 func (o *httpKeepAliveOut) streamError(code grpcCode, msg string) {
 	if !o.wrote {
+		closeAfterAnswer(o.w)
 		o.w.WriteHeader(code.httpStatus())
 	}
 	buf := getBuffer()
@@ -303,6 +315,10 @@ func (o *wsKeepAliveOut) openError(err error) {
 	*buf = appendV3Error((*buf)[:0], code, msg)
 	_ = o.c.Write(o.ctx, websocket.MessageText, *buf)
 }
+
+// badRequest has nothing to do: the frames of a websocket are read until it
+// closes.
+func (o *wsKeepAliveOut) badRequest() {}
 
 func (o *wsKeepAliveOut) streamError(code grpcCode, msg string) {
 	buf := getBuffer()

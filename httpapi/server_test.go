@@ -201,7 +201,7 @@ type testServer struct {
 	URL     string
 	backend *storeBackend // nil over a member
 	store   *store.Store  // nil over a member
-	logs    *syncBuffer   // what the handler logged
+	logs    *syncBuffer   // what the handler and net/http logged
 	client  *http.Client
 	// chunked makes requests go without a Content-Length.
 	chunked bool
@@ -222,12 +222,14 @@ func newTestServerConfig(t testing.TB, cfg Config) *testServer {
 }
 
 // serveBackend serves New(b, cfg) on 127.0.0.1 until the test ends. cfg's
-// Logger is replaced by one that records into ts.logs.
+// Logger is replaced by one that records into ts.logs, and so is the HTTP
+// server's error log (a recovered panic, as cmd/cairn logs it).
 func serveBackend(t testing.TB, b Backend, cfg Config) *testServer {
 	t.Helper()
 	ts := &testServer{t: t, logs: &syncBuffer{}}
 	cfg.Logger = slog.New(slog.NewTextHandler(ts.logs, nil))
 	srv := httptest.NewUnstartedServer(New(b, cfg))
+	srv.Config.ErrorLog = slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)
 	srv.Listener.Close()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

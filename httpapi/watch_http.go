@@ -26,9 +26,10 @@ import (
 // the first response (an empty body gets nothing until the client leaves);
 // a first request that does not decode is answered with the gateway's error
 // (gRPC Unknown, HTTP 500; on a websocket, the error body as a message, then
-// the connection is closed); a later request that does not decode stops the
-// reading of requests silently, the watches going on; the stream ends when
-// the client goes away.
+// the connection is closed) once the rest of the body is read, so that the
+// connection takes the next request (stream_body.go); a later request that
+// does not decode stops the reading of requests silently, the watches going
+// on; the stream ends when the client goes away.
 
 // serveWatch serves POST /v3/watch, and GET /v3/watch for a websocket
 // upgrade (anything else on GET is 405, as etcd).
@@ -51,11 +52,13 @@ func (a *api) serveWatch(w http.ResponseWriter, r *http.Request) {
 	rd := newWatchRequestReader(r.Body, a.bodyLimit)
 	first, err := rd.next()
 	if err != nil && err != io.EOF {
+		finishBody(w, r.Body) // stream_body.go
 		a.writeV3Error(w, r, firstRequestError(err))
 		return
 	}
 	st, serr := a.watcher.Watch(ctx)
 	if serr != nil {
+		closeAfterAnswer(w)
 		a.writeV3Error(w, r, serr)
 		return
 	}
@@ -68,12 +71,11 @@ func (a *api) serveWatch(w http.ResponseWriter, r *http.Request) {
 			defer readers.Done()
 			for {
 				req, err := rd.next()
-				var pe *parseError
 				switch {
 				case err == nil:
 					applyWatchRequest(st, req)
 					continue
-				case err == io.EOF, errors.As(err, &pe), errors.Is(err, cairn.ErrRequestTooLarge):
+				case err == io.EOF, isBadRequest(err):
 					// The end of the requests, not of the stream.
 				default:
 					cancel() // the connection is gone
@@ -205,8 +207,7 @@ func (a *api) serveWatchWebsocket(w http.ResponseWriter, r *http.Request) {
 	rd := newWatchRequestReader(pr, a.bodyLimit)
 	first, err := rd.next()
 	if err != nil {
-		var pe *parseError
-		if errors.As(err, &pe) || errors.Is(err, cairn.ErrRequestTooLarge) {
+		if isBadRequest(err) {
 			code, msg, _ := v3Status(firstRequestError(err))
 			_ = c.Write(ctx, websocket.MessageText, appendV3Error(nil, code, msg))
 		}

@@ -34,7 +34,9 @@ func AlarmType(name string) int32 {
 }
 
 // ApplyAlarm changes the alarm list and returns the alarm it changed (none
-// if nothing changed), as etcd answers an activate or deactivate.
+// if nothing changed), as etcd answers an activate or deactivate. Raising
+// NONE changes nothing, as in etcd 3.5 (etcd 3.4 keeps it, and reports the
+// member unhealthy for it); clearing NONE clears one kept before.
 func (c *Cluster) ApplyAlarm(index uint64, a *AlarmRequest) []Alarm {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -43,7 +45,7 @@ func (c *Cluster) ApplyAlarm(index uint64, a *AlarmRequest) []Alarm {
 	i := slices.Index(c.alarms, x)
 	switch a.Action {
 	case cairn.AlarmActivate:
-		if i >= 0 {
+		if i >= 0 || a.Type == cairn.AlarmNone {
 			return nil
 		}
 		c.alarms = append(c.alarms, x)

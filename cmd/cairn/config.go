@@ -41,7 +41,28 @@ type Config struct {
 	MaxWatchersPerConnection    int           // cairn's own
 	MaxWatchPendingBytes        int           // cairn's own
 	V2Prefix                    string        // cairn's own: where the v2 keys tree lives in the store
+
+	// Not flags: etcd has none for these. DefaultConfig sets the constants
+	// below; tests shorten them.
+	ClientIdleTimeout       time.Duration // the client listener's http.Server IdleTimeout
+	ClientReadHeaderTimeout time.Duration // and its ReadHeaderTimeout
 }
+
+// The timeouts of the client listener's HTTP server. etcd 3.4 has no flag
+// for them and sets no idle timeout: it keeps an idle keep-alive connection
+// open for as long as the client does.
+const (
+	// DefaultClientIdleTimeout is how long a client's keep-alive connection
+	// stays open with no request on it. It is longer than the 90 seconds
+	// after which Go's http.Transport closes its own idle connections, so
+	// that such a client normally closes first. A request in progress (a
+	// watch stream, a v2 long poll) is not idle.
+	DefaultClientIdleTimeout = 2 * time.Minute
+	// DefaultClientReadHeaderTimeout is how long a client has to send a
+	// request's header, from the connection's opening or from the first
+	// byte of a later request.
+	DefaultClientReadHeaderTimeout = 10 * time.Second
+)
 
 // DefaultConfig returns etcd's defaults (with 127.0.0.1 for its localhost).
 func DefaultConfig() Config {
@@ -67,6 +88,9 @@ func DefaultConfig() Config {
 		WatchProgressNotifyInterval: server.DefaultWatchProgressNotifyInterval,
 		MaxWatchersPerConnection:    server.DefaultMaxWatchersPerConnection,
 		MaxWatchPendingBytes:        server.DefaultMaxWatchPendingBytes,
+
+		ClientIdleTimeout:       DefaultClientIdleTimeout,
+		ClientReadHeaderTimeout: DefaultClientReadHeaderTimeout,
 	}
 }
 

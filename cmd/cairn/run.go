@@ -94,7 +94,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	hs := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: m.Config.ClientReadHeaderTimeout,
+		IdleTimeout:       m.Config.ClientIdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	hs.RegisterOnShutdown(srv.CloseWatches)      // open watch streams end, not hold up Shutdown

@@ -20,7 +20,11 @@ import (
 // startCairn runs a one-member cairn as the binary does (Main.Run) on
 // 127.0.0.1 ports the kernel picks, with its data dir in t.TempDir(), until
 // the test ends, and returns its client URL once it serves clients.
-func startCairn(t *testing.T) string {
+func startCairn(t *testing.T) string { return startCairnWith(t, nil) }
+
+// startCairnWith is startCairn with the parsed configuration changed by
+// edit (when not nil).
+func startCairnWith(t *testing.T, edit func(*Config)) string {
 	t.Helper()
 	m := NewMain()
 	err := m.ParseFlags([]string{
@@ -31,6 +35,9 @@ func startCairn(t *testing.T) string {
 	}, env(nil))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(&m.Config)
 	}
 	logs, logw := io.Pipe()
 	m.Stderr = logw
