@@ -10,6 +10,7 @@ import (
 
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/entry"
+	"github.com/cairnkv/cairn/internal/logattr"
 	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/store"
 )
@@ -173,7 +174,7 @@ func (s *Server) installSnapshot(st *applyState, snap raftpb.Snapshot) error {
 		s.log.Warn("removing installed snapshot files", "err", err)
 	}
 	s.log.Info("snapshot installed", "index", index, "term", snap.Metadata.Term, "store_consistent_index", ci,
-		"revision", ns.Rev(), "took", time.Since(start))
+		"revision", ns.Rev(), logattr.TookMS(start))
 	return nil
 }
 
