@@ -72,6 +72,10 @@ type Config struct {
 	// interval leases, so a shorter interval spreads a mass expiry in
 	// smaller bursts; cairn's default is 100ms.
 	LeaseCheckInterval time.Duration
+	// WarningApplyDuration is etcd's --experimental-warning-apply-duration
+	// (default 100ms): the applier logs a warning, with what it applied,
+	// when applying one batch of committed entries takes longer.
+	WarningApplyDuration time.Duration
 	// V2Prefix is --v2-prefix: the store prefix of the v2 keys tree ("" or
 	// "/name"; see v2store.NewTree and docs/v2-mapping.md). Every member of
 	// a cluster should use the same one.
@@ -91,6 +95,7 @@ const (
 	DefaultElectionTimeout        = 1000 * time.Millisecond
 	DefaultLeaseRevokeRate        = 1000
 	DefaultLeaseCheckInterval     = 100 * time.Millisecond
+	DefaultWarningApplyDuration   = 100 * time.Millisecond
 )
 
 // DefaultConfig is a single member named "default" in "default.cairn" with
@@ -111,6 +116,7 @@ func DefaultConfig() Config {
 		ElectionTimeout:        DefaultElectionTimeout,
 		LeaseRevokeRate:        DefaultLeaseRevokeRate,
 		LeaseCheckInterval:     DefaultLeaseCheckInterval,
+		WarningApplyDuration:   DefaultWarningApplyDuration,
 	}
 }
 
@@ -142,6 +148,9 @@ func (c *Config) fillDefaults() {
 	}
 	if c.LeaseCheckInterval <= 0 {
 		c.LeaseCheckInterval = d.LeaseCheckInterval
+	}
+	if c.WarningApplyDuration <= 0 {
+		c.WarningApplyDuration = d.WarningApplyDuration
 	}
 	if c.InitialClusterState == "" {
 		c.InitialClusterState = "new"
