@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	json "github.com/goccy/go-json"
@@ -27,7 +28,10 @@ import (
 //     the leader fills (returned peers are nil).
 func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
 	cfg := &s.cfg
-	walDir := filepath.Join(cfg.DataDir, "wal")
+	walDir := cfg.walDir()
+	if err := checkWALPlace(cfg); err != nil {
+		return false, nil, err
+	}
 	if raftlog.Exist(walDir) {
 		s.wal, err = raftlog.Open(walDir, raftlog.Options{Logger: cfg.Logger})
 		if err != nil {
@@ -77,6 +81,25 @@ func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
 	}
 	s.memberID, s.clusterID = md.MemberID, md.ClusterID
 	return true, peers, nil
+}
+
+// checkWALPlace refuses to start a member whose raft log is not where the
+// flags say, rather than start a new member beside its store: a raft log in
+// DataDir/wal while WALDir names another directory, or a store without a
+// raft log (the log is in a --wal-dir that was not given).
+func checkWALPlace(cfg *Config) error {
+	walDir := cfg.walDir()
+	inData := filepath.Join(cfg.DataDir, "wal")
+	if walDir != inData && raftlog.Exist(inData) {
+		return fmt.Errorf("--wal-dir is %s, but the raft log of this member is in %s: move its files to %s, or start without --wal-dir", walDir, inData, walDir)
+	}
+	if raftlog.Exist(walDir) {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "store.db")); err == nil {
+		return fmt.Errorf("%s holds a store but %s holds no raft log: if this member's raft log is in another directory, give it with --wal-dir", cfg.DataDir, walDir)
+	}
+	return nil
 }
 
 // bootstrapIdentity derives the ids of a new cluster from InitialCluster and

@@ -2,6 +2,7 @@ package server
 
 import (
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/cairnkv/cairn"
@@ -16,6 +17,10 @@ type Config struct {
 	Name string
 	// DataDir holds the raft log and the store (--data-dir).
 	DataDir string
+	// WALDir, if set, holds the raft log instead of DataDir/wal (--wal-dir,
+	// as etcd's: a dedicated disk for the log's fsyncs). The segment files
+	// are directly in it.
+	WALDir string
 	// InitialCluster lists the members of a new cluster (--initial-cluster);
 	// it must name this member. Ignored when DataDir already holds a member.
 	InitialCluster []membership.Peer
@@ -158,6 +163,14 @@ func (c *Config) fillDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+}
+
+// walDir is where the raft log lives: WALDir, else DataDir/wal.
+func (c *Config) walDir() string {
+	if c.WALDir != "" {
+		return c.WALDir
+	}
+	return filepath.Join(c.DataDir, "wal")
 }
 
 // requestTimeout is how long a request may wait for commit and apply before

@@ -54,7 +54,9 @@
 //
 // # Data directory
 //
-//	<data-dir>/wal/          raft log segments (package raftlog)
+//	<data-dir>/wal/          raft log segments (package raftlog); with
+//	                         --wal-dir (Config.WALDir) they are in that
+//	                         directory instead, and none may be here
 //	<data-dir>/store.db      the MVCC store (package store, bbolt)
 //	<data-dir>/cluster.json  the cluster state: members, removed ids, alarms
 //	<data-dir>/snap/         a store file received from the leader (package
