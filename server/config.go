@@ -77,6 +77,11 @@ type Config struct {
 	// interval leases, so a shorter interval spreads a mass expiry in
 	// smaller bursts; cairn's default is 100ms.
 	LeaseCheckInterval time.Duration
+	// ForceNewCluster is etcd's --force-new-cluster: a member restarted from
+	// its data dir becomes a one-member cluster with its data, every other
+	// member removed (force.go). Disaster recovery after the loss of a
+	// quorum; it has no effect on a new member.
+	ForceNewCluster bool
 	// WarningApplyDuration is etcd's --experimental-warning-apply-duration
 	// (default 100ms): the applier logs a warning, with what it applied,
 	// when applying one batch of committed entries takes longer.

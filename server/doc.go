@@ -97,6 +97,12 @@
 // change raft drops (another is pending, or a new leader has not applied
 // its first entry) is proposed again until it applies.
 //
+// Disaster recovery (force.go, --force-new-cluster): when a quorum is lost
+// for good, one survivor restarts with ForceNewCluster; before raft starts,
+// its raft log loses the uncommitted tail and gains committed configuration
+// changes that remove every other member, which the applier then applies
+// like any removal. The store keeps every committed write.
+//
 // # Snapshots
 //
 // The store's bbolt file is the state-machine snapshot. Every
