@@ -29,9 +29,6 @@ import (
 func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
 	cfg := &s.cfg
 	walDir := cfg.walDir()
-	if err := checkWALPlace(cfg); err != nil {
-		return false, nil, err
-	}
 	if raftlog.Exist(walDir) {
 		s.wal, err = raftlog.Open(walDir, raftlog.Options{Logger: cfg.Logger})
 		if err != nil {
@@ -86,8 +83,16 @@ func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
 // checkWALPlace refuses to start a member whose raft log is not where the
 // flags say, rather than start a new member beside its store: a raft log in
 // DataDir/wal while WALDir names another directory, or a store without a
-// raft log (the log is in a --wal-dir that was not given).
+// raft log (the log is in a --wal-dir that was not given). So it refuses a
+// data dir that holds etcd's (member/wal, member/snap/db).
 func checkWALPlace(cfg *Config) error {
+	for _, p := range []string{filepath.Join("member", "wal"), filepath.Join("member", "snap", "db")} {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, p)); err == nil {
+			return fmt.Errorf("%s holds an etcd data dir (%s): cairn does not read etcd's files, and will not start a new cluster beside them. "+
+				"To move the data to cairn, start cairn with another --data-dir and copy the keys over from the running etcd "+
+				"(a \"cairn migrate\" command is planned; see docs/operations.md, \"Coming from etcd\")", cfg.DataDir, p)
+		}
+	}
 	walDir := cfg.walDir()
 	inData := filepath.Join(cfg.DataDir, "wal")
 	if walDir != inData && raftlog.Exist(inData) {

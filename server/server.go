@@ -118,6 +118,9 @@ func New(cfg Config) (*Server, error) {
 		v2:         v2State{startTime: time.Now()},
 		cluster:    membership.New(cfg.DataDir),
 	}
+	if err := checkWALPlace(&cfg); err != nil {
+		return nil, err // before anything is written in the data dir
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}

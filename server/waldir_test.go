@@ -54,3 +54,23 @@ func TestWALDir(t *testing.T) {
 		t.Fatalf("--wal-dir with the log in the data dir: %v", err)
 	}
 }
+
+// A data dir in etcd's layout is refused before anything is written in it.
+func TestEtcdDataDirRefused(t *testing.T) {
+	for _, p := range []string{filepath.Join("member", "wal"), filepath.Join("member", "snap", "db")} {
+		data := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(data, filepath.Dir(p)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(data, p), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := New(testConfig(data))
+		if err == nil || !strings.Contains(err.Error(), "holds an etcd data dir ("+p+")") {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if entries, _ := os.ReadDir(data); len(entries) != 1 {
+			t.Errorf("%s: the refused start wrote beside etcd's files: %v", p, entries)
+		}
+	}
+}
