@@ -90,7 +90,8 @@ func TestCommandHelpVersionAndRefusals(t *testing.T) {
 
 // A member configured by etcd's environment variables alone: ETCD_ and
 // CAIRN_ settings apply, --enable-v2=false hides the v2 API as etcd does,
-// --wal-dir takes the raft log, and the first log lines say what runs,
+// --cors names the origins, --wal-dir takes the raft log, and the first
+// log lines say what runs,
 // with which configuration, set from where.
 func TestCommandEnvironment(t *testing.T) {
 	dir := t.TempDir()
@@ -103,6 +104,7 @@ func TestCommandEnvironment(t *testing.T) {
 		"ETCD_ADVERTISE_CLIENT_URLS=http://127.0.0.1:0",
 		"ETCD_LISTEN_PEER_URLS=http://127.0.0.1:0",
 		"ETCD_ENABLE_V2=false",
+		"ETCD_CORS=https://app.example",
 		"ETCD_LOG_FORMAT=text", // loses to its CAIRN_ twin
 		"CAIRN_LOG_FORMAT=json",
 	}}
@@ -110,6 +112,18 @@ func TestCommandEnvironment(t *testing.T) {
 	t.Cleanup(func() { m.kill9() })
 	if status, _, body := do(t, "GET", m.url+"/v2/keys/foo", "", ""); status != http.StatusNotFound || body != "404 page not found\n" {
 		t.Errorf("GET /v2/keys/foo with ETCD_ENABLE_V2=false: %d %q", status, body)
+	}
+	for origin, want := range map[string]string{"https://app.example": "https://app.example", "https://other.example": ""} {
+		req, _ := http.NewRequest("POST", m.url+"/v3/kv/range", strings.NewReader(`{"key":"Zm9v"}`))
+		req.Header.Set("Origin", origin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != want {
+			t.Errorf("ETCD_CORS: Origin %s gets Access-Control-Allow-Origin %q, want %q", origin, got, want)
+		}
 	}
 	if segs, _ := filepath.Glob(filepath.Join(walDir, "*.wal")); len(segs) == 0 {
 		t.Errorf("no raft log segment in ETCD_WAL_DIR %s", walDir)
