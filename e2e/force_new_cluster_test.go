@@ -11,7 +11,7 @@ import (
 // Disaster recovery with real processes, as an etcd runbook does it: two
 // members of three are lost for good (kill -9), the survivor cannot serve
 // without a quorum; restarted with --force-new-cluster it serves alone with
-// every acknowledged write, lists only itself, and stays a one-member
+// every write it had applied, lists only itself, and stays a one-member
 // cluster when restarted without the flag.
 func TestForceNewClusterAfterLosingTwo(t *testing.T) {
 	c := startCluster(t, 3)
@@ -19,7 +19,20 @@ func TestForceNewClusterAfterLosingTwo(t *testing.T) {
 	for i := range 50 {
 		lead.putRetry(t, fmt.Sprintf("key%02d", i), "v")
 	}
+	// The survivor the runbook picks: the one that has every write (a
+	// follower may lag the other two that acknowledged them).
 	survivor := c.members[0]
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		n, err := survivor.countPrefix(ctx, "key", true)
+		cancel()
+		if err == nil && n == 50 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the survivor never applied the 50 writes: %d, %v", n, err)
+		}
+	}
 	for _, m := range c.members[1:] {
 		m.kill9()
 	}

@@ -99,9 +99,9 @@
 //
 // Disaster recovery (force.go, --force-new-cluster): when a quorum is lost
 // for good, one survivor restarts with ForceNewCluster; before raft starts,
-// its raft log loses the uncommitted tail and gains committed configuration
-// changes that remove every other member, which the applier then applies
-// like any removal. The store keeps every committed write.
+// its raft log loses the entries after its commit index and gains committed
+// configuration changes that remove every other member, which the applier
+// then applies like any removal. The store stays as it was.
 //
 // # Snapshots
 //

@@ -13,10 +13,12 @@ import (
 // forceNewCluster is --force-new-cluster (etcd's disaster recovery): it
 // turns this restarted member into a one-member cluster that keeps its data,
 // for when the other members are lost for good and the cluster has no
-// quorum left to remove them.
+// quorum left to remove them. A write the lost members committed that this
+// member had not received is lost, as with etcd.
 //
 // It rewrites the raft log before raft starts: the entries after the commit
-// index are dropped (nobody acknowledged them), and committed configuration
+// index it knows are dropped (this member cannot tell whether they were
+// committed; etcd drops them too), and committed configuration
 // changes are appended that remove every other member (and make this one a
 // voter, were it a learner), at the current term. Raft then delivers them as
 // committed entries, and the applier applies them like any other removal:
@@ -74,7 +76,7 @@ func (s *Server) forceNewCluster(hs raftpb.HardState) (_ raftpb.HardState, chang
 		return hs, false, fmt.Errorf("--force-new-cluster: rewriting the raft log: %w", err)
 	}
 	s.log.Warn("--force-new-cluster: forcing a one-member cluster from this member's data; the other members are removed",
-		"removed", removed, "uncommitted_entries_dropped", dropped, "commit", hs.Commit, "term", hs.Term)
+		"removed", removed, "entries_after_commit_dropped", dropped, "commit", hs.Commit, "term", hs.Term)
 	return hs, true, nil
 }
 

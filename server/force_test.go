@@ -57,7 +57,7 @@ func TestForceNewCluster(t *testing.T) {
 		}
 	}
 	logs := lead.logs.String()
-	if !strings.Contains(logs, "--force-new-cluster: forcing a one-member cluster") || !regexp.MustCompile(`uncommitted_entries_dropped=[1-9]`).MatchString(logs) {
+	if !strings.Contains(logs, "--force-new-cluster: forcing a one-member cluster") || !regexp.MustCompile(`entries_after_commit_dropped=[1-9]`).MatchString(logs) {
 		t.Errorf("the log does not say what was forced:\n%s", logs)
 	}
 
