@@ -110,6 +110,7 @@ type etcdValue struct {
 	v string
 }
 
+// String is the value given, or etcd's default.
 func (e *etcdValue) String() string {
 	if e == nil || e.f == nil {
 		return ""
