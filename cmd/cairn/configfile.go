@@ -42,7 +42,7 @@ func (m *Main) readConfigFile(fs *flag.FlagSet) error {
 	}
 	if len(given) > 0 {
 		slices.Sort(given)
-		return fmt.Errorf("%s given with --config-file %s: etcd ignores the other flags when it reads a configuration file, cairn refuses them; put them in the file", strings.Join(given, " "), path)
+		return fmt.Errorf("%s given with --config-file %s%s: etcd ignores the other flags when it reads a configuration file, cairn refuses them; put them in the file", strings.Join(given, " "), path, m.setBy("config-file"))
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -110,6 +110,10 @@ func TestConfigFileFromTheEnvironment(t *testing.T) {
 	if err := m.ParseFlags(nil, env(map[string]string{"ETCD_CONFIG_FILE": path})); err != nil || m.Config.Name != "from-file" {
 		t.Fatalf("%v %q", err, m.Config.Name)
 	}
+	err := NewMain().ParseFlags([]string{"--name", "x"}, env(map[string]string{"ETCD_CONFIG_FILE": path}))
+	if err == nil || !strings.Contains(err.Error(), "--name given with --config-file "+path+" (set by ETCD_CONFIG_FILE)") {
+		t.Errorf("a flag with ETCD_CONFIG_FILE: %v", err)
+	}
 }
 
 // What etcd would silently ignore or get wrong in a file is refused, by key

@@ -108,7 +108,7 @@ func (m *Main) ParseFlags(args, environ []string) error {
 	} else {
 		var err error
 		fs.VisitAll(func(f *flag.Flag) {
-			if err == nil && f.Name != "version" {
+			if err == nil && f.Name != "version" && f.Name != "config-file" {
 				err = m.fromEnv(f, env)
 			}
 		})
