@@ -49,6 +49,12 @@ type member struct {
 	t       testing.TB
 	dataDir string
 	args    []string
+	// raw: args are the whole command line (a --config-file run refuses
+	// other flags); else launch adds the data dir, loopback URLs on free
+	// ports and JSON logs.
+	raw bool
+	// env is added to the test's environment (ETCD_*, CAIRN_* settings).
+	env     []string
 	cmd     *exec.Cmd
 	url     string // client URL, http://127.0.0.1:port
 	logs    *syncBuffer
@@ -96,14 +102,18 @@ func (m *member) start() {
 // member answers reads only once its cluster has a leader).
 func (m *member) launch() error {
 	m.t.Helper()
-	args := append([]string{
-		"--data-dir", m.dataDir,
-		"--listen-client-urls", "http://127.0.0.1:0",
-		"--advertise-client-urls", "http://127.0.0.1:0",
-		"--listen-peer-urls", "http://127.0.0.1:0",
-		"--log-format", "json",
-	}, m.args...)
+	args := m.args
+	if !m.raw {
+		args = append([]string{
+			"--data-dir", m.dataDir,
+			"--listen-client-urls", "http://127.0.0.1:0",
+			"--advertise-client-urls", "http://127.0.0.1:0",
+			"--listen-peer-urls", "http://127.0.0.1:0",
+			"--log-format", "json",
+		}, m.args...)
+	}
 	m.cmd = exec.Command(filepath.Join(binDir, "cairn"), args...)
+	m.cmd.Env = append(os.Environ(), m.env...)
 	// The reader below writes to this run's buffer, not to m.logs, which a
 	// restart replaces while the old run's reader may still be draining.
 	logs := &syncBuffer{}

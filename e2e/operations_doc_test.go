@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairnkv/cairn/internal/testbin"
 )
 
 // docBlocks returns the shell blocks of the section of docs/operations.md
@@ -47,6 +49,8 @@ func docBlocks(t *testing.T, heading string) [][]string {
 // binary: three members start, a write through one is read through
 // another, and the member list shows all three.
 func TestOperationsDocLocalCluster(t *testing.T) {
+	bash := testbin.Need(t, "bash")
+	testbin.Need(t, "curl") // the doc's commands
 	blocks := docBlocks(t, "Try it on one machine")
 	if len(blocks) != 2 || len(blocks[0]) != 3 || len(blocks[1]) < 3 {
 		t.Fatalf("docs/operations.md: want a block of 3 cairn commands and a block of curl commands, got %q", blocks)
@@ -68,7 +72,7 @@ func TestOperationsDocLocalCluster(t *testing.T) {
 			t.Fatalf("not a background cairn command: %s", line)
 		}
 		line = strings.TrimSuffix(fix(line), " &")
-		cmd := exec.Command("bash", "-c", "exec "+filepath.Join(binDir, "cairn")+strings.TrimPrefix(line, "cairn"))
+		cmd := exec.Command(bash, "-c", "exec "+filepath.Join(binDir, "cairn")+strings.TrimPrefix(line, "cairn"))
 		cmd.Dir = dir
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -85,7 +89,7 @@ func TestOperationsDocLocalCluster(t *testing.T) {
 		})
 	}
 	run := func(line string) (string, error) {
-		out, err := exec.Command("bash", "-c", fix(line)).Output()
+		out, err := exec.Command(bash, "-c", fix(line)).Output()
 		return string(out), err
 	}
 	// The first command (a put) once the cluster has a leader.

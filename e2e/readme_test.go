@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/cairnkv/cairn/internal/testbin"
 )
 
 // readmeExamples returns the README's example commands against the default
@@ -35,15 +37,14 @@ func readmeExamples(t *testing.T) []string {
 // TestREADMEExamplesWorkAsWritten runs the README's curl and httpie lines,
 // unchanged but for the member's port, and checks each answer.
 func TestREADMEExamplesWorkAsWritten(t *testing.T) {
+	bash := testbin.Need(t, "bash")
 	m := startMember(t, t.TempDir())
 	host := strings.TrimPrefix(m.url, "http://")
 	for _, example := range readmeExamples(t) {
 		tool := strings.Fields(example)[0]
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not installed (.ci/run installs it): %v", tool, err)
-		}
+		testbin.Need(t, tool)
 		cmdline := strings.ReplaceAll(example, "localhost:2379", host)
-		cmd := exec.Command("bash", "-c", cmdline)
+		cmd := exec.Command(bash, "-c", cmdline)
 		cmd.Env = append(os.Environ(), "HOME="+t.TempDir()) // httpie writes its config under $HOME
 		out, err := cmd.Output()
 		if err != nil {

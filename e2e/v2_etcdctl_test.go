@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairnkv/cairn/internal/testbin"
 )
 
 // TestV2EtcdctlCluster drives a 3-member cluster of binaries with Debian's
@@ -20,10 +22,7 @@ import (
 // member list, and cluster-health before and after a member is killed, with
 // the output etcd 3.4 gives in both cases.
 func TestV2EtcdctlCluster(t *testing.T) {
-	bin, err := exec.LookPath("etcdctl")
-	if err != nil {
-		t.Skip("etcdctl is not installed (Debian's etcd-client; .ci/run installs it)")
-	}
+	bin := testbin.Need(t, "etcdctl")
 	c := startCluster(t, 3)
 	c.waitPublished(t)
 	// run runs etcdctl with the given endpoint and returns its combined

@@ -8,15 +8,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairnkv/cairn/internal/testbin"
 )
 
 // TestCurlWatchPrintsEvents is issue 4's "done when": curl -N on /v3/watch
 // prints the created line, then an event when another client writes foo.
 func TestCurlWatchPrintsEvents(t *testing.T) {
+	curl := testbin.Need(t, "curl")
 	m := startMember(t, t.TempDir())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "curl", "-sN", m.url+"/v3/watch", "-d", `{"create_request": {"key": "Zm9v"}}`)
+	cmd := exec.CommandContext(ctx, curl, "-sN", m.url+"/v3/watch", "-d", `{"create_request": {"key": "Zm9v"}}`)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,34 @@ func (r *Request) TakesSpace() bool {
 		r.DeleteRange == nil && !r.IsCluster()
 }
 
+// Kind names the request's operation by its JSON field ("put", "txn",
+// "lease_grant", ...), for logs; "empty" when none is set.
+func (r *Request) Kind() string {
+	switch {
+	case r.Put != nil:
+		return "put"
+	case r.DeleteRange != nil:
+		return "delete_range"
+	case r.Txn != nil:
+		return "txn"
+	case r.Compaction != nil:
+		return "compaction"
+	case r.Attrs != nil:
+		return "member_attributes"
+	case r.LeaseGrant != nil:
+		return "lease_grant"
+	case r.LeaseRevoke != nil:
+		return "lease_revoke"
+	case r.LeaseExpire != nil:
+		return "lease_expire"
+	case r.V2 != nil:
+		return "v2"
+	case r.Alarm != nil:
+		return "alarm"
+	}
+	return "empty"
+}
+
 // LeaseGrant is the raft payload of a grant: the ID and TTL to grant, the
 // TTL already raised to the proposer's minimum. Auto says the proposer
 // picked the ID; if another lease has it by the time the entry is applied,

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairnkv/cairn/internal/testbin"
 )
 
 // startEtcd runs the real etcd 3.4 on loopback for a side-by-side
@@ -20,13 +23,10 @@ func startEtcd(t *testing.T, flags ...string) string {
 	if testing.Short() {
 		t.Skip("-short: no real etcd")
 	}
-	bin, err := exec.LookPath("etcd")
-	if err != nil {
-		t.Skip("etcd is not installed")
-	}
+	bin := testbin.Need(t, "etcd")
 	out, err := exec.Command(bin, "--version").Output()
 	if err != nil || !strings.Contains(string(out), "etcd Version: 3.4.") {
-		t.Skipf("want etcd 3.4, have %q (%v)", out, err)
+		testbin.Missing(t, fmt.Sprintf("want etcd 3.4 (Debian bookworm's etcd-server), have %q (%v)", out, err))
 	}
 	client, peer := freePort(t), freePort(t)
 	dir := t.TempDir()

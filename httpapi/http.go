@@ -39,6 +39,9 @@ type Config struct {
 	// HealthTimeout bounds the linearizable read of GET /health. 0 means
 	// DefaultHealthTimeout.
 	HealthTimeout time.Duration
+	// DisableV2 stops serving every /v2/ path (keys, members, machines,
+	// stats): they answer 404, as etcd 3.4 with --enable-v2=false.
+	DisableV2 bool
 	// CORS lists the origins allowed by cross-origin requests, as etcd's
 	// --cors; "*" allows any. nil means {"*"}, etcd's default.
 	CORS []string
@@ -78,6 +81,7 @@ type api struct {
 //	GET  /v2/stats/self, /v2/stats/leader, /v2/stats/store  as etcd 3.4, when
 //	     b is also a V2Stats (v2stats.go)
 //	GET  /version, /health                           as etcd 3.4
+//	(no /v2/ path is served with Config.DisableV2)
 //	GET  /openapi.yaml                               the contract (cairn.OpenAPI)
 //
 // The wire format of each endpoint is etcd 3.4's, described in openapi.yaml
@@ -113,9 +117,11 @@ func New(b Backend, cfg Config) http.Handler {
 	}
 	a.version = a.versionBody()
 	a.watcher, _ = b.(cairn.Watcher)
-	a.v2, _ = b.(V2Keys)
-	a.v2m, _ = b.(cairn.V2Members)
-	a.v2s, _ = b.(cairn.V2Stats)
+	if !cfg.DisableV2 {
+		a.v2, _ = b.(V2Keys)
+		a.v2m, _ = b.(cairn.V2Members)
+		a.v2s, _ = b.(cairn.V2Stats)
+	}
 	a.ops, _ = b.(cairn.MaintenanceOps)
 	a.cluster, _ = b.(cairn.Cluster)
 	a.learner, _ = b.(cairn.Learner)
@@ -158,10 +164,10 @@ func New(b Backend, cfg Config) http.Handler {
 			r.Post(prefix+"/cluster/member/promote", no(a.v3(a.memberPromote)))
 		}
 	}
-	if a.v2m != nil || a.cluster != nil {
+	if !cfg.DisableV2 && (a.v2m != nil || a.cluster != nil) {
 		r.HandleFunc("/v2/members", a.serveV2MembersRoot)
 	}
-	if a.cluster != nil {
+	if !cfg.DisableV2 && a.cluster != nil {
 		r.HandleFunc("/v2/members/*", a.serveV2Member)
 	}
 	if a.v2 != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn/internal/testbin"
 	"github.com/cairnkv/cairn/server"
 )
 
@@ -79,9 +80,8 @@ func docPattern(line string) *regexp.Regexp {
 // section, as written but for the port, against a new member with etcd's
 // default election timeout, and checks each answer against the document.
 func TestLeaseDocExamples(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not installed")
-	}
+	testbin.Need(t, "curl") // the examples' program
+	bash := testbin.Need(t, "bash")
 	examples := docExamples(t, "Leases")
 	if len(examples) < 15 {
 		t.Fatalf("found %d examples in the Leases section, want at least 15", len(examples))
@@ -98,7 +98,7 @@ func TestLeaseDocExamples(t *testing.T) {
 	host := strings.TrimPrefix(ts.URL, "http://")
 	for _, e := range examples {
 		cmdline := strings.ReplaceAll(e.cmd, "localhost:2379", host)
-		out, err := exec.Command("bash", "-c", cmdline).Output()
+		out, err := exec.Command(bash, "-c", cmdline).Output()
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", e.cmd, err, out)
 		}

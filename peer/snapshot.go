@@ -11,6 +11,8 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/cairnkv/cairn/internal/logattr"
 )
 
 // A snapshot goes in one POST /raft/snapshot whose chunked body is
@@ -47,7 +49,7 @@ func (p *peer) sendSnapshot(m raftpb.Message) {
 			return
 		}
 		t.log.Info("snapshot sent", "peer", fmt.Sprintf("%x", p.id), "index", m.Snapshot.Metadata.Index,
-			"bytes", n, "took", time.Since(start))
+			"bytes", n, logattr.TookMS(start))
 		t.raft.ReportSnapshot(p.id, raft.SnapshotFinish)
 	}()
 }
@@ -133,7 +135,7 @@ func (t *Transport) serveSnapshot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.log.Info("snapshot received", "peer", fmt.Sprintf("%x", from), "index", index, "term", m.Snapshot.Metadata.Term,
-		"bytes", n, "took", time.Since(start))
+		"bytes", n, logattr.TookMS(start))
 	if err := t.raft.Process(r.Context(), m); err != nil {
 		refuse(w, http.StatusServiceUnavailable, err.Error())
 		return

@@ -43,7 +43,7 @@ start_target() { # $1 = etcd|cairn; sets url and pid
   port=$((port + 2)); local dir="$work/data-$1-$port"
   url="http://127.0.0.1:$port"
   if [ "$1" = etcd ] && [ -n "$BASE" ]; then
-    "$work/cairn-base" --data-dir "$dir" --listen-client-urls "$url" \
+    "$work/cairn-base" --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
       --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
       >"$work/$1.log" 2>&1 &
   elif [ "$1" = etcd ]; then
@@ -51,7 +51,7 @@ start_target() { # $1 = etcd|cairn; sets url and pid
       --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
       --initial-cluster "default=http://127.0.0.1:$((port + 1))" >"$work/$1.log" 2>&1 &
   else
-    "$work/cairn" --data-dir "$dir" --listen-client-urls "$url" \
+    "$work/cairn" --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
       --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
       >"$work/$1.log" 2>&1 &
   fi

@@ -31,7 +31,7 @@ start_target() { # $1 = etcd|cairn; sets url and pid
       --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
       --initial-cluster "default=http://127.0.0.1:$((port + 1))" >"$work/$1.log" 2>&1 &
   else
-    "$work/cairn" --data-dir "$dir" --listen-client-urls "$url" \
+    "$work/cairn" --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
       --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
       >"$work/$1.log" 2>&1 &
   fi

@@ -2,10 +2,15 @@ package server
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn/entry"
+	"github.com/cairnkv/cairn/internal/logattr"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -61,9 +66,14 @@ func (s *Server) applyLoop() {
 				break drain
 			}
 		}
+		start := time.Now()
 		if err := s.apply(&st, jobs); err != nil {
 			s.fatal(err)
 			return
+		}
+		// Two clock reads per batch, none per entry: cheap enough to keep.
+		if took := time.Since(start); took > s.cfg.WarningApplyDuration {
+			s.warnSlowApply(jobs, took)
 		}
 		for _, j := range jobs {
 			close(j.done)
@@ -73,6 +83,47 @@ func (s *Server) applyLoop() {
 		}
 		s.maybeSnapshot(&st)
 	}
+}
+
+// warnSlowApply says that applying jobs took longer than
+// --experimental-warning-apply-duration, and what they were: the entries'
+// index range and how many requests of each kind (a slow batch is usually
+// one big transaction, a compaction or a snapshot install). It decodes the
+// entries again, which only a slow batch pays for.
+func (s *Server) warnSlowApply(jobs []*applyJob, took time.Duration) {
+	kinds := map[string]int{}
+	var first, last uint64
+	var n int
+	snapshot := false
+	for _, j := range jobs {
+		snapshot = snapshot || j.snapshot != nil
+		for i := range j.entries {
+			e := &j.entries[i]
+			if first == 0 {
+				first = e.Index
+			}
+			last = e.Index
+			n++
+			switch {
+			case e.Type != raftpb.EntryNormal:
+				kinds["conf_change"]++
+			case len(e.Data) == 0:
+				kinds["leader_empty_entry"]++
+			default:
+				if req, err := entry.Unmarshal(e.Data); err == nil {
+					kinds[req.Kind()]++
+				}
+			}
+		}
+	}
+	var what []string
+	for _, k := range slices.Sorted(maps.Keys(kinds)) {
+		what = append(what, fmt.Sprintf("%s=%d", k, kinds[k]))
+	}
+	s.log.Warn("apply took too long", logattr.MS("took_ms", took),
+		logattr.MS("expected_ms", s.cfg.WarningApplyDuration), "entries", n,
+		"first_index", first, "last_index", last, "requests", strings.Join(what, " "),
+		"snapshot_installed", snapshot)
 }
 
 type pendingResult struct {

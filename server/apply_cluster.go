@@ -10,6 +10,7 @@ import (
 
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/entry"
+	"github.com/cairnkv/cairn/internal/logattr"
 	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/store"
 )
@@ -43,6 +44,11 @@ func (s *Server) applyConfChange(st *applyState, e *raftpb.Entry) (pendingResult
 		}
 	}
 	var res applyResult
+	// A change replayed after a restart (raft re-delivers every entry after
+	// its snapshot) is in cluster.json already, from which New set up the
+	// transport: re-adding a member removed since would dial it until the
+	// replay reached its removal.
+	replayed := e.Index <= s.appliedIndex.Load()
 	for _, cc := range changes {
 		if cc.NodeID == 0 {
 			continue // a change withdrawn by its proposer: raft ignores it too
@@ -54,19 +60,19 @@ func (s *Server) applyConfChange(st *applyState, e *raftpb.Entry) (pendingResult
 			continue
 		}
 		res.member = m
-		switch cc.Type {
-		case raftpb.ConfChangeRemoveNode:
-			s.tr.RemovePeer(cc.NodeID)
-			s.tr.ForgetStats(cc.NodeID)
+		switch {
+		case cc.Type == raftpb.ConfChangeRemoveNode:
+			if !replayed {
+				s.tr.RemovePeer(cc.NodeID)
+				s.tr.ForgetStats(cc.NodeID)
+			}
 			if cc.NodeID == s.memberID {
 				st.removed = true
 			}
-		default:
-			if m != nil {
-				s.tr.SetPeer(m.ID, m.PeerURLs)
-			}
+		case m != nil && !replayed:
+			s.tr.SetPeer(m.ID, m.PeerURLs)
 		}
-		if m != nil && e.Index > s.appliedIndex.Load() {
+		if m != nil && !replayed {
 			s.log.Info("membership changed", "change", cc.Type.String(), "member", fmt.Sprintf("%x", cc.NodeID),
 				"name", m.Name, "peer_urls", m.PeerURLs, "index", e.Index)
 		}
@@ -173,7 +179,7 @@ func (s *Server) installSnapshot(st *applyState, snap raftpb.Snapshot) error {
 		s.log.Warn("removing installed snapshot files", "err", err)
 	}
 	s.log.Info("snapshot installed", "index", index, "term", snap.Metadata.Term, "store_consistent_index", ci,
-		"revision", ns.Rev(), "took", time.Since(start))
+		"revision", ns.Rev(), logattr.TookMS(start))
 	return nil
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	json "github.com/goccy/go-json"
@@ -27,7 +28,7 @@ import (
 //     the leader fills (returned peers are nil).
 func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
 	cfg := &s.cfg
-	walDir := filepath.Join(cfg.DataDir, "wal")
+	walDir := cfg.walDir()
 	if raftlog.Exist(walDir) {
 		s.wal, err = raftlog.Open(walDir, raftlog.Options{Logger: cfg.Logger})
 		if err != nil {
@@ -77,6 +78,33 @@ func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
 	}
 	s.memberID, s.clusterID = md.MemberID, md.ClusterID
 	return true, peers, nil
+}
+
+// checkWALPlace refuses to start a member whose raft log is not where the
+// flags say, rather than start a new member beside its store: a raft log in
+// DataDir/wal while WALDir names another directory, or a store without a
+// raft log (the log is in a --wal-dir that was not given). So it refuses a
+// data dir that holds etcd's (member/wal, member/snap/db).
+func checkWALPlace(cfg *Config) error {
+	for _, p := range []string{filepath.Join("member", "wal"), filepath.Join("member", "snap", "db")} {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, p)); err == nil {
+			return fmt.Errorf("%s holds an etcd data dir (%s): cairn does not read etcd's files, and will not start a new cluster beside them. "+
+				"To move the data to cairn, start cairn with another --data-dir and copy the keys over from the running etcd "+
+				"(a \"cairn migrate\" command is planned; see docs/operations.md, \"Coming from etcd\")", cfg.DataDir, p)
+		}
+	}
+	walDir := cfg.walDir()
+	inData := filepath.Join(cfg.DataDir, "wal")
+	if walDir != inData && raftlog.Exist(inData) {
+		return fmt.Errorf("--wal-dir is %s, but the raft log of this member is in %s: move its files to %s, or start without --wal-dir", walDir, inData, walDir)
+	}
+	if raftlog.Exist(walDir) {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "store.db")); err == nil {
+		return fmt.Errorf("%s holds a store but %s holds no raft log: if this member's raft log is in another directory, give it with --wal-dir", cfg.DataDir, walDir)
+	}
+	return nil
 }
 
 // bootstrapIdentity derives the ids of a new cluster from InitialCluster and

@@ -2,6 +2,7 @@ package server
 
 import (
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/cairnkv/cairn"
@@ -16,6 +17,10 @@ type Config struct {
 	Name string
 	// DataDir holds the raft log and the store (--data-dir).
 	DataDir string
+	// WALDir, if set, holds the raft log instead of DataDir/wal (--wal-dir,
+	// as etcd's: a dedicated disk for the log's fsyncs). The segment files
+	// are directly in it.
+	WALDir string
 	// InitialCluster lists the members of a new cluster (--initial-cluster);
 	// it must name this member. Ignored when DataDir already holds a member.
 	InitialCluster []membership.Peer
@@ -72,6 +77,15 @@ type Config struct {
 	// interval leases, so a shorter interval spreads a mass expiry in
 	// smaller bursts; cairn's default is 100ms.
 	LeaseCheckInterval time.Duration
+	// ForceNewCluster is etcd's --force-new-cluster: a member restarted from
+	// its data dir becomes a one-member cluster with its data, every other
+	// member removed (force.go). Disaster recovery after the loss of a
+	// quorum; it has no effect on a new member.
+	ForceNewCluster bool
+	// WarningApplyDuration is etcd's --experimental-warning-apply-duration
+	// (default 100ms): the applier logs a warning, with what it applied,
+	// when applying one batch of committed entries takes longer.
+	WarningApplyDuration time.Duration
 	// V2Prefix is --v2-prefix: the store prefix of the v2 keys tree ("" or
 	// "/name"; see v2store.NewTree and docs/v2-mapping.md). Every member of
 	// a cluster should use the same one.
@@ -91,6 +105,7 @@ const (
 	DefaultElectionTimeout        = 1000 * time.Millisecond
 	DefaultLeaseRevokeRate        = 1000
 	DefaultLeaseCheckInterval     = 100 * time.Millisecond
+	DefaultWarningApplyDuration   = 100 * time.Millisecond
 )
 
 // DefaultConfig is a single member named "default" in "default.cairn" with
@@ -111,6 +126,7 @@ func DefaultConfig() Config {
 		ElectionTimeout:        DefaultElectionTimeout,
 		LeaseRevokeRate:        DefaultLeaseRevokeRate,
 		LeaseCheckInterval:     DefaultLeaseCheckInterval,
+		WarningApplyDuration:   DefaultWarningApplyDuration,
 	}
 }
 
@@ -143,12 +159,23 @@ func (c *Config) fillDefaults() {
 	if c.LeaseCheckInterval <= 0 {
 		c.LeaseCheckInterval = d.LeaseCheckInterval
 	}
+	if c.WarningApplyDuration <= 0 {
+		c.WarningApplyDuration = d.WarningApplyDuration
+	}
 	if c.InitialClusterState == "" {
 		c.InitialClusterState = "new"
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+}
+
+// walDir is where the raft log lives: WALDir, else DataDir/wal.
+func (c *Config) walDir() string {
+	if c.WALDir != "" {
+		return c.WALDir
+	}
+	return filepath.Join(c.DataDir, "wal")
 }
 
 // requestTimeout is how long a request may wait for commit and apply before

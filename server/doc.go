@@ -54,7 +54,9 @@
 //
 // # Data directory
 //
-//	<data-dir>/wal/          raft log segments (package raftlog)
+//	<data-dir>/wal/          raft log segments (package raftlog); with
+//	                         --wal-dir (Config.WALDir) they are in that
+//	                         directory instead, and none may be here
 //	<data-dir>/store.db      the MVCC store (package store, bbolt)
 //	<data-dir>/cluster.json  the cluster state: members, removed ids, alarms
 //	<data-dir>/snap/         a store file received from the leader (package
@@ -94,6 +96,12 @@
 // raft once it has a leader. One change at a time goes through a member; a
 // change raft drops (another is pending, or a new leader has not applied
 // its first entry) is proposed again until it applies.
+//
+// Disaster recovery (force.go, --force-new-cluster): when a quorum is lost
+// for good, one survivor restarts with ForceNewCluster; before raft starts,
+// its raft log loses the entries after its commit index and gains committed
+// configuration changes that remove every other member, which the applier
+// then applies like any removal. The store stays as it was.
 //
 // # Snapshots
 //

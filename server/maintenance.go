@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/internal/logattr"
 	"github.com/cairnkv/cairn/store"
 )
 
@@ -57,7 +58,7 @@ func (s *Server) Defragment(ctx context.Context) error {
 			done <- derr
 			return
 		}
-		s.log.Info("store defragmented", "size_before", before, "size_after", after, "took", time.Since(start))
+		s.log.Info("store defragmented", "size_before", before, "size_after", after, logattr.TookMS(start))
 		done <- nil
 	}
 	select {

@@ -126,6 +126,9 @@ func New(cfg Config) (*Server, error) {
 		v2:         v2State{startTime: time.Now()},
 		cluster:    membership.New(cfg.DataDir),
 	}
+	if err := checkWALPlace(&cfg); err != nil {
+		return nil, err // before anything is written in the data dir
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -185,6 +188,16 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("store applied index %d is ahead of the raft log's last index %d: the data dir is inconsistent", applied, last)
 		}
 	}
+	forced := false
+	switch {
+	case cfg.ForceNewCluster && fresh:
+		s.log.Warn("--force-new-cluster has no effect on a new member: it recovers a member from its existing data dir")
+	case cfg.ForceNewCluster:
+		if hs, forced, err = s.forceNewCluster(hs); err != nil {
+			s.closeStorage()
+			return nil, err
+		}
+	}
 	s.appliedIndex.Store(applied)
 	s.applied.Advance(applied)
 	// Headers carry the term from the first answer on, before raft's first
@@ -239,8 +252,9 @@ func New(cfg Config) (*Server, error) {
 
 	s.persistedIndex, _ = s.wal.LastIndex()
 	// Nobody else can win an election: campaign as soon as the bootstrap
-	// configuration is applied instead of waiting out an election timeout.
-	s.campaignSoon = s.soleVoter(fresh, peers)
+	// configuration (or the one --force-new-cluster wrote) is applied
+	// instead of waiting out an election timeout.
+	s.campaignSoon = forced || s.soleVoter(fresh, peers)
 	s.loops.Add(5)
 	go s.run()
 	go s.applyLoop()

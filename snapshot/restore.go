@@ -21,7 +21,10 @@ import (
 // --initial-cluster-token and, if given, --initial-advertise-peer-urls
 // (PeerURLs, checked against the member's entry in InitialCluster).
 type RestoreConfig struct {
-	DataDir             string
+	DataDir string
+	// WALDir, if set, receives the raft log instead of DataDir/wal (etcd's
+	// --wal-dir); start the member with the same --wal-dir.
+	WALDir              string
 	Name                string
 	InitialCluster      []membership.Peer
 	InitialClusterToken string
@@ -46,7 +49,10 @@ func Restore(cfg RestoreConfig, backup string) error {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	walDir := filepath.Join(cfg.DataDir, "wal")
+	walDir := cfg.WALDir
+	if walDir == "" {
+		walDir = filepath.Join(cfg.DataDir, "wal")
+	}
 	if raftlog.Exist(walDir) {
 		return fmt.Errorf("%s already holds a member; restore into a new data dir", cfg.DataDir)
 	}

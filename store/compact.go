@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/internal/logattr"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -260,7 +261,7 @@ func (c *compactor) remove(t int64) removeOutcome {
 		close(w.ch)
 	}
 	c.s.log.Info("store: compaction finished", "compact_revision", t, "removed", removed,
-		"chunks", chunks, "took", time.Since(start))
+		"chunks", chunks, logattr.TookMS(start))
 	return removeDone
 }
 

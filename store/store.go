@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/internal/logattr"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -204,7 +205,7 @@ func Open(path string, opts Options) (*Store, error) {
 	go s.fl.run()
 	s.log.Info("store opened", "path", path, "revision", s.rev, "compact_revision", s.compactRev,
 		"consistent_index", s.ci.Load(), "keys", s.idx.tree.Len(), "records", st.records,
-		"leases", len(s.leases.leases), "took", time.Since(start))
+		"leases", len(s.leases.leases), logattr.TookMS(start))
 	return s, nil
 }
 

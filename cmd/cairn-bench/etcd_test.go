@@ -11,10 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// etcdBinary is the real etcd the integration test drives.
-const etcdBinary = "/usr/bin/etcd"
+	"github.com/cairnkv/cairn/internal/testbin"
+)
 
 // TestWorkloadsAgainstEtcd runs every workload against a real etcd 3.4
 // member on loopback.
@@ -52,9 +51,7 @@ func freePort(t *testing.T) int {
 // with new ports.
 func startEtcd(t *testing.T) string {
 	t.Helper()
-	if _, err := os.Stat(etcdBinary); err != nil {
-		t.Skipf("integration test needs a real etcd at %s: %v", etcdBinary, err)
-	}
+	etcdBinary := testbin.Need(t, "etcd")
 	var lastErr error
 	for attempt := range 3 {
 		dir := t.TempDir()

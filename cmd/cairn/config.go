@@ -2,11 +2,10 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,10 +14,14 @@ import (
 	"github.com/cairnkv/cairn/v2store"
 )
 
-// Config is everything the flags set. DefaultConfig gives etcd's defaults.
+// Config is everything the flags set. DefaultConfig gives etcd's defaults
+// (and true for --enable-v2, which etcd 3.4 defaults to false: serving v2
+// is why cairn exists).
 type Config struct {
+	ConfigFile               string // etcd's YAML configuration file (configfile.go)
 	Name                     string
 	DataDir                  string
+	WALDir                   string // the raft log's directory, if not <data-dir>/wal
 	ListenClientURLs         string
 	AdvertiseClientURLs      string
 	ListenPeerURLs           string
@@ -26,6 +29,7 @@ type Config struct {
 	InitialCluster           string
 	InitialClusterState      string
 	InitialClusterToken      string
+	ForceNewCluster          bool
 	SnapshotCount            uint64
 	SnapshotCatchUpEntries   uint64
 	MaxRequestBytes          uint
@@ -33,10 +37,15 @@ type Config struct {
 	QuotaBackendBytes        int64
 	HeartbeatInterval        uint // milliseconds, as etcd
 	ElectionTimeout          uint // milliseconds, as etcd
+	EnableV2                 bool
+	CORS                     string // comma-separated origins, "*" for any
+	Logger                   string // zap or capnslog: accepted, cairn logs with slog
+	LogOutputs               string // comma-separated: default, stderr, stdout or file paths
 	LogLevel                 string
 	LogFormat                string
 	EnablePprof              bool
 
+	WarningApplyDuration        time.Duration // etcd's --experimental-warning-apply-duration
 	WatchProgressNotifyInterval time.Duration // etcd's --experimental-watch-progress-notify-interval
 	MaxWatchersPerConnection    int           // cairn's own
 	MaxWatchPendingBytes        int           // cairn's own
@@ -82,9 +91,14 @@ func DefaultConfig() Config {
 		QuotaBackendBytes:        server.DefaultQuotaBackendBytes,
 		HeartbeatInterval:        uint(server.DefaultHeartbeatInterval / time.Millisecond),
 		ElectionTimeout:          uint(server.DefaultElectionTimeout / time.Millisecond),
+		EnableV2:                 true,
+		CORS:                     "*",
+		Logger:                   "capnslog",
+		LogOutputs:               "default",
 		LogLevel:                 "info",
 		LogFormat:                "text",
 
+		WarningApplyDuration:        server.DefaultWarningApplyDuration,
 		WatchProgressNotifyInterval: server.DefaultWatchProgressNotifyInterval,
 		MaxWatchersPerConnection:    server.DefaultMaxWatchersPerConnection,
 		MaxWatchPendingBytes:        server.DefaultMaxWatchPendingBytes,
@@ -92,76 +106,6 @@ func DefaultConfig() Config {
 		ClientIdleTimeout:       DefaultClientIdleTimeout,
 		ClientReadHeaderTimeout: DefaultClientReadHeaderTimeout,
 	}
-}
-
-// Main is one run of the cairn command.
-type Main struct {
-	Config Config
-	// Stderr receives the logs; os.Stderr in the command.
-	Stderr io.Writer
-}
-
-// NewMain returns a Main with the default configuration.
-func NewMain() *Main { return &Main{Config: DefaultConfig()} }
-
-// ParseFlags reads args, then fills every flag not on the command line from
-// its CAIRN_<FLAG_NAME> environment variable (via getenv).
-func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
-	c := &m.Config
-	fs := flag.NewFlagSet("cairn", flag.ContinueOnError)
-	fs.StringVar(&c.Name, "name", c.Name, "human-readable name for this member")
-	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "path to the data directory")
-	fs.StringVar(&c.ListenClientURLs, "listen-client-urls", c.ListenClientURLs, "comma-separated URLs to serve client requests on (port 0 picks a free port)")
-	fs.StringVar(&c.AdvertiseClientURLs, "advertise-client-urls", c.AdvertiseClientURLs, "comma-separated client URLs of this member, as advertised to clients")
-	fs.StringVar(&c.ListenPeerURLs, "listen-peer-urls", c.ListenPeerURLs, "comma-separated URLs to serve peer traffic on")
-	fs.StringVar(&c.InitialAdvertisePeerURLs, "initial-advertise-peer-urls", c.InitialAdvertisePeerURLs, "comma-separated peer URLs of this member, as advertised to the cluster")
-	fs.StringVar(&c.InitialCluster, "initial-cluster", c.InitialCluster, "initial cluster configuration, name=peerURL,... (default: <name>=<initial-advertise-peer-urls>)")
-	fs.StringVar(&c.InitialClusterState, "initial-cluster-state", c.InitialClusterState, "initial cluster state: new or existing")
-	fs.StringVar(&c.InitialClusterToken, "initial-cluster-token", c.InitialClusterToken, "initial cluster token, part of the cluster and member ids")
-	fs.Uint64Var(&c.SnapshotCount, "snapshot-count", c.SnapshotCount, "number of applied raft entries between raft snapshots")
-	fs.Uint64Var(&c.SnapshotCatchUpEntries, "experimental-snapshot-catchup-entries", c.SnapshotCatchUpEntries, "number of raft entries kept behind a snapshot for slow followers (as etcd 3.5's flag)")
-	fs.UintVar(&c.MaxRequestBytes, "max-request-bytes", c.MaxRequestBytes, "maximum client request size in bytes")
-	fs.UintVar(&c.MaxTxnOps, "max-txn-ops", c.MaxTxnOps, "maximum number of operations in a transaction branch")
-	fs.Int64Var(&c.QuotaBackendBytes, "quota-backend-bytes", c.QuotaBackendBytes, "store size in bytes above which writes fail with 'database space exceeded'")
-	fs.UintVar(&c.HeartbeatInterval, "heartbeat-interval", c.HeartbeatInterval, "time in milliseconds of a raft heartbeat interval")
-	fs.UintVar(&c.ElectionTimeout, "election-timeout", c.ElectionTimeout, "time in milliseconds of a raft election timeout")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
-	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
-	fs.BoolVar(&c.EnablePprof, "enable-pprof", c.EnablePprof, "serve runtime profiling data at /debug/pprof/ on the client URLs")
-	fs.DurationVar(&c.WatchProgressNotifyInterval, "experimental-watch-progress-notify-interval", c.WatchProgressNotifyInterval, "period of the progress responses to watchers that asked for them (as etcd's flag)")
-	fs.IntVar(&c.MaxWatchersPerConnection, "max-watchers-per-connection", c.MaxWatchersPerConnection, "maximum watchers on one watch stream (an HTTP request or a websocket); -1: no limit (etcd has no such limit)")
-	fs.StringVar(&c.V2Prefix, "v2-prefix", c.V2Prefix, "store prefix of the v2 keys tree: the v2 key /a is the v3 key <prefix>/a (default: none, the same bytes; see docs/v2-mapping.md)")
-	fs.IntVar(&c.MaxWatchPendingBytes, "max-watch-pending-bytes", c.MaxWatchPendingBytes, "bytes of events queued for one watcher whose client has not taken them, above which the watcher catches up from history instead (etcd has no such limit)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || err != nil {
-			return
-		}
-		env := EnvName(f.Name)
-		if v := getenv(env); v != "" {
-			if e := f.Value.Set(v); e != nil {
-				err = fmt.Errorf("%s=%q: %v", env, v, e)
-			}
-		}
-	})
-	if err != nil {
-		return err
-	}
-	return c.Validate()
-}
-
-// EnvName is the environment variable that mirrors a flag:
-// "data-dir" -> "CAIRN_DATA_DIR".
-func EnvName(flagName string) string {
-	return "CAIRN_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
 // Validate checks values the flag package cannot.
@@ -203,7 +147,50 @@ func (c *Config) Validate() error {
 	if _, err := v2store.NewTree(c.V2Prefix); err != nil {
 		return fmt.Errorf("--v2-prefix: %q must be empty or start with / and not end with /", c.V2Prefix)
 	}
+	if c.Logger != "zap" && c.Logger != "capnslog" {
+		return fmt.Errorf("--logger must be zap or capnslog (etcd's loggers; cairn logs with log/slog either way), not %q", c.Logger)
+	}
+	if _, err := splitOutputs(c.LogOutputs); err != nil {
+		return err
+	}
+	if c.WarningApplyDuration <= 0 {
+		return fmt.Errorf("--experimental-warning-apply-duration must be positive, not %v", c.WarningApplyDuration)
+	}
 	return nil
+}
+
+// splitOutputs reads --log-outputs: a comma list of default (stderr, as
+// etcd outside systemd), stderr, stdout or file paths; default goes alone,
+// as in etcd.
+func splitOutputs(s string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(s, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	switch {
+	case len(out) == 0:
+		return nil, errors.New("--log-outputs is empty: give default, stderr, stdout or a file path")
+	case len(out) > 1 && slices.Contains(out, "default"):
+		return nil, fmt.Errorf("--log-outputs %q: default cannot be combined with other outputs (as in etcd); name stderr instead", s)
+	}
+	return out, nil
+}
+
+// corsOrigins reads --cors: a comma list of origins; empty means any, as
+// etcd.
+func (c *Config) corsOrigins() []string {
+	var out []string
+	for _, o := range strings.Split(c.CORS, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	if len(out) == 0 {
+		return []string{"*"}
+	}
+	return out
 }
 
 // parseURLs splits a comma list of http URLs. TLS is not implemented yet and
@@ -222,7 +209,7 @@ func parseURLs(s string) ([]*url.URL, error) {
 		switch u.Scheme {
 		case "http":
 		case "https", "unixs":
-			return nil, fmt.Errorf("not implemented: TLS (%s)", part)
+			return nil, fmt.Errorf("not implemented yet: TLS (%s)", part)
 		default:
 			return nil, fmt.Errorf("%q: scheme must be http", part)
 		}
@@ -250,6 +237,9 @@ func (c *Config) serverConfig(logger *slog.Logger) (server.Config, error) {
 	sc := server.DefaultConfig()
 	sc.Name = c.Name
 	sc.DataDir = c.DataDir
+	sc.WALDir = c.WALDir
+	sc.ForceNewCluster = c.ForceNewCluster
+	sc.WarningApplyDuration = c.WarningApplyDuration
 	ic := c.InitialCluster
 	if ic == "" {
 		var parts []string

@@ -8,8 +8,13 @@ import (
 	"github.com/cairnkv/cairn/server"
 )
 
-func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+// env is an environment as os.Environ gives it.
+func env(m map[string]string) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	return out
 }
 
 func TestDefaultsAreEtcds(t *testing.T) {
@@ -51,7 +56,7 @@ func TestEnvironmentMirrorsEveryFlagAndFlagsWin(t *testing.T) {
 	if c.DataDir != "/tmp/x" || c.SnapshotCount != 42 || c.MaxRequestBytes != 1000 || c.LogFormat != "json" {
 		t.Errorf("environment not applied: %+v", c)
 	}
-	if got := EnvName("initial-cluster-token"); got != "CAIRN_INITIAL_CLUSTER_TOKEN" {
+	if got := EnvName("CAIRN", "initial-cluster-token"); got != "CAIRN_INITIAL_CLUSTER_TOKEN" {
 		t.Errorf("EnvName: %s", got)
 	}
 }
@@ -64,9 +69,9 @@ func TestBadFlagValues(t *testing.T) {
 	}{
 		{[]string{"--log-format", "xml"}, nil, "--log-format"},
 		{[]string{"--log-level", "loud"}, nil, "--log-level"},
-		{[]string{"--listen-client-urls", "https://127.0.0.1:2379"}, nil, "not implemented: TLS"},
-		{[]string{"--listen-client-urls", "127.0.0.1:2379"}, nil, "--listen-client-urls"},
-		{[]string{"--listen-client-urls", "unix://x:1"}, nil, "scheme must be http"},
+		{[]string{"--listen-client-urls", "https://127.0.0.1:2379", "--advertise-client-urls", "https://127.0.0.1:2379"}, nil, "not implemented yet: TLS"},
+		{[]string{"--listen-client-urls", "127.0.0.1:2379", "--advertise-client-urls", "http://x:1"}, nil, "--listen-client-urls"},
+		{[]string{"--listen-client-urls", "unix://x:1", "--advertise-client-urls", "http://x:1"}, nil, "scheme must be http"},
 		{[]string{"--initial-cluster-state", "maybe"}, nil, "new or existing"},
 		{[]string{"--election-timeout", "200"}, nil, "--election-timeout"},
 		{[]string{"--snapshot-count", "many"}, nil, "invalid value"},

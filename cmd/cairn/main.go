@@ -1,9 +1,15 @@
 // Command cairn runs one cairn member: an etcd-compatible key-value store
-// that serves etcd's v3 JSON API over a raft-replicated MVCC store.
+// that serves etcd's v3 JSON API and v2 API over a raft-replicated MVCC
+// store.
 //
-// Flags keep etcd's names and defaults; every flag can also be given as an
-// environment variable CAIRN_<FLAG_NAME> (--data-dir is CAIRN_DATA_DIR). A
-// flag on the command line wins over its environment variable.
+// Flags keep etcd's names and defaults (flags.go); etcd's flags that cairn
+// does not honour are refused by name or, for tuning without effect here,
+// noted (etcdflags.go). Every flag is also read from ETCD_<FLAG> and
+// CAIRN_<FLAG> (--data-dir: ETCD_DATA_DIR, CAIRN_DATA_DIR); the command
+// line wins over CAIRN_, CAIRN_ over ETCD_ (parse.go). --config-file reads
+// etcd's YAML configuration file instead (configfile.go). The log's first
+// lines say what runs, the effective configuration and where each setting
+// came from (logging.go).
 //
 // "cairn snapshot save <file>" backs up a live member and "cairn snapshot
 // restore <file> ..." makes the data dir of a member of a new cluster from
@@ -12,6 +18,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -23,7 +30,9 @@ func main() {
 		os.Exit(snapshotCommand(os.Args[2:], os.Stdout, os.Stderr))
 	}
 	m := NewMain()
-	if err := m.ParseFlags(os.Args[1:], os.Getenv); err != nil {
+	if err := m.ParseFlags(os.Args[1:], os.Environ()); errors.Is(err, errShown) {
+		return // --help, --version
+	} else if err != nil {
 		fmt.Fprintln(os.Stderr, "cairn:", err)
 		os.Exit(2)
 	}

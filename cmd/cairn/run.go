@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -24,18 +23,12 @@ const shutdownGrace = 10 * time.Second
 // the member fails. On ctx done it stops taking requests, lets in-flight ones
 // finish (or fail cleanly after shutdownGrace), then stops the member.
 func (m *Main) Run(ctx context.Context) error {
-	stderr := m.Stderr
-	if stderr == nil {
-		stderr = os.Stderr
+	logger, closeLogs, err := m.openLogger()
+	if err != nil {
+		return err
 	}
-	level, _ := parseLevel(m.Config.LogLevel)
-	opts := &slog.HandlerOptions{Level: level}
-	var logger *slog.Logger
-	if m.Config.LogFormat == "json" {
-		logger = slog.New(slog.NewJSONHandler(stderr, opts))
-	} else {
-		logger = slog.New(slog.NewTextHandler(stderr, opts))
-	}
+	defer closeLogs()
+	m.logStart(logger)
 
 	clientURLs, _ := parseURLs(m.Config.ListenClientURLs)
 	peerURLs, _ := parseURLs(m.Config.ListenPeerURLs)
@@ -81,6 +74,8 @@ func (m *Main) Run(ctx context.Context) error {
 	handler := httpapi.New(srv, httpapi.Config{
 		MaxRequestBytes: int64(sc.MaxRequestBytes),
 		Logger:          logger,
+		DisableV2:       !m.Config.EnableV2,
+		CORS:            m.Config.corsOrigins(),
 	})
 	if m.Config.EnablePprof {
 		mux := http.NewServeMux()

@@ -22,7 +22,7 @@ const snapshotUsage = `usage:
       (etcd's snapshot file format)
   cairn snapshot restore <file> --data-dir <dir> --name <name>
         --initial-cluster <name=peerURL,...> [--initial-cluster-token <token>]
-        [--initial-advertise-peer-urls <peerURL>]
+        [--initial-advertise-peer-urls <peerURL>] [--wal-dir <dir>]
       make <dir> the data dir of member <name> of a new cluster holding the
       backup's data; restore every member of the new cluster from the same
       file with the same --initial-cluster and token, then start each with
@@ -132,6 +132,7 @@ func snapshotRestore(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("cairn snapshot restore", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.DataDir, "data-dir", "", "data dir to create for the restored member")
+	fs.StringVar(&c.WALDir, "wal-dir", "", "directory for the raft log, if not <data-dir>/wal (start the member with the same --wal-dir)")
 	fs.StringVar(&c.Name, "name", c.Name, "name of the restored member")
 	fs.StringVar(&c.InitialCluster, "initial-cluster", "", "the new cluster, name=peerURL,... (default: <name>=<initial-advertise-peer-urls>)")
 	fs.StringVar(&c.InitialClusterToken, "initial-cluster-token", c.InitialClusterToken, "token of the new cluster")
@@ -153,7 +154,7 @@ func snapshotRestore(args []string, stdout io.Writer) error {
 		sc.PeerURLs = nil // the member's entry in --initial-cluster
 	}
 	sc.InitialClusterState = "new"
-	rc := snapshot.RestoreConfig{DataDir: sc.DataDir, Name: sc.Name, InitialCluster: sc.InitialCluster,
+	rc := snapshot.RestoreConfig{DataDir: sc.DataDir, WALDir: sc.WALDir, Name: sc.Name, InitialCluster: sc.InitialCluster,
 		InitialClusterToken: sc.InitialClusterToken, PeerURLs: sc.PeerURLs, Logger: sc.Logger}
 	if err := snapshot.Restore(rc, file); err != nil {
 		return err

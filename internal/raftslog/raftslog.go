@@ -1,5 +1,12 @@
 // Package raftslog lets raft (go.etcd.io/raft/v3) log through log/slog:
 // Logger implements raft.Logger, tagging every record component=raft.
+//
+// raft says a lot at its Info level: every term change, vote, pre-vote,
+// configuration switch and log truncation. None of it asks an operator to do
+// anything, and what an operator needs of it the member logs in its own
+// words (leader changed, membership changed, snapshot installed), so raft's
+// Info lines go out at debug (--log-level debug shows them). raft's
+// warnings and errors keep their level.
 package raftslog
 
 import (
@@ -27,11 +34,15 @@ func (r Logger) Debugf(format string, v ...any) {
 	r.log(slog.LevelDebug, fmt.Sprintf(format, v...))
 }
 
-// Info prints its arguments and logs them at level info.
-func (r Logger) Info(v ...any) { r.log(slog.LevelInfo, fmt.Sprint(v...)) }
+// Info prints its arguments and logs them at level debug (see the package
+// comment).
+func (r Logger) Info(v ...any) { r.log(slog.LevelDebug, fmt.Sprint(v...)) }
 
-// Infof formats its arguments and logs them at level info.
-func (r Logger) Infof(format string, v ...any) { r.log(slog.LevelInfo, fmt.Sprintf(format, v...)) }
+// Infof formats its arguments and logs them at level debug (see the package
+// comment).
+func (r Logger) Infof(format string, v ...any) {
+	r.log(slog.LevelDebug, fmt.Sprintf(format, v...))
+}
 
 // Warning prints its arguments and logs them at level warn.
 func (r Logger) Warning(v ...any) { r.log(slog.LevelWarn, fmt.Sprint(v...)) }
