@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/membership"
@@ -76,6 +78,10 @@ type Config struct {
 	// "/name"; see v2store.NewTree and docs/v2-mapping.md). Every member of
 	// a cluster should use the same one.
 	V2Prefix string
+	// Metrics, if set, receives the member's Prometheus metrics (etcd's
+	// names; metrics.go). Registration fails New if a metric of the same
+	// name is already registered (one member per registry).
+	Metrics prometheus.Registerer
 	// Logger receives the member's logs; nil means slog.Default().
 	Logger *slog.Logger
 }

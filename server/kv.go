@@ -133,8 +133,13 @@ func (s *Server) propose(ctx context.Context, req *entry.Request) (applyResult, 
 	ch := s.waits.Register(req.ID)
 	if err := s.node.Propose(ctx, data); err != nil {
 		s.waits.Cancel(req.ID)
+		s.metrics.proposalsFailed.Inc()
 		return applyResult{}, s.proposeErr(ctx, err)
 	}
+	// As etcd counts them: pending once raft took the proposal, failed when
+	// raft refused it or it was not applied in time.
+	s.metrics.pending.Add(1)
+	defer s.metrics.pending.Add(-1)
 	select {
 	case r := <-ch:
 		if r.err != nil {
@@ -143,6 +148,7 @@ func (s *Server) propose(ctx context.Context, req *entry.Request) (applyResult, 
 		return r, nil
 	case <-ctx.Done():
 		s.waits.Cancel(req.ID)
+		s.metrics.proposalsFailed.Inc()
 		return applyResult{}, s.contextErr(ctx, ctx.Err())
 	case <-s.stopc:
 		s.waits.Cancel(req.ID)

@@ -52,6 +52,7 @@ type Server struct {
 	// (tests: an error stops the member there, as a crash would).
 	beforeInstall atomic.Pointer[func() error]
 
+	metrics *metrics
 	ids     *idGenerator
 	waits   *wait.Registry[applyResult]
 	applied wait.Index
@@ -117,6 +118,7 @@ func New(cfg Config) (*Server, error) {
 		publishedc: make(chan struct{}),
 		v2:         v2State{startTime: time.Now()},
 		cluster:    membership.New(cfg.DataDir),
+		metrics:    newMetrics(),
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -220,6 +222,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("starting raft: %w", err)
 	}
 	s.tr = s.newTransport()
+	if cfg.Metrics != nil {
+		if err := s.registerMetrics(cfg.Metrics); err != nil {
+			s.closeStorage()
+			return nil, err
+		}
+	}
 	s.node.forward = func(m raftpb.Message) { s.tr.Send([]raftpb.Message{m}) }
 	s.node.stopped = s.stopc
 	for _, m := range s.cluster.List() {
