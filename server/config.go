@@ -78,6 +78,10 @@ type Config struct {
 	// "/name"; see v2store.NewTree and docs/v2-mapping.md). Every member of
 	// a cluster should use the same one.
 	V2Prefix string
+	// AutoCompaction configures the compactions the leader proposes by
+	// itself (--auto-compaction-mode, --auto-compaction-retention;
+	// autocompact.go). The zero value turns them off, etcd's default.
+	AutoCompaction AutoCompaction
 	// Metrics, if set, receives the member's Prometheus metrics (etcd's
 	// names; metrics.go). Registration fails New if a metric of the same
 	// name is already registered (one member per registry).

@@ -241,7 +241,7 @@ func New(cfg Config) (*Server, error) {
 	// Nobody else can win an election: campaign as soon as the bootstrap
 	// configuration is applied instead of waiting out an election timeout.
 	s.campaignSoon = s.soleVoter(fresh, peers)
-	s.loops.Add(5)
+	s.loops.Add(6)
 	go s.run()
 	go s.applyLoop()
 	go s.readLoop()
@@ -249,6 +249,10 @@ func New(cfg Config) (*Server, error) {
 	go func() {
 		defer s.loops.Done()
 		s.lessor.RunExpiry(s.stopc, cfg.LeaseCheckInterval, cfg.LeaseRevokeRate, s.revokeExpired, s.log)
+	}()
+	go func() {
+		defer s.loops.Done()
+		s.autoCompact()
 	}()
 	return s, nil
 }
