@@ -41,6 +41,10 @@ type Config struct {
 	MaxWatchersPerConnection    int           // cairn's own
 	MaxWatchPendingBytes        int           // cairn's own
 	V2Prefix                    string        // cairn's own: where the v2 keys tree lives in the store
+
+	ListenMetricsURLs       string // etcd's: /metrics and /health there too
+	AutoCompactionMode      string // etcd's: periodic or revision
+	AutoCompactionRetention string // etcd's: 0 (off), hours, a duration or revisions
 }
 
 // DefaultConfig returns etcd's defaults (with 127.0.0.1 for its localhost).
@@ -67,6 +71,9 @@ func DefaultConfig() Config {
 		WatchProgressNotifyInterval: server.DefaultWatchProgressNotifyInterval,
 		MaxWatchersPerConnection:    server.DefaultMaxWatchersPerConnection,
 		MaxWatchPendingBytes:        server.DefaultMaxWatchPendingBytes,
+
+		AutoCompactionMode:      server.AutoCompactPeriodic,
+		AutoCompactionRetention: "0",
 	}
 }
 
@@ -108,6 +115,9 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&c.MaxWatchersPerConnection, "max-watchers-per-connection", c.MaxWatchersPerConnection, "maximum watchers on one watch stream (an HTTP request or a websocket); -1: no limit (etcd has no such limit)")
 	fs.StringVar(&c.V2Prefix, "v2-prefix", c.V2Prefix, "store prefix of the v2 keys tree: the v2 key /a is the v3 key <prefix>/a (default: none, the same bytes; see docs/v2-mapping.md)")
 	fs.IntVar(&c.MaxWatchPendingBytes, "max-watch-pending-bytes", c.MaxWatchPendingBytes, "bytes of events queued for one watcher whose client has not taken them, above which the watcher catches up from history instead (etcd has no such limit)")
+	fs.StringVar(&c.ListenMetricsURLs, "listen-metrics-urls", c.ListenMetricsURLs, "comma-separated URLs to serve /metrics and /health on, besides the client URLs (as etcd's flag)")
+	fs.StringVar(&c.AutoCompactionMode, "auto-compaction-mode", c.AutoCompactionMode, "how to read --auto-compaction-retention: periodic (a duration, or hours when a bare number) or revision (a number of revisions)")
+	fs.StringVar(&c.AutoCompactionRetention, "auto-compaction-retention", c.AutoCompactionRetention, "history the leader keeps when it compacts by itself (see --auto-compaction-mode); 0 turns auto-compaction off")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -175,6 +185,14 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxWatchPendingBytes <= 0 {
 		return fmt.Errorf("--max-watch-pending-bytes must be positive, not %d", c.MaxWatchPendingBytes)
+	}
+	if c.ListenMetricsURLs != "" {
+		if _, err := parseURLs(c.ListenMetricsURLs); err != nil {
+			return fmt.Errorf("--listen-metrics-urls: %w", err)
+		}
+	}
+	if _, err := server.ParseAutoCompaction(c.AutoCompactionMode, c.AutoCompactionRetention); err != nil {
+		return err
 	}
 	if _, err := v2store.NewTree(c.V2Prefix); err != nil {
 		return fmt.Errorf("--v2-prefix: %q must be empty or start with / and not end with /", c.V2Prefix)
@@ -266,6 +284,9 @@ func (c *Config) serverConfig(logger *slog.Logger) (server.Config, error) {
 		ProgressNotifyInterval:   c.WatchProgressNotifyInterval,
 		MaxWatchersPerConnection: c.MaxWatchersPerConnection,
 		MaxPendingBytes:          c.MaxWatchPendingBytes,
+	}
+	if sc.AutoCompaction, err = server.ParseAutoCompaction(c.AutoCompactionMode, c.AutoCompactionRetention); err != nil {
+		return sc, err
 	}
 	sc.Logger = logger
 	return sc, nil

@@ -61,12 +61,20 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		peerListeners = append(peerListeners, l)
 	}
+	metricsLn, err := listenMetrics(m.Config.ListenMetricsURLs)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	defer metricsLn.Close()
 	// An advertised URL with port 0 means the port the listener got.
 	cfg := m.Config
 	cfg.AdvertiseClientURLs = resolvePortZero(cfg.AdvertiseClientURLs, listeners)
 	cfg.InitialAdvertisePeerURLs = resolvePortZero(cfg.InitialAdvertisePeerURLs, peerListeners)
 
 	sc, err := cfg.serverConfig(logger)
+	reg := newRegistry()
+	sc.Metrics = reg
 	if err != nil {
 		closeAll()
 		return err
@@ -81,7 +89,9 @@ func (m *Main) Run(ctx context.Context) error {
 	handler := httpapi.New(srv, httpapi.Config{
 		MaxRequestBytes: int64(sc.MaxRequestBytes),
 		Logger:          logger,
+		Metrics:         reg,
 	})
+	metricsLn.serve(reg, handler, logger)
 	if m.Config.EnablePprof {
 		mux := http.NewServeMux()
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
