@@ -102,11 +102,27 @@ func (m *httpMetrics) instrument(next http.Handler) http.Handler {
 		if code == 0 {
 			code = http.StatusOK // nothing written: net/http answers 200
 		}
-		m.requests.WithLabelValues(api, route, strconv.Itoa(code)).Inc()
+		m.requests.WithLabelValues(api, route, codeLabel(code)).Inc()
 		if !sw.streamed && code != http.StatusSwitchingProtocols {
 			m.duration.WithLabelValues(api, route).Observe(time.Since(start).Seconds())
 		}
 	})
+}
+
+// codeLabels are the status codes as label values, made once rather than
+// per request.
+var codeLabels = func() (l [600]string) {
+	for i := range l {
+		l[i] = strconv.Itoa(i)
+	}
+	return l
+}()
+
+func codeLabel(code int) string {
+	if code >= 0 && code < len(codeLabels) {
+		return codeLabels[code]
+	}
+	return strconv.Itoa(code)
 }
 
 // apiOf names the API of a request path.
