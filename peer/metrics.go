@@ -17,19 +17,13 @@ type metrics struct {
 }
 
 func newMetrics() *metrics {
+	counters := func(name, help, label string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{label})
+	}
 	return &metrics{
-		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "etcd_network_peer_sent_bytes_total",
-			Help: "The total number of bytes sent to peers.",
-		}, []string{"To"}),
-		received: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "etcd_network_peer_received_bytes_total",
-			Help: "The total number of bytes received from peers.",
-		}, []string{"From"}),
-		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "etcd_network_peer_sent_failures_total",
-			Help: "The total number of send failures from peers.",
-		}, []string{"To"}),
+		sent:     counters("etcd_network_peer_sent_bytes_total", "The total number of bytes sent to peers.", "To"),
+		received: counters("etcd_network_peer_received_bytes_total", "The total number of bytes received from peers.", "From"),
+		failures: counters("etcd_network_peer_sent_failures_total", "The total number of send failures from peers.", "To"),
 		rtt: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "etcd_network_peer_round_trip_time_seconds",
 			Help:    "Round-Trip-Time histogram between peers",
