@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -30,6 +31,28 @@ import (
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// routes caches each route's series of the common case (status 200)
+	// by route pattern: *routeMetrics.
+	routes sync.Map
+}
+
+type routeMetrics struct {
+	ok       prometheus.Counter
+	duration prometheus.Observer
+}
+
+// forRoute returns the series of a route that matched (its API follows
+// from its pattern).
+func (m *httpMetrics) forRoute(route string) *routeMetrics {
+	if rm, ok := m.routes.Load(route); ok {
+		return rm.(*routeMetrics)
+	}
+	api := apiOf(route)
+	rm, _ := m.routes.LoadOrStore(route, &routeMetrics{
+		ok:       m.requests.WithLabelValues(api, route, "200"),
+		duration: m.duration.WithLabelValues(api, route),
+	})
+	return rm.(*routeMetrics)
 }
 
 // newHTTPMetrics registers the request metrics with reg (sharing them if
@@ -91,20 +114,26 @@ func (m *httpMetrics) instrument(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		route := "unmatched"
-		if rc := chi.RouteContext(r.Context()); rc != nil {
-			if p := rc.RoutePattern(); p != "" {
-				route = p
-			}
-		}
-		api := apiOf(r.URL.Path)
 		code := sw.code
 		if code == 0 {
 			code = http.StatusOK // nothing written: net/http answers 200
 		}
-		m.requests.WithLabelValues(api, route, codeLabel(code)).Inc()
+		var route string
+		if rc := chi.RouteContext(r.Context()); rc != nil {
+			route = rc.RoutePattern()
+		}
+		if route == "" {
+			m.requests.WithLabelValues(apiOf(r.URL.Path), "unmatched", codeLabel(code)).Inc()
+			return
+		}
+		rm := m.forRoute(route)
+		if code == http.StatusOK {
+			rm.ok.Inc()
+		} else {
+			m.requests.WithLabelValues(apiOf(route), route, codeLabel(code)).Inc()
+		}
 		if !sw.streamed && code != http.StatusSwitchingProtocols {
-			m.duration.WithLabelValues(api, route).Observe(time.Since(start).Seconds())
+			rm.duration.Observe(time.Since(start).Seconds())
 		}
 	})
 }

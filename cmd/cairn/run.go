@@ -73,12 +73,12 @@ func (m *Main) Run(ctx context.Context) error {
 	cfg.InitialAdvertisePeerURLs = resolvePortZero(cfg.InitialAdvertisePeerURLs, peerListeners)
 
 	sc, err := cfg.serverConfig(logger)
-	reg := newRegistry()
-	sc.Metrics = reg
 	if err != nil {
 		closeAll()
 		return err
 	}
+	reg := newRegistry()
+	sc.Metrics = reg
 	srv, err := server.New(sc)
 	if err != nil {
 		closeAll()
