@@ -174,6 +174,7 @@ type statusWriter struct {
 	streamed bool
 }
 
+// WriteHeader notes the first final status (or a switch of protocols).
 func (w *statusWriter) WriteHeader(code int) {
 	if w.code == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		w.code = code
@@ -181,6 +182,7 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Write notes the implicit 200 of a body written without a status.
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.code == 0 {
 		w.code = http.StatusOK
