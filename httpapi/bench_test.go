@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/cairnkv/cairn"
 )
 
@@ -66,9 +68,9 @@ func BenchmarkEncodeRange(b *testing.B) {
 
 // benchHandler runs requests through the whole handler (routing, body, parse,
 // store, encode) in process, without the network.
-func benchHandler(b *testing.B, path, body string) {
+func benchHandler(b *testing.B, path, body string, cfg Config) {
 	ts := newTestServer(b)
-	h := New(ts.backend, Config{Logger: nil})
+	h := New(ts.backend, cfg)
 	for _, setup := range []string{benchPut} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("POST", "/v3/kv/put", bytes.NewReader([]byte(setup))))
@@ -90,8 +92,14 @@ func benchHandler(b *testing.B, path, body string) {
 	}
 }
 
-func BenchmarkHandlerRange(b *testing.B) { benchHandler(b, "/v3/kv/range", benchRange) }
-func BenchmarkHandlerPut(b *testing.B)   { benchHandler(b, "/v3/kv/put", benchPut) }
+func BenchmarkHandlerRange(b *testing.B) { benchHandler(b, "/v3/kv/range", benchRange, Config{}) }
+func BenchmarkHandlerPut(b *testing.B)   { benchHandler(b, "/v3/kv/put", benchPut, Config{}) }
+
+// The same with the request metrics (as the cairn command serves): the
+// difference is their cost per request.
+func BenchmarkHandlerPutMetrics(b *testing.B) {
+	benchHandler(b, "/v3/kv/put", benchPut, Config{Metrics: prometheus.NewRegistry()})
+}
 
 type readCloser struct{ *bytes.Reader }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cairnkv/cairn"
 )
@@ -45,6 +46,10 @@ type Config struct {
 	// CORS lists the origins allowed by cross-origin requests, as etcd's
 	// --cors; "*" allows any. nil means {"*"}, etcd's default.
 	CORS []string
+	// Metrics, if set, receives the request metrics (metrics.go) and is
+	// served, with everything else registered in it, at GET /metrics.
+	// Handlers may share one registry; they then share the metrics.
+	Metrics *prometheus.Registry
 }
 
 // api is the state every handler shares.
@@ -82,6 +87,8 @@ type api struct {
 //	     b is also a V2Stats (v2stats.go)
 //	GET  /version, /health                           as etcd 3.4
 //	(no /v2/ path is served with Config.DisableV2)
+//	GET  /metrics                                    Prometheus metrics, when
+//	     Config.Metrics is set (metrics.go)
 //	GET  /openapi.yaml                               the contract (cairn.OpenAPI)
 //
 // The wire format of each endpoint is etcd 3.4's, described in openapi.yaml
@@ -128,6 +135,18 @@ func New(b Backend, cfg Config) http.Handler {
 	no := a.notForLearner
 
 	r := chi.NewRouter()
+	if cfg.Metrics != nil {
+		var v2Watchers func() float64
+		if a.v2 != nil {
+			v2Watchers = func() float64 { return float64(a.v2Watchers.Load()) }
+		}
+		if m, err := newHTTPMetrics(cfg.Metrics, v2Watchers); err != nil {
+			a.log.Error("request metrics not served", "err", err)
+		} else {
+			r.Use(m.instrument)
+		}
+		r.Method(http.MethodGet, "/metrics", metricsHandler(cfg.Metrics))
+	}
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 	for _, prefix := range []string{"/v3", "/v3beta"} {

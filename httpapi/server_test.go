@@ -18,6 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/store"
@@ -223,11 +224,16 @@ func newTestServerConfig(t testing.TB, cfg Config) *testServer {
 
 // serveBackend serves New(b, cfg) on 127.0.0.1 until the test ends. cfg's
 // Logger is replaced by one that records into ts.logs, and so is the HTTP
-// server's error log (a recovered panic, as cmd/cairn logs it).
+// server's error log (a recovered panic, as cmd/cairn logs it). Without a
+// registry in cfg.Metrics it gets one of its own, so every test's requests
+// go through the metrics middleware, as the cairn command's do.
 func serveBackend(t testing.TB, b Backend, cfg Config) *testServer {
 	t.Helper()
 	ts := &testServer{t: t, logs: &syncBuffer{}}
 	cfg.Logger = slog.New(slog.NewTextHandler(ts.logs, nil))
+	if cfg.Metrics == nil {
+		cfg.Metrics = prometheus.NewRegistry()
+	}
 	srv := httptest.NewUnstartedServer(New(b, cfg))
 	srv.Config.ErrorLog = slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)
 	srv.Listener.Close()

@@ -54,7 +54,20 @@ var headerClose = []string{"close"}
 // connection after the answer. The caller has stopped reading body; the
 // connection's read deadline, if any, bounds the wait.
 func finishBody(w http.ResponseWriter, body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, body, maxBodyDrain))
+	_, _ = io.Copy(io.Discard, http.MaxBytesReader(baseWriter(w), body, maxBodyDrain))
+}
+
+// baseWriter returns net/http's own ResponseWriter under w's wrappers (the
+// metrics middleware's): http.MaxBytesReader can tell only that one to close
+// the connection.
+func baseWriter(w http.ResponseWriter) http.ResponseWriter {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
+	}
 }
 
 // closeAfterAnswer makes net/http close the connection after the answer

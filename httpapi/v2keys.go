@@ -31,7 +31,7 @@ func (a *api) serveV2Keys(w http.ResponseWriter, r *http.Request) {
 		a.writeV2Error(w, v2store.NewError(v2store.EcodeInvalidForm, "http: request body too large", 0))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, a.bodyLimit)
+	r.Body = http.MaxBytesReader(baseWriter(w), r.Body, a.bodyLimit)
 	q, perr := parseV2KeyRequest(r)
 	if perr != nil {
 		a.writeV2Error(w, perr)

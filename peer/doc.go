@@ -65,5 +65,8 @@
 //
 // On the leader the transport measures each follower as etcd's
 // /v2/stats/leader shows it (FollowerStats): heartbeat round trips and
-// messages it could not send.
+// messages it could not send. Collectors gives the same as Prometheus
+// metrics under etcd's names (etcd_network_peer_*: bytes sent and
+// received per peer, send failures, heartbeat round trips), for the member
+// to register.
 package peer

@@ -116,6 +116,7 @@ func (t *Transport) serveStream(w http.ResponseWriter, r *http.Request) {
 		case <-done:
 		}
 	}()
+	sm := t.metrics.forStream(from)
 	var buf []byte
 	for {
 		if stopping.Load() {
@@ -129,6 +130,7 @@ func (t *Transport) serveStream(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
+		sm.received.Add(float64(4 + len(frame)))
 		if len(frame) == 0 {
 			continue
 		}
@@ -147,7 +149,9 @@ func (t *Transport) serveStream(w http.ResponseWriter, r *http.Request) {
 				"msg_from", fmt.Sprintf("%x", m.From), "msg_to", fmt.Sprintf("%x", m.To), "type", m.Type.String())
 			return
 		}
-		t.stats.received(from, &m)
+		if rtt, ok := t.stats.received(from, &m); ok {
+			sm.rtt.Observe(rtt.Seconds())
+		}
 		// raft refuses local message types and answers from members it
 		// does not know (removed ones); neither ends the stream.
 		_ = t.raft.Process(r.Context(), m)

@@ -21,6 +21,7 @@ import (
 type peer struct {
 	t  *Transport
 	id uint64
+	m  peerMetrics
 
 	mu           sync.Mutex
 	urls         []string
@@ -44,6 +45,7 @@ func newPeer(t *Transport, id uint64, urls []string) *peer {
 	return &peer{
 		t:     t,
 		id:    id,
+		m:     t.metrics.forPeer(id),
 		urls:  slices.Clone(urls),
 		wake:  make(chan struct{}, 1),
 		stopc: make(chan struct{}),
@@ -78,6 +80,7 @@ func (p *peer) enqueue(m *raftpb.Message) {
 	if p.pending > maxPendingBytes || (!p.backoffUntil.IsZero() && time.Now().Before(p.backoffUntil)) {
 		p.mu.Unlock()
 		p.t.stats.dropped(p.id, m)
+		p.m.failures.Inc()
 		return
 	}
 	p.msgs = append(p.msgs, *m)
@@ -159,7 +162,10 @@ func (p *peer) run() {
 		if st != nil {
 			ended = st.ended
 		}
-		var batch []byte
+		var (
+			batch []byte
+			n     int // messages in batch
+		)
 		select {
 		case <-p.stopc:
 			return
@@ -184,6 +190,7 @@ func (p *peer) run() {
 				batch = keepaliveChunk
 				break
 			}
+			n = len(msgs)
 			wbuf = startChunk(wbuf)
 			for _, m := range coalesce(msgs) {
 				wbuf = appendFrame(wbuf, &m)
@@ -208,10 +215,12 @@ func (p *peer) run() {
 				err = st.err
 			case <-time.After(200 * time.Millisecond):
 			}
+			p.m.failures.Add(float64(n))
 			p.fail(st, err)
 			st = nil
 			continue
 		}
+		p.m.sent.Add(float64(len(batch)))
 		lastWrite = time.Now()
 		if cap(wbuf) > 4<<20 {
 			wbuf = nil // one large burst does not pin its buffer
@@ -224,7 +233,10 @@ func (p *peer) run() {
 func (p *peer) fail(st *outStream, err error) {
 	t := p.t
 	st.close()
-	p.take() // what was queued for the broken stream is dropped
+	// What was queued for the broken stream is dropped.
+	if n := len(p.take()); n > 0 {
+		p.m.failures.Add(float64(n))
+	}
 	var pe *peerError
 	if errors.As(err, &pe) && pe.status == http.StatusGone {
 		t.member.Removed(p.id)

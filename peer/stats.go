@@ -69,16 +69,17 @@ func (p *peerStats) dropped(id uint64, m *raftpb.Message) {
 	p.mu.Unlock()
 }
 
-// received notes a message from id.
-func (p *peerStats) received(id uint64, m *raftpb.Message) {
+// received notes a message from id; for the answer to a heartbeat it
+// returns the round trip.
+func (p *peerStats) received(id uint64, m *raftpb.Message) (time.Duration, bool) {
 	if m.Type != raftpb.MsgHeartbeatResp {
-		return
+		return 0, false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	f := p.get(id)
 	if f.hbSent.IsZero() {
-		return
+		return 0, false
 	}
 	d := time.Since(f.hbSent)
 	f.hbSent = time.Time{}
@@ -91,10 +92,13 @@ func (p *peerStats) received(id uint64, m *raftpb.Message) {
 	f.sum += sec
 	f.sumSq += sec * sec
 	f.success++
+	return d, true
 }
 
-// ForgetStats drops the numbers of member id, which left the cluster.
+// ForgetStats drops the numbers and the metrics of member id, which left
+// the cluster.
 func (t *Transport) ForgetStats(id uint64) {
+	t.metrics.forget(id)
 	p := t.stats
 	p.mu.Lock()
 	delete(p.m, id)

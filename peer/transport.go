@@ -81,6 +81,7 @@ type Transport struct {
 	raft                Raft
 	member              Member
 	stats               *peerStats
+	metrics             *metrics
 
 	// dial connects to a peer (streams dial their own connection, see
 	// peer.open); client carries snapshots, member lists and forwarded
@@ -117,6 +118,7 @@ func New(cfg Config) *Transport {
 		raft:      cfg.Raft,
 		member:    cfg.Member,
 		stats:     newPeerStats(),
+		metrics:   newMetrics(),
 		dial:      dialPeer,
 		client:    newClient(),
 		peers:     map[uint64]*peer{},

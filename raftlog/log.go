@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -31,6 +32,11 @@ type Options struct {
 	// Logger receives torn-tail repairs (Warn), opening summaries (Info)
 	// and segment rotation and removal (Debug). nil means slog.Default().
 	Logger *slog.Logger
+	// ObserveFsync, if set, is called after every fsync of a segment (the
+	// one of each Save or SaveSnapshot that must be durable, and the one
+	// that ends a segment) with how long it took, on the goroutine that
+	// writes: keep it as cheap as a histogram observation.
+	ObserveFsync func(time.Duration)
 }
 
 // Log is the raft log of one member on disk: a WAL of segment files in one
@@ -47,7 +53,8 @@ type Log struct {
 	dir      string
 	segBytes int64
 	logger   *slog.Logger
-	lockf    *os.File // the directory, flocked while the Log is open
+	observe  func(time.Duration) // Options.ObserveFsync, or nil
+	lockf    *os.File            // the directory, flocked while the Log is open
 	metadata []byte
 	ms       *raft.MemoryStorage
 
@@ -131,6 +138,7 @@ func Create(dir string, metadata []byte, opts Options) (*Log, error) {
 		dir:      dir,
 		segBytes: segBytes,
 		logger:   logger,
+		observe:  opts.ObserveFsync,
 		metadata: bytes.Clone(metadata),
 		ms:       raft.NewMemoryStorage(),
 	}
@@ -177,7 +185,7 @@ func Open(dir string, opts Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{dir: dir, segBytes: segBytes, logger: logger}
+	l := &Log{dir: dir, segBytes: segBytes, logger: logger, observe: opts.ObserveFsync}
 	if err := l.lock(); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -203,7 +205,7 @@ func (l *Log) writeBatch(sync bool, encode func(buf []byte, synced int64) ([]byt
 	if !sync {
 		return nil
 	}
-	if err := fdatasync(l.f); err != nil {
+	if err := l.sync(fdatasync); err != nil {
 		return l.fail(fmt.Errorf("raftlog: syncing %s: %w", l.segs[len(l.segs)-1].name, err))
 	}
 	l.synced = l.off
@@ -226,7 +228,7 @@ func (l *Log) rotate() error {
 	if err := l.f.Truncate(l.off); err != nil {
 		return fmt.Errorf("raftlog: ending %s: %w", cur.name, err)
 	}
-	if err := l.f.Sync(); err != nil {
+	if err := l.sync((*os.File).Sync); err != nil {
 		return fmt.Errorf("raftlog: ending %s: %w", cur.name, err)
 	}
 	last, _ := l.ms.LastIndex()
@@ -243,6 +245,18 @@ func (l *Log) rotate() error {
 	l.segs = append(l.segs, segmentInfo{seq: cur.seq + 1, name: name})
 	l.logger.Debug("raftlog: started a new segment", "dir", l.dir, "file", name, "previous", cur.name, "previous_bytes", prevBytes)
 	return nil
+}
+
+// sync syncs the current segment with how (fdatasync or a full fsync) and
+// tells Options.ObserveFsync how long it took.
+func (l *Log) sync(how func(*os.File) error) error {
+	if l.observe == nil {
+		return how(l.f)
+	}
+	start := time.Now()
+	err := how(l.f)
+	l.observe(time.Since(start))
+	return err
 }
 
 // fail makes err sticky and returns it.

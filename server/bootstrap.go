@@ -26,11 +26,15 @@ import (
 //     members listed in InitialCluster for the cluster's members, finds
 //     itself among them by its peer URLs, and starts with an empty log that
 //     the leader fills (returned peers are nil).
+func (s *Server) walOptions() raftlog.Options {
+	return raftlog.Options{Logger: s.cfg.Logger, ObserveFsync: s.metrics.observeFsync}
+}
+
 func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
 	cfg := &s.cfg
 	walDir := cfg.walDir()
 	if raftlog.Exist(walDir) {
-		s.wal, err = raftlog.Open(walDir, raftlog.Options{Logger: cfg.Logger})
+		s.wal, err = raftlog.Open(walDir, s.walOptions())
 		if err != nil {
 			return false, nil, err
 		}
@@ -72,7 +76,7 @@ func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
 		return false, nil, fmt.Errorf("saving the cluster state: %w", err)
 	}
 	mdBytes, _ := json.Marshal(md)
-	s.wal, err = raftlog.Create(walDir, mdBytes, raftlog.Options{Logger: cfg.Logger})
+	s.wal, err = raftlog.Create(walDir, mdBytes, s.walOptions())
 	if err != nil {
 		return false, nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/membership"
@@ -90,6 +92,14 @@ type Config struct {
 	// "/name"; see v2store.NewTree and docs/v2-mapping.md). Every member of
 	// a cluster should use the same one.
 	V2Prefix string
+	// AutoCompaction configures the compactions the leader proposes by
+	// itself (--auto-compaction-mode, --auto-compaction-retention;
+	// autocompact.go). The zero value turns them off, etcd's default.
+	AutoCompaction AutoCompaction
+	// Metrics, if set, receives the member's Prometheus metrics (etcd's
+	// names; metrics.go). Registration fails New if a metric of the same
+	// name is already registered (one member per registry).
+	Metrics prometheus.Registerer
 	// Logger receives the member's logs; nil means slog.Default().
 	Logger *slog.Logger
 }

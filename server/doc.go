@@ -146,4 +146,19 @@
 // revoked, and answers keepalive and timetolive at the leader's lessor,
 // forwarding them from a follower over the peer transport
 // (lease_forward.go).
+//
+// # Auto-compaction and metrics
+//
+// Beside the lessor's expiry loop runs the auto-compaction loop
+// (autocompact.go, etcd's --auto-compaction-mode and
+// --auto-compaction-retention): while this member leads it proposes
+// compactions through raft as a client would, to the revision of a
+// retention ago (periodic) or to the current revision minus N (revision).
+//
+// With Config.Metrics the member registers etcd's metrics (metrics.go):
+// the raft log's fsyncs and the store's bbolt commits feed histograms
+// through raftlog.Options.ObserveFsync and store.Options.ObserveCommit (so
+// neither package imports a metrics library), proposals an atomic count,
+// and what the member already keeps (indexes, sizes, leadership, watchers)
+// is read when Prometheus scrapes.
 package server

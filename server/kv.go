@@ -133,11 +133,24 @@ func (s *Server) propose(ctx context.Context, req *entry.Request) (applyResult, 
 	ch := s.waits.Register(req.ID)
 	p := s.inflight.add(req.ID)
 	defer s.inflight.remove(req.ID)
+	// As etcd counts them: pending once raft took the proposal, failed when
+	// raft refused it or it was not applied in time.
+	pending := false
+	defer func() {
+		if pending {
+			s.metrics.pending.Add(-1)
+		}
+	}()
 	for {
 		term, err := s.node.Propose(ctx, data)
 		if err != nil {
 			s.waits.Cancel(req.ID)
+			s.metrics.proposalsFailed.Inc()
 			return applyResult{}, s.proposeErr(ctx, err)
+		}
+		if !pending {
+			pending = true
+			s.metrics.pending.Add(1)
 		}
 		s.inflight.proposed(p, term)
 		select {
@@ -162,6 +175,7 @@ func (s *Server) propose(ctx context.Context, req *entry.Request) (applyResult, 
 			s.log.Debug("proposal lost with its leader; proposing it again", "request_id", req.ID)
 		case <-ctx.Done():
 			s.waits.Cancel(req.ID)
+			s.metrics.proposalsFailed.Inc()
 			return applyResult{}, s.contextErr(ctx, ctx.Err())
 		case <-s.stopc:
 			s.waits.Cancel(req.ID)

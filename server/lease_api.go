@@ -91,6 +91,9 @@ func (s *Server) leaseRenewLocal(ctx context.Context, req *cairn.LeaseKeepAliveR
 	if err != nil {
 		return nil, err
 	}
+	if ttl > 0 {
+		s.metrics.leaseRenewed.Inc()
+	}
 	resp := &cairn.LeaseKeepAliveResponse{ID: req.ID, TTL: ttl}
 	resp.Header.Revision = s.storeNow().Rev()
 	return resp, nil

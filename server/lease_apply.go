@@ -33,10 +33,13 @@ func (s *Server) leaseApplied(r *applyResult) {
 	}
 	if g := r.leaseGrant; g != nil {
 		s.lessor.Granted(g.ID, g.TTL)
+		s.metrics.leaseGranted.Inc()
+		s.metrics.leaseTTL.Observe(float64(g.TTL))
 	}
 	for _, id := range r.revokedLeases {
 		s.lessor.Revoked(id)
 	}
+	s.metrics.leaseRevoked.Add(float64(len(r.revokedLeases)))
 	for range r.revokedV2TTLs {
 		s.v2.stats.CountExpire()
 	}
@@ -89,6 +92,9 @@ func applyLeaseExpire(b *store.Batch, e *entry.LeaseExpire, r *applyResult) erro
 // revokeExpired proposes the revocation of expired leases ids (the lessor's
 // expiry loop calls it) and returns once it is applied.
 func (s *Server) revokeExpired(ids []int64) error {
-	_, err := s.propose(context.Background(), &entry.Request{LeaseExpire: &entry.LeaseExpire{IDs: ids}})
+	r, err := s.propose(context.Background(), &entry.Request{LeaseExpire: &entry.LeaseExpire{IDs: ids}})
+	if err == nil { // as etcd, counted by the leader that expired them
+		s.metrics.leaseExpired.Add(float64(len(r.revokedLeases)))
+	}
 	return err
 }

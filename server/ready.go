@@ -58,6 +58,9 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 	if rd.SoftState != nil {
 		if old := s.lead.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead {
 			s.node.leaderChanged()
+			if rd.SoftState.Lead != raft.None {
+				s.metrics.leaderChanges.Inc()
+			}
 			s.log.Info("leader changed", "leader", fmt.Sprintf("%x", rd.SoftState.Lead), "state", rd.SoftState.RaftState.String())
 		}
 		s.isLeader = rd.SoftState.RaftState == raft.StateLeader

@@ -56,8 +56,9 @@ type Server struct {
 	// process would, ticks included).
 	beforeReady atomic.Pointer[func()]
 
-	ids   *idGenerator
-	waits *wait.Registry[applyResult]
+	metrics *metrics
+	ids     *idGenerator
+	waits   *wait.Registry[applyResult]
 	// inflight tracks the waiting proposals, to propose again those lost
 	// with their leader (inflight.go).
 	inflight *inflight
@@ -125,6 +126,7 @@ func New(cfg Config) (*Server, error) {
 		publishedc: make(chan struct{}),
 		v2:         v2State{startTime: time.Now()},
 		cluster:    membership.New(cfg.DataDir),
+		metrics:    newMetrics(),
 	}
 	if err := checkWALPlace(&cfg); err != nil {
 		return nil, err // before anything is written in the data dir
@@ -241,6 +243,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("starting raft: %w", err)
 	}
 	s.tr = s.newTransport()
+	if cfg.Metrics != nil {
+		if err := s.registerMetrics(cfg.Metrics); err != nil {
+			s.closeStorage()
+			return nil, err
+		}
+	}
 	s.node.forward = func(m raftpb.Message) { s.tr.Send([]raftpb.Message{m}) }
 	s.node.stopped = s.stopc
 	for _, m := range s.cluster.List() {
@@ -255,7 +263,7 @@ func New(cfg Config) (*Server, error) {
 	// configuration (or the one --force-new-cluster wrote) is applied
 	// instead of waiting out an election timeout.
 	s.campaignSoon = forced || s.soleVoter(fresh, peers)
-	s.loops.Add(5)
+	s.loops.Add(6)
 	go s.run()
 	go s.applyLoop()
 	go s.readLoop()
@@ -263,6 +271,10 @@ func New(cfg Config) (*Server, error) {
 	go func() {
 		defer s.loops.Done()
 		s.lessor.RunExpiry(s.stopc, cfg.LeaseCheckInterval, cfg.LeaseRevokeRate, s.revokeExpired, s.log)
+	}()
+	go func() {
+		defer s.loops.Done()
+		s.autoCompact()
 	}()
 	return s, nil
 }

@@ -56,7 +56,11 @@ func (s *Server) openStore(path string) (*store.Store, error) {
 // defragmentation reopens the same data with the same hub, so watchers go
 // on.
 func (s *Server) openStoreWith(path string, hub *store.WatchHub) (*store.Store, error) {
-	st, err := store.Open(path, store.Options{Logger: s.cfg.Logger, OnCommit: hub.Publish})
+	st, err := store.Open(path, store.Options{
+		Logger:        s.cfg.Logger,
+		OnCommit:      hub.Publish,
+		ObserveCommit: s.metrics.observeCommit,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -209,7 +209,7 @@ func (c *compactor) remove(t int64) removeOutcome {
 			n    int
 			last bool
 		)
-		err := c.s.db.Update(func(tx *bolt.Tx) error {
+		err := c.s.update(func(tx *bolt.Tx) error {
 			var dead [][]byte
 			var err error
 			dead, from, last, err = c.scanChunk(tx.Bucket(bucketRevisions), from, t)

@@ -149,7 +149,7 @@ func (f *flusher) flush() {
 		}
 	}
 	keys := make([]byte, n*revKeyLen) // bbolt keeps keys until the commit
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		revs := tx.Bucket(bucketRevisions)
 		// Revision keys only grow: pack pages fuller than bbolt's 50%.
 		revs.FillPercent = 0.9

@@ -60,6 +60,13 @@ type Options struct {
 	// flush early).
 	MaxPendingRecords int64
 
+	// ObserveCommit, if set, is called after each bbolt write transaction
+	// of the running store (a flush, a chunk of physical compaction) with
+	// how long it took, commit and fsync included; on the flusher's or the
+	// compactor's goroutine, so keep it as cheap as a histogram
+	// observation.
+	ObserveCommit func(time.Duration)
+
 	// hooks are fault-injection points for the package's own tests.
 	hooks *testHooks
 }
@@ -109,7 +116,7 @@ func (o Options) withDefaults() Options {
 // Store is the MVCC key-value store of one member, kept in one bbolt file.
 //
 // Reads (Range, Rev, CompactRev, ConsistentIndex, DurableIndex, Size,
-// SizeInUse) and Flush are safe for concurrent use with each other and with
+// SizeInUse, KeyCount) and Flush are safe for concurrent use with each other and with
 // the one Batch in progress. Writes happen only through a Batch (Begin), one
 // at a time.
 type Store struct {
@@ -308,6 +315,27 @@ func (s *Store) SizeInUse() int64 {
 	size := s.Size()
 	st := s.db.Stats()
 	return size - int64(st.FreePageN+st.PendingPageN)*int64(s.pageSize)
+}
+
+// update runs fn in a bbolt write transaction and tells
+// Options.ObserveCommit how long the transaction took.
+func (s *Store) update(fn func(tx *bolt.Tx) error) error {
+	if s.opts.ObserveCommit == nil {
+		return s.db.Update(fn)
+	}
+	start := time.Now()
+	err := s.db.Update(fn)
+	s.opts.ObserveCommit(time.Since(start))
+	return err
+}
+
+// KeyCount returns the number of keys in the key index: live keys and
+// deleted ones whose history a compaction has not dropped yet (etcd's
+// keys gauge counts the same).
+func (s *Store) KeyCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.idx.tree.Len()
 }
 
 // publish makes a committed batch visible. Callers hold s.mu exclusively.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,5 +121,44 @@ func TestOpenLockedFile(t *testing.T) {
 	_, err := Open(path, Options{OpenTimeout: 50 * time.Millisecond})
 	if err == nil || errors.Is(err, cairn.ErrStopped) {
 		t.Fatalf("second Open of a locked file: %v", err)
+	}
+}
+
+// KeyCount counts the keys of the index, deleted ones too until a
+// compaction drops them, and ObserveCommit hears of each bbolt write
+// transaction: the flushes and the chunks of physical compaction.
+func TestKeyCountAndObserveCommit(t *testing.T) {
+	var commits atomic.Int64
+	s := MustOpen(t, testDB(t), Options{ObserveCommit: func(time.Duration) { commits.Add(1) }})
+	MustPut(t, s, "a", "1")
+	MustPut(t, s, "b", "1")
+	MustPut(t, s, "a", "2")
+	if n := s.KeyCount(); n != 2 {
+		t.Fatalf("KeyCount after 2 keys: %d", n)
+	}
+	MustDelete(t, s, "b", "")
+	if n := s.KeyCount(); n != 2 {
+		t.Fatalf("KeyCount after a delete, before compaction: %d, want 2", n)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	flushed := commits.Load()
+	if flushed == 0 {
+		t.Fatal("no commit observed after a flush")
+	}
+	var done <-chan struct{}
+	MustApply(t, s, func(b *Batch) {
+		var err error
+		if _, done, err = b.Compact(&cairn.CompactionRequest{Revision: s.Rev()}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	<-done
+	if n := s.KeyCount(); n != 1 {
+		t.Fatalf("KeyCount after compacting the deleted key away: %d, want 1", n)
+	}
+	if commits.Load() <= flushed {
+		t.Fatalf("the compaction's transactions were not observed (%d, %d before)", commits.Load(), flushed)
 	}
 }

@@ -148,6 +148,9 @@ func (h *WatchHub) Rev() int64 {
 type WatchStats struct {
 	Streams  int // open streams
 	Watchers int // watchers on them
+	// Unsynced is the number of those watchers that are catching up from
+	// history instead of taking live events (etcd's slow watchers).
+	Unsynced int
 	// Revisions is the number of revisions published.
 	Revisions int64
 	// SlowWatchers counts the times a watcher went over MaxPendingBytes and
@@ -158,12 +161,18 @@ type WatchStats struct {
 	StoreReads, RecentReads int64
 }
 
-// Stats returns the hub's counters.
+// Stats returns the hub's counters. It visits every watcher: call it for
+// a scrape, not per request.
 func (h *WatchHub) Stats() WatchStats {
 	h.mu.Lock()
 	st := WatchStats{Streams: len(h.streams)}
 	for s := range h.streams {
 		st.Watchers += len(s.watchers)
+		for _, w := range s.watchers {
+			if w.state == watchCatchingUp {
+				st.Unsynced++
+			}
+		}
 	}
 	h.mu.Unlock()
 	st.Revisions = h.stats.revisions.Load()

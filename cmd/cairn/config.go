@@ -50,6 +50,9 @@ type Config struct {
 	MaxWatchersPerConnection    int           // cairn's own
 	MaxWatchPendingBytes        int           // cairn's own
 	V2Prefix                    string        // cairn's own: where the v2 keys tree lives in the store
+	ListenMetricsURLs           string        // etcd's: /metrics and /health there too
+	AutoCompactionMode          string        // etcd's: periodic or revision
+	AutoCompactionRetention     string        // etcd's: 0 (off), hours, a duration or revisions
 
 	// Not flags: etcd has none for these. DefaultConfig sets the constants
 	// below; tests shorten them.
@@ -103,6 +106,9 @@ func DefaultConfig() Config {
 		MaxWatchersPerConnection:    server.DefaultMaxWatchersPerConnection,
 		MaxWatchPendingBytes:        server.DefaultMaxWatchPendingBytes,
 
+		AutoCompactionMode:      server.AutoCompactPeriodic,
+		AutoCompactionRetention: "0",
+
 		ClientIdleTimeout:       DefaultClientIdleTimeout,
 		ClientReadHeaderTimeout: DefaultClientReadHeaderTimeout,
 	}
@@ -143,6 +149,14 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxWatchPendingBytes <= 0 {
 		return fmt.Errorf("--max-watch-pending-bytes must be positive, not %d", c.MaxWatchPendingBytes)
+	}
+	if c.ListenMetricsURLs != "" {
+		if _, err := parseURLs(c.ListenMetricsURLs); err != nil {
+			return fmt.Errorf("--listen-metrics-urls: %w", err)
+		}
+	}
+	if _, err := server.ParseAutoCompaction(c.AutoCompactionMode, c.AutoCompactionRetention); err != nil {
+		return err
 	}
 	if _, err := v2store.NewTree(c.V2Prefix); err != nil {
 		return fmt.Errorf("--v2-prefix: %q must be empty or start with / and not end with /", c.V2Prefix)
@@ -280,6 +294,9 @@ func (c *Config) serverConfig(logger *slog.Logger) (server.Config, error) {
 		ProgressNotifyInterval:   c.WatchProgressNotifyInterval,
 		MaxWatchersPerConnection: c.MaxWatchersPerConnection,
 		MaxPendingBytes:          c.MaxWatchPendingBytes,
+	}
+	if sc.AutoCompaction, err = server.ParseAutoCompaction(c.AutoCompactionMode, c.AutoCompactionRetention); err != nil {
+		return sc, err
 	}
 	sc.Logger = logger
 	return sc, nil

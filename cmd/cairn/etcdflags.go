@@ -42,8 +42,6 @@ func (f *etcdFlag) help() string {
 }
 
 // etcdFlags are etcd 3.4's flags that cairn takes without their meaning.
-// --listen-metrics-urls, --metrics and the auto-compaction flags are left
-// for the metrics and compaction work.
 var etcdFlags = []etcdFlag{
 	// TLS: https URLs are refused by name too (config.go, parseURLs).
 	{name: "cert-file", notYet: "TLS"},
@@ -83,6 +81,7 @@ var etcdFlags = []etcdFlag{
 	{name: "enable-grpc-gateway", def: "true", isBool: true, why: "cairn serves etcd's API through the JSON gateway only (no gRPC)"},
 	{name: "experimental-enable-v2v3", why: "cairn's v2 tree always lives in the v3 store; --v2-prefix says where"},
 	{name: "debug", def: "false", isBool: true, why: "use --log-level debug"},
+	{name: "metrics", def: "basic", why: "cairn serves etcd's basic metrics (docs/operations.md); extensive adds gRPC histograms, and cairn has no gRPC"},
 	{name: "log-package-levels", why: "cairn has one level for all its packages: --log-level"},
 	// Tuning with no effect here.
 	{name: "pre-vote", def: "false", isBool: true, noEffect: true, why: "cairn always runs raft's pre-vote"},

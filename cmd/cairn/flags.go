@@ -45,6 +45,9 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.BoolVar(&c.EnablePprof, "enable-pprof", c.EnablePprof, "serve runtime profiling data at /debug/pprof/ on the client URLs")
 	fs.DurationVar(&c.WatchProgressNotifyInterval, "experimental-watch-progress-notify-interval", c.WatchProgressNotifyInterval, "period of the progress responses to watchers that asked for them (as etcd's flag)")
 	fs.IntVar(&c.MaxWatchersPerConnection, "max-watchers-per-connection", c.MaxWatchersPerConnection, "maximum watchers on one watch stream (an HTTP request or a websocket); -1: no limit (etcd has no such limit)")
+	fs.StringVar(&c.ListenMetricsURLs, "listen-metrics-urls", c.ListenMetricsURLs, "comma-separated URLs to serve /metrics and /health on, besides the client URLs (as etcd's flag)")
+	fs.StringVar(&c.AutoCompactionMode, "auto-compaction-mode", c.AutoCompactionMode, "how to read --auto-compaction-retention: periodic (a duration, or hours when a bare number) or revision (a number of revisions)")
+	fs.StringVar(&c.AutoCompactionRetention, "auto-compaction-retention", c.AutoCompactionRetention, "history the leader keeps when it compacts by itself (see --auto-compaction-mode); 0 turns auto-compaction off")
 	fs.IntVar(&c.MaxWatchPendingBytes, "max-watch-pending-bytes", c.MaxWatchPendingBytes, "bytes of events queued for one watcher whose client has not taken them, above which the watcher catches up from history instead (etcd has no such limit)")
 	m.etcd = m.etcd[:0]
 	for i := range etcdFlags {
@@ -70,6 +73,7 @@ var flagSections = []struct {
 	{"API", []string{"enable-v2", "v2-prefix", "cors", "experimental-watch-progress-notify-interval",
 		"max-watchers-per-connection", "max-watch-pending-bytes"}},
 	{"Logging", []string{"logger", "log-outputs", "log-level", "log-format", "experimental-warning-apply-duration"}},
+	{"Metrics and compaction", []string{"listen-metrics-urls", "auto-compaction-mode", "auto-compaction-retention"}},
 	{"Profiling", []string{"enable-pprof"}},
 	{"Unsafe (may break the guarantees of the consensus protocol)", []string{"force-new-cluster"}},
 }

@@ -54,6 +54,12 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		peerListeners = append(peerListeners, l)
 	}
+	metricsLn, err := listenMetrics(m.Config.ListenMetricsURLs)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	defer metricsLn.Close()
 	// An advertised URL with port 0 means the port the listener got.
 	cfg := m.Config
 	cfg.AdvertiseClientURLs = resolvePortZero(cfg.AdvertiseClientURLs, listeners)
@@ -64,6 +70,8 @@ func (m *Main) Run(ctx context.Context) error {
 		closeAll()
 		return err
 	}
+	reg := newRegistry()
+	sc.Metrics = reg
 	srv, err := server.New(sc)
 	if err != nil {
 		closeAll()
@@ -76,7 +84,9 @@ func (m *Main) Run(ctx context.Context) error {
 		Logger:          logger,
 		DisableV2:       !m.Config.EnableV2,
 		CORS:            m.Config.corsOrigins(),
+		Metrics:         reg,
 	})
+	metricsLn.serve(reg, handler, logger)
 	if m.Config.EnablePprof {
 		mux := http.NewServeMux()
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
