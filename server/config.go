@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"time"
 
@@ -76,6 +77,11 @@ type Config struct {
 	// "/name"; see v2store.NewTree and docs/v2-mapping.md). Every member of
 	// a cluster should use the same one.
 	V2Prefix string
+	// PeerTLS gives the client TLS configuration of each new connection to
+	// a peer at an https URL (the --peer-* TLS flags); serverName is the
+	// URL's host. nil means https peers cannot be reached. The member's own
+	// peer listener is the caller's: it serves PeerHandler.
+	PeerTLS func(serverName string) *tls.Config
 	// Logger receives the member's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
