@@ -41,6 +41,7 @@ type Config struct {
 	MaxWatchersPerConnection    int           // cairn's own
 	MaxWatchPendingBytes        int           // cairn's own
 	V2Prefix                    string        // cairn's own: where the v2 keys tree lives in the store
+	Security                    SecurityFlags // TLS, --cors, --host-whitelist (security.go)
 
 	// Not flags: etcd has none for these. DefaultConfig sets the constants
 	// below; tests shorten them.
@@ -88,6 +89,7 @@ func DefaultConfig() Config {
 		WatchProgressNotifyInterval: server.DefaultWatchProgressNotifyInterval,
 		MaxWatchersPerConnection:    server.DefaultMaxWatchersPerConnection,
 		MaxWatchPendingBytes:        server.DefaultMaxWatchPendingBytes,
+		Security:                    defaultSecurity(),
 
 		ClientIdleTimeout:       DefaultClientIdleTimeout,
 		ClientReadHeaderTimeout: DefaultClientReadHeaderTimeout,
@@ -132,6 +134,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.IntVar(&c.MaxWatchersPerConnection, "max-watchers-per-connection", c.MaxWatchersPerConnection, "maximum watchers on one watch stream (an HTTP request or a websocket); -1: no limit (etcd has no such limit)")
 	fs.StringVar(&c.V2Prefix, "v2-prefix", c.V2Prefix, "store prefix of the v2 keys tree: the v2 key /a is the v3 key <prefix>/a (default: none, the same bytes; see docs/v2-mapping.md)")
 	fs.IntVar(&c.MaxWatchPendingBytes, "max-watch-pending-bytes", c.MaxWatchPendingBytes, "bytes of events queued for one watcher whose client has not taken them, above which the watcher catches up from history instead (etcd has no such limit)")
+	c.Security.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -203,11 +206,11 @@ func (c *Config) Validate() error {
 	if _, err := v2store.NewTree(c.V2Prefix); err != nil {
 		return fmt.Errorf("--v2-prefix: %q must be empty or start with / and not end with /", c.V2Prefix)
 	}
-	return nil
+	return c.validateSecurity()
 }
 
-// parseURLs splits a comma list of http URLs. TLS is not implemented yet and
-// is refused by name rather than served as plain HTTP.
+// parseURLs splits a comma list of http and https URLs. Unix sockets are
+// not implemented and are refused by name.
 func parseURLs(s string) ([]*url.URL, error) {
 	var out []*url.URL
 	for _, part := range strings.Split(s, ",") {
@@ -220,14 +223,14 @@ func parseURLs(s string) ([]*url.URL, error) {
 			return nil, err
 		}
 		switch u.Scheme {
-		case "http":
-		case "https", "unixs":
-			return nil, fmt.Errorf("not implemented: TLS (%s)", part)
+		case "http", "https":
+		case "unix", "unixs":
+			return nil, fmt.Errorf("not implemented: unix sockets (%s)", part)
 		default:
-			return nil, fmt.Errorf("%q: scheme must be http", part)
+			return nil, fmt.Errorf("%q: scheme must be http or https", part)
 		}
 		if u.Host == "" || u.Path != "" && u.Path != "/" {
-			return nil, fmt.Errorf("%q: want http://host:port", part)
+			return nil, fmt.Errorf("%q: want http(s)://host:port", part)
 		}
 		out = append(out, u)
 	}

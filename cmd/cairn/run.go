@@ -37,6 +37,10 @@ func (m *Main) Run(ctx context.Context) error {
 		logger = slog.New(slog.NewTextHandler(stderr, opts))
 	}
 
+	tlsFiles, err := m.Config.loadTLS(logger)
+	if err != nil {
+		return err
+	}
 	clientURLs, _ := parseURLs(m.Config.ListenClientURLs)
 	peerURLs, _ := parseURLs(m.Config.ListenPeerURLs)
 	var listeners, peerListeners []net.Listener
@@ -46,7 +50,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	for _, u := range clientURLs {
-		l, err := net.Listen("tcp", u.Host)
+		l, err := listen(u, tlsFiles.client)
 		if err != nil {
 			closeAll()
 			return fmt.Errorf("listening for clients on %s: %w", u, err)
@@ -54,7 +58,7 @@ func (m *Main) Run(ctx context.Context) error {
 		listeners = append(listeners, l)
 	}
 	for _, u := range peerURLs {
-		l, err := net.Listen("tcp", u.Host)
+		l, err := listen(u, tlsFiles.peer)
 		if err != nil {
 			closeAll()
 			return fmt.Errorf("listening for peers on %s: %w", u, err)
@@ -71,6 +75,7 @@ func (m *Main) Run(ctx context.Context) error {
 		closeAll()
 		return err
 	}
+	sc.PeerTLS = tlsFiles.peerClient()
 	srv, err := server.New(sc)
 	if err != nil {
 		closeAll()
@@ -81,6 +86,8 @@ func (m *Main) Run(ctx context.Context) error {
 	handler := httpapi.New(srv, httpapi.Config{
 		MaxRequestBytes: int64(sc.MaxRequestBytes),
 		Logger:          logger,
+		CORS:            m.Config.Security.origins(),
+		HostWhitelist:   listFlag(m.Config.Security.HostWhitelist),
 	})
 	if m.Config.EnablePprof {
 		mux := http.NewServeMux()
@@ -107,14 +114,14 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	serveErr := make(chan error, len(listeners)+len(peerListeners))
 	for _, l := range peerListeners {
-		logger.Info("serving peer traffic", "address", l.Addr().String(), "url", "http://"+l.Addr().String())
+		logger.Info("serving peer traffic", "address", l.Addr().String(), "url", listenerURL(l))
 		go func(l net.Listener) { serveErr <- peerHS.Serve(l) }(l)
 	}
 	// Clients are served once the member has published its name and client
 	// URLs through raft (etcd waits the same way); until then connections
 	// wait in the listeners' backlog.
 	for _, l := range listeners {
-		logger.Info("listening for client requests", "address", l.Addr().String(), "url", "http://"+l.Addr().String())
+		logger.Info("listening for client requests", "address", l.Addr().String(), "url", listenerURL(l))
 	}
 	published := srv.Published()
 	var runErr error
@@ -123,7 +130,7 @@ func (m *Main) Run(ctx context.Context) error {
 		case <-published:
 			published = nil // served from now on
 			for _, l := range listeners {
-				logger.Info("serving client requests", "address", l.Addr().String(), "url", "http://"+l.Addr().String())
+				logger.Info("serving client requests", "address", l.Addr().String(), "url", listenerURL(l))
 				go func(l net.Listener) { serveErr <- hs.Serve(l) }(l)
 			}
 		case <-ctx.Done():
