@@ -148,7 +148,10 @@ func (f *Files) ClientConfig(serverName string) *tls.Config {
 		NextProtos:         []string{"http/1.1"},
 	}
 	if st.cert != nil {
-		cfg.Certificates = []tls.Certificate{*st.cert}
+		// Presented whatever CAs the server names (Go would otherwise send
+		// none when they do not match), so that a refused peer is told its
+		// certificate is not trusted rather than missing.
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return st.cert, nil }
 	}
 	return cfg
 }
