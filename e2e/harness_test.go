@@ -50,7 +50,8 @@ type member struct {
 	dataDir string
 	args    []string
 	cmd     *exec.Cmd
-	url     string // client URL, http://127.0.0.1:port
+	url     string       // client URL, http(s)://127.0.0.1:port
+	client  *http.Client // for url; nil means httpClient
 	logs    *syncBuffer
 	exited  chan struct{}
 	waitErr error
@@ -128,12 +129,12 @@ func (m *member) launch() error {
 			line := sc.Text()
 			logs.Write([]byte(line + "\n"))
 			var rec struct {
-				Msg     string `json:"msg"`
-				Address string `json:"address"`
+				Msg string `json:"msg"`
+				URL string `json:"url"`
 			}
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening for client requests" {
 				select {
-				case addr <- rec.Address:
+				case addr <- rec.URL:
 				default:
 				}
 			}
@@ -141,8 +142,8 @@ func (m *member) launch() error {
 		io.Copy(io.Discard, pr)
 	}()
 	select {
-	case a := <-addr:
-		m.url = "http://" + a
+	case u := <-addr:
+		m.url = u
 		return nil
 	case <-m.exited:
 		return fmt.Errorf("cairn exited before serving (%v); logs:\n%s", m.waitErr, m.logs)
@@ -202,6 +203,14 @@ func (m *member) restart() {
 
 var httpClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
+// httpClient is the client that reaches m (its TLS one, if it has one).
+func (m *member) httpClient() *http.Client {
+	if m.client != nil {
+		return m.client
+	}
+	return httpClient
+}
+
 // call POSTs a JSON body to a v3 endpoint and decodes the answer into out.
 // A non-200 answer is returned as an error holding etcd's error body.
 func (m *member) call(ctx context.Context, path string, body any, out any) error {
@@ -213,7 +222,7 @@ func (m *member) call(ctx context.Context, path string, body any, out any) error
 	if err != nil {
 		return err
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := m.httpClient().Do(req)
 	if err != nil {
 		return err
 	}
