@@ -3,10 +3,12 @@ package e2e
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -179,5 +181,31 @@ func TestTLSClients(t *testing.T) {
 	bare, _ := client.New(client.Config{Endpoints: []string{m.url}, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.ca.Pool()}}})
 	if _, err := client.NewKeysAPI(bare).Get(ctx, "/tls/b", nil); err == nil {
 		t.Error("a Go client without a certificate was answered")
+	}
+}
+
+// cairn-bench reaches an https member that wants client certificates with
+// --cacert, --cert and --key, through both of its HTTP clients.
+func TestTLSLoadTool(t *testing.T) {
+	s := newTLSSetup(t)
+	m := &member{t: t, dataDir: t.TempDir(), args: s.memberFlags(t, "m0"), client: s.http}
+	t.Cleanup(m.kill9)
+	m.start()
+	for _, hc := range []string{"raw", "std"} {
+		args := []string{"put", "--endpoints", m.url, "--cacert", s.ca.File, "--cert", s.client.CertFile, "--key", s.client.KeyFile,
+			"--http-client", hc, "--clients", "8", "--total", "200", "--output", "json"}
+		out, err := exec.Command(filepath.Join(binDir, "cairn-bench"), args...).Output()
+		if err != nil {
+			t.Fatalf("cairn-bench --http-client %s: %v\n%s", hc, err, out)
+		}
+		var r benchReport
+		if err := json.Unmarshal(out, &r); err != nil || r.Failed != 0 || r.Succeeded != 200 {
+			t.Fatalf("cairn-bench --http-client %s: %+v %v\n%s", hc, r, err, out)
+		}
+	}
+	out, err := exec.Command(filepath.Join(binDir, "cairn-bench"), "put", "--endpoints", m.url, "--cacert", s.ca.File, "--total", "10", "--output", "json").Output()
+	var r benchReport
+	if err != nil || json.Unmarshal(out, &r) != nil || r.Failed != 10 || r.Errors["remote error : tls: certificate required"] != 10 {
+		t.Errorf("cairn-bench without a client certificate: %v %s", err, out)
 	}
 }
