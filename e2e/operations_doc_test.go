@@ -17,7 +17,13 @@ import (
 // that starts with heading, as lists of lines.
 func docBlocks(t *testing.T, heading string) [][]string {
 	t.Helper()
-	f, err := os.Open("../docs/operations.md")
+	return docFileBlocks(t, "operations.md", heading)
+}
+
+// docFileBlocks is docBlocks for another file of docs/.
+func docFileBlocks(t *testing.T, file, heading string) [][]string {
+	t.Helper()
+	f, err := os.Open("../docs/" + file)
 	if err != nil {
 		t.Fatal(err)
 	}
