@@ -117,9 +117,6 @@ func Load(opts Options) (*Files, error) {
 	return f, nil
 }
 
-// HasCert reports whether the files include a certificate to present.
-func (f *Files) HasCert() bool { return f.opts.CertFile != "" }
-
 // ServerConfig returns the configuration of a TLS listener: each
 // handshake gets the certificates loaded from the files as they are then.
 // Connections speak HTTP/1.1 (ALPN "http/1.1").
