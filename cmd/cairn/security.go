@@ -50,7 +50,8 @@ func (s *SecurityFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.HostWhitelist, "host-whitelist", s.HostWhitelist, "comma-separated host names accepted in the Host header of plain-HTTP client requests, or * for any")
 }
 
-// validate checks the values; the files are read later, by loadTLS.
+// validateSecurity checks the values; the files are read later, by
+// loadTLS.
 func (c *Config) validateSecurity() error {
 	s := &c.Security
 	suites, err := tlsconf.CipherSuites(s.CipherSuites)
@@ -137,8 +138,9 @@ type memberTLS struct {
 }
 
 // loadTLS reads the certificate files of both sets, making auto TLS
-// certificates in <data-dir>/fixtures/{client,peer} first when asked to.
-// cfg's port-0 URLs are already resolved.
+// certificates in <data-dir>/fixtures/{client,peer} first when asked to
+// (for the hosts of the listen and advertised URLs; ports do not matter).
+// Run calls it before it opens the listeners.
 func (c *Config) loadTLS(logger *slog.Logger) (memberTLS, error) {
 	s := &c.Security
 	suites, _ := tlsconf.CipherSuites(s.CipherSuites)
