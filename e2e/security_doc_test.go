@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,20 +33,7 @@ func TestSecurityDocTLS(t *testing.T) {
 	}
 	client, peer := fmt.Sprint(freePort(t)), fmt.Sprint(freePort(t))
 	ports := strings.NewReplacer("127.0.0.1:2379", "127.0.0.1:"+client, "127.0.0.1:2380", "127.0.0.1:"+peer)
-	start := strings.TrimSuffix(ports.Replace(serve[0][0]), " &")
-	cmd := exec.Command("bash", "-c", "exec "+filepath.Join(binDir, "cairn")+strings.TrimPrefix(start, "cairn"))
-	cmd.Dir = dir
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "a.log"))
-			t.Logf("a.log:\n%s", b)
-		}
-	})
+	startDocMember(t, dir, ports.Replace(serve[0][0]), "a.log")
 	put := ports.Replace(serve[1][0])
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		out, err := sh(put)

@@ -60,7 +60,7 @@ type Files struct {
 
 	mu    sync.Mutex
 	seen  stamps // of the files the last load attempt read
-	state *state   // of the last load that succeeded
+	state *state // of the last load that succeeded
 }
 
 // state is what one successful load produced.
