@@ -54,9 +54,10 @@ type Cluster interface {
 }
 
 // ValidatePeerURLs checks peer URLs as etcd's types.NewURLs does: at least
-// one, each http(s)://host:port with no path. cairn's peer transport is
-// plain HTTP, so https is refused by name. The error says what is wrong (the
-// v2 API shows it; the v3 API answers ErrMemberBadURLs, which it wraps).
+// one, each http(s)://host:port with no path. cairn's peer transport has no
+// unix sockets, so those are refused by name. The error says what is wrong
+// (the v2 API shows it; the v3 API answers ErrMemberBadURLs, which it
+// wraps).
 func ValidatePeerURLs(urls []string) error {
 	if len(urls) == 0 {
 		return fmt.Errorf("%w: no valid URLs given", ErrMemberBadURLs)
@@ -67,8 +68,8 @@ func ValidatePeerURLs(urls []string) error {
 			return fmt.Errorf("%w: %v", ErrMemberBadURLs, err)
 		}
 		switch u.Scheme {
-		case "http":
-		case "https", "unix", "unixs":
+		case "http", "https":
+		case "unix", "unixs":
 			return fmt.Errorf("not implemented: %s peer URLs (%s)", u.Scheme, s)
 		default:
 			return fmt.Errorf("%w: URL scheme must be http, https, unix, or unixs: %s", ErrMemberBadURLs, s)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +18,10 @@ type cluster struct {
 	members []*cmember
 	token   string
 	extra   []string
+	scheme  string       // of the peer URLs: http (startCluster) or https
+	client  *http.Client // for the members' client URLs; nil means httpClient
+	// memberArgs gives a member flags of its own (its certificates).
+	memberArgs func(m *cmember) []string
 }
 
 // cmember is one member of a cluster: the process and its identity.
@@ -47,13 +52,21 @@ func freePort(t testing.TB) int {
 // test ends.
 func startCluster(t testing.TB, n int, extra ...string) *cluster {
 	t.Helper()
-	c := &cluster{t: t, token: fmt.Sprintf("e2e-%d", time.Now().UnixNano()), extra: extra}
+	c := &cluster{t: t, token: fmt.Sprintf("e2e-%d", time.Now().UnixNano()), extra: extra, scheme: "http"}
+	c.start(n)
+	return c
+}
+
+// start launches the n members of a new cluster and waits for them.
+func (c *cluster) start(n int) {
+	t := c.t
+	t.Helper()
 	for attempt := 0; ; attempt++ {
 		var names []string
 		c.members = nil
 		for i := 0; i < n; i++ {
 			name := fmt.Sprintf("m%d", i)
-			url := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+			url := fmt.Sprintf("%s://127.0.0.1:%d", c.scheme, freePort(t))
 			c.members = append(c.members, &cmember{name: name, peerURL: url})
 			names = append(names, name+"="+url)
 		}
@@ -80,7 +93,6 @@ func startCluster(t testing.TB, n int, extra ...string) *cluster {
 	for _, m := range c.members {
 		m.waitReady()
 	}
-	return c
 }
 
 // launch starts member m's process; false means its peer port was taken.
@@ -95,7 +107,10 @@ func (c *cluster) launch(m *cmember, initialCluster, state, dataDir string) bool
 		"--initial-cluster-token", c.token,
 	}, e2eTiming...)
 	args = append(args, c.extra...)
-	m.member = &member{t: c.t, dataDir: dataDir, args: args}
+	if c.memberArgs != nil {
+		args = append(args, c.memberArgs(m)...)
+	}
+	m.member = &member{t: c.t, dataDir: dataDir, args: args, client: c.client}
 	c.t.Cleanup(func() { m.kill9() })
 	if err := m.launch(); err != nil {
 		if strings.Contains(m.logs.String(), "address already in use") {

@@ -56,7 +56,8 @@ type member struct {
 	// env is added to the test's environment (ETCD_*, CAIRN_* settings).
 	env     []string
 	cmd     *exec.Cmd
-	url     string // client URL, http://127.0.0.1:port
+	url     string       // client URL, http(s)://127.0.0.1:port
+	client  *http.Client // for url; nil means httpClient
 	logs    *syncBuffer
 	exited  chan struct{}
 	waitErr error
@@ -138,12 +139,12 @@ func (m *member) launch() error {
 			line := sc.Text()
 			logs.Write([]byte(line + "\n"))
 			var rec struct {
-				Msg     string `json:"msg"`
-				Address string `json:"address"`
+				Msg string `json:"msg"`
+				URL string `json:"url"`
 			}
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening for client requests" {
 				select {
-				case addr <- rec.Address:
+				case addr <- rec.URL:
 				default:
 				}
 			}
@@ -151,8 +152,8 @@ func (m *member) launch() error {
 		io.Copy(io.Discard, pr)
 	}()
 	select {
-	case a := <-addr:
-		m.url = "http://" + a
+	case u := <-addr:
+		m.url = u
 		return nil
 	case <-m.exited:
 		return fmt.Errorf("cairn exited before serving (%v); logs:\n%s", m.waitErr, m.logs)
@@ -212,6 +213,14 @@ func (m *member) restart() {
 
 var httpClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
+// httpClient is the client that reaches m (its TLS one, if it has one).
+func (m *member) httpClient() *http.Client {
+	if m.client != nil {
+		return m.client
+	}
+	return httpClient
+}
+
 // call POSTs a JSON body to a v3 endpoint and decodes the answer into out.
 // A non-200 answer is returned as an error holding etcd's error body.
 func (m *member) call(ctx context.Context, path string, body any, out any) error {
@@ -223,7 +232,7 @@ func (m *member) call(ctx context.Context, path string, body any, out any) error
 	if err != nil {
 		return err
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := m.httpClient().Do(req)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,13 @@ import (
 // that starts with heading, as lists of lines.
 func docBlocks(t *testing.T, heading string) [][]string {
 	t.Helper()
-	f, err := os.Open("../docs/operations.md")
+	return docFileBlocks(t, "operations.md", heading)
+}
+
+// docFileBlocks is docBlocks for another file of docs/.
+func docFileBlocks(t *testing.T, file, heading string) [][]string {
+	t.Helper()
+	f, err := os.Open("../docs/" + file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +48,29 @@ func docBlocks(t *testing.T, heading string) [][]string {
 		}
 	}
 	return blocks
+}
+
+// startDocMember runs a documented "cairn ... &" line in dir with the
+// binary under test, until the test ends; the logs the line writes to are
+// shown if the test fails.
+func startDocMember(t *testing.T, dir, line string, logs ...string) {
+	t.Helper()
+	line = strings.TrimSuffix(line, " &")
+	cmd := exec.Command(testbin.Need(t, "bash"), "-c", "exec "+filepath.Join(binDir, "cairn")+strings.TrimPrefix(line, "cairn"))
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			for _, n := range logs {
+				b, _ := os.ReadFile(filepath.Join(dir, n))
+				t.Logf("%s:\n%s", n, b)
+			}
+		}
+	})
 }
 
 // The "Try it on one machine" commands of docs/operations.md work as
@@ -71,22 +100,7 @@ func TestOperationsDocLocalCluster(t *testing.T) {
 		if !strings.HasPrefix(line, "cairn ") || !strings.HasSuffix(line, " &") {
 			t.Fatalf("not a background cairn command: %s", line)
 		}
-		line = strings.TrimSuffix(fix(line), " &")
-		cmd := exec.Command(bash, "-c", "exec "+filepath.Join(binDir, "cairn")+strings.TrimPrefix(line, "cairn"))
-		cmd.Dir = dir
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-			if t.Failed() {
-				for _, n := range []string{"a", "b", "c"} {
-					b, _ := os.ReadFile(filepath.Join(dir, n+".log"))
-					t.Logf("%s.log:\n%s", n, b)
-				}
-			}
-		})
+		startDocMember(t, dir, fix(line), "a.log", "b.log", "c.log")
 	}
 	run := func(line string) (string, error) {
 		out, err := exec.Command(bash, "-c", fix(line)).Output()

@@ -79,6 +79,15 @@
 // matched with errors.Is, to the code and etcd's message. Any other error is
 // internal: code 2 (Unknown), status 500, and logged.
 //
+// # Origin limits
+//
+// Before routing, every request passes etcd's access controller:
+// --host-whitelist for plain-HTTP requests (421), --cors headers and the
+// preflight answer, and cairn's refusal (403) of a state-changing request
+// from an origin --cors does not allow (origin.go). The handler knows
+// nothing of TLS itself: a request that came over TLS carries its verified
+// client certificate in r.TLS.
+//
 // # Limits
 //
 // --max-request-bytes (Config.MaxRequestBytes) is applied as etcd applies it,

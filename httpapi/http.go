@@ -44,12 +44,17 @@ type Config struct {
 	// stats): they answer 404, as etcd 3.4 with --enable-v2=false.
 	DisableV2 bool
 	// CORS lists the origins allowed by cross-origin requests, as etcd's
-	// --cors; "*" allows any. nil means {"*"}, etcd's default.
+	// --cors; "*" allows any. nil means {"*"}, etcd's default. Otherwise
+	// writes from other origins are refused (origin.go).
 	CORS []string
 	// Metrics, if set, receives the request metrics (metrics.go) and is
 	// served, with everything else registered in it, at GET /metrics.
 	// Handlers may share one registry; they then share the metrics.
 	Metrics *prometheus.Registry
+	// HostWhitelist lists the host names a plain-HTTP request may name in
+	// its Host header, as etcd's --host-whitelist; "*" allows any. nil
+	// means {"*"}, etcd's default.
+	HostWhitelist []string
 }
 
 // api is the state every handler shares.
@@ -68,8 +73,8 @@ type api struct {
 	bodyLimit       int64
 	clusterVersion  string
 	healthTimeout   time.Duration
-	cors            map[string]bool
-	version         []byte // the body of GET /version
+	origins         originPolicy // --cors and --host-whitelist (origin.go)
+	version         []byte       // the body of GET /version
 }
 
 // New returns the HTTP handler of cairn's client API over b:
@@ -100,7 +105,7 @@ func New(b Backend, cfg Config) http.Handler {
 		maxRequestBytes: cfg.MaxRequestBytes,
 		clusterVersion:  cfg.ClusterVersion,
 		healthTimeout:   cfg.HealthTimeout,
-		cors:            map[string]bool{},
+		origins:         newOriginPolicy(cfg.CORS, cfg.HostWhitelist),
 	}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -114,13 +119,6 @@ func New(b Backend, cfg Config) http.Handler {
 	}
 	if a.healthTimeout <= 0 {
 		a.healthTimeout = DefaultHealthTimeout
-	}
-	origins := cfg.CORS
-	if origins == nil {
-		origins = []string{"*"}
-	}
-	for _, o := range origins {
-		a.cors[o] = true
 	}
 	a.version = a.versionBody()
 	a.watcher, _ = b.(cairn.Watcher)
@@ -205,7 +203,7 @@ func New(b Backend, cfg Config) http.Handler {
 	r.HandleFunc("/version", getOnly(a.serveVersion))
 	r.HandleFunc("/health", getOnly(a.serveHealth))
 	r.HandleFunc("/openapi.yaml", getOnly(serveOpenAPI))
-	return a.withCORS(r)
+	return a.withOriginLimits(r)
 }
 
 // response is a v3 answer that writes itself as JSON.
@@ -374,31 +372,6 @@ func getOnly(h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r)
 	}
-}
-
-// withCORS adds etcd's CORS headers to every response for allowed origins
-// and answers preflight OPTIONS requests itself, as etcd's --cors handler.
-func (a *api) withCORS(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		allowed := true
-		if a.cors["*"] {
-			h["Access-Control-Allow-Origin"] = headerAnyOrig
-		} else if origin := r.Header.Get("Origin"); a.cors[origin] {
-			h.Set("Access-Control-Allow-Origin", origin)
-		} else {
-			allowed = false
-		}
-		if allowed {
-			h["Access-Control-Allow-Methods"] = headerCORSMeth
-			h["Access-Control-Allow-Headers"] = headerCORSHead
-		}
-		if r.Method == http.MethodOptions {
-			w.WriteHeader(http.StatusOK)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // errNoLeader is the reason a health check fails when the member knows no

@@ -257,11 +257,11 @@ func (a *api) serveWatchWebsocket(w http.ResponseWriter, r *http.Request) {
 
 // websocketOptions allows the origins --cors allows.
 func (a *api) websocketOptions() *websocket.AcceptOptions {
-	if a.cors["*"] {
+	if a.origins.anyOrigin {
 		return &websocket.AcceptOptions{InsecureSkipVerify: true}
 	}
 	var hosts []string
-	for o := range a.cors {
+	for o := range a.origins.origins {
 		if u, err := url.Parse(o); err == nil && u.Host != "" {
 			hosts = append(hosts, u.Host)
 		}

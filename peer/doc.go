@@ -53,6 +53,16 @@
 // The sender reports a peer it cannot reach to raft (ReportUnreachable),
 // and the outcome of every snapshot it sends (ReportSnapshot).
 //
+// # TLS
+//
+// A peer URL may be https. The member's peer listener is then a TLS one
+// (the caller's: it serves Handler), and this transport dials such a peer
+// with the configuration Config.TLS gives for each new connection: the
+// member's peer certificate as its client certificate, the peer CA to check
+// the other side (so a peer the CA did not sign is refused both ways when
+// every member has --peer-trusted-ca-file). The stream's hand-written
+// HTTP/1.1 runs unchanged inside the TLS connection (dial.go).
+//
 // # Snapshots
 //
 // A follower too far behind gets a MsgSnap from raft on the leader; the

@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -28,9 +29,12 @@ func (t *Transport) serveMembers(w http.ResponseWriter, r *http.Request) {
 // FetchMembers asks each peer URL in turn for GET /members (a member that
 // joins a running cluster does) and returns the cluster id of the first
 // answer that decode accepts; decode gets the answer's JSON array of
-// members. It needs no Transport: the joining member has none yet.
-func FetchMembers(urls []string, decode func(members []byte) error) (clusterID uint64, err error) {
-	client := &http.Client{Timeout: 5 * time.Second}
+// members. It needs no Transport: the joining member has none yet; tlsConfig
+// is Config.TLS, for https URLs.
+func FetchMembers(urls []string, tlsConfig func(serverName string) *tls.Config, decode func(members []byte) error) (clusterID uint64, err error) {
+	d := &dialer{tls: tlsConfig}
+	client := d.client(5 * time.Second)
+	defer client.CloseIdleConnections()
 	var errs []error
 	for _, u := range urls {
 		cid, err := fetchMembersFrom(client, strings.TrimRight(u, "/"), decode)

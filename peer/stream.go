@@ -72,17 +72,17 @@ func (p *peer) stopContext(timeout time.Duration) (context.Context, context.Canc
 	return ctx, cancel
 }
 
-// dialStream connects to the peer at rawURL (http only) and writes the
+// dialStream connects to the peer at rawURL (http or https) and writes the
 // head of a POST /raft/stream request whose body is chunked. The dial gives
 // up when the peer is stopped.
 func (p *peer) dialStream(rawURL string) (net.Conn, error) {
 	u, err := url.Parse(rawURL)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return nil, fmt.Errorf("peer URL %q: want http://host:port", rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("peer URL %q: want http(s)://host:port", rawURL)
 	}
-	ctx, cancel := p.stopContext(peerDialTimeout)
+	ctx, cancel := p.stopContext(2 * peerDialTimeout) // the dial, then the TLS handshake
 	defer cancel()
-	conn, err := p.t.dial(ctx, "tcp", u.Host)
+	conn, err := p.t.dialer.dialURL(ctx, u)
 	if err != nil {
 		return nil, fmt.Errorf("stream to %s: %w", rawURL, err)
 	}

@@ -1,10 +1,9 @@
 package peer
 
 import (
-	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -66,6 +65,10 @@ type Config struct {
 	Raft Raft
 	// Member answers the requests that are not raft messages.
 	Member Member
+	// TLS gives the client configuration of each new connection to a peer
+	// at an https URL; serverName is the URL's host, which the peer's
+	// certificate must name. nil means https peers cannot be reached.
+	TLS func(serverName string) *tls.Config
 }
 
 // Transport sends raft messages to the other members and receives theirs,
@@ -83,10 +86,10 @@ type Transport struct {
 	stats               *peerStats
 	metrics             *metrics
 
-	// dial connects to a peer (streams dial their own connection, see
+	// dialer connects to peers: streams dial their own connection (see
 	// peer.open); client carries snapshots, member lists and forwarded
 	// lease requests.
-	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+	dialer *dialer
 	client *http.Client
 
 	mu    sync.Mutex
@@ -101,14 +104,7 @@ type Transport struct {
 
 // New returns a transport that knows no peer yet (see SetPeer).
 func New(cfg Config) *Transport {
-	newClient := func() *http.Client {
-		return &http.Client{Transport: &http.Transport{
-			DialContext:         dialPeer,
-			MaxIdleConnsPerHost: 4,
-			IdleConnTimeout:     time.Minute,
-			DisableCompression:  true,
-		}}
-	}
+	d := &dialer{tls: cfg.TLS}
 	return &Transport{
 		memberID:  cfg.MemberID,
 		clusterID: cfg.ClusterID,
@@ -119,31 +115,12 @@ func New(cfg Config) *Transport {
 		member:    cfg.Member,
 		stats:     newPeerStats(),
 		metrics:   newMetrics(),
-		dial:      dialPeer,
-		client:    newClient(),
+		dialer:    d,
+		client:    d.client(0),
 		peers:     map[uint64]*peer{},
 		refused:   map[string]time.Time{},
 		stopc:     make(chan struct{}),
 	}
-}
-
-// dialPeer connects to a peer, with a write deadline on every write.
-func dialPeer(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: peerDialTimeout, KeepAlive: 15 * time.Second}
-	c, err := d.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	return &deadlineConn{Conn: c}, nil
-}
-
-// deadlineConn gives every write a deadline, so a write to a peer that
-// stopped reading fails instead of hanging.
-type deadlineConn struct{ net.Conn }
-
-func (c *deadlineConn) Write(b []byte) (int, error) {
-	c.Conn.SetWriteDeadline(time.Now().Add(peerWriteTimeout))
-	return c.Conn.Write(b)
 }
 
 // SetPeer adds member id with urls, or updates its urls, and keeps a

@@ -12,7 +12,10 @@
 # Environment: TOTAL (requests per point, default 20000; a quarter of it at 1 client),
 # VAL_SIZE (default 256), KEYS (key space, default 100000, 10000 for v2), EXTRA (more
 # cairn-bench flags), BASE (a git revision: compare cairn at BASE with the working tree's
-# cairn instead of etcd; the "etcd" columns are then BASE's).
+# cairn instead of etcd; the "etcd" columns are then BASE's), TLS (1: both targets serve https
+# with a certificate made here by openssl, and cairn-bench checks it against the CA; cairn: the
+# "etcd" columns are cairn over plain HTTP and the "cairn" columns the same binary over https,
+# which measures what TLS costs).
 # Each point also reports the server's CPU (user + system, from /proc) per request, in µs.
 # Prints one JSON report per run on stderr-free stdout lines prefixed "RESULT", then a markdown
 # table of medians.
@@ -26,8 +29,19 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/bench-compare.XXXXXX)
 trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$work"' EXIT
 (cd "$root" && go build -o "$work/cairn" ./cmd/cairn && go build -o "$work/cairn-bench" ./cmd/cairn-bench)
-BASE=${BASE:-}
-if [ -n "$BASE" ]; then
+BASE=${BASE:-}; TLS=${TLS:-}
+case $TLS in ""|1|cairn) ;; *) echo "TLS=$TLS: want 1 or cairn" >&2; exit 1 ;; esac
+if [ -n "$TLS" ]; then # a CA and a certificate for 127.0.0.1 signed by it
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench-ca \
+    -keyout "$work/ca-key.pem" -out "$work/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+    -keyout "$work/key.pem" -out "$work/server.csr" 2>/dev/null
+  openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca-key.pem" -CAcreateserial -days 2 \
+    -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') -out "$work/cert.pem" 2>/dev/null
+fi
+if [ "$TLS" = cairn ]; then
+  :
+elif [ -n "$BASE" ]; then
   git -C "$root" worktree add -q --detach "$work/base-src" "$BASE"
   (cd "$work/base-src" && go build -o "$work/cairn-base" ./cmd/cairn)
   git -C "$root" worktree remove --force "$work/base-src"
@@ -39,25 +53,34 @@ fi
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 port=24700
-start_target() { # $1 = etcd|cairn; sets url and pid
+start_target() { # $1 = etcd|cairn; sets url, pid and bench_tls
   port=$((port + 2)); local dir="$work/data-$1-$port"
-  url="http://127.0.0.1:$port"
-  if [ "$1" = etcd ] && [ -n "$BASE" ]; then
-    "$work/cairn-base" --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
+  local scheme=http tls=() probe_tls=(); bench_tls=()
+  if [ "$TLS" = 1 ] || { [ "$TLS" = cairn ] && [ "$1" = cairn ]; }; then
+    scheme=https; tls=(--cert-file "$work/cert.pem" --key-file "$work/key.pem")
+    probe_tls=(--cacert "$work/ca.pem"); bench_tls=(--cacert "$work/ca.pem")
+  fi
+  url="$scheme://127.0.0.1:$port"
+  if [ "$1" = etcd ] && [ "$TLS" = cairn ]; then
+    "$work/cairn" --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
+      --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
+      >"$work/$1.log" 2>&1 &
+  elif [ "$1" = etcd ] && [ -n "$BASE" ]; then
+    "$work/cairn-base" "${tls[@]}" --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
       --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
       >"$work/$1.log" 2>&1 &
   elif [ "$1" = etcd ]; then
-    etcd "${etcd_v2[@]}" --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
+    etcd "${etcd_v2[@]}" "${tls[@]}" --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
       --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
       --initial-cluster "default=http://127.0.0.1:$((port + 1))" >"$work/$1.log" 2>&1 &
   else
-    "$work/cairn" --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
+    "$work/cairn" "${tls[@]}" --data-dir "$dir" --listen-client-urls "$url" --advertise-client-urls "$url" \
       --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
       >"$work/$1.log" 2>&1 &
   fi
   pid=$!
   for _ in $(seq 100); do
-    curl -sf -X POST "$url/v3/kv/range" -d '{"key":"cHJvYmU="}' >/dev/null 2>&1 && return 0
+    curl -sf "${probe_tls[@]}" -X POST "$url/v3/kv/range" -d '{"key":"cHJvYmU="}' >/dev/null 2>&1 && return 0
     sleep 0.1
   done
   echo "$1 did not start" >&2; cat "$work/$1.log" >&2; exit 1
@@ -69,11 +92,11 @@ for r in $(seq "$rounds"); do
     for target in etcd cairn; do
       start_target "$target"
       if [ "$workload" = v2-get ] || [ "$workload" = v2-cas ]; then
-        "$work/cairn-bench" v2-set --endpoints "$url" --clients 64 --total "$KEYS" --sequential-keys \
+        "$work/cairn-bench" v2-set --endpoints "$url" "${bench_tls[@]}" --clients 64 --total "$KEYS" --sequential-keys \
           --val-size "$VAL_SIZE" --key-space-size "$KEYS" >/dev/null
       fi
       t0=$(cpu_ticks "$pid")
-      out=$("$work/cairn-bench" "$workload" --endpoints "$url" --clients "$c" --total "$total" \
+      out=$("$work/cairn-bench" "$workload" --endpoints "$url" "${bench_tls[@]}" --clients "$c" --total "$total" \
         --val-size "$VAL_SIZE" --key-space-size "$KEYS" --output json $EXTRA)
       cpu_us=$(( ($(cpu_ticks "$pid") - t0) * 1000000 / $(getconf CLK_TCK) ))
       echo "RESULT $target $c $cpu_us $out"
@@ -82,7 +105,7 @@ for r in $(seq "$rounds"); do
   done
 done | tee "$work/results"
 
-python3 - "$work/results" "$workload" "$BASE" <<'PY'
+python3 - "$work/results" "$workload" "$BASE" "$TLS" <<'PY'
 import json, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -92,8 +115,12 @@ for line in open(sys.argv[1]):
     r["cpu_us_per_op"] = int(cpu_us) / max(r["succeeded"], 1)
     rows.setdefault((target, int(c)), []).append(r)
 print(f"\n{sys.argv[2]}: medians over runs (ops/s range in brackets)\n")
-if sys.argv[3]:
+if sys.argv[4] == "cairn":
+    print("(the etcd columns are cairn over plain HTTP; the cairn columns the same cairn over https)\n")
+elif sys.argv[3]:
     print(f"(the etcd columns are cairn at {sys.argv[3]}; the cairn columns the working tree)\n")
+if sys.argv[4] == "1":
+    print("(both over https)\n")
 print("| clients | etcd ops/s | cairn ops/s | ratio | etcd p50 ms | cairn p50 ms | etcd p99 ms | cairn p99 ms | etcd CPU µs/op | cairn CPU µs/op | failed (etcd/cairn) |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
 for c in sorted({k[1] for k in rows}):

@@ -152,7 +152,7 @@ func (s *Server) joinIdentity() (membership.Identity, []*membership.Member, erro
 	// may not have applied it yet.
 	var members []*membership.Member
 	var self *membership.Member
-	cid, err := peer.FetchMembers(others, func(b []byte) error {
+	cid, err := peer.FetchMembers(others, cfg.PeerTLS, func(b []byte) error {
 		members, self = nil, nil
 		if err := json.Unmarshal(b, &members); err != nil {
 			return err

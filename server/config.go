@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"path/filepath"
 	"time"
@@ -100,6 +101,11 @@ type Config struct {
 	// names; metrics.go). Registration fails New if a metric of the same
 	// name is already registered (one member per registry).
 	Metrics prometheus.Registerer
+	// PeerTLS gives the client TLS configuration of each new connection to
+	// a peer at an https URL (the --peer-* TLS flags); serverName is the
+	// URL's host. nil means https peers cannot be reached. The member's own
+	// peer listener is the caller's: it serves PeerHandler.
+	PeerTLS func(serverName string) *tls.Config
 	// Logger receives the member's logs; nil means slog.Default().
 	Logger *slog.Logger
 }

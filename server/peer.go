@@ -30,6 +30,7 @@ func (s *Server) newTransport() *peer.Transport {
 		Stopping:  s.stopc,
 		Raft:      peerRaft{s},
 		Member:    peerMember{s},
+		TLS:       s.cfg.PeerTLS,
 	})
 }
 

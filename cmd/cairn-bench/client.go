@@ -36,13 +36,14 @@ func newEndpoints(cfg *Config) []*endpoint {
 			conns++
 		}
 		if cfg.httpClient() == "raw" {
-			out[e] = &endpoint{base: base, raw: newRawPool(base, conns, cfg.Timeout)}
+			out[e] = &endpoint{base: base, raw: newRawPool(base, conns, cfg.Timeout, cfg.tls)}
 			continue
 		}
 		dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 		out[e] = &endpoint{base: base, rt: &http.Transport{
 			Proxy:                 nil, // a benchmark measures the server, not a proxy
 			DialContext:           dialer.DialContext,
+			TLSClientConfig:       cfg.tls, // HTTP/1.1 still: a TLS configuration of our own turns HTTP/2 off
 			MaxConnsPerHost:       conns,
 			MaxIdleConns:          conns,
 			MaxIdleConnsPerHost:   conns,

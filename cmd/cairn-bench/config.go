@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,9 +18,11 @@ import (
 type Config struct {
 	// Workload names a row of the workloads table: put, range, txn-put.
 	Workload string
-	// Endpoints are base URLs (scheme http, host:port, no path), e.g.
-	// http://127.0.0.1:2379.
+	// Endpoints are base URLs (scheme http or https, host:port, no path),
+	// e.g. http://127.0.0.1:2379.
 	Endpoints []string
+	// CACert, Cert and Key are the TLS files for https endpoints (tls.go).
+	CACert, Cert, Key string
 	// Clients is the number of concurrent requesters (>= 1).
 	Clients int
 	// Conns is the number of HTTP connections; 0 means Clients.
@@ -78,6 +81,9 @@ type Config struct {
 	// stdClient is set by Validate for a workload whose requests always
 	// use net/http (workload.stdClient).
 	stdClient bool
+
+	// tls is how https endpoints are reached; set by Validate (tls.go).
+	tls *tls.Config
 
 	// leaseIDs are the leases lease-keepalive granted before the clock
 	// started, lease number i for key number i.
@@ -153,6 +159,7 @@ func ParseFlags(args []string, getenv func(string) string, usage io.Writer) (Con
 	fs.Int64Var(&cfg.LeaseTTL, "lease-ttl", cfg.LeaseTTL, "lease-grant, lease-keepalive, lease-expiry: TTL in seconds of the leases granted")
 	fs.IntVar(&cfg.Leases, "leases", cfg.Leases, "lease-expiry: leases granted, each with a key, to expire during the run")
 	fs.DurationVar(&cfg.LeaseTail, "lease-tail", cfg.LeaseTail, "lease-expiry: how long to go on writing after the last lease key went")
+	registerTLSFlags(fs, &cfg)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: cairn-bench [workload] [flags]\n\nworkloads:\n")
 		for _, w := range workloads {
@@ -243,13 +250,16 @@ func (c *Config) Validate() error {
 		if err != nil {
 			return fmt.Errorf("--endpoints: %v", err)
 		}
-		if u.Scheme != "http" {
-			return fmt.Errorf("--endpoints: %q: only http:// endpoints are supported", e)
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return fmt.Errorf("--endpoints: %q: only http:// and https:// endpoints are supported", e)
 		}
 		if u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return fmt.Errorf("--endpoints: %q: want http://host:port with no path, query or user", e)
+			return fmt.Errorf("--endpoints: %q: want http(s)://host:port with no path, query or user", e)
 		}
-		c.Endpoints[i] = "http://" + u.Host
+		c.Endpoints[i] = u.Scheme + "://" + u.Host
+	}
+	if err := c.loadTLS(w.name); err != nil {
+		return err
 	}
 	if c.Clients < 1 {
 		return fmt.Errorf("--clients: %d, want at least 1", c.Clients)

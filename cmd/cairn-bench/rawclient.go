@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -45,22 +47,32 @@ var errHeaderTimeout = errors.New("net/http: timeout awaiting response headers")
 type rawPool struct {
 	addr    string        // host:port to dial
 	host    string        // the Host header
+	tls     *tls.Config   // for an https endpoint; else nil
 	timeout time.Duration // response-header timeout; 0 = none
 	dialer  net.Dialer
 	slots   chan struct{} // one token per connection in use
 	idle    chan *rawConn // open connections not in use
 }
 
-// newRawPool makes the pool of conns connections to base (http://host:port
-// or http://host), each waiting at most timeout (0 = no bound) for the
-// status and headers of an answer.
-func newRawPool(base string, conns int, timeout time.Duration) *rawPool {
-	host := base[len("http://"):]
-	addr := host
+// newRawPool makes the pool of conns connections to base (http(s)://host:port
+// or http(s)://host), each waiting at most timeout (0 = no bound) for the
+// status and headers of an answer. An https base is reached with tlsConfig.
+func newRawPool(base string, conns int, timeout time.Duration, tlsConfig *tls.Config) *rawPool {
+	scheme, host, _ := strings.Cut(base, "://")
+	addr, port := host, "80"
+	if scheme == "https" {
+		port = "443"
+	}
 	if _, _, err := net.SplitHostPort(addr); err != nil {
-		addr = net.JoinHostPort(addr, "80")
+		addr = net.JoinHostPort(addr, port)
+	}
+	var tc *tls.Config
+	if scheme == "https" {
+		tc = tlsConfig.Clone()
+		tc.ServerName, _, _ = net.SplitHostPort(addr)
 	}
 	return &rawPool{
+		tls:     tc,
 		addr:    addr,
 		host:    host,
 		timeout: timeout,
@@ -145,7 +157,7 @@ func (p *rawPool) do(ctx context.Context, r request, buf *bytes.Buffer) (int, []
 		case c = <-p.idle:
 			reused = true
 		default:
-			nc, err := p.dialer.DialContext(ctx, "tcp", p.addr)
+			nc, err := p.dial(ctx)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -166,6 +178,20 @@ func (p *rawPool) do(ctx context.Context, r request, buf *bytes.Buffer) (int, []
 		}
 		return status, body, nil
 	}
+}
+
+// dial opens a connection: TCP, then TLS for an https endpoint.
+func (p *rawPool) dial(ctx context.Context) (net.Conn, error) {
+	nc, err := p.dialer.DialContext(ctx, "tcp", p.addr)
+	if err != nil || p.tls == nil {
+		return nc, err
+	}
+	tc := tls.Client(nc, p.tls)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return tc, nil
 }
 
 // retryable reports whether err is a connection the server had closed: a

@@ -22,7 +22,7 @@ import (
 
 // newTestPool is a raw pool of conns connections to base.
 func newTestPool(base string, conns int, timeout time.Duration) *rawPool {
-	return newRawPool(base, conns, timeout)
+	return newRawPool(base, conns, timeout, nil)
 }
 
 // seenRequest is what a test server saw of one request.

@@ -38,7 +38,6 @@ type Config struct {
 	HeartbeatInterval        uint // milliseconds, as etcd
 	ElectionTimeout          uint // milliseconds, as etcd
 	EnableV2                 bool
-	CORS                     string // comma-separated origins, "*" for any
 	Logger                   string // zap or capnslog: accepted, cairn logs with slog
 	LogOutputs               string // comma-separated: default, stderr, stdout or file paths
 	LogLevel                 string
@@ -53,6 +52,7 @@ type Config struct {
 	ListenMetricsURLs           string        // etcd's: /metrics and /health there too
 	AutoCompactionMode          string        // etcd's: periodic or revision
 	AutoCompactionRetention     string        // etcd's: 0 (off), hours, a duration or revisions
+	Security                    SecurityFlags // TLS, --cors, --host-whitelist (security.go)
 
 	// Not flags: etcd has none for these. DefaultConfig sets the constants
 	// below; tests shorten them.
@@ -95,7 +95,6 @@ func DefaultConfig() Config {
 		HeartbeatInterval:        uint(server.DefaultHeartbeatInterval / time.Millisecond),
 		ElectionTimeout:          uint(server.DefaultElectionTimeout / time.Millisecond),
 		EnableV2:                 true,
-		CORS:                     "*",
 		Logger:                   "capnslog",
 		LogOutputs:               "default",
 		LogLevel:                 "info",
@@ -105,6 +104,7 @@ func DefaultConfig() Config {
 		WatchProgressNotifyInterval: server.DefaultWatchProgressNotifyInterval,
 		MaxWatchersPerConnection:    server.DefaultMaxWatchersPerConnection,
 		MaxWatchPendingBytes:        server.DefaultMaxWatchPendingBytes,
+		Security:                    defaultSecurity(),
 
 		AutoCompactionMode:      server.AutoCompactPeriodic,
 		AutoCompactionRetention: "0",
@@ -151,8 +151,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--max-watch-pending-bytes must be positive, not %d", c.MaxWatchPendingBytes)
 	}
 	if c.ListenMetricsURLs != "" {
-		if _, err := parseURLs(c.ListenMetricsURLs); err != nil {
+		urls, err := parseURLs(c.ListenMetricsURLs)
+		if err != nil {
 			return fmt.Errorf("--listen-metrics-urls: %w", err)
+		}
+		for _, u := range urls {
+			if u.Scheme == "https" {
+				return fmt.Errorf("--listen-metrics-urls: not implemented yet: TLS on the metrics listener (%s)", u)
+			}
 		}
 	}
 	if _, err := server.ParseAutoCompaction(c.AutoCompactionMode, c.AutoCompactionRetention); err != nil {
@@ -170,7 +176,7 @@ func (c *Config) Validate() error {
 	if c.WarningApplyDuration <= 0 {
 		return fmt.Errorf("--experimental-warning-apply-duration must be positive, not %v", c.WarningApplyDuration)
 	}
-	return nil
+	return c.validateSecurity()
 }
 
 // splitOutputs reads --log-outputs: a comma list of default (stderr, as
@@ -192,23 +198,8 @@ func splitOutputs(s string) ([]string, error) {
 	return out, nil
 }
 
-// corsOrigins reads --cors: a comma list of origins; empty means any, as
-// etcd.
-func (c *Config) corsOrigins() []string {
-	var out []string
-	for _, o := range strings.Split(c.CORS, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			out = append(out, o)
-		}
-	}
-	if len(out) == 0 {
-		return []string{"*"}
-	}
-	return out
-}
-
-// parseURLs splits a comma list of http URLs. TLS is not implemented yet and
-// is refused by name rather than served as plain HTTP.
+// parseURLs splits a comma list of http and https URLs. Unix sockets are
+// not implemented and are refused by name.
 func parseURLs(s string) ([]*url.URL, error) {
 	var out []*url.URL
 	for _, part := range strings.Split(s, ",") {
@@ -221,14 +212,14 @@ func parseURLs(s string) ([]*url.URL, error) {
 			return nil, err
 		}
 		switch u.Scheme {
-		case "http":
-		case "https", "unixs":
-			return nil, fmt.Errorf("not implemented yet: TLS (%s)", part)
+		case "http", "https":
+		case "unix", "unixs":
+			return nil, fmt.Errorf("not implemented: unix sockets (%s)", part)
 		default:
-			return nil, fmt.Errorf("%q: scheme must be http", part)
+			return nil, fmt.Errorf("%q: scheme must be http or https", part)
 		}
 		if u.Host == "" || u.Path != "" && u.Path != "/" {
-			return nil, fmt.Errorf("%q: want http://host:port", part)
+			return nil, fmt.Errorf("%q: want http(s)://host:port", part)
 		}
 		out = append(out, u)
 	}

@@ -69,9 +69,9 @@ func TestBadFlagValues(t *testing.T) {
 	}{
 		{[]string{"--log-format", "xml"}, nil, "--log-format"},
 		{[]string{"--log-level", "loud"}, nil, "--log-level"},
-		{[]string{"--listen-client-urls", "https://127.0.0.1:2379", "--advertise-client-urls", "https://127.0.0.1:2379"}, nil, "not implemented yet: TLS"},
+		{[]string{"--listen-client-urls", "https://127.0.0.1:2379", "--advertise-client-urls", "https://127.0.0.1:2379"}, nil, "must be provided for client url"},
 		{[]string{"--listen-client-urls", "127.0.0.1:2379", "--advertise-client-urls", "http://x:1"}, nil, "--listen-client-urls"},
-		{[]string{"--listen-client-urls", "unix://x:1", "--advertise-client-urls", "http://x:1"}, nil, "scheme must be http"},
+		{[]string{"--listen-client-urls", "ftp://x:1", "--advertise-client-urls", "http://x:1"}, nil, "scheme must be http or https"},
 		{[]string{"--initial-cluster-state", "maybe"}, nil, "new or existing"},
 		{[]string{"--election-timeout", "200"}, nil, "--election-timeout"},
 		{[]string{"--snapshot-count", "many"}, nil, "invalid value"},

@@ -70,7 +70,15 @@ func (m *Main) readConfigFile(fs *flag.FlagSet) error {
 		}
 		seen[key] = true
 		if key == "client-transport-security" || key == "peer-transport-security" {
-			u, err := checkTransportSecurity(key, v)
+			u, err := checkTransportSecurity(key, v, func(name string, val *yaml.Node) error {
+				f := fs.Lookup(name)
+				s, set, err := yamlFlagValue(val, f)
+				if err == nil && set {
+					err = f.Value.Set(s)
+					m.sources[name] = sourceConfigFile
+				}
+				return err
+			})
 			if err != nil {
 				return fmt.Errorf("--config-file %s, line %d: %w", path, k.Line, err)
 			}
@@ -132,22 +140,35 @@ func isDuration(v any) bool {
 	return ok
 }
 
-// checkTransportSecurity accepts etcd's TLS section (client- or
-// peer-transport-security) when it asks for no TLS: every value empty or
-// false. It returns the keys in it that etcd does not have.
-func checkTransportSecurity(section string, v *yaml.Node) (unknown []string, err error) {
+// checkTransportSecurity reads etcd's TLS section (client- or
+// peer-transport-security): the keys cairn serves go to their flags
+// through set (cert-file as --cert-file or --peer-cert-file...), the others
+// are refused unless empty or false. It returns the keys in it that etcd
+// does not have.
+func checkTransportSecurity(section string, v *yaml.Node, set func(flag string, val *yaml.Node) error) (unknown []string, err error) {
 	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 		return nil, nil
 	}
 	if v.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s: want a mapping (cert-file: ..., key-file: ...)", section)
 	}
-	known := []string{"cert-file", "key-file", "client-cert-auth", "trusted-ca-file", "auto-tls",
-		"crl-file", "allowed-cn", "allowed-hostname", "skip-client-san-verification"}
+	served := []string{"cert-file", "key-file", "client-cert-auth", "trusted-ca-file", "auto-tls"}
+	known := append(slices.Clone(served), "crl-file", "allowed-cn", "allowed-hostname", "skip-client-san-verification")
+	prefix := ""
+	if section == "peer-transport-security" {
+		prefix = "peer-"
+	}
 	for i := 0; i+1 < len(v.Content); i += 2 {
 		k, val := v.Content[i].Value, v.Content[i+1]
 		if !slices.Contains(known, k) {
 			unknown = append(unknown, section+"."+k)
+			continue
+		}
+		if slices.Contains(served, k) {
+			// etcd's keys, as the --[peer-]<key> flags (security.go).
+			if err := set(prefix+k, val); err != nil {
+				return nil, fmt.Errorf("%s.%s: %v", section, k, err)
+			}
 			continue
 		}
 		if val.Kind == yaml.ScalarNode && (val.Tag == "!!null" || val.Value == "" || val.Value == "false") {

@@ -81,7 +81,7 @@ func TestConfigFileInEtcdsLayout(t *testing.T) {
 	c := m.Config
 	if c.Name != "infra1" || c.DataDir != "/var/lib/etcd-infra1" || c.WALDir != "" || c.SnapshotCount != 10000 ||
 		c.ListenClientURLs != "http://10.0.1.11:2379,http://127.0.0.1:2379" || c.InitialClusterToken != "etcd-cluster-1" ||
-		!c.EnablePprof || c.Logger != "zap" || c.LogOutputs != "stderr" || c.CORS != "*" ||
+		!c.EnablePprof || c.Logger != "zap" || c.LogOutputs != "stderr" || c.Security.CORS != "*" ||
 		c.WarningApplyDuration != 250*time.Millisecond || c.WatchProgressNotifyInterval != 5*time.Second {
 		t.Fatalf("config: %+v", c)
 	}
@@ -125,9 +125,9 @@ func TestConfigFileRefusals(t *testing.T) {
 		want string
 	}{
 		{"name: a\n", []string{"--name", "b", "--data-dir", "x"}, "--data-dir --name given with --config-file"},
-		{"client-transport-security:\n  cert-file: /etc/ssl/c.pem\n", nil, "not implemented yet: client-transport-security.cert-file (TLS)"},
-		{"peer-transport-security:\n  auto-tls: true\n", nil, "not implemented yet: peer-transport-security.auto-tls (TLS)"},
-		{"cert-file: /etc/ssl/c.pem\n", nil, "not implemented yet: --cert-file (TLS) (set in "},
+		{"client-transport-security:\n  cert-file: /etc/ssl/c.pem\n", nil, "--cert-file and --key-file go together"},
+		{"peer-transport-security:\n  crl-file: /etc/ssl/crl.pem\n", nil, "not implemented yet: peer-transport-security.crl-file (TLS)"},
+		{"cert-file: /etc/ssl/c.pem\n", nil, "--cert-file and --key-file go together"},
 		{"name: a\nname: b\n", nil, "line 2: name is given twice"},
 		{"snapshot-count: many\n", nil, "line 1: snapshot-count: "},
 		{"initial-cluster:\n  a: b\n", nil, "line 1: initial-cluster: a mapping"},

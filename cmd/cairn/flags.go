@@ -36,7 +36,6 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.UintVar(&c.ElectionTimeout, "election-timeout", c.ElectionTimeout, "time in milliseconds of a raft election timeout")
 	fs.BoolVar(&c.EnableV2, "enable-v2", c.EnableV2, "serve the v2 API (keys, members, stats); false: every /v2/ path answers 404, as etcd 3.4 by default")
 	fs.StringVar(&c.V2Prefix, "v2-prefix", c.V2Prefix, "store prefix of the v2 keys tree: the v2 key /a is the v3 key <prefix>/a (default: none, the same bytes; see docs/v2-mapping.md)")
-	fs.StringVar(&c.CORS, "cors", c.CORS, "comma-separated origins allowed in cross-origin requests; * (or empty) allows any")
 	fs.StringVar(&c.Logger, "logger", c.Logger, "etcd's logger: zap or capnslog, both accepted; cairn logs with log/slog either way (see --log-format)")
 	fs.StringVar(&c.LogOutputs, "log-outputs", c.LogOutputs, "comma-separated log outputs: default (stderr), stderr, stdout or file paths (appended to)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
@@ -49,6 +48,7 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.AutoCompactionMode, "auto-compaction-mode", c.AutoCompactionMode, "how to read --auto-compaction-retention: periodic (a duration, or hours when a bare number) or revision (a number of revisions)")
 	fs.StringVar(&c.AutoCompactionRetention, "auto-compaction-retention", c.AutoCompactionRetention, "history the leader keeps when it compacts by itself (see --auto-compaction-mode); 0 turns auto-compaction off")
 	fs.IntVar(&c.MaxWatchPendingBytes, "max-watch-pending-bytes", c.MaxWatchPendingBytes, "bytes of events queued for one watcher whose client has not taken them, above which the watcher catches up from history instead (etcd has no such limit)")
+	c.Security.register(fs)
 	m.etcd = m.etcd[:0]
 	for i := range etcdFlags {
 		v := &etcdValue{f: &etcdFlags[i]}
@@ -70,9 +70,12 @@ var flagSections = []struct {
 		"quota-backend-bytes", "max-txn-ops", "max-request-bytes"}},
 	{"Clustering", []string{"initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state",
 		"initial-cluster-token", "advertise-client-urls"}},
-	{"API", []string{"enable-v2", "v2-prefix", "cors", "experimental-watch-progress-notify-interval",
+	{"API", []string{"enable-v2", "v2-prefix", "experimental-watch-progress-notify-interval",
 		"max-watchers-per-connection", "max-watch-pending-bytes"}},
 	{"Logging", []string{"logger", "log-outputs", "log-level", "log-format", "experimental-warning-apply-duration"}},
+	{"Security", []string{"cert-file", "key-file", "trusted-ca-file", "client-cert-auth", "auto-tls",
+		"peer-cert-file", "peer-key-file", "peer-trusted-ca-file", "peer-client-cert-auth", "peer-auto-tls",
+		"cipher-suites", "tls-min-version", "cors", "host-whitelist"}},
 	{"Metrics and compaction", []string{"listen-metrics-urls", "auto-compaction-mode", "auto-compaction-retention"}},
 	{"Profiling", []string{"enable-pprof"}},
 	{"Unsafe (may break the guarantees of the consensus protocol)", []string{"force-new-cluster"}},

@@ -89,13 +89,13 @@ func TestListenClientURLsNeedAdvertise(t *testing.T) {
 // (etcd's default) is fine; tuning without effect is noted.
 func TestEtcdFlagsCairnDoesNotHonour(t *testing.T) {
 	m := NewMain()
-	err := m.ParseFlags([]string{"--cert-file", "/etc/ssl/c.pem", "--client-cert-auth", "--proxy", "on", "--auth-token", "simple",
+	err := m.ParseFlags([]string{"--client-crl-file", "/etc/ssl/crl.pem", "--peer-cert-allowed-cn", "m1", "--proxy", "on", "--auth-token", "simple",
 		"--strict-reconfig-check", "--max-wals", "9", "--max-snapshots", "5"},
-		env(map[string]string{"ETCD_PEER_KEY_FILE": "/etc/ssl/k.pem"}))
+		env(map[string]string{"ETCD_PEER_CRL_FILE": "/etc/ssl/crl.pem"}))
 	for _, want := range []string{
-		"not implemented yet: --cert-file (TLS)",
-		"not implemented yet: --client-cert-auth (TLS)",
-		"not implemented yet: --peer-key-file (TLS) (set by ETCD_PEER_KEY_FILE)",
+		"not implemented yet: --client-crl-file (TLS: CRLs and certificate name checks)",
+		"not implemented yet: --peer-cert-allowed-cn (TLS: CRLs and certificate name checks)",
+		"not implemented yet: --peer-crl-file (TLS: CRLs and certificate name checks) (set by ETCD_PEER_CRL_FILE)",
 		"--proxy=on is not supported: cairn has no v2 proxy mode",
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -158,7 +158,7 @@ func TestHelpAndVersion(t *testing.T) {
 			t.Errorf("--help does not list --%s", f.Name)
 		}
 	})
-	if strings.Contains(help, "\n  -n") || !strings.Contains(help, "not implemented yet (TLS)") {
+	if strings.Contains(help, "\n  -n") || !strings.Contains(help, "not implemented yet (TLS: CRLs and certificate name checks)") {
 		t.Errorf("--help:\n%s", help)
 	}
 	inSection := map[string]int{}

@@ -30,6 +30,10 @@ func (m *Main) Run(ctx context.Context) error {
 	defer closeLogs()
 	m.logStart(logger)
 
+	tlsFiles, err := m.Config.loadTLS(logger)
+	if err != nil {
+		return err
+	}
 	clientURLs, _ := parseURLs(m.Config.ListenClientURLs)
 	peerURLs, _ := parseURLs(m.Config.ListenPeerURLs)
 	var listeners, peerListeners []net.Listener
@@ -39,7 +43,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	for _, u := range clientURLs {
-		l, err := net.Listen("tcp", u.Host)
+		l, err := listen(u, tlsFiles.client)
 		if err != nil {
 			closeAll()
 			return fmt.Errorf("listening for clients on %s: %w", u, err)
@@ -47,7 +51,7 @@ func (m *Main) Run(ctx context.Context) error {
 		listeners = append(listeners, l)
 	}
 	for _, u := range peerURLs {
-		l, err := net.Listen("tcp", u.Host)
+		l, err := listen(u, tlsFiles.peer)
 		if err != nil {
 			closeAll()
 			return fmt.Errorf("listening for peers on %s: %w", u, err)
@@ -72,6 +76,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	reg := newRegistry()
 	sc.Metrics = reg
+	sc.PeerTLS = tlsFiles.peerClient()
 	srv, err := server.New(sc)
 	if err != nil {
 		closeAll()
@@ -83,7 +88,8 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxRequestBytes: int64(sc.MaxRequestBytes),
 		Logger:          logger,
 		DisableV2:       !m.Config.EnableV2,
-		CORS:            m.Config.corsOrigins(),
+		CORS:            m.Config.Security.origins(),
+		HostWhitelist:   listFlag(m.Config.Security.HostWhitelist),
 		Metrics:         reg,
 	})
 	metricsLn.serve(reg, handler, logger)
@@ -112,14 +118,14 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	serveErr := make(chan error, len(listeners)+len(peerListeners))
 	for _, l := range peerListeners {
-		logger.Info("serving peer traffic", "address", l.Addr().String(), "url", "http://"+l.Addr().String())
+		logger.Info("serving peer traffic", "address", l.Addr().String(), "url", listenerURL(l))
 		go func(l net.Listener) { serveErr <- peerHS.Serve(l) }(l)
 	}
 	// Clients are served once the member has published its name and client
 	// URLs through raft (etcd waits the same way); until then connections
 	// wait in the listeners' backlog.
 	for _, l := range listeners {
-		logger.Info("listening for client requests", "address", l.Addr().String(), "url", "http://"+l.Addr().String())
+		logger.Info("listening for client requests", "address", l.Addr().String(), "url", listenerURL(l))
 	}
 	published := srv.Published()
 	var runErr error
@@ -128,7 +134,7 @@ func (m *Main) Run(ctx context.Context) error {
 		case <-published:
 			published = nil // served from now on
 			for _, l := range listeners {
-				logger.Info("serving client requests", "address", l.Addr().String(), "url", "http://"+l.Addr().String())
+				logger.Info("serving client requests", "address", l.Addr().String(), "url", listenerURL(l))
 				go func(l net.Listener) { serveErr <- hs.Serve(l) }(l)
 			}
 		case <-ctx.Done():

@@ -1,0 +1,53 @@
+package e2e
+
+import (
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The commands of docs/security.md work as written, but for the ports
+// and the binary: openssl makes the CA and the certificates, the member
+// starts with TLS on both sets of URLs, curl and etcdctl (v2) write and
+// read with the client certificate, and curl without one is refused.
+func TestSecurityDocTLS(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl is not installed")
+	}
+	certs := docFileBlocks(t, "security.md", "Make certificates")
+	serve := docFileBlocks(t, "security.md", "Serve clients over TLS")
+	if len(certs) != 1 || len(serve) != 2 || len(serve[0]) != 1 || len(serve[1]) != 4 {
+		t.Fatalf("docs/security.md: want a block of openssl commands, a cairn command and 4 client commands; got %q %q", certs, serve)
+	}
+	dir := t.TempDir()
+	sh := func(line string) (string, error) {
+		cmd := exec.Command("bash", "-c", line)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	if out, err := sh(strings.Join(certs[0], "\n")); err != nil {
+		t.Fatalf("openssl commands: %v\n%s", err, out)
+	}
+	client, peer := fmt.Sprint(freePort(t)), fmt.Sprint(freePort(t))
+	ports := strings.NewReplacer("127.0.0.1:2379", "127.0.0.1:"+client, "127.0.0.1:2380", "127.0.0.1:"+peer)
+	startDocMember(t, dir, ports.Replace(serve[0][0]), "a.log")
+	put := ports.Replace(serve[1][0])
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		out, err := sh(put)
+		if err == nil && strings.Contains(out, `"revision"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v %s", put, err, out)
+		}
+	}
+	for i, want := range []string{`"value":"YmFy"`, "hello", "refused: no client certificate"} {
+		line := ports.Replace(serve[1][i+1])
+		if out, _ := sh(line); !strings.Contains(out, want) {
+			t.Errorf("%s: %q, want %q", line, out, want)
+		}
+	}
+}
