@@ -77,7 +77,8 @@ func TestCommandHelpVersionAndRefusals(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, []string{"--cert-file", "/etc/ssl/server.pem"}, "cairn: not implemented yet: --cert-file (TLS)\n"},
+		{nil, []string{"--cert-file", "/etc/ssl/server.pem"}, "cairn: --cert-file and --key-file go together\n"},
+		{nil, []string{"--client-crl-file", "/etc/ssl/crl.pem"}, "cairn: not implemented yet: --client-crl-file (TLS: CRLs and certificate name checks)\n"},
 		{[]string{"ETCD_LISTEN_CLIENT_URLS=http://127.0.0.1:0"}, nil, "cairn: --advertise-client-urls is required when --listen-client-urls is set explicitly"},
 		{nil, []string{"--bogus"}, "cairn: flag provided but not defined: -bogus (cairn --help lists the flags)"},
 	} {
