@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -157,5 +160,45 @@ func TestPeerProxyUnnamedAndDown(t *testing.T) {
 	p.setTarget(fmt.Sprintf("127.0.0.1:%d", freePort(t)))
 	if _, err := dialProxy(t, p, "c3").roundTrip("x", 5*time.Second); err == nil || timedOut(err) {
 		t.Fatalf("member down: %v", err)
+	}
+}
+
+// A leader cut off through the proxies, by dropping or black-holing its
+// links, is replaced by the other two; once healed, it follows the new
+// leader and takes writes again.
+func TestPeerNetIsolatedLeaderIsReplaced(t *testing.T) {
+	c, pn := startClusterOnNet(t, 3)
+	s := &scenario{t: t, c: c, net: pn, urls: make([]atomic.Pointer[string], 3)}
+	for i := range c.members {
+		s.setURL(i)
+	}
+	for _, mode := range []linkMode{linkDrop, linkBlackhole} {
+		old := s.leaderIndex()
+		if old < 0 {
+			t.Fatal("no leader")
+		}
+		pn.cut(old, link{mode: mode})
+		replaced := waitFor(20*time.Second, func() bool {
+			for i := range c.members {
+				if i == old {
+					continue
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				st, err := c.members[i].status(ctx)
+				cancel()
+				if err != nil || st.Leader == "0" || st.Leader == "" || st.Leader == strconv.FormatUint(pn.ids[old], 10) {
+					return false
+				}
+			}
+			return true
+		})
+		if !replaced {
+			t.Fatalf("%v: the members cut off from leader %s elected no other leader in 20s", mode, c.members[old].name)
+		}
+		pn.heal()
+		if lead := c.leader(); lead == c.members[old] {
+			t.Logf("%v: %s leads again after the heal", mode, lead.name)
+		}
+		c.members[old].putRetry(t, "/peernet/"+mode.String(), "v")
 	}
 }
