@@ -61,10 +61,11 @@ func TestRobustness(t *testing.T) {
 			res.Error = "failed (see the test log)"
 		}
 		results = append(results, res)
-	}
-	if *robSummary != "" {
-		if err := os.WriteFile(*robSummary, []byte(summarize(results, *robTraffic)), 0o644); err != nil {
-			t.Fatal(err)
+		// After each scenario, so that a run cut short still tells.
+		if *robSummary != "" {
+			if err := os.WriteFile(*robSummary, []byte(summarize(results, *robTraffic)), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }

@@ -137,14 +137,18 @@ func v3Stream(ctx context.Context, base string, start int64, ws bool, idle time.
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("watch: HTTP %d", resp.StatusCode)
 	}
-	lines := bufio.NewScanner(resp.Body)
-	lines.Buffer(make([]byte, 1<<20), 16<<20)
-	for lines.Scan() {
-		if more, err := handle(lines.Bytes()); !more || err != nil {
+	// Only whole lines are responses: a stream cut mid-line (by a kill or
+	// by ctx) leaves a piece that is not.
+	br := bufio.NewReaderSize(resp.Body, 64<<10)
+	for {
+		b, err := br.ReadBytes('\n')
+		if err != nil {
+			return err
+		}
+		if more, err := handle(b); !more || err != nil {
 			return err
 		}
 	}
-	return lines.Err()
 }
 
 // prefixEnd is the range end of every key starting with prefix.
