@@ -22,13 +22,17 @@ type cluster struct {
 	client  *http.Client // for the members' client URLs; nil means httpClient
 	// memberArgs gives a member flags of its own (its certificates).
 	memberArgs func(m *cmember) []string
+	// front, if set, puts a proxy before each member's peer listener
+	// (startClusterBehind).
+	front func(i int, listenURL string) string
 }
 
 // cmember is one member of a cluster: the process and its identity.
 type cmember struct {
 	*member
-	name    string
-	peerURL string
+	name      string
+	peerURL   string // the URL the other members reach it at
+	listenURL string // where it listens for peers; peerURL when empty
 }
 
 // e2eTiming makes elections quick enough for tests that kill leaders
@@ -52,7 +56,16 @@ func freePort(t testing.TB) int {
 // test ends.
 func startCluster(t testing.TB, n int, extra ...string) *cluster {
 	t.Helper()
-	c := &cluster{t: t, token: fmt.Sprintf("e2e-%d", time.Now().UnixNano()), extra: extra, scheme: "http"}
+	return startClusterBehind(t, n, nil, extra...)
+}
+
+// startClusterBehind is startCluster with a front before each member's
+// peer listener: front(i, listenURL) returns the URL the members reach
+// member i at (a proxy forwarding to listenURL). It is called again for a
+// member whose port was taken, with a new listenURL.
+func startClusterBehind(t testing.TB, n int, front func(i int, listenURL string) string, extra ...string) *cluster {
+	t.Helper()
+	c := &cluster{t: t, token: fmt.Sprintf("e2e-%d", time.Now().UnixNano()), extra: extra, scheme: "http", front: front}
 	c.start(n)
 	return c
 }
@@ -67,8 +80,12 @@ func (c *cluster) start(n int) {
 		for i := 0; i < n; i++ {
 			name := fmt.Sprintf("m%d", i)
 			url := fmt.Sprintf("%s://127.0.0.1:%d", c.scheme, freePort(t))
-			c.members = append(c.members, &cmember{name: name, peerURL: url})
-			names = append(names, name+"="+url)
+			m := &cmember{name: name, peerURL: url}
+			if c.front != nil {
+				m.peerURL, m.listenURL = c.front(i, url), url
+			}
+			c.members = append(c.members, m)
+			names = append(names, name+"="+m.peerURL)
 		}
 		initial := strings.Join(names, ",")
 		ok := true
@@ -98,9 +115,13 @@ func (c *cluster) start(n int) {
 // launch starts member m's process; false means its peer port was taken.
 func (c *cluster) launch(m *cmember, initialCluster, state, dataDir string) bool {
 	c.t.Helper()
+	listen := m.listenURL
+	if listen == "" {
+		listen = m.peerURL
+	}
 	args := append([]string{
 		"--name", m.name,
-		"--listen-peer-urls", m.peerURL,
+		"--listen-peer-urls", listen,
 		"--initial-advertise-peer-urls", m.peerURL,
 		"--initial-cluster", initialCluster,
 		"--initial-cluster-state", state,

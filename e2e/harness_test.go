@@ -247,6 +247,15 @@ func (m *member) call(ctx context.Context, path string, body any, out any) error
 	return json.Unmarshal(data, out)
 }
 
+// send makes one request with httpClient; the caller closes the body.
+func send(ctx context.Context, method, url string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	return httpClient.Do(req)
+}
+
 // kv is a key-value as the JSON API shows it (int64s as strings).
 type kv struct {
 	Key            string `json:"key"`
@@ -254,6 +263,7 @@ type kv struct {
 	CreateRevision string `json:"create_revision"`
 	ModRevision    string `json:"mod_revision"`
 	Version        string `json:"version"`
+	Lease          string `json:"lease"`
 }
 
 type header struct {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,14 +28,25 @@ import (
 // it) and a failed read are left out.
 
 type linOp struct {
-	kind     string // "put", "get", "cas"
+	kind     string // "put", "get", "cas", "delete", "revoke"
 	key      string
 	value    string // put: the value; cas: the new value
+	lease    int64  // put: the lease attached (0 = none); revoke: the lease revoked
 	expect   string // cas: the value compared with ("" = absent)
 	unknown  bool   // outcome unknown
 	got      string // get: the value read ("" = absent)
+	gotLease int64  // get: the lease of the key read
 	swapped  bool   // cas: whether the comparison held
 	casValue string // cas that failed: the value read in the else branch
+	deleted  bool   // delete: whether a key was deleted
+}
+
+// linState is one key's state in the model: its value ("" = absent) and
+// the lease it is attached to. A lease is only ever attached to one key,
+// so a revoke touches one key and the history splits by key.
+type linState struct {
+	value string
+	lease int64
 }
 
 var linModel = porcupine.Model{
@@ -54,26 +66,33 @@ var linModel = porcupine.Model{
 		}
 		return out
 	},
-	Init: func() interface{} { return "" },
+	Init: func() interface{} { return linState{} },
 	Step: func(state, input, output interface{}) (bool, interface{}) {
-		cur := state.(string)
+		cur := state.(linState)
 		op := input.(*linOp)
 		switch op.kind {
 		case "put":
-			return true, op.value
+			return true, linState{op.value, op.lease}
 		case "get":
-			return op.got == cur, cur
+			return op.got == cur.value && op.gotLease == cur.lease, cur
 		case "cas":
 			if op.unknown {
-				if cur == op.expect {
-					return true, op.value
+				if cur.value == op.expect {
+					return true, linState{value: op.value}
 				}
 				return true, cur
 			}
 			if op.swapped {
-				return cur == op.expect, op.value
+				return cur.value == op.expect, linState{value: op.value}
 			}
-			return cur != op.expect && op.casValue == cur, cur
+			return cur.value != op.expect && op.casValue == cur.value, cur
+		case "delete":
+			return op.unknown || op.deleted == (cur.value != ""), linState{}
+		case "revoke":
+			if cur.lease == op.lease {
+				return true, linState{}
+			}
+			return true, cur
 		}
 		return false, cur
 	},
@@ -81,9 +100,13 @@ var linModel = porcupine.Model{
 		op := input.(*linOp)
 		switch op.kind {
 		case "put":
-			return fmt.Sprintf("put(%s, %s) unknown=%v", op.key, op.value, op.unknown)
+			return fmt.Sprintf("put(%s, %s, lease %x) unknown=%v", op.key, op.value, op.lease, op.unknown)
 		case "get":
-			return fmt.Sprintf("get(%s) -> %q", op.key, op.got)
+			return fmt.Sprintf("get(%s) -> %q lease %x", op.key, op.got, op.gotLease)
+		case "delete":
+			return fmt.Sprintf("delete(%s) deleted=%v unknown=%v", op.key, op.deleted, op.unknown)
+		case "revoke":
+			return fmt.Sprintf("revoke(%x) of %s unknown=%v", op.lease, op.key, op.unknown)
 		default:
 			return fmt.Sprintf("cas(%s, %q -> %s) swapped=%v read=%q unknown=%v", op.key, op.expect, op.value, op.swapped, op.casValue, op.unknown)
 		}
@@ -163,7 +186,7 @@ func TestClusterLinearizableUnderLeaderKills(t *testing.T) {
 				case 2:
 					op.kind, op.value = "cas", fmt.Sprintf("c%d-%d", cl, i)
 					op.expect = lastValue(key)
-					op.swapped, op.casValue, err = m.cas(ctx, key, op.expect, op.value)
+					op.swapped, op.casValue, _, err = m.cas(ctx, key, op.expect, op.value)
 				}
 				ret := now()
 				cancel()
@@ -229,8 +252,9 @@ func TestClusterLinearizableUnderLeaderKills(t *testing.T) {
 }
 
 // cas runs a transaction: if key's value is expect ("" = the key is
-// absent), put value; else read the key.
-func (m *member) cas(ctx context.Context, key, expect, value string) (swapped bool, read string, err error) {
+// absent), put value; else read the key. rev is the revision of the
+// answer (of the put, if swapped).
+func (m *member) cas(ctx context.Context, key, expect, value string) (swapped bool, read string, rev int64, err error) {
 	cmp := map[string]any{"key": b64(key), "target": "VALUE", "result": "EQUAL", "value": b64(expect)}
 	if expect == "" {
 		cmp = map[string]any{"key": b64(key), "target": "CREATE", "result": "EQUAL", "create_revision": "0"}
@@ -241,25 +265,30 @@ func (m *member) cas(ctx context.Context, key, expect, value string) (swapped bo
 		"failure": []any{map[string]any{"request_range": map[string]any{"key": b64(key)}}},
 	}
 	var out struct {
-		Succeeded bool `json:"succeeded"`
+		Header    header `json:"header"`
+		Succeeded bool   `json:"succeeded"`
 		Responses []struct {
 			ResponseRange *rangeResult `json:"response_range"`
 		} `json:"responses"`
 	}
 	if err := m.call(ctx, "/v3/kv/txn", body, &out); err != nil {
-		return false, "", err
+		return false, "", 0, err
+	}
+	rev, err = strconv.ParseInt(out.Header.Revision, 10, 64)
+	if err != nil {
+		return false, "", 0, err
 	}
 	if out.Succeeded {
-		return true, "", nil
+		return true, "", rev, nil
 	}
 	if len(out.Responses) == 1 && out.Responses[0].ResponseRange != nil && len(out.Responses[0].ResponseRange.Kvs) == 1 {
 		b, err := base64.StdEncoding.DecodeString(out.Responses[0].ResponseRange.Kvs[0].Value)
 		if err != nil {
-			return false, "", err
+			return false, "", 0, err
 		}
 		read = string(b)
 	}
-	return false, read, nil
+	return false, read, rev, nil
 }
 
 // The model and checker catch what they must: a stale read, a lost
@@ -293,6 +322,31 @@ func TestLinearizabilityModel(t *testing.T) {
 		{"unknown write never seen", true, []porcupine.Operation{
 			op(0, math.MaxInt64, &linOp{kind: "put", value: "1", unknown: true}),
 			op(5, 6, &linOp{kind: "get", got: ""})}},
+		{"delete, then absent", true, []porcupine.Operation{
+			op(0, 1, &linOp{kind: "put", value: "1"}), op(2, 3, &linOp{kind: "delete", deleted: true}),
+			op(4, 5, &linOp{kind: "get", got: ""}), op(6, 7, &linOp{kind: "delete"})}},
+		{"delete of an absent key deleted something", false, []porcupine.Operation{
+			op(0, 1, &linOp{kind: "delete", deleted: true})}},
+		{"a read after a delete sees the old value", false, []porcupine.Operation{
+			op(0, 1, &linOp{kind: "put", value: "1"}), op(2, 3, &linOp{kind: "delete", deleted: true}),
+			op(4, 5, &linOp{kind: "get", got: "1"})}},
+		{"read shows the lease", true, []porcupine.Operation{
+			op(0, 1, &linOp{kind: "put", value: "1", lease: 7}), op(2, 3, &linOp{kind: "get", got: "1", gotLease: 7})}},
+		{"read lost the lease", false, []porcupine.Operation{
+			op(0, 1, &linOp{kind: "put", value: "1", lease: 7}), op(2, 3, &linOp{kind: "get", got: "1"})}},
+		{"revoke deletes the key attached", true, []porcupine.Operation{
+			op(0, 1, &linOp{kind: "put", value: "1", lease: 7}), op(2, 3, &linOp{kind: "revoke", lease: 7}),
+			op(4, 5, &linOp{kind: "get", got: ""})}},
+		{"revoke left the key attached", false, []porcupine.Operation{
+			op(0, 1, &linOp{kind: "put", value: "1", lease: 7}), op(2, 3, &linOp{kind: "revoke", lease: 7}),
+			op(4, 5, &linOp{kind: "get", got: "1", gotLease: 7})}},
+		{"revoke of a lease the key left", true, []porcupine.Operation{
+			op(0, 1, &linOp{kind: "put", value: "1", lease: 7}), op(2, 3, &linOp{kind: "put", value: "2"}),
+			op(4, 5, &linOp{kind: "revoke", lease: 7}), op(6, 7, &linOp{kind: "get", got: "2"})}},
+		{"swap detaches the lease", false, []porcupine.Operation{
+			op(0, 1, &linOp{kind: "put", value: "1", lease: 7}),
+			op(2, 3, &linOp{kind: "cas", expect: "1", value: "2", swapped: true}),
+			op(4, 5, &linOp{kind: "get", got: "2", gotLease: 7})}},
 	}
 	for _, c := range cases {
 		if got := porcupine.CheckOperations(linModel, c.h); got != c.ok {

@@ -77,10 +77,7 @@ func v2Wait(t testing.TB, ctx context.Context, url string) func() v2Event {
 // v3Event is one event of a /v3/watch stream.
 type v3Event struct {
 	Type string `json:"type"` // "" (PUT, the zero value, omitted) or "DELETE"
-	Kv   struct {
-		kv
-		Lease string `json:"lease"`
-	} `json:"kv"`
+	Kv   kv     `json:"kv"`
 }
 
 // v3Watch opens a /v3/watch stream on [key, end) and waits for its created
