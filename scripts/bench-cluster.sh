@@ -82,6 +82,21 @@ leader_index() { # the index (0..2) of the leader, from the members' status
   echo "no leader" >&2; exit 1
 }
 
+# settled_cluster target: a fresh cluster with some writes behind it.
+settled_cluster() {
+  start_cluster "$1"
+  "$work/cairn-bench" put --endpoints "$(endpoints)" --clients 8 --total 2000 --key-space-size 1000 --output json >/dev/null
+}
+
+# kill_leader: waits a second (the followers heard the leader recently), then kill -9s the leader;
+# sets lead to its index and killed_at to the time of the kill (ms).
+kill_leader() {
+  lead=$(leader_index)
+  sleep 1
+  killed_at=$(now_ms)
+  kill -9 "${pids[$lead]}"; wait "${pids[$lead]}" 2>/dev/null || true
+}
+
 case "$mode" in
 put)
   rounds=${1:-3}; shift || true
@@ -121,13 +136,10 @@ PY
 failover)
   kills=${1:-10}
   for target in etcd cairn; do
-    start_cluster "$target"
-    "$work/cairn-bench" put --endpoints "$(endpoints)" --clients 8 --total 2000 --key-space-size 1000 --output json >/dev/null
+    settled_cluster "$target"
     for k in $(seq "$kills"); do
-      lead=$(leader_index)
-      sleep 1 # a settled cluster: the followers heard the leader recently
-      t0=$(now_ms)
-      kill -9 "${pids[$lead]}"; wait "${pids[$lead]}" 2>/dev/null || true
+      kill_leader
+      t0=$killed_at
       # Probes: every 20 ms a new write (timeout 3 s) through a survivor, in
       # the background; the failover ends with the first one acknowledged.
       # (A member answers at once when it knows no leader, or holds the
@@ -168,13 +180,10 @@ inflight)
   # proposes it again to the new leader).
   kills=${1:-10}
   for target in etcd cairn; do
-    start_cluster "$target"
-    "$work/cairn-bench" put --endpoints "$(endpoints)" --clients 8 --total 2000 --key-space-size 1000 --output json >/dev/null
+    settled_cluster "$target"
     for k in $(seq "$kills"); do
-      lead=$(leader_index)
-      sleep 1 # a settled cluster: the followers heard the leader recently
+      kill_leader
       i=$(( (lead + 1) % 3 ))
-      kill -9 "${pids[$lead]}"; wait "${pids[$lead]}" 2>/dev/null || true
       t0=$(now_ms)
       ok=0
       curl -sf -m 15 -X POST "$(client_url "$i")/v3/kv/put" -d '{"key":"aW5mbGlnaHQ=","value":"eA=="}' >/dev/null 2>&1 && ok=1
