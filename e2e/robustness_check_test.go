@@ -41,7 +41,7 @@ func checkHistory(name string, evs []wevent, from, end int64, acks []ackedWrite)
 	}
 	revs, dup := byRevision(evs)
 	bad = append(bad, prefixAll(name, dup)...)
-	bad = append(bad, gaps(name, revs, from, end)...)
+	bad = append(bad, gaps(name, revs, span(from, end))...)
 	for _, a := range acks {
 		want := a.events()
 		if got := revs[a.rev]; !sameEvents(got, want) {
@@ -51,18 +51,42 @@ func checkHistory(name string, evs []wevent, from, end int64, acks []ackedWrite)
 	return bad
 }
 
-// gaps lists the revisions from..end with no event (at most 5 named).
-func gaps(name string, revs map[int64][]wevent, from, end int64) []string {
-	var missing []int64
-	for r := from; r <= end; r++ {
-		if len(revs[r]) == 0 {
-			missing = append(missing, r)
+// gaps lists the revisions of want (ascending) that have no event in
+// got: a gap below the last revision seen, or the tail never reached (at
+// most 5 of each named).
+func gaps(name string, got map[int64][]wevent, want []int64) []string {
+	var last int64
+	for r := range got {
+		last = max(last, r)
+	}
+	var holes, tail []int64
+	for _, r := range want {
+		switch {
+		case len(got[r]) > 0:
+		case r < last:
+			holes = append(holes, r)
+		default:
+			tail = append(tail, r)
 		}
 	}
-	if len(missing) == 0 {
-		return nil
+	var bad []string
+	if len(holes) > 0 {
+		bad = append(bad, fmt.Sprintf("%s: %d revisions missing (gap): %v", name, len(holes), holes[:min(5, len(holes))]))
 	}
-	return []string{fmt.Sprintf("%s: %d revisions of %d..%d missing (gap): %v", name, len(missing), from, end, missing[:min(5, len(missing))])}
+	if len(tail) > 0 {
+		bad = append(bad, fmt.Sprintf("%s: stopped at revision %d, %d revisions short of %d (it made no progress for 10s, or a minute passed)",
+			name, last, len(tail), want[len(want)-1]))
+	}
+	return bad
+}
+
+// span is the revisions from..end.
+func span(from, end int64) []int64 {
+	var out []int64
+	for r := from; r <= end; r++ {
+		out = append(out, r)
+	}
+	return out
 }
 
 // checkV3Log checks a v3 watcher against etcd's guarantees, with ref (a
@@ -88,15 +112,28 @@ func checkV3Log(l *watchLog, ref map[int64][]wevent, from, end int64) []string {
 	}
 	revs, dup := byRevision(all)
 	bad = append(bad, prefixAll(l.name, dup)...)
-	bad = append(bad, gaps(l.name, revs, from, end)...)
+	bad = append(bad, gaps(l.name, revs, span(from, end))...)
 	bad = append(bad, differ(l.name, revs, ref, from, end, sameEvents)...)
 	return bad
 }
 
-// checkV2Log checks a v2 waiter: one event per answer, revisions strictly
-// increasing, none from..end missed (each wait starts after the last
-// event), each one of ref's events at its revision.
-func checkV2Log(l *watchLog, ref map[int64][]wevent, from, end int64) []string {
+// checkV2Log checks a v2 waiter on dir: one event per answer, revisions
+// strictly increasing, none of ref's revisions with events under dir
+// missed (each wait starts after the last event), each one of ref's
+// events under dir at its revision.
+func checkV2Log(l *watchLog, ref map[int64][]wevent, dir string, from, end int64) []string {
+	under := map[int64][]wevent{}
+	var want []int64
+	for r := from; r <= end; r++ {
+		for _, ev := range ref[r] {
+			if strings.HasPrefix(ev.key, dir+"/") {
+				under[r] = append(under[r], ev)
+			}
+		}
+		if len(under[r]) > 0 {
+			want = append(want, r)
+		}
+	}
 	var bad []string
 	revs := map[int64][]wevent{}
 	last := from - 1
@@ -108,10 +145,9 @@ func checkV2Log(l *watchLog, ref map[int64][]wevent, from, end int64) []string {
 		last = max(last, ev.rev)
 		revs[ev.rev] = append(revs[ev.rev], ev)
 	}
-	bad = append(bad, gaps(l.name, revs, from, end)...)
+	bad = append(bad, gaps(l.name, revs, want)...)
 	oneOf := func(got, want []wevent) bool { return len(got) == 1 && slices.Contains(want, got[0]) }
-	bad = append(bad, differ(l.name, revs, ref, from, end, oneOf)...)
-	return bad
+	return append(bad, differ(l.name, revs, under, from, end, oneOf)...)
 }
 
 // differ lists the revisions from..end where got and ref disagree (at most

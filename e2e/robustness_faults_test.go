@@ -95,6 +95,22 @@ var faults = []fault{
 		s.net.cut(i, link{mode: linkDelay, delay: d})
 		return fmt.Sprintf("delay every link of %s by %v", s.c.members[i].name, d), s.net.heal
 	}},
+	{"quorum-stop", func(s *scenario, rng *rand.Rand) (string, func()) {
+		// Two of three stopped: no quorum until they come back.
+		i := rng.IntN(len(s.c.members))
+		j := (i + 1 + rng.IntN(len(s.c.members)-1)) % len(s.c.members)
+		what1, heal1 := s.pause(i)
+		what2, heal2 := s.pause(j)
+		return what1 + " and " + strings.TrimPrefix(what2, "SIGSTOP "), func() { heal1(); heal2() }
+	}},
+	{"cut-all", func(s *scenario, rng *rand.Rand) (string, func()) {
+		// Every member alone: no quorum anywhere.
+		l := link{mode: []linkMode{linkDrop, linkBlackhole}[rng.IntN(2)]}
+		for i := range s.c.members {
+			s.net.cut(i, l)
+		}
+		return fmt.Sprintf("cut every link (%v)", l.mode), s.net.heal
+	}},
 	{"one-way", func(s *scenario, rng *rand.Rand) (string, func()) {
 		n := len(s.c.members)
 		from := rng.IntN(n)

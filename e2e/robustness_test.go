@@ -157,19 +157,35 @@ func runScenario(t testing.TB, seed uint64, traffic time.Duration, res *scenario
 	res.Faults = s.injectFaults(rng, traffic)
 	stopClients()
 
+	// A member gone by itself (not killed by a fault) is a violation.
+	var gone []string
+	for _, m := range c.members {
+		if !m.alive() {
+			gone = append(gone, fmt.Sprintf("%s exited by itself (%v); its log ends:\n%s", m.name, m.waitErr, logTail(m.logs.String(), 30)))
+		}
+	}
+	if len(gone) > 0 {
+		res.Violations = gone
+		t.Fatalf("violation: %s", strings.Join(gone, "\n"))
+	}
+
 	// A last write: once it is applied, every write still in flight was
 	// applied before it or never will be.
 	end := c.members[0].putRetry(t, rbPrefix+"end", "end")
 	s.hist.acks = append(s.hist.acks, ackedWrite{end, []string{rbPrefix + "end"}, "end"})
 	for _, l := range logs {
-		waitFor(20*time.Second, func() bool { return l.next.Load() > end })
+		l.catchUp(end)
 	}
 	stopWatchers()
 
 	res.Ops, res.Unknown, res.Failed, res.Acks = s.hist.done, s.hist.unknown, s.hist.failed, len(s.hist.acks)
 	res.Revisions = end - from + 1
 	for _, l := range logs {
-		res.Reconnects = append(res.Reconnects, fmt.Sprintf("%s %d", l.name, l.connects))
+		why := ""
+		for k, n := range l.failures {
+			why += fmt.Sprintf(", %dx %s", n, k)
+		}
+		res.Reconnects = append(res.Reconnects, fmt.Sprintf("%s %d%s", l.name, l.connects, why))
 	}
 	res.Violations = s.check(from, end, logs)
 	for _, v := range res.Violations {
@@ -238,7 +254,7 @@ func (s *scenario) check(from, end int64, logs []*watchLog) []string {
 			bad = append(bad, l.name+": "+n)
 		}
 		if l.name == "v2-wait" {
-			bad = append(bad, checkV2Log(l, refRevs, from, end)...)
+			bad = append(bad, checkV2Log(l, refRevs, v2Dir, from, end)...)
 		} else {
 			bad = append(bad, checkV3Log(l, refRevs, from, end)...)
 		}
@@ -262,6 +278,12 @@ func (s *scenario) checkLinearizable() []string {
 	default:
 		return []string{"porcupine gave up within 2m (not counted as linearizable)"}
 	}
+}
+
+// logTail returns the last n lines of a log.
+func logTail(log string, n int) string {
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // waitFor polls cond every 20ms until it holds or limit passes.

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -37,7 +39,8 @@ type watchLog struct {
 	name     string
 	mu       sync.Mutex
 	resps    [][]wevent
-	notes    []string // anomalies on the wire: a canceled watch, an error answer
+	notes    []string       // anomalies on the wire: a canceled watch, an error answer
+	failures map[string]int // failed requests and streams, by what went wrong
 	connects int
 	next     atomic.Int64 // the revision to resume from
 }
@@ -47,6 +50,44 @@ func (l *watchLog) add(evs []wevent) {
 	defer l.mu.Unlock()
 	l.resps = append(l.resps, evs)
 	l.next.Store(evs[len(evs)-1].rev + 1)
+}
+
+// failure counts a failed request or stream by what went wrong (for the
+// summary: a watcher that falls behind says why).
+func (l *watchLog) failure(code int, err error) {
+	why := "no answer"
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		why = "nothing within " + watchIdle.String()
+	case code != 0:
+		why = fmt.Sprintf("HTTP %d %v", code, err)
+	case err != nil:
+		why = err.Error()
+		if i := strings.LastIndex(why, ": "); i >= 0 {
+			why = why[i+2:] // the cause, without URLs and ports
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failures == nil {
+		l.failures = map[string]int{}
+	}
+	if len(l.failures) < 10 {
+		l.failures[why]++
+	}
+}
+
+// catchUp waits until l has seen revision end, for as long as it makes
+// progress (a v2 waiter makes one request per event, and may be far
+// behind), at most a minute.
+func (l *watchLog) catchUp(end int64) {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		at := l.next.Load()
+		if at > end || !waitFor(10*time.Second, func() bool { return l.next.Load() != at }) {
+			return
+		}
+	}
 }
 
 func (l *watchLog) note(format string, args ...any) {
@@ -94,11 +135,16 @@ func (w *watchLine) events() ([]wevent, error) {
 // at base (a member's client URL), over HTTP or a websocket, and hands
 // each response to got until got returns false, ctx ends, the stream
 // breaks or nothing came for idle.
-func v3Stream(ctx context.Context, base string, start int64, ws bool, idle time.Duration, got func(*watchLine) bool) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	watchdog := time.AfterFunc(idle, cancel)
+func v3Stream(ctx context.Context, base string, start int64, ws bool, idle time.Duration, got func(*watchLine) bool) (err error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watchdog := time.AfterFunc(idle, func() { cancel(fmt.Errorf("nothing within %v", idle)) })
 	defer watchdog.Stop()
+	defer func() {
+		if c := context.Cause(ctx); c != nil && err != nil {
+			err = c // why the stream was cut
+		}
+	}()
 	create := fmt.Sprintf(`{"create_request":{"key":%q,"range_end":%q,"start_revision":"%d"}}`,
 		b64(rbPrefix), b64(prefixEnd(rbPrefix)), start)
 	handle := func(b []byte) (bool, error) {
@@ -137,6 +183,7 @@ func v3Stream(ctx context.Context, base string, start int64, ws bool, idle time.
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("watch: HTTP %d", resp.StatusCode)
 	}
+
 	// Only whole lines are responses: a stream cut mid-line (by a kill or
 	// by ctx) leaves a piece that is not.
 	br := bufio.NewReaderSize(resp.Body, 64<<10)
@@ -192,16 +239,25 @@ func (s *scenario) followV3(ctx context.Context, l *watchLog, first int, ws bool
 			}
 			return true
 		})
+		expired := sctx.Err() != nil && ctx.Err() == nil
 		cancel()
-		if err != nil && strings.Contains(err.Error(), "watch line") {
+		switch {
+		case err != nil && strings.Contains(err.Error(), "watch line"):
 			l.note("%v", err)
+		case err != nil && !expired && ctx.Err() == nil:
+			l.failure(0, err)
 		}
 		sleepCtx(ctx, 20*time.Millisecond)
 	}
 }
 
+// v2Dir is the directory the v2 waiter watches (recursively): the
+// multi-key transactions' keys. One request per event is slower than the
+// clients write all keys, so the waiter follows this share of them.
+var v2Dir = strings.TrimSuffix(rbMulti[0], "/0")
+
 // followV2 keeps v2 long polls going into l: each answers the first event
-// under /rb at or after its waitIndex, the next asks from the revision
+// under v2Dir at or after its waitIndex, the next asks from the revision
 // after it.
 func (s *scenario) followV2(ctx context.Context, l *watchLog, first int) {
 	ep := first
@@ -211,6 +267,9 @@ func (s *scenario) followV2(ctx context.Context, l *watchLog, first int) {
 		case err != nil || code != http.StatusOK:
 			if code == http.StatusUnauthorized {
 				l.note("waitIndex %d: 401 (history cleared)", l.next.Load())
+			}
+			if ctx.Err() == nil {
+				l.failure(code, err)
 			}
 			ep++
 			l.mu.Lock()
@@ -233,14 +292,15 @@ func v2WaitOnce(ctx context.Context, base string, waitIndex int64) (v2Event, int
 	ctx, cancel := context.WithTimeout(ctx, watchIdle)
 	defer cancel()
 	var ev v2Event
-	url := fmt.Sprintf("%s/v2/keys%s?wait=true&recursive=true&waitIndex=%d", base, strings.TrimSuffix(rbPrefix, "/"), waitIndex)
+	url := fmt.Sprintf("%s/v2/keys%s?wait=true&recursive=true&waitIndex=%d", base, v2Dir, waitIndex)
 	resp, err := send(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return ev, 0, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return ev, resp.StatusCode, nil
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		return ev, resp.StatusCode, fmt.Errorf("%s", b)
 	}
 	return ev, resp.StatusCode, json.NewDecoder(resp.Body).Decode(&ev)
 }
