@@ -22,6 +22,9 @@ func TestArrowsPointDown(t *testing.T) {
 		{"./lessor", append([]string{"github.com/cairnkv/cairn/server", "net/http"}, adapters...)},
 		{"./membership", append([]string{"github.com/cairnkv/cairn/server", "net/http"}, adapters...)},
 		{"./entry", append([]string{"github.com/cairnkv/cairn/server", "net/http"}, adapters...)},
+		{"./raftnode", append([]string{"github.com/cairnkv/cairn/server", "net/http"}, adapters...)},
+		{"./compactor", append([]string{"github.com/cairnkv/cairn/server", "net/http"}, adapters...)},
+		{"./metrics", append([]string{"github.com/cairnkv/cairn/server"}, adapters...)}, // prometheus brings net/http
 		{"./store", append([]string{"net/http"}, adapters...)},
 		{"./v2store", append([]string{"net/http"}, adapters...)},
 		{"./raftlog", append([]string{"net/http"}, adapters...)},

@@ -25,7 +25,16 @@
 //	 "removed":[3,5],
 //	 "alarms":[{"member_id":4660,"alarm":"NOSPACE"}]}
 //
-// golden_test.go pins these bytes. The package knows nothing of the store,
-// HTTP or the raft log on disk; it imports raft's protobuf types for the
+// golden_test.go pins these bytes.
+//
+// Around the state, the rules of membership: the ids of a new cluster
+// (Initial), how a member added to a running one finds itself in it (Join,
+// asking the others through a fetch function the member gives it), the
+// checks before a change is proposed (Cluster.CheckAdd, CheckUpdate,
+// Existing, CheckQuorumAfter), and --force-new-cluster's rewrite of the
+// raft log (ForceNewCluster, through the RaftLog interface).
+//
+// The package knows nothing of the store or HTTP, and reaches the raft log
+// only through RaftLog; it imports raft's protobuf types for the
 // configuration changes it applies.
 package membership

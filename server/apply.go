@@ -163,13 +163,13 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 			promoteTerm = 0
 		}
 		for _, r := range results {
-			s.inflight.remove(r.id) // applied: never proposed again
+			s.inflight.Remove(r.id) // applied: never proposed again
 			s.waits.Trigger(r.id, r.res)
 		}
 		results = results[:0]
 		// After the waiters: what is still waiting from an earlier term
-		// is lost (inflight.go).
-		s.inflight.applied(lastTerm)
+		// is lost (internal/wait, Inflight).
+		s.inflight.Applied(lastTerm)
 		return nil
 	}
 	for _, j := range jobs {
@@ -180,7 +180,7 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 			if err := s.installSnapshot(st, *j.snapshot); err != nil {
 				return err
 			}
-			s.inflight.snapshotInstalled()
+			s.inflight.SnapshotInstalled()
 			s.reloadLeases()
 			applied = s.appliedIndex.Load()
 			last = applied

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,7 +26,7 @@ import (
 //     itself among them by its peer URLs, and starts with an empty log that
 //     the leader fills (returned peers are nil).
 func (s *Server) walOptions() raftlog.Options {
-	return raftlog.Options{Logger: s.cfg.Logger, ObserveFsync: s.metrics.observeFsync}
+	return raftlog.Options{Logger: s.cfg.Logger, ObserveFsync: s.metrics.ObserveFsync}
 }
 
 func (s *Server) openWAL() (fresh bool, peers []raft.Peer, err error) {
@@ -126,58 +125,15 @@ func bootstrapIdentity(cfg Config) (membership.Identity, []*membership.Member, [
 	return membership.Identity{MemberID: self, ClusterID: clusterID, Name: cfg.Name}, members, peers, nil
 }
 
-// joinIdentity asks the other members named in InitialCluster for the
-// cluster, and finds this member in it by its peer URLs.
+// joinIdentity finds this member in the running cluster named in
+// InitialCluster (membership.Join), asking the other members over the peer
+// transport's client.
 func (s *Server) joinIdentity() (membership.Identity, []*membership.Member, error) {
-	cfg := &s.cfg
-	selfURLs := cfg.PeerURLs
-	var others []string
-	for _, p := range cfg.InitialCluster {
-		if p.Name == cfg.Name {
-			if len(selfURLs) == 0 {
-				selfURLs = p.URLs
-			}
-			continue
-		}
-		others = append(others, p.URLs...)
-	}
-	if len(selfURLs) == 0 {
-		return membership.Identity{}, nil, fmt.Errorf("--initial-cluster has no member named %q (--name)", cfg.Name)
-	}
-	if len(others) == 0 {
-		return membership.Identity{}, nil, errors.New("--initial-cluster-state=existing: --initial-cluster names no other member to ask for the cluster")
-	}
-	// Ask each member in turn until one lists this member: the one that
-	// applied the member add may not be the first one asked, and the others
-	// may not have applied it yet.
-	var members []*membership.Member
-	var self *membership.Member
-	cid, err := peer.FetchMembers(others, cfg.PeerTLS, func(b []byte) error {
-		members, self = nil, nil
-		if err := json.Unmarshal(b, &members); err != nil {
-			return err
-		}
-		for _, m := range members {
-			if membership.SameURLs(m.PeerURLs, selfURLs) {
-				self = m
-				return nil
-			}
-		}
-		return errNotListed
-	})
-	switch {
-	case errors.Is(err, errNotListed):
-		return membership.Identity{}, nil, fmt.Errorf("--initial-cluster-state=existing: the cluster has no member with peer URLs %v; add it first (member add)", selfURLs)
-	case err != nil:
-		return membership.Identity{}, nil, fmt.Errorf("--initial-cluster-state=existing: %w", err)
-	case self.Name != "" && self.Name != cfg.Name:
-		return membership.Identity{}, nil, fmt.Errorf("the cluster knows the peer URLs %v as member %q, not %q", selfURLs, self.Name, cfg.Name)
-	}
-	return membership.Identity{MemberID: self.ID, ClusterID: cid, Name: cfg.Name}, members, nil
+	return membership.Join(s.cfg.InitialCluster, s.cfg.Name, s.cfg.PeerURLs,
+		func(urls []string, decode func([]byte) error) (uint64, error) {
+			return peer.FetchMembers(urls, s.cfg.PeerTLS, decode)
+		})
 }
-
-// errNotListed: a member asked for the cluster does not list this member.
-var errNotListed = errors.New("this member is not listed")
 
 // recoverStore opens the store, first installing a received snapshot whose
 // install a crash interrupted (the raft log has its snapshot, the store

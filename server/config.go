@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/compactor"
 	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/membership"
 )
@@ -82,8 +83,8 @@ type Config struct {
 	LeaseCheckInterval time.Duration
 	// ForceNewCluster is etcd's --force-new-cluster: a member restarted from
 	// its data dir becomes a one-member cluster with its data, every other
-	// member removed (force.go). Disaster recovery after the loss of a
-	// quorum; it has no effect on a new member.
+	// member removed (membership.ForceNewCluster). Disaster recovery after
+	// the loss of a quorum; it has no effect on a new member.
 	ForceNewCluster bool
 	// WarningApplyDuration is etcd's --experimental-warning-apply-duration
 	// (default 100ms): the applier logs a warning, with what it applied,
@@ -95,8 +96,8 @@ type Config struct {
 	V2Prefix string
 	// AutoCompaction configures the compactions the leader proposes by
 	// itself (--auto-compaction-mode, --auto-compaction-retention;
-	// autocompact.go). The zero value turns them off, etcd's default.
-	AutoCompaction AutoCompaction
+	// package compactor). The zero value turns them off, etcd's default.
+	AutoCompaction compactor.Config
 	// Metrics, if set, receives the member's Prometheus metrics (etcd's
 	// names; metrics.go). Registration fails New if a metric of the same
 	// name is already registered (one member per registry).

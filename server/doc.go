@@ -16,7 +16,7 @@
 //  2. kv.go (package cairn): the KV interface, Put's contract.
 //  3. server/kv.go: Server.Put validates and proposes: propose gives the
 //     request an id, encodes its raft entry (package entry), registers a waiter
-//     and appends the entry to raft's log (raftnode.go).
+//     and appends the entry to raft's log (raftnode/node.go).
 //  4. server/ready.go: the Ready loop sends the entry to the followers and
 //     saves it to the raft log.
 //  5. raftlog/save.go: the entries and HardState are written and made
@@ -32,7 +32,7 @@
 // A write (Put, DeleteRange, Txn, Compact, a v2 write) is validated, given a
 // unique request id, encoded into a raft entry (package entry: binary for puts
 // and v2 writes, JSON for the rest) and proposed. Raft is a raft.RawNode
-// behind a mutex (raftnode.go), not raft.Node's goroutine and channels: the
+// behind a mutex (package raftnode), not raft.Node's goroutine and channels: the
 // proposer's goroutine appends the entry to raft's log itself and wakes the
 // Ready loop; on a follower that knows its leader it queues the proposal on
 // the leader's peer stream instead, as raft would forward it, without
@@ -97,11 +97,11 @@
 // change raft drops (another is pending, or a new leader has not applied
 // its first entry) is proposed again until it applies.
 //
-// Disaster recovery (force.go, --force-new-cluster): when a quorum is lost
-// for good, one survivor restarts with ForceNewCluster; before raft starts,
-// its raft log loses the entries after its commit index and gains committed
-// configuration changes that remove every other member, which the applier
-// then applies like any removal. The store stays as it was.
+// Disaster recovery (--force-new-cluster; membership.ForceNewCluster): when
+// a quorum is lost for good, one survivor restarts with the flag; before
+// raft starts, its raft log loses the entries after its commit index and
+// gains committed configuration changes that remove every other member,
+// which the applier then applies like any removal. The store is untouched.
 //
 // # Snapshots
 //
@@ -149,16 +149,8 @@
 //
 // # Auto-compaction and metrics
 //
-// Beside the lessor's expiry loop runs the auto-compaction loop
-// (autocompact.go, etcd's --auto-compaction-mode and
-// --auto-compaction-retention): while this member leads it proposes
-// compactions through raft as a client would, to the revision of a
-// retention ago (periodic) or to the current revision minus N (revision).
-//
-// With Config.Metrics the member registers etcd's metrics (metrics.go):
-// the raft log's fsyncs and the store's bbolt commits feed histograms
-// through raftlog.Options.ObserveFsync and store.Options.ObserveCommit (so
-// neither package imports a metrics library), proposals an atomic count,
-// and what the member already keeps (indexes, sizes, leadership, watchers)
-// is read when Prometheus scrapes.
+// Beside the lessor's expiry loop runs the auto-compaction loop (package
+// compactor, etcd's --auto-compaction-*), which compacts through Compact
+// while this member leads. With Config.Metrics the member registers etcd's
+// metrics (package metrics; metrics.go here says where each value comes from).
 package server

@@ -131,36 +131,36 @@ func (s *Server) propose(ctx context.Context, req *entry.Request) (applyResult, 
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout())
 	defer cancel()
 	ch := s.waits.Register(req.ID)
-	p := s.inflight.add(req.ID)
-	defer s.inflight.remove(req.ID)
+	p := s.inflight.Add(req.ID)
+	defer s.inflight.Remove(req.ID)
 	// As etcd counts them: pending once raft took the proposal, failed when
 	// raft refused it or it was not applied in time.
 	pending := false
 	defer func() {
 		if pending {
-			s.metrics.pending.Add(-1)
+			s.metrics.Pending.Add(-1)
 		}
 	}()
 	for {
 		term, err := s.node.Propose(ctx, data)
 		if err != nil {
 			s.waits.Cancel(req.ID)
-			s.metrics.proposalsFailed.Inc()
+			s.metrics.ProposalsFailed.Inc()
 			return applyResult{}, s.proposeErr(ctx, err)
 		}
 		if !pending {
 			pending = true
-			s.metrics.pending.Add(1)
+			s.metrics.Pending.Add(1)
 		}
-		s.inflight.proposed(p, term)
+		s.inflight.Proposed(p, term)
 		select {
 		case r := <-ch:
 			if r.err != nil {
 				return applyResult{}, r.err
 			}
 			return r, nil
-		case <-p.retry:
-			// Lost with the leader of its term (inflight.go): the same
+		case <-p.Retry():
+			// Lost with the leader of its term (internal/wait, Inflight): the same
 			// request, with the same id, goes to the new leader. (The
 			// applier removes an applied request before it looks for lost
 			// ones, so an applied one never gets here; the check is cheap.)
@@ -175,7 +175,7 @@ func (s *Server) propose(ctx context.Context, req *entry.Request) (applyResult, 
 			s.log.Debug("proposal lost with its leader; proposing it again", "request_id", req.ID)
 		case <-ctx.Done():
 			s.waits.Cancel(req.ID)
-			s.metrics.proposalsFailed.Inc()
+			s.metrics.ProposalsFailed.Inc()
 			return applyResult{}, s.contextErr(ctx, ctx.Err())
 		case <-s.stopc:
 			s.waits.Cancel(req.ID)

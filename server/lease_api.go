@@ -92,7 +92,7 @@ func (s *Server) leaseRenewLocal(ctx context.Context, req *cairn.LeaseKeepAliveR
 		return nil, err
 	}
 	if ttl > 0 {
-		s.metrics.leaseRenewed.Inc()
+		s.metrics.LeaseRenewed.Inc()
 	}
 	resp := &cairn.LeaseKeepAliveResponse{ID: req.ID, TTL: ttl}
 	resp.Header.Revision = s.storeNow().Rev()

@@ -33,13 +33,13 @@ func (s *Server) leaseApplied(r *applyResult) {
 	}
 	if g := r.leaseGrant; g != nil {
 		s.lessor.Granted(g.ID, g.TTL)
-		s.metrics.leaseGranted.Inc()
-		s.metrics.leaseTTL.Observe(float64(g.TTL))
+		s.metrics.LeaseGranted.Inc()
+		s.metrics.LeaseTTL.Observe(float64(g.TTL))
 	}
 	for _, id := range r.revokedLeases {
 		s.lessor.Revoked(id)
 	}
-	s.metrics.leaseRevoked.Add(float64(len(r.revokedLeases)))
+	s.metrics.LeaseRevoked.Add(float64(len(r.revokedLeases)))
 	for range r.revokedV2TTLs {
 		s.v2.stats.CountExpire()
 	}
@@ -94,7 +94,7 @@ func applyLeaseExpire(b *store.Batch, e *entry.LeaseExpire, r *applyResult) erro
 func (s *Server) revokeExpired(ids []int64) error {
 	r, err := s.propose(context.Background(), &entry.Request{LeaseExpire: &entry.LeaseExpire{IDs: ids}})
 	if err == nil { // as etcd, counted by the leader that expired them
-		s.metrics.leaseExpired.Add(float64(len(r.revokedLeases)))
+		s.metrics.LeaseExpired.Add(float64(len(r.revokedLeases)))
 	}
 	return err
 }

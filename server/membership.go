@@ -21,9 +21,6 @@ var _ cairn.Cluster = (*Server)(nil)
 // for a promotion (etcd 3.4's readyPercent).
 const learnerReadyPercent = 0.9
 
-// maxLearners is how many learners a cluster may have (etcd 3.4: 1).
-const maxLearners = 1
-
 // MemberList lists the members (cairn.Cluster). With linearizable it
 // first waits for a ReadIndex round, so every change acknowledged before
 // the call is in the list.
@@ -53,24 +50,10 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, isLearner boo
 	s.confMu.Lock()
 	defer s.confMu.Unlock()
 	id := membership.MemberID(peerURLs, fmt.Sprintf("%x/%d", s.clusterID, time.Now().UnixNano()))
-	if s.cluster.Get(id) != nil || s.cluster.IsRemoved(id) {
-		return nil, cairn.ErrMemberExist
+	if err := s.cluster.CheckAdd(id, peerURLs, isLearner); err != nil {
+		return nil, err
 	}
 	members := s.cluster.List()
-	learners := 0
-	for _, m := range members {
-		for _, u := range m.PeerURLs {
-			if slices.Contains(peerURLs, u) {
-				return nil, cairn.ErrPeerURLExist
-			}
-		}
-		if m.IsLearner {
-			learners++
-		}
-	}
-	if isLearner && learners >= maxLearners {
-		return nil, cairn.ErrTooManyLearners
-	}
 	if !isLearner {
 		if err := s.checkQuorumAfter(members, 1, 0); err != nil {
 			return nil, err
@@ -95,7 +78,7 @@ func (s *Server) MemberAdd(ctx context.Context, peerURLs []string, isLearner boo
 func (s *Server) MemberRemove(ctx context.Context, id uint64) (*cairn.MemberResponse, error) {
 	s.confMu.Lock()
 	defer s.confMu.Unlock()
-	m, err := s.existing(id)
+	m, err := s.cluster.Existing(id)
 	if err != nil {
 		return nil, err
 	}
@@ -120,19 +103,12 @@ func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string)
 	}
 	s.confMu.Lock()
 	defer s.confMu.Unlock()
-	m, err := s.existing(id)
+	m, err := s.cluster.Existing(id)
 	if err != nil {
 		return nil, err
 	}
-	for _, o := range s.cluster.List() {
-		if o.ID == id {
-			continue
-		}
-		for _, u := range o.PeerURLs {
-			if slices.Contains(peerURLs, u) {
-				return nil, cairn.ErrPeerURLExist
-			}
-		}
+	if err := s.cluster.CheckUpdate(id, peerURLs); err != nil {
+		return nil, err
 	}
 	u := &membership.Member{ID: id, Name: m.Name, PeerURLs: slices.Clone(peerURLs), IsLearner: m.IsLearner}
 	ctxData, _ := json.Marshal(u)
@@ -146,7 +122,7 @@ func (s *Server) MemberUpdate(ctx context.Context, id uint64, peerURLs []string)
 // knows how far behind the learner is, so another member forwards the
 // request to the leader over the peer transport, as etcd 3.4 does.
 func (s *Server) MemberPromote(ctx context.Context, id uint64) (*cairn.MemberResponse, error) {
-	m, err := s.existing(id)
+	m, err := s.cluster.Existing(id)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +150,7 @@ func (s *Server) MemberPromote(ctx context.Context, id uint64) (*cairn.MemberRes
 func (s *Server) promoteOnLeader(ctx context.Context, id uint64) (*cairn.MemberResponse, error) {
 	s.confMu.Lock()
 	defer s.confMu.Unlock()
-	m, err := s.existing(id)
+	m, err := s.cluster.Existing(id)
 	if err != nil {
 		return nil, err
 	}
@@ -201,17 +177,6 @@ func (s *Server) promoteOnLeader(ctx context.Context, id uint64) (*cairn.MemberR
 	}
 	_ = r
 	return s.memberResponse(nil), nil
-}
-
-// existing returns member id, or ErrMemberRemoved / ErrMemberNotFound.
-func (s *Server) existing(id uint64) (*membership.Member, error) {
-	if m := s.cluster.Get(id); m != nil {
-		return m, nil
-	}
-	if s.cluster.IsRemoved(id) {
-		return nil, cairn.ErrMemberRemoved
-	}
-	return nil, cairn.ErrMemberNotFound
 }
 
 // checkQuorumAfter applies membership.CheckQuorumAfter with this

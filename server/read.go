@@ -73,14 +73,14 @@ func (s *Server) readIndexRound() error {
 	// raft drops the request when it knows no leader, and a leader that
 	// dies takes it along: it is sent again when the leader changes and at
 	// every retry tick, until the deadline.
-	leadc := s.node.leaderChange()
+	leadc := s.node.LeaderChange()
 	s.node.ReadIndex(rctx[:])
 	var index uint64
 wait:
 	for {
 		select {
 		case <-leadc:
-			leadc = s.node.leaderChange()
+			leadc = s.node.LeaderChange()
 			s.node.ReadIndex(rctx[:])
 		case rs := <-s.readStatec:
 			if binary.BigEndian.Uint64(rs.RequestCtx) == id && len(rs.RequestCtx) == 8 {

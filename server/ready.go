@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cairnkv/cairn/raftnode"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 )
@@ -23,20 +24,20 @@ func (s *Server) run() {
 		select {
 		case <-ticker.C:
 			s.node.Tick()
-		case <-s.node.wake:
+		case <-s.node.Wake():
 			if h := s.beforeReady.Load(); h != nil {
 				(*h)()
 			}
 			// One Ready per turn, so that ticks and snapshot jobs are served
 			// under load too; advance wakes the loop again if raft has more.
-			rd, ok := s.node.ready()
+			rd, ok := s.node.Ready()
 			if !ok {
 				continue
 			}
 			if !s.handleReady(rd) {
 				return
 			}
-			s.node.advance(rd)
+			s.node.Advance(rd)
 			if s.campaignSoon && s.appliedIndex.Load() >= s.committed.Load() {
 				s.campaignSoon = false
 				if err := s.node.Campaign(); err != nil {
@@ -57,9 +58,9 @@ func (s *Server) run() {
 func (s *Server) handleReady(rd raft.Ready) bool {
 	if rd.SoftState != nil {
 		if old := s.lead.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead {
-			s.node.leaderChanged()
+			s.node.LeaderChanged()
 			if rd.SoftState.Lead != raft.None {
-				s.metrics.leaderChanges.Inc()
+				s.metrics.LeaderChanges.Inc()
 			}
 			s.log.Info("leader changed", "leader", fmt.Sprintf("%x", rd.SoftState.Lead), "state", rd.SoftState.RaftState.String())
 		}
@@ -79,8 +80,8 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 	// heartbeat answers, forwarded proposals and read requests, a
 	// candidate's vote requests (its own vote counts only once persisted,
 	// at advance). The answers that do vouch for the disk, an append
-	// acknowledged or a vote given, wait for the fsync (see afterPersist).
-	early, late := splitMessages(rd.Messages)
+	// acknowledged or a vote given, wait for the fsync (see raftnode.SplitMessages).
+	early, late := raftnode.SplitMessages(rd.Messages)
 	s.tr.Send(early)
 	// 1. Persist: a received snapshot's metadata (its store file is already
 	// in the snapshot directory), then HardState and entries, one fsync,
@@ -136,30 +137,6 @@ func (s *Server) handleReady(rd raft.Ready) bool {
 		}
 	}
 	return true // the caller advances
-}
-
-// afterPersist reports whether a message of type t may only be sent once
-// the Ready it came in is persisted: an append acknowledged and a vote (or
-// pre-vote) answered promise what is on this member's disk. These are the
-// types raft itself holds back until the storage write when it drives the
-// storage asynchronously (raft.go, send: msgsAfterAppend); a rejection is
-// held back too, as raft does.
-func afterPersist(t raftpb.MessageType) bool {
-	return t == raftpb.MsgAppResp || t == raftpb.MsgVoteResp || t == raftpb.MsgPreVoteResp
-}
-
-// splitMessages splits a Ready's messages into those that may be sent
-// before the Ready is persisted and those that must wait for it. raft puts
-// the held-back answers after all the others in a Ready (rawnode.go,
-// readyWithoutAccept), so the split is where the first of them is; should
-// anything follow it, it waits too, which is always safe.
-func splitMessages(msgs []raftpb.Message) (early, late []raftpb.Message) {
-	for i := range msgs {
-		if afterPersist(msgs[i].Type) {
-			return msgs[:i], msgs[i:]
-		}
-	}
-	return msgs, nil
 }
 
 // dispatchApply hands a received snapshot (or nil) and committed entries to

@@ -38,7 +38,7 @@ func testWriteLostWithItsLeader(t *testing.T, viaFollower bool) {
 		<-release
 	}
 	ls.beforeReady.Store(&hook)
-	ls.node.poke()
+	ls.node.Poke()
 	<-entered
 
 	type result struct {

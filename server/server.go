@@ -15,12 +15,15 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/compactor"
 	"github.com/cairnkv/cairn/internal/raftslog"
 	"github.com/cairnkv/cairn/internal/wait"
 	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/membership"
+	"github.com/cairnkv/cairn/metrics"
 	"github.com/cairnkv/cairn/peer"
 	"github.com/cairnkv/cairn/raftlog"
+	"github.com/cairnkv/cairn/raftnode"
 	"github.com/cairnkv/cairn/snapshot"
 	"github.com/cairnkv/cairn/store"
 )
@@ -35,7 +38,7 @@ type Server struct {
 
 	wal   *raftlog.Log
 	watch *store.WatchHub // the store's watch hub (watch.go)
-	node  *raftNode
+	node  *raftnode.Node
 	snaps *snapshot.Dir
 	// store is replaced when a received snapshot is installed: the applier
 	// swaps it holding storeMu; every other user holds storeMu shared.
@@ -56,12 +59,12 @@ type Server struct {
 	// process would, ticks included).
 	beforeReady atomic.Pointer[func()]
 
-	metrics *metrics
-	ids     *idGenerator
+	metrics *metrics.Member
+	ids     *wait.IDGenerator
 	waits   *wait.Registry[applyResult]
 	// inflight tracks the waiting proposals, to propose again those lost
-	// with their leader (inflight.go).
-	inflight *inflight
+	// with their leader (internal/wait, Inflight).
+	inflight *wait.Inflight
 	applied  wait.Index
 
 	// Written by the Ready loop, read anywhere.
@@ -115,7 +118,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:        cfg,
 		log:        cfg.Logger,
 		waits:      wait.NewRegistry[applyResult](),
-		inflight:   newInflight(),
+		inflight:   wait.NewInflight(),
 		applyc:     make(chan *applyJob, 64),
 		applierc:   make(chan func()),
 		snapc:      make(chan snapshotJob, 1),
@@ -126,7 +129,7 @@ func New(cfg Config) (*Server, error) {
 		publishedc: make(chan struct{}),
 		v2:         v2State{startTime: time.Now()},
 		cluster:    membership.New(cfg.DataDir),
-		metrics:    newMetrics(),
+		metrics:    metrics.New(),
 	}
 	if err := checkWALPlace(&cfg); err != nil {
 		return nil, err // before anything is written in the data dir
@@ -146,7 +149,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.log = cfg.Logger.With("member_id", fmt.Sprintf("%x", s.memberID))
-	s.ids = newIDGenerator(s.memberID, time.Now())
+	s.ids = wait.NewIDGenerator(s.memberID, time.Now())
 	if s.cluster.IsRemoved(s.memberID) {
 		s.wal.Close()
 		return nil, errMemberRemoved
@@ -238,7 +241,7 @@ func New(cfg Config) (*Server, error) {
 	if !fresh {
 		peers = nil // a restarted member's configuration is in its log
 	}
-	if s.node, err = newRaftNode(rc, peers); err != nil {
+	if s.node, err = raftnode.New(rc, peers, s.stopc, func(m raftpb.Message) { s.tr.Send([]raftpb.Message{m}) }); err != nil {
 		s.closeStorage()
 		return nil, fmt.Errorf("starting raft: %w", err)
 	}
@@ -249,8 +252,6 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.node.forward = func(m raftpb.Message) { s.tr.Send([]raftpb.Message{m}) }
-	s.node.stopped = s.stopc
 	for _, m := range s.cluster.List() {
 		s.tr.SetPeer(m.ID, m.PeerURLs)
 	}
@@ -274,7 +275,7 @@ func New(cfg Config) (*Server, error) {
 	}()
 	go func() {
 		defer s.loops.Done()
-		s.autoCompact()
+		compactor.Run(s.stopc, cfg.AutoCompaction, compactTarget{s}, s.log, s.metrics.AutoCompactions.Inc)
 	}()
 	return s, nil
 }

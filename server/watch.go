@@ -59,7 +59,7 @@ func (s *Server) openStoreWith(path string, hub *store.WatchHub) (*store.Store, 
 	st, err := store.Open(path, store.Options{
 		Logger:        s.cfg.Logger,
 		OnCommit:      hub.Publish,
-		ObserveCommit: s.metrics.observeCommit,
+		ObserveCommit: s.metrics.ObserveCommit,
 	})
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairnkv/cairn/compactor"
 	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/server"
 	"github.com/cairnkv/cairn/v2store"
@@ -106,7 +107,7 @@ func DefaultConfig() Config {
 		MaxWatchPendingBytes:        server.DefaultMaxWatchPendingBytes,
 		Security:                    defaultSecurity(),
 
-		AutoCompactionMode:      server.AutoCompactPeriodic,
+		AutoCompactionMode:      compactor.ModePeriodic,
 		AutoCompactionRetention: "0",
 
 		ClientIdleTimeout:       DefaultClientIdleTimeout,
@@ -161,7 +162,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	if _, err := server.ParseAutoCompaction(c.AutoCompactionMode, c.AutoCompactionRetention); err != nil {
+	if _, err := compactor.Parse(c.AutoCompactionMode, c.AutoCompactionRetention); err != nil {
 		return err
 	}
 	if _, err := v2store.NewTree(c.V2Prefix); err != nil {
@@ -286,7 +287,7 @@ func (c *Config) serverConfig(logger *slog.Logger) (server.Config, error) {
 		MaxWatchersPerConnection: c.MaxWatchersPerConnection,
 		MaxPendingBytes:          c.MaxWatchPendingBytes,
 	}
-	if sc.AutoCompaction, err = server.ParseAutoCompaction(c.AutoCompactionMode, c.AutoCompactionRetention); err != nil {
+	if sc.AutoCompaction, err = compactor.Parse(c.AutoCompactionMode, c.AutoCompactionRetention); err != nil {
 		return sc, err
 	}
 	sc.Logger = logger

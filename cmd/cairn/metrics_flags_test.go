@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairnkv/cairn/server"
+	"github.com/cairnkv/cairn/compactor"
 )
 
 // etcd's auto-compaction flags (and their environment mirror) reach the
@@ -14,13 +14,13 @@ func TestAutoCompactionFlags(t *testing.T) {
 	for _, c := range []struct {
 		args []string
 		env  map[string]string
-		want server.AutoCompaction
+		want compactor.Config
 	}{
-		{nil, nil, server.AutoCompaction{}},
-		{[]string{"--auto-compaction-retention", "1"}, nil, server.AutoCompaction{Mode: "periodic", Period: time.Hour}},
-		{[]string{"--auto-compaction-retention", "90s"}, nil, server.AutoCompaction{Mode: "periodic", Period: 90 * time.Second}},
+		{nil, nil, compactor.Config{}},
+		{[]string{"--auto-compaction-retention", "1"}, nil, compactor.Config{Mode: "periodic", Period: time.Hour}},
+		{[]string{"--auto-compaction-retention", "90s"}, nil, compactor.Config{Mode: "periodic", Period: 90 * time.Second}},
 		{[]string{"--auto-compaction-mode", "revision"}, map[string]string{"CAIRN_AUTO_COMPACTION_RETENTION": "10"},
-			server.AutoCompaction{Mode: "revision", Revisions: 10}},
+			compactor.Config{Mode: "revision", Revisions: 10}},
 	} {
 		m := NewMain()
 		if err := m.ParseFlags(c.args, env(c.env)); err != nil {

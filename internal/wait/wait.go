@@ -1,7 +1,9 @@
 // Package wait pairs the goroutines that wait for something with the one
 // that makes it happen: a proposer waiting for the result of its raft
-// entry (Registry), a reader waiting for the applied index (Index). Both
-// are safe for concurrent use.
+// entry (Registry), a reader waiting for the applied index (Index), a
+// proposer waiting to learn that its proposal was lost with its leader
+// (Inflight). It also hands out the request ids proposals are known by
+// (IDGenerator). All are safe for concurrent use.
 package wait
 
 import "sync"

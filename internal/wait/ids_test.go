@@ -1,4 +1,4 @@
-package server
+package wait
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 )
 
 func TestRequestIDsAreUniqueAndCarryTheMember(t *testing.T) {
-	g := newIDGenerator(0xabcd1234, time.Now())
+	g := NewIDGenerator(0xabcd1234, time.Now())
 	seen := map[uint64]bool{}
 	for i := 0; i < 100000; i++ {
 		id := g.Next()

@@ -1,4 +1,4 @@
-package server
+package raftnode
 
 import (
 	"context"
@@ -15,30 +15,30 @@ import (
 // newTestRaftNode is member 1 of a group of voters (1, 2, 3 if none are
 // given) at term 2 on a MemoryStorage, with every forwarded proposal
 // captured.
-func newTestRaftNode(t *testing.T, voters ...uint64) (*raftNode, *raft.MemoryStorage, *[]raftpb.Message) {
+func newTestRaftNode(t *testing.T, voters ...uint64) (*Node, *raft.MemoryStorage, *[]raftpb.Message) {
 	t.Helper()
 	if len(voters) == 0 {
 		voters = []uint64{1, 2, 3}
 	}
 	ms := raft.NewMemoryStorage()
+	var fwd []raftpb.Message
 	ms.ApplySnapshot(raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: 5, Term: 2,
 		ConfState: raftpb.ConfState{Voters: voters}}})
-	n, err := newRaftNode(&raft.Config{ID: 1, ElectionTick: 10, HeartbeatTick: 1, Storage: ms,
-		MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256, Logger: discardRaftLogger()}, nil)
+	n, err := New(&raft.Config{ID: 1, ElectionTick: 10, HeartbeatTick: 1, Storage: ms,
+		MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 256, Logger: discardRaftLogger()}, nil,
+		nil, func(m raftpb.Message) { fwd = append(fwd, m) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fwd []raftpb.Message
-	n.forward = func(m raftpb.Message) { fwd = append(fwd, m) }
 	return n, ms, &fwd
 }
 
 // readyMessages drains the node's Readies, persisting them to ms, and
 // returns their messages.
-func readyMessages(n *raftNode, ms *raft.MemoryStorage) []raftpb.Message {
+func readyMessages(n *Node, ms *raft.MemoryStorage) []raftpb.Message {
 	var msgs []raftpb.Message
 	for {
-		rd, ok := n.ready()
+		rd, ok := n.Ready()
 		if !ok {
 			return msgs
 		}
@@ -47,7 +47,7 @@ func readyMessages(n *raftNode, ms *raft.MemoryStorage) []raftpb.Message {
 			ms.SetHardState(rd.HardState)
 		}
 		msgs = append(msgs, rd.Messages...)
-		n.advance(rd)
+		n.Advance(rd)
 	}
 }
 
@@ -162,7 +162,7 @@ func TestSplitMessages(t *testing.T) {
 		{Type: raftpb.MsgProp}, {Type: raftpb.MsgReadIndex}, {Type: raftpb.MsgVote},
 		{Type: raftpb.MsgAppResp}, {Type: raftpb.MsgVoteResp}, {Type: raftpb.MsgPreVoteResp},
 	}
-	early, late := splitMessages(msgs)
+	early, late := SplitMessages(msgs)
 	if len(early) != 6 || len(late) != 3 {
 		t.Fatalf("early %d late %d, want 6 and 3", len(early), len(late))
 	}
@@ -172,7 +172,7 @@ func TestSplitMessages(t *testing.T) {
 		}
 	}
 	// Anything after a held-back answer is held back with it.
-	_, late = splitMessages([]raftpb.Message{{Type: raftpb.MsgAppResp}, {Type: raftpb.MsgHeartbeatResp}})
+	_, late = SplitMessages([]raftpb.Message{{Type: raftpb.MsgAppResp}, {Type: raftpb.MsgHeartbeatResp}})
 	if len(late) != 2 {
 		t.Fatalf("late %d, want 2", len(late))
 	}
@@ -182,8 +182,8 @@ func TestSplitMessages(t *testing.T) {
 	n.Step(raftpb.Message{Type: raftpb.MsgApp, From: 2, To: 1, Term: 2, Index: 5, LogTerm: 2, Commit: 5,
 		Entries: []raftpb.Entry{{Term: 2, Index: 6, Data: []byte("x")}}})
 	n.Step(raftpb.Message{Type: raftpb.MsgHeartbeat, From: 2, To: 1, Term: 2, Commit: 5})
-	rd, _ := n.ready()
-	early, late = splitMessages(rd.Messages)
+	rd, _ := n.Ready()
+	early, late = SplitMessages(rd.Messages)
 	if len(early) != 1 || early[0].Type != raftpb.MsgHeartbeatResp || len(late) != 1 || late[0].Type != raftpb.MsgAppResp {
 		t.Fatalf("early %v late %v", early, late)
 	}

@@ -1,4 +1,9 @@
-package server
+// Package raftnode drives a member's raft state machine: a raft.RawNode
+// behind a mutex (Node), whose Ready loop the member core (package server)
+// runs. Proposals wait for a leader, go straight to the leader's peer
+// stream on a follower, and carry the term they may be appended in, so a
+// lost proposal is safe to propose again (Propose, StepProposal).
+package raftnode
 
 import (
 	"context"
@@ -9,8 +14,8 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 )
 
-// raftNode is this member's raft state machine: a raft.RawNode behind a
-// mutex, driven by the Ready loop (Server.run) and stepped directly by the
+// Node is this member's raft state machine: a raft.RawNode behind a
+// mutex, driven by the Ready loop (package server, ready.go) and stepped directly by the
 // goroutines that have something for it (proposers, the peer transport,
 // the read loop, the applier for configuration changes).
 //
@@ -22,7 +27,7 @@ import (
 // so the Ready loop picks the committed entries up without waiting for
 // anybody. The mutex is held only while raft itself runs, never across disk
 // or network I/O.
-type raftNode struct {
+type Node struct {
 	mu sync.Mutex
 	rn *raft.RawNode
 	// wake tells the Ready loop that raft may have a Ready (capacity 1: a
@@ -39,10 +44,12 @@ type raftNode struct {
 	forward func(m raftpb.Message)
 }
 
-// newRaftNode starts raft from c's storage; peers, if any, bootstrap a new
+// New starts raft from c's storage; peers, if any, bootstrap a new
 // cluster (raft.StartNode's bootstrap; an already bootstrapped log is left
-// as it is).
-func newRaftNode(c *raft.Config, peers []raft.Peer) (*raftNode, error) {
+// as it is). stopped, if not nil, is closed when the member stops;
+// forward, if not nil, queues a follower's proposal for the leader on the
+// peer transport and must not block (see Propose).
+func New(c *raft.Config, peers []raft.Peer, stopped <-chan struct{}, forward func(raftpb.Message)) (*Node, error) {
 	rn, err := raft.NewRawNode(c)
 	if err != nil {
 		return nil, err
@@ -52,11 +59,16 @@ func newRaftNode(c *raft.Config, peers []raft.Peer) (*raftNode, error) {
 			c.Logger.Warningf("bootstrapping raft: %v", err)
 		}
 	}
-	return &raftNode{rn: rn, wake: make(chan struct{}, 1), leadc: make(chan struct{})}, nil
+	return &Node{rn: rn, wake: make(chan struct{}, 1), leadc: make(chan struct{}),
+		stopped: stopped, forward: forward}, nil
 }
 
-// poke wakes the Ready loop.
-func (n *raftNode) poke() {
+// Wake is signalled when raft may have a Ready for the Ready loop
+// (capacity 1: a pending wake-up covers any number of changes).
+func (n *Node) Wake() <-chan struct{} { return n.wake }
+
+// Poke wakes the Ready loop.
+func (n *Node) Poke() {
 	select {
 	case n.wake <- struct{}{}:
 	default:
@@ -64,21 +76,21 @@ func (n *raftNode) poke() {
 }
 
 // do runs f on the RawNode under the lock and wakes the Ready loop.
-func (n *raftNode) do(f func(rn *raft.RawNode) error) error {
+func (n *Node) do(f func(rn *raft.RawNode) error) error {
 	n.mu.Lock()
 	err := f(n.rn)
 	n.mu.Unlock()
-	n.poke()
+	n.Poke()
 	return err
 }
 
 // Tick advances raft's logical clock by one heartbeat interval.
-func (n *raftNode) Tick() {
+func (n *Node) Tick() {
 	n.do(func(rn *raft.RawNode) error { rn.Tick(); return nil })
 }
 
 // Campaign starts an election.
-func (n *raftNode) Campaign() error {
+func (n *Node) Campaign() error {
 	return n.do(func(rn *raft.RawNode) error { return rn.Campaign() })
 }
 
@@ -89,7 +101,7 @@ func (n *raftNode) Campaign() error {
 // drops it unless it leads in that term; see StepProposal), so once this
 // member applies an entry of a later term without having applied the
 // proposal, the proposal is lost for good and may be proposed again
-// (Server.propose). While the cluster has no leader Propose waits for one,
+// (package server, inflight). While the cluster has no leader Propose waits for one,
 // until ctx ends or the member stops, as raft.Node.Propose does. Errors:
 // raft.ErrProposalDropped when raft refuses the proposal with a leader
 // known (a leadership transfer is under way), ctx.Err(), raft.ErrStopped.
@@ -101,7 +113,7 @@ func (n *raftNode) Campaign() error {
 // loop may be in the middle of, and after that Ready's own fsync, since a
 // follower sends once it has persisted. A proposal promises nothing durable,
 // so it need not wait for either.
-func (n *raftNode) Propose(ctx context.Context, data []byte) (term uint64, err error) {
+func (n *Node) Propose(ctx context.Context, data []byte) (term uint64, err error) {
 	for {
 		n.mu.Lock()
 		st := n.rn.BasicStatus()
@@ -113,14 +125,14 @@ func (n *raftNode) Propose(ctx context.Context, data []byte) (term uint64, err e
 			if err != nil {
 				return 0, err
 			}
-			n.poke()
+			n.Poke()
 			return st.Term, nil
 		case st.Lead != raft.None && st.Lead != st.ID && n.forward == nil:
 			// No transport to forward on (tests of the raft node alone):
 			// raft forwards it, without a term.
 			err := n.rn.Propose(data)
 			n.mu.Unlock()
-			n.poke()
+			n.Poke()
 			return st.Term, err
 		case st.Lead != raft.None && st.Lead != st.ID:
 			n.mu.Unlock()
@@ -151,7 +163,7 @@ func (n *raftNode) Propose(ctx context.Context, data []byte) (term uint64, err e
 // appended in a later term after its proposer gave it up for lost. A
 // proposal without a term (from a member that does not name one) is
 // stepped as it is.
-func (n *raftNode) StepProposal(m raftpb.Message) error {
+func (n *Node) StepProposal(m raftpb.Message) error {
 	return n.do(func(rn *raft.RawNode) error {
 		if m.Term != 0 {
 			st := rn.BasicStatus()
@@ -166,11 +178,11 @@ func (n *raftNode) StepProposal(m raftpb.Message) error {
 
 // ProposeConfChange proposes a configuration change, waiting for a leader
 // as Propose does.
-func (n *raftNode) ProposeConfChange(ctx context.Context, cc raftpb.ConfChangeI) error {
+func (n *Node) ProposeConfChange(ctx context.Context, cc raftpb.ConfChangeI) error {
 	return n.proposeWhenLed(ctx, func(rn *raft.RawNode) error { return rn.ProposeConfChange(cc) })
 }
 
-func (n *raftNode) proposeWhenLed(ctx context.Context, propose func(rn *raft.RawNode) error) error {
+func (n *Node) proposeWhenLed(ctx context.Context, propose func(rn *raft.RawNode) error) error {
 	for {
 		n.mu.Lock()
 		err := propose(n.rn)
@@ -178,7 +190,7 @@ func (n *raftNode) proposeWhenLed(ctx context.Context, propose func(rn *raft.Raw
 		leadc := n.leadc
 		n.mu.Unlock()
 		if err == nil {
-			n.poke()
+			n.Poke()
 			return nil
 		}
 		if !leaderless {
@@ -194,16 +206,16 @@ func (n *raftNode) proposeWhenLed(ctx context.Context, propose func(rn *raft.Raw
 	}
 }
 
-// leaderChange returns a channel closed at the next change of leader.
-func (n *raftNode) leaderChange() <-chan struct{} {
+// LeaderChange returns a channel closed at the next change of leader.
+func (n *Node) LeaderChange() <-chan struct{} {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.leadc
 }
 
-// leaderChanged wakes the proposers waiting for a leader; the Ready loop
+// LeaderChanged wakes the proposers waiting for a leader; the Ready loop
 // calls it when a Ready's soft state names another leader.
-func (n *raftNode) leaderChanged() {
+func (n *Node) LeaderChanged() {
 	n.mu.Lock()
 	close(n.leadc)
 	n.leadc = make(chan struct{})
@@ -212,26 +224,26 @@ func (n *raftNode) leaderChanged() {
 
 // Step hands raft a message from a peer. Errors: raft.ErrStepLocalMsg,
 // raft.ErrStepPeerNotFound (a response from a member raft does not know).
-func (n *raftNode) Step(m raftpb.Message) error {
+func (n *Node) Step(m raftpb.Message) error {
 	return n.do(func(rn *raft.RawNode) error { return rn.Step(m) })
 }
 
 // ReadIndex starts a ReadIndex round with request context rctx; its answer
 // comes back in a Ready's ReadStates.
-func (n *raftNode) ReadIndex(rctx []byte) {
+func (n *Node) ReadIndex(rctx []byte) {
 	n.do(func(rn *raft.RawNode) error { rn.ReadIndex(rctx); return nil })
 }
 
 // ApplyConfChange applies an applied configuration change to raft's view
 // of the configuration and returns the new configuration.
-func (n *raftNode) ApplyConfChange(cc raftpb.ConfChangeI) *raftpb.ConfState {
+func (n *Node) ApplyConfChange(cc raftpb.ConfChangeI) *raftpb.ConfState {
 	var cs *raftpb.ConfState
 	n.do(func(rn *raft.RawNode) error { cs = rn.ApplyConfChange(cc); return nil })
 	return cs
 }
 
 // Status returns raft's status, with the followers' progress on a leader.
-func (n *raftNode) Status() raft.Status {
+func (n *Node) Status() raft.Status {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.rn.Status()
@@ -239,25 +251,25 @@ func (n *raftNode) Status() raft.Status {
 
 // TransferLeadership asks the leader (this member) to hand leadership to
 // member to.
-func (n *raftNode) TransferLeadership(to uint64) {
+func (n *Node) TransferLeadership(to uint64) {
 	n.do(func(rn *raft.RawNode) error { rn.TransferLeader(to); return nil })
 }
 
 // ReportUnreachable tells raft that the last message to member id was
 // not delivered.
-func (n *raftNode) ReportUnreachable(id uint64) {
+func (n *Node) ReportUnreachable(id uint64) {
 	n.do(func(rn *raft.RawNode) error { rn.ReportUnreachable(id); return nil })
 }
 
 // ReportSnapshot tells raft how sending a snapshot to member id ended.
-func (n *raftNode) ReportSnapshot(id uint64, status raft.SnapshotStatus) {
+func (n *Node) ReportSnapshot(id uint64, status raft.SnapshotStatus) {
 	n.do(func(rn *raft.RawNode) error { rn.ReportSnapshot(id, status); return nil })
 }
 
-// ready returns raft's next Ready, if it has one. The caller must persist,
+// Ready returns raft's next Ready, if it has one. The caller must persist,
 // send and apply it as raft requires and then call advance, before ready
 // is called again.
-func (n *raftNode) ready() (raft.Ready, bool) {
+func (n *Node) Ready() (raft.Ready, bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if !n.rn.HasReady() {
@@ -266,15 +278,15 @@ func (n *raftNode) ready() (raft.Ready, bool) {
 	return n.rn.Ready(), true
 }
 
-// advance tells raft that the last Ready is handled. On a single voter
+// Advance tells raft that the last Ready is handled. On a single voter
 // this is where the entries it persisted become committed, so the Ready
 // loop is woken again if raft has more for it.
-func (n *raftNode) advance(rd raft.Ready) {
+func (n *Node) Advance(rd raft.Ready) {
 	n.mu.Lock()
 	n.rn.Advance(rd)
 	more := n.rn.HasReady()
 	n.mu.Unlock()
 	if more {
-		n.poke()
+		n.Poke()
 	}
 }
