@@ -41,7 +41,7 @@ func (s *Server) leaseApplied(r *applyResult) {
 	}
 	s.metrics.LeaseRevoked.Add(float64(len(r.revokedLeases)))
 	for range r.revokedV2TTLs {
-		s.v2.stats.CountExpire()
+		s.v2Stats.CountExpire()
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/cairnkv/cairn/raftnode"
 	"github.com/cairnkv/cairn/snapshot"
 	"github.com/cairnkv/cairn/store"
+	"github.com/cairnkv/cairn/v2store"
 )
 
 // Server is one running cluster member. Its methods are safe for concurrent
@@ -84,8 +85,10 @@ type Server struct {
 
 	// The lessor and the lease forwarder (lease*.go).
 	leaseState
-	// v2 is the state of the v2 stats (v2_stats.go).
-	v2 v2State
+	// The v2 stats (v2_stats.go): the v2 store's counters, and the
+	// member's start and leader times.
+	v2Stats  v2store.Stats
+	v2Member *v2store.MemberStats
 
 	// Owned by the Ready loop: campaign once the bootstrap configuration is
 	// applied; the index of the last entry saved to the raft log; whether
@@ -127,7 +130,7 @@ func New(cfg Config) (*Server, error) {
 		nextRead:   newReadRound(),
 		stopc:      make(chan struct{}),
 		publishedc: make(chan struct{}),
-		v2:         v2State{startTime: time.Now()},
+		v2Member:   v2store.NewMemberStats(time.Now()),
 		cluster:    membership.New(cfg.DataDir),
 		metrics:    metrics.New(),
 	}

@@ -43,7 +43,7 @@ func (s *Server) V2Prefix() string { return s.cfg.V2Prefix }
 // cairn.ErrNoLeader, cairn.ErrNoSpace, cairn.ErrStopped...) and ctx.Err().
 func (s *Server) V2Write(ctx context.Context, req *v2store.Request) (*v2store.Event, error) {
 	r, err := s.propose(ctx, &entry.Request{V2: &entry.V2Write{Prefix: s.cfg.V2Prefix, Request: req}})
-	s.v2.stats.CountWrite(req, err)
+	s.v2Stats.CountWrite(req, err)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (s *Server) V2Get(ctx context.Context, p string, recursive, quorum bool) (*
 		if err == cairn.ErrCompacted {
 			continue // compacted between Rev and the reads: read again
 		}
-		s.v2.stats.CountGet(err)
+		s.v2Stats.CountGet(err)
 		if err == nil {
 			s.v2Expiry(ev)
 		}
