@@ -45,6 +45,10 @@ type RestoreConfig struct {
 // (committed, as raft's own bootstrap writes them), plus the cluster state.
 // The store keeps every revision, compaction and lease of the backup. It
 // refuses a data dir that already holds a member.
+//
+// The backup may also be etcd 3's (etcdctl snapshot save, or an etcd data
+// dir's member/snap/db): its keyspace is converted on the way in (see
+// store.ImportEtcd), which is how an etcd cluster's data moves to cairn.
 func Restore(cfg RestoreConfig, backup string) error {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -73,6 +77,10 @@ func Restore(cfg RestoreConfig, backup string) error {
 	}
 	tmp := filepath.Join(cfg.DataDir, "store.db.restore")
 	if err := CopyStoreFile(backup, tmp, dbSize); err != nil {
+		return err
+	}
+	if err := fromEtcd(tmp, cfg.Logger); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	if err := store.PrepareRestore(tmp); err != nil {
@@ -114,4 +122,24 @@ func Restore(cfg RestoreConfig, backup string) error {
 		return errors.Join(fmt.Errorf("writing the raft log of the restored member"), err)
 	}
 	return nil
+}
+
+// fromEtcd converts the store file at path in place when it is an etcd 3
+// backend, logging what it brought over.
+func fromEtcd(path string, log *slog.Logger) error {
+	is, err := store.IsEtcdBackend(path)
+	if err != nil || !is {
+		return err
+	}
+	conv := path + ".etcd"
+	st, err := store.ImportEtcd(path, conv)
+	if err != nil {
+		return err
+	}
+	log.Info("converted an etcd backup", "revisions", st.Revisions, "leases", st.Leases,
+		"revision", st.Rev, "compact_revision", st.CompactRev)
+	if len(st.Skipped) > 0 {
+		log.Warn("etcd state not brought over (cairn keeps its own members; etcd's auth is not migrated)", "buckets", st.Skipped)
+	}
+	return fsutil.Rename(conv, path)
 }

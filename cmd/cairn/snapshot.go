@@ -26,7 +26,9 @@ const snapshotUsage = `usage:
       make <dir> the data dir of member <name> of a new cluster holding the
       backup's data; restore every member of the new cluster from the same
       file with the same --initial-cluster and token, then start each with
-      cairn --data-dir <dir> (and its listen flags)
+      cairn --data-dir <dir> (and its listen flags). <file> may also be an
+      etcd 3 snapshot (etcdctl snapshot save): its keys, revisions and
+      leases come over
 `
 
 // snapshotCommand runs "cairn snapshot ..." and returns the exit code.
