@@ -11,7 +11,8 @@ import (
 // stands on never reach the adapters or their libraries, and the storage
 // packages speak no HTTP. go list sees every import, test files aside.
 func TestArrowsPointDown(t *testing.T) {
-	adapters := []string{"github.com/cairnkv/cairn/httpapi", "github.com/go-chi/chi/v5", "github.com/coder/websocket"}
+	adapters := []string{"github.com/cairnkv/cairn/httpapi", "github.com/go-chi/chi/v5", "github.com/coder/websocket",
+		"github.com/cairnkv/cairn/grpcapi", "google.golang.org/grpc", "go.etcd.io/etcd/api/v3/etcdserverpb"}
 	for _, c := range []struct {
 		pkg       string
 		forbidden []string
@@ -29,7 +30,10 @@ func TestArrowsPointDown(t *testing.T) {
 		{"./v2store", append([]string{"net/http"}, adapters...)},
 		{"./raftlog", append([]string{"net/http"}, adapters...)},
 		{"./snapshot", append([]string{"net/http"}, adapters...)},
-		{"./httpapi", []string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/peer", "github.com/cairnkv/cairn/lessor"}},
+		{"./httpapi", []string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/peer", "github.com/cairnkv/cairn/lessor",
+			"github.com/cairnkv/cairn/grpcapi", "google.golang.org/grpc"}},
+		{"./grpcapi", []string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/peer", "github.com/cairnkv/cairn/lessor",
+			"github.com/cairnkv/cairn/store", "github.com/cairnkv/cairn/httpapi"}},
 	} {
 		out, err := exec.Command("go", "list", "-deps", c.pkg).Output()
 		if err != nil {
@@ -44,20 +48,23 @@ func TestArrowsPointDown(t *testing.T) {
 	}
 }
 
-// The adapters speak the contract: httpapi imports neither the store nor the
-// member (it reaches the store's types only through v2store's v2 tree).
+// The adapters speak the contract: httpapi and grpcapi import neither the
+// store nor the member (httpapi reaches the store's types only through
+// v2store's v2 tree).
 func TestAdaptersImportTheContract(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, "./httpapi").Output()
-	if err != nil {
-		t.Fatalf("go list ./httpapi: %v", err)
-	}
-	imports := strings.Fields(string(out))
-	if !slices.Contains(imports, "github.com/cairnkv/cairn") {
-		t.Errorf("httpapi does not import the contract: %v", imports)
-	}
-	for _, f := range []string{"github.com/cairnkv/cairn/store", "github.com/cairnkv/cairn/server"} {
-		if slices.Contains(imports, f) {
-			t.Errorf("httpapi imports %s", f)
+	for _, pkg := range []string{"./httpapi", "./grpcapi"} {
+		out, err := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		imports := strings.Fields(string(out))
+		if !slices.Contains(imports, "github.com/cairnkv/cairn") {
+			t.Errorf("%s does not import the contract: %v", pkg, imports)
+		}
+		for _, f := range []string{"github.com/cairnkv/cairn/store", "github.com/cairnkv/cairn/server"} {
+			if slices.Contains(imports, f) {
+				t.Errorf("%s imports %s", pkg, f)
+			}
 		}
 	}
 }

@@ -2,13 +2,13 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"io"
 	"net/http"
 	"strconv"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/internal/snapstream"
 )
 
 var alarmTypeEnum = &enumType{protoName: "etcdserverpb.AlarmType", names: cairn.AlarmTypeNames[:]}
@@ -171,9 +171,6 @@ func (r *hashKVResponse) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-// snapshotChunk is the blob size of one snapshot stream line (etcd's 32 KiB).
-const snapshotChunk = 32 << 10
-
 // POST /v3/maintenance/snapshot: the member's store file as a stream of
 // {"result":{"remaining_bytes","blob"}} lines, 32 KiB of file each, then
 // one line whose blob is the SHA-256 of the file, as etcd 3.4 streams it
@@ -200,13 +197,9 @@ func (a *api) serveMaintenanceSnapshot(w http.ResponseWriter, r *http.Request) {
 	defer sn.Close()
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	sw := &snapshotStream{w: w, rc: http.NewResponseController(w), remaining: sn.Size(), h: sha256.New()}
+	sw := snapstream.New(sn.Size(), (&snapshotStream{w: w, rc: http.NewResponseController(w)}).line)
 	if _, err := sn.WriteTo(sw); err == nil {
-		err = sw.flush()
-		if err == nil {
-			err = sw.line(0, sw.h.Sum(nil))
-		}
-		if err != nil {
+		if err = sw.Close(); err != nil {
 			a.log.Warn("snapshot stream failed", "err", err)
 		}
 	} else {
@@ -216,43 +209,11 @@ func (a *api) serveMaintenanceSnapshot(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// snapshotStream cuts what is written to it into stream lines.
+// snapshotStream writes the lines of the stream.
 type snapshotStream struct {
-	w         io.Writer
-	rc        *http.ResponseController
-	remaining int64
-	buf       []byte
-	h         interface {
-		io.Writer
-		Sum([]byte) []byte
-	}
+	w      io.Writer
+	rc     *http.ResponseController
 	line64 []byte
-}
-
-func (s *snapshotStream) Write(p []byte) (int, error) {
-	n := len(p)
-	s.h.Write(p)
-	for len(p) > 0 {
-		k := min(len(p), snapshotChunk-len(s.buf))
-		s.buf = append(s.buf, p[:k]...)
-		p = p[k:]
-		if len(s.buf) == snapshotChunk {
-			if err := s.flush(); err != nil {
-				return 0, err
-			}
-		}
-	}
-	return n, nil
-}
-
-func (s *snapshotStream) flush() error {
-	if len(s.buf) == 0 {
-		return nil
-	}
-	s.remaining -= int64(len(s.buf))
-	err := s.line(max(s.remaining, 0), s.buf)
-	s.buf = s.buf[:0]
-	return err
 }
 
 func (s *snapshotStream) line(remaining int64, blob []byte) error {

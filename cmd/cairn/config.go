@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -54,6 +55,10 @@ type Config struct {
 	AutoCompactionMode          string        // etcd's: periodic or revision
 	AutoCompactionRetention     string        // etcd's: 0 (off), hours, a duration or revisions
 	Security                    SecurityFlags // TLS, --cors, --host-whitelist (security.go)
+	MaxConcurrentStreams        uint          // etcd's: gRPC streams per client connection
+	GRPCKeepaliveMinTime        time.Duration // etcd's --grpc-keepalive-min-time
+	GRPCKeepaliveInterval       time.Duration // etcd's --grpc-keepalive-interval
+	GRPCKeepaliveTimeout        time.Duration // etcd's --grpc-keepalive-timeout
 
 	// Not flags: etcd has none for these. DefaultConfig sets the constants
 	// below; tests shorten them.
@@ -106,6 +111,10 @@ func DefaultConfig() Config {
 		MaxWatchersPerConnection:    server.DefaultMaxWatchersPerConnection,
 		MaxWatchPendingBytes:        server.DefaultMaxWatchPendingBytes,
 		Security:                    defaultSecurity(),
+		MaxConcurrentStreams:        math.MaxUint32,
+		GRPCKeepaliveMinTime:        5 * time.Second,
+		GRPCKeepaliveInterval:       2 * time.Hour,
+		GRPCKeepaliveTimeout:        20 * time.Second,
 
 		AutoCompactionMode:      compactor.ModePeriodic,
 		AutoCompactionRetention: "0",
@@ -173,6 +182,17 @@ func (c *Config) Validate() error {
 	}
 	if _, err := splitOutputs(c.LogOutputs); err != nil {
 		return err
+	}
+	if c.MaxConcurrentStreams == 0 || c.MaxConcurrentStreams > math.MaxUint32 {
+		return fmt.Errorf("--max-concurrent-streams must be in [1, %d], not %d", uint(math.MaxUint32), c.MaxConcurrentStreams)
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"grpc-keepalive-min-time", c.GRPCKeepaliveMinTime}, {"grpc-keepalive-interval", c.GRPCKeepaliveInterval}, {"grpc-keepalive-timeout", c.GRPCKeepaliveTimeout}} {
+		if d.v <= 0 {
+			return fmt.Errorf("--%s must be positive, not %v", d.flag, d.v)
+		}
 	}
 	if c.WarningApplyDuration <= 0 {
 		return fmt.Errorf("--experimental-warning-apply-duration must be positive, not %v", c.WarningApplyDuration)

@@ -16,8 +16,8 @@ import (
 //     discovery...) or never does (the v2 proxy) accepts the values that ask
 //     for nothing (its etcd default, ok); any other value is refused, naming
 //     the flag and why (notYet: "not implemented yet: --cert-file (TLS)");
-//   - a tuning knob that has no effect on how cairn works (gRPC keepalives,
-//     WAL file retention) accepts any value, with a warning in the log
+//   - a tuning knob that has no effect on how cairn works (WAL file
+//     retention) accepts any value, with a warning in the log
 //     when it is not etcd's default.
 //
 // The flags cairn honours (the others in flags.go) are not here.
@@ -66,10 +66,10 @@ var etcdFlags = []etcdFlag{
 	// What cairn always does, or never does.
 	{name: "proxy", def: "off", why: "cairn has no v2 proxy mode"},
 	{name: "strict-reconfig-check", def: "true", isBool: true, why: "cairn always refuses a reconfiguration that would lose the quorum"},
-	{name: "enable-grpc-gateway", def: "true", isBool: true, why: "cairn serves etcd's API through the JSON gateway only (no gRPC)"},
+	{name: "enable-grpc-gateway", def: "true", isBool: true, why: "cairn always serves the JSON gateway beside gRPC"},
 	{name: "experimental-enable-v2v3", why: "cairn's v2 tree always lives in the v3 store; --v2-prefix says where"},
 	{name: "debug", def: "false", isBool: true, why: "use --log-level debug"},
-	{name: "metrics", def: "basic", why: "cairn serves etcd's basic metrics (docs/operations.md); extensive adds gRPC histograms, and cairn has no gRPC"},
+	{name: "metrics", def: "basic", why: "cairn serves etcd's basic metrics (docs/operations.md); extensive adds gRPC histograms, which cairn does not keep"},
 	{name: "log-package-levels", why: "cairn has one level for all its packages: --log-level"},
 	// Tuning with no effect here.
 	{name: "pre-vote", def: "false", isBool: true, noEffect: true, why: "cairn always runs raft's pre-vote"},
@@ -80,10 +80,6 @@ var etcdFlags = []etcdFlag{
 	{name: "backend-batch-limit", def: "0", noEffect: true, why: "cairn's store batches its writes itself"},
 	{name: "experimental-backend-bbolt-freelist-type", def: "array", noEffect: true, why: "cairn sets its bbolt options itself"},
 	{name: "experimental-compaction-batch-limit", def: "1000", noEffect: true, why: "cairn's compaction batches itself"},
-	{name: "max-concurrent-streams", def: "math.MaxUint32", noEffect: true, why: "cairn serves no gRPC"},
-	{name: "grpc-keepalive-min-time", def: "5s", noEffect: true, why: "cairn serves no gRPC"},
-	{name: "grpc-keepalive-interval", def: "2h", noEffect: true, why: "cairn serves no gRPC"},
-	{name: "grpc-keepalive-timeout", def: "20s", noEffect: true, why: "cairn serves no gRPC"},
 	{name: "proxy-failure-wait", def: "5000", noEffect: true, why: "cairn has no v2 proxy mode"},
 	{name: "proxy-refresh-interval", def: "30000", noEffect: true, why: "cairn has no v2 proxy mode"},
 	{name: "proxy-dial-timeout", def: "1000", noEffect: true, why: "cairn has no v2 proxy mode"},

@@ -48,6 +48,10 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.AutoCompactionMode, "auto-compaction-mode", c.AutoCompactionMode, "how to read --auto-compaction-retention: periodic (a duration, or hours when a bare number) or revision (a number of revisions)")
 	fs.StringVar(&c.AutoCompactionRetention, "auto-compaction-retention", c.AutoCompactionRetention, "history the leader keeps when it compacts by itself (see --auto-compaction-mode); 0 turns auto-compaction off")
 	fs.IntVar(&c.MaxWatchPendingBytes, "max-watch-pending-bytes", c.MaxWatchPendingBytes, "bytes of events queued for one watcher whose client has not taken them, above which the watcher catches up from history instead (etcd has no such limit)")
+	fs.UintVar(&c.MaxConcurrentStreams, "max-concurrent-streams", c.MaxConcurrentStreams, "maximum gRPC streams (calls in progress) on one client connection")
+	fs.DurationVar(&c.GRPCKeepaliveMinTime, "grpc-keepalive-min-time", c.GRPCKeepaliveMinTime, "shortest interval a gRPC client may ping the server at; a client that pings more often is told to go away")
+	fs.DurationVar(&c.GRPCKeepaliveInterval, "grpc-keepalive-interval", c.GRPCKeepaliveInterval, "idle time after which the server pings a gRPC client connection")
+	fs.DurationVar(&c.GRPCKeepaliveTimeout, "grpc-keepalive-timeout", c.GRPCKeepaliveTimeout, "time the server waits for the answer to its ping before it closes the gRPC connection")
 	c.Security.register(fs)
 	m.etcd = m.etcd[:0]
 	for i := range etcdFlags {
@@ -72,6 +76,7 @@ var flagSections = []struct {
 		"initial-cluster-token", "advertise-client-urls"}},
 	{"API", []string{"enable-v2", "v2-prefix", "experimental-watch-progress-notify-interval",
 		"max-watchers-per-connection", "max-watch-pending-bytes"}},
+	{"gRPC", []string{"max-concurrent-streams", "grpc-keepalive-min-time", "grpc-keepalive-interval", "grpc-keepalive-timeout"}},
 	{"Logging", []string{"logger", "log-outputs", "log-level", "log-format", "experimental-warning-apply-duration"}},
 	{"Security", []string{"cert-file", "key-file", "trusted-ca-file", "client-cert-auth", "auto-tls",
 		"peer-cert-file", "peer-key-file", "peer-trusted-ca-file", "peer-client-cert-auth", "peer-auto-tls",
@@ -84,7 +89,7 @@ var flagSections = []struct {
 const usageHead = `Usage:
 
   cairn [flags]
-      Start a cairn member: etcd's v3 JSON and v2 APIs over one raft-replicated store.
+      Start a cairn member: etcd's v3 gRPC and JSON and v2 APIs over one raft-replicated store.
   cairn --version
       Print cairn's version and the etcd API version it serves.
   cairn -h | --help

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairnkv/cairn/grpcapi"
 	"github.com/cairnkv/cairn/httpapi"
 	"github.com/cairnkv/cairn/server"
 )
@@ -104,19 +105,27 @@ func (m *Main) Run(ctx context.Context) error {
 		handler = mux
 	}
 	hs := &http.Server{
-		Handler:           handler,
 		ReadHeaderTimeout: m.Config.ClientReadHeaderTimeout,
 		IdleTimeout:       m.Config.ClientIdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	hs.RegisterOnShutdown(srv.CloseWatches)      // open watch streams end, not hold up Shutdown
 	hs.RegisterOnShutdown(srv.CloseLeaseStreams) // and so do keepalive streams
+	gs := grpcapi.New(srv, grpcapi.Config{
+		MaxRequestBytes:      int64(sc.MaxRequestBytes),
+		MaxConcurrentStreams: uint32(m.Config.MaxConcurrentStreams),
+		KeepaliveMinTime:     m.Config.GRPCKeepaliveMinTime,
+		KeepaliveInterval:    m.Config.GRPCKeepaliveInterval,
+		KeepaliveTimeout:     m.Config.GRPCKeepaliveTimeout,
+		Logger:               logger,
+	})
+	clients := newClientServer(hs, handler, gs, m.Config.MaxConcurrentStreams, logger)
 	peerHS := &http.Server{
 		Handler:           srv.PeerHandler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	serveErr := make(chan error, len(listeners)+len(peerListeners))
+	serveErr := make(chan error, 3*len(listeners)+len(peerListeners)) // clientServer.serve: up to 3 per listener
 	for _, l := range peerListeners {
 		logger.Info("serving peer traffic", "address", l.Addr().String(), "url", listenerURL(l))
 		go func(l net.Listener) { serveErr <- peerHS.Serve(l) }(l)
@@ -135,7 +144,7 @@ func (m *Main) Run(ctx context.Context) error {
 			published = nil // served from now on
 			for _, l := range listeners {
 				logger.Info("serving client requests", "address", l.Addr().String(), "url", listenerURL(l))
-				go func(l net.Listener) { serveErr <- hs.Serve(l) }(l)
+				clients.serve(l, serveErr)
 			}
 		case <-ctx.Done():
 			logger.Info("shutting down", "reason", "signal")
@@ -145,10 +154,13 @@ func (m *Main) Run(ctx context.Context) error {
 			logger.Error("member stopped", "err", runErr)
 			running = false
 		case err := <-serveErr:
-			if !errors.Is(err, http.ErrServerClosed) {
-				runErr = err
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
 			}
-			running = false
+			if err != nil {
+				runErr = err
+				running = false
+			}
 		}
 	}
 	if published != nil { // never served: Shutdown does not know these listeners
@@ -158,10 +170,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		logger.Warn("in-flight requests did not finish in time", "err", err)
-		hs.Close()
-	}
+	clients.shutdown(sctx)
 	if err := srv.Close(); err != nil && runErr == nil {
 		runErr = err
 	}

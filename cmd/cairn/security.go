@@ -179,7 +179,7 @@ func (c *Config) loadTLS(logger *slog.Logger) (memberTLS, error) {
 		f, err := tlsconf.Load(tlsconf.Options{
 			CertFile: set.cert, KeyFile: set.key, TrustedCAFile: set.ca, ClientCertAuth: set.auth,
 			SkipVerify: skipVerify, CipherSuites: suites, MinVersion: minVersion,
-			Logger: logger.With("tls", set.name),
+			Logger: logger.With("tls", set.name), HTTP2: set.name == "client",
 		})
 		if err != nil {
 			return out, fmt.Errorf("%s TLS: %w", set.name, err)

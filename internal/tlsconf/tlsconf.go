@@ -50,6 +50,10 @@ type Options struct {
 	// Logger receives a line per reload and per failed reload; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// HTTP2 makes the listener offer HTTP/2 (ALPN "h2") before HTTP/1.1:
+	// the client listener, where etcd's gRPC API and the JSON API share
+	// the port. Peers speak HTTP/1.1 only.
+	HTTP2 bool
 }
 
 // Files is one set of certificate files, loaded once by Load and again
@@ -119,15 +123,24 @@ func Load(opts Options) (*Files, error) {
 
 // ServerConfig returns the configuration of a TLS listener: each
 // handshake gets the certificates loaded from the files as they are then.
-// Connections speak HTTP/1.1 (ALPN "http/1.1").
+// Connections speak HTTP/1.1 (ALPN "http/1.1"), or HTTP/2 too with
+// Options.HTTP2.
 func (f *Files) ServerConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion: f.opts.MinVersion,
-		NextProtos: []string{"http/1.1"},
+		NextProtos: f.serverProtos(),
 		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
 			return f.current().server, nil
 		},
 	}
+}
+
+// serverProtos are the ALPN protocols a listener offers, best first.
+func (f *Files) serverProtos() []string {
+	if f.opts.HTTP2 {
+		return []string{"h2", "http/1.1"}
+	}
+	return []string{"http/1.1"}
 }
 
 // ClientConfig returns the configuration of one new connection to a
@@ -209,7 +222,7 @@ func (f *Files) load() (*state, error) {
 	st.server = &tls.Config{
 		MinVersion:   f.opts.MinVersion,
 		CipherSuites: f.opts.CipherSuites,
-		NextProtos:   []string{"http/1.1"},
+		NextProtos:   f.serverProtos(),
 		ClientCAs:    st.pool,
 	}
 	if st.cert != nil {
