@@ -63,7 +63,7 @@ func (c *specChecker) do(method, path, contentType, body string) (int, string) {
 		c.t.Fatalf("%s %s is not in openapi.yaml: %v", method, path, err)
 	}
 	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route}
-	reqErr := openapi3filter.ValidateRequest(context.Background(), in)
+	reqErr := httpapi.ValidateSpecRequest(context.Background(), in)
 	h := http.Header{}
 	h.Set("Content-Type", resp.Header.Get("Content-Type"))
 	out := &openapi3filter.ResponseValidationInput{

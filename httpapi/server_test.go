@@ -339,7 +339,7 @@ func (ts *testServer) check(method, path, contentType, body string) (*reply, err
 	}
 	ctx := context.Background()
 	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route}
-	reqErr := openapi3filter.ValidateRequest(ctx, in)
+	reqErr := validateSpecRequest(ctx, in)
 
 	r, err := ts.do(method, path, contentType, body)
 	if err != nil {

@@ -83,7 +83,7 @@ func TestV2OpenAPI(t *testing.T) {
 			continue
 		}
 		in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route}
-		reqErr := openapi3filter.ValidateRequest(ctx, in)
+		reqErr := httpapi.ValidateSpecRequest(ctx, in)
 		h := http.Header{}
 		h.Set("Content-Type", got.contentType)
 		if got.etcdIndex != "" {

@@ -126,7 +126,7 @@ var (
 )
 
 // parseWatchLine checks one line (or websocket message) against
-// openapi.yaml's WatchStreamMessage and decodes it.
+// openapi.yaml's cairnWatchStreamLine and decodes it.
 func parseWatchLine(t testing.TB, line []byte) *wireWatch {
 	t.Helper()
 	lineSchemaOnce.Do(func() {
@@ -135,7 +135,7 @@ func parseWatchLine(t testing.TB, line []byte) *wireWatch {
 			lineSchemaErr = err
 			return
 		}
-		lineSchema = doc.Components.Schemas["WatchStreamMessage"].Value
+		lineSchema = doc.Components.Schemas["cairnWatchStreamLine"].Value
 	})
 	if lineSchemaErr != nil {
 		t.Fatal(lineSchemaErr)

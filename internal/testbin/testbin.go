@@ -1,6 +1,7 @@
 // Package testbin finds the programs that some tests run besides Go: a real
 // etcd 3.4 and etcdctl to compare with, httpie and curl for the examples of
-// the documentation, bash to run those examples as written.
+// the documentation, bash to run those examples as written, node and npm
+// for the generated TypeScript client and the OpenAPI lint.
 //
 // On a machine without one of them the test that needs it is skipped, with
 // a message that names the Debian package to install, so that `go test
@@ -27,6 +28,8 @@ var Debian = map[string]string{
 	"http":    "httpie",
 	"curl":    "curl",
 	"bash":    "bash",
+	"node":    "nodejs",
+	"npm":     "npm",
 }
 
 // Need returns the path of program on PATH. When it is not there, the test
