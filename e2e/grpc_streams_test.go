@@ -85,19 +85,24 @@ func TestGRPCWatchStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A revision of 4 keys of 4 KB each is over --max-request-bytes as
-	// one response: a fragmenting watcher gets it whole, in pieces.
-	frag := cli.Watch(ctx, "/f/", clientv3.WithPrefix(), clientv3.WithFragment())
-	txn := cli.Txn(ctx)
+	// A revision of 4 puts of 2400-byte values fits --max-request-bytes,
+	// but with the previous values its events are twice that: a
+	// fragmenting watcher gets the revision whole, in pieces.
 	var ops []clientv3.Op
 	for i := 0; i < 4; i++ {
-		ops = append(ops, clientv3.OpPut(fmt.Sprintf("/f/%d", i), strings.Repeat("x", 4000)))
+		ops = append(ops, clientv3.OpPut(fmt.Sprintf("/f/%d", i), strings.Repeat("x", 2400)))
 	}
-	if _, err := txn.Then(ops...).Commit(); err != nil {
+	first, err := cli.Txn(ctx).Then(ops...).Commit()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if r := nextWatch(t, frag); len(r.Events) != 4 {
-		t.Errorf("fragmented revision: %d events in the response, want the 4 put", len(r.Events))
+	frag := cli.Watch(ctx, "/f/", clientv3.WithPrefix(), clientv3.WithFragment(), clientv3.WithPrevKV(),
+		clientv3.WithRev(first.Header.Revision+1))
+	if _, err := cli.Txn(ctx).Then(ops...).Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if r := nextWatch(t, frag); len(r.Events) != 4 || r.Events[3].PrevKv == nil {
+		t.Errorf("fragmented revision: %d events in the response, want the 4 put with their previous values", len(r.Events))
 	}
 
 	// Cancel: the watchers of the canceled context end.
