@@ -220,6 +220,21 @@ type TxnRequest struct {
 	Failure []RequestOp `json:"Failure"`
 }
 
+// HasWrite reports whether etcd would propose the transaction through raft
+// (and so hold it to --max-request-bytes): any operation that is not a
+// range, as etcd's isTxnReadonly decides. Nested transactions count as
+// writes, as in etcd.
+func (r *TxnRequest) HasWrite() bool {
+	for _, ops := range [2][]RequestOp{r.Success, r.Failure} {
+		for i := range ops {
+			if ops[i].Range == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // TxnResponse answers a TxnRequest.
 type TxnResponse struct {
 	Header    ResponseHeader

@@ -11,15 +11,16 @@ import (
 // The commands of docs/security.md work as written, but for the ports
 // and the binary: openssl makes the CA and the certificates, the member
 // starts with TLS on both sets of URLs, curl and etcdctl (v2) write and
-// read with the client certificate, and curl without one is refused.
+// read with the client certificate, curl without one is refused, and
+// etcdctl v3 (gRPC over the same port) reads the key curl wrote.
 func TestSecurityDocTLS(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {
 		t.Skip("openssl is not installed")
 	}
 	certs := docFileBlocks(t, "security.md", "Make certificates")
 	serve := docFileBlocks(t, "security.md", "Serve clients over TLS")
-	if len(certs) != 1 || len(serve) != 2 || len(serve[0]) != 1 || len(serve[1]) != 4 {
-		t.Fatalf("docs/security.md: want a block of openssl commands, a cairn command and 4 client commands; got %q %q", certs, serve)
+	if len(certs) != 1 || len(serve) != 3 || len(serve[0]) != 1 || len(serve[1]) != 4 || len(serve[2]) != 1 {
+		t.Fatalf("docs/security.md: want a block of openssl commands, a cairn command, 4 client commands and an etcdctl v3 one; got %q %q", certs, serve)
 	}
 	dir := t.TempDir()
 	sh := func(line string) (string, error) {
@@ -48,6 +49,12 @@ func TestSecurityDocTLS(t *testing.T) {
 		line := ports.Replace(serve[1][i+1])
 		if out, _ := sh(line); !strings.Contains(out, want) {
 			t.Errorf("%s: %q, want %q", line, out, want)
+		}
+	}
+	if _, err := exec.LookPath("etcdctl"); err == nil {
+		line := ports.Replace(serve[2][0])
+		if out, err := sh(line); err != nil || out != "foo\nbar" {
+			t.Errorf("%s: %q, %v; want foo and bar", line, out, err)
 		}
 	}
 }

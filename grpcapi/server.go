@@ -37,9 +37,10 @@ type Backend interface {
 // Config is the server options etcd derives from its flags. The zero
 // value is etcd's defaults.
 type Config struct {
-	// MaxRequestBytes is --max-request-bytes; the largest message received
-	// is 512 KiB more, as etcd's (writes are held to MaxRequestBytes by the
-	// member). 0 means DefaultMaxRequestBytes.
+	// MaxRequestBytes is --max-request-bytes: the largest write, measured
+	// as etcd measures it (the protobuf size of the raft entry it
+	// proposes); the largest message received is 512 KiB more, as etcd's.
+	// 0 means DefaultMaxRequestBytes.
 	MaxRequestBytes int64
 	// MaxConcurrentStreams is --max-concurrent-streams, the streams (calls)
 	// one client connection may have open. 0 means etcd's default,
@@ -69,6 +70,8 @@ type api struct {
 	ops     cairn.MaintenanceOps // b, if it serves maintenance (maintenance.go)
 	learner cairn.Learner        // b, if it can be a learner
 	log     *slog.Logger
+
+	maxRequestBytes int64 // --max-request-bytes (kv.go)
 }
 
 // status maps err to etcd's gRPC status (errors.go).
@@ -86,9 +89,12 @@ func (a *api) status(method string, err error) error { return toStatus(a.log, me
 // (over TLS, where the JSON API shares HTTP/2), as etcd does. cmd/cairn
 // does both.
 func New(b Backend, cfg Config) *grpc.Server {
-	a := &api{b: b, log: cfg.Logger}
+	a := &api{b: b, log: cfg.Logger, maxRequestBytes: cfg.MaxRequestBytes}
 	if a.log == nil {
 		a.log = slog.Default()
+	}
+	if a.maxRequestBytes <= 0 {
+		a.maxRequestBytes = DefaultMaxRequestBytes
 	}
 	a.watcher, _ = b.(cairn.Watcher)
 	a.cluster, _ = b.(cairn.Cluster)
@@ -113,10 +119,7 @@ func New(b Backend, cfg Config) *grpc.Server {
 // interceptors that refuse what a learner does not serve and streams that
 // require a leader when there is none.
 func (a *api) serverOptions(cfg Config) []grpc.ServerOption {
-	maxReq := cfg.MaxRequestBytes
-	if maxReq <= 0 {
-		maxReq = DefaultMaxRequestBytes
-	}
+	maxReq := a.maxRequestBytes
 	streams := cfg.MaxConcurrentStreams
 	if streams == 0 {
 		streams = math.MaxUint32

@@ -1,17 +1,13 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/base64"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn/internal/testmember"
 	"github.com/cairnkv/cairn/server"
 )
 
@@ -27,29 +23,7 @@ func startMember(t *testing.T) *server.Server { return startMemberWith(t, nil) }
 // startMemberWith is startMember with the configuration changed by edit
 // (when not nil).
 func startMemberWith(t *testing.T, edit func(*server.Config)) *server.Server {
-	t.Helper()
-	cfg := server.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg.HeartbeatInterval = 10 * time.Millisecond
-	cfg.ElectionTimeout = 100 * time.Millisecond
-	if edit != nil {
-		edit(&cfg)
-	}
-	s, err := server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for {
-		if _, err := s.Range(ctx, &cairn.RangeRequest{Key: []byte("ready")}); err == nil {
-			return s
-		} else if ctx.Err() != nil {
-			t.Fatalf("the member never answered: %v", err)
-		}
-	}
+	return testmember.Start(t, edit)
 }
 
 func TestMemberCompareWithEtcd(t *testing.T) {

@@ -3,8 +3,6 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/httpapi"
+	"github.com/cairnkv/cairn/internal/testmember"
 	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/server"
 )
@@ -22,18 +21,10 @@ import (
 // until it answers keepalives (it leads and times leases).
 func startLeaseMember(t *testing.T, clock lessor.Clock) *server.Server {
 	t.Helper()
-	cfg := server.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg.HeartbeatInterval = 10 * time.Millisecond
-	cfg.ElectionTimeout = 100 * time.Millisecond
-	cfg.LeaseClock = clock
-	cfg.LeaseCheckInterval = 5 * time.Millisecond
-	s, err := server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := testmember.Start(t, func(cfg *server.Config) {
+		cfg.LeaseClock = clock
+		cfg.LeaseCheckInterval = 5 * time.Millisecond
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := s.LeaseKeepAlive(ctx, &cairn.LeaseKeepAliveRequest{ID: 1}); err != nil {

@@ -49,17 +49,3 @@ func (a *api) checkSize(size int) error {
 	}
 	return nil
 }
-
-// txnHasWrite reports whether etcd would propose the transaction through raft
-// (and so limit its size): any operation that is not a range, as etcd's
-// isTxnReadonly decides.
-func txnHasWrite(r *cairn.TxnRequest) bool {
-	for _, ops := range [2][]cairn.RequestOp{r.Success, r.Failure} {
-		for i := range ops {
-			if ops[i].Range == nil {
-				return true
-			}
-		}
-	}
-	return false
-}

@@ -290,7 +290,7 @@ func (a *api) kvTxn(ctx context.Context, d *decoder) (response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if txnHasWrite(req) {
+	if req.HasWrite() {
 		if err := a.checkSize(req.ProtoSize()); err != nil {
 			return nil, err
 		}

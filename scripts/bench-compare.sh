@@ -5,9 +5,12 @@
 #   scripts/bench-compare.sh [workload] [rounds] [clients...]
 #   scripts/bench-compare.sh put 3 1 16 64 256
 #   scripts/bench-compare.sh v2-set 2 1 16 64 256
+#   EXTRA="--conns 16" scripts/bench-compare.sh grpc-put 3 64 256
 #
 # The v2 workloads (v2-*) run etcd with --enable-v2 and a 10k key space by default; v2-get and
-# v2-cas points first fill the key space with v2-set (not measured).
+# v2-cas points first fill the key space with v2-set (not measured). The gRPC workloads (grpc-*)
+# reach both servers' gRPC API through clientv3; grpc-range points first fill the key space with
+# put (not measured).
 #
 # Environment: TOTAL (requests per point, default 20000; a quarter of it at 1 client),
 # VAL_SIZE (default 256), KEYS (key space, default 100000, 10000 for v2), EXTRA (more
@@ -93,6 +96,10 @@ for r in $(seq "$rounds"); do
       start_target "$target"
       if [ "$workload" = v2-get ] || [ "$workload" = v2-cas ]; then
         "$work/cairn-bench" v2-set --endpoints "$url" "${bench_tls[@]}" --clients 64 --total "$KEYS" --sequential-keys \
+          --val-size "$VAL_SIZE" --key-space-size "$KEYS" >/dev/null
+      fi
+      if [ "$workload" = grpc-range ]; then
+        "$work/cairn-bench" put --endpoints "$url" "${bench_tls[@]}" --clients 64 --total "$KEYS" --sequential-keys \
           --val-size "$VAL_SIZE" --key-space-size "$KEYS" >/dev/null
       fi
       t0=$(cpu_ticks "$pid")

@@ -340,9 +340,13 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// httpClient is the client the run's requests use: "std" for a workload
-// whose answers are streams, else HTTPClient. Validate settles it.
+// httpClient is the client the run's requests use: "grpc" for the gRPC
+// workloads (clientv3), "std" for a workload whose answers are streams,
+// else HTTPClient. Validate settles it.
 func (c *Config) httpClient() string {
+	if strings.HasPrefix(c.Workload, "grpc-") {
+		return "grpc"
+	}
 	if c.stdClient {
 		return "std"
 	}

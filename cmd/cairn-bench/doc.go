@@ -33,6 +33,15 @@
 //   - txn-put: POST /v3/kv/txn with no compares and one put in the success
 //     branch. An answer whose succeeded is not true is a success, noted
 //     "txn took the failure branch".
+//   - grpc-put, grpc-range, grpc-txn-put: the same three requests sent
+//     to the gRPC API (etcd's KV.Put, KV.Range, KV.Txn) through etcd's Go
+//     client, go.etcd.io/etcd/client/v3, as etcd's own benchmark tool
+//     sends them: --conns clientv3 clients (one gRPC connection each,
+//     spread round-robin over --endpoints) shared by the --clients
+//     goroutines; grpc-range honours --consistency. A failure is counted
+//     under "gRPC: " and etcd's message. Their runner is
+//     workload_grpc.go; --http-client does not apply (the report says
+//     grpc).
 //   - watch-latency: --watchers watchers of every key under --prefix,
 //     --watchers-per-stream of them on each watch stream (a POST /v3/watch
 //     with that many create requests in its body, or with --watch-transport

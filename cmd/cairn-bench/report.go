@@ -28,7 +28,8 @@ type Report struct {
 	Rate           float64  `json:"rate"`                  // requested cap, 0 = none
 	Seed           uint64   `json:"seed"`                  // --seed repeats the value and each client's keys
 	// HTTPClient is the client the requests went through: raw or std
-	// (--http-client; std for lease-keepalive).
+	// (--http-client; std for lease-keepalive), grpc for the gRPC
+	// workloads (etcd's clientv3).
 	HTTPClient string `json:"http_client"`
 
 	// Total is the number of requests answered or failed.
@@ -146,7 +147,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, ", %d-byte keys (%s of %d), %d-byte values\n", r.KeySize, keys, r.KeySpaceSize, r.ValSize)
 	fmt.Fprintf(&b, "Endpoints:   %s\n", strings.Join(r.Endpoints, ","))
 	fmt.Fprintf(&b, "Seed:        %d\n", r.Seed)
-	fmt.Fprintf(&b, "Clients:     %d over %d connections (%s HTTP client)", r.Clients, r.Conns, r.HTTPClient)
+	if r.HTTPClient == "grpc" {
+		fmt.Fprintf(&b, "Clients:     %d over %d connections (gRPC, clientv3)", r.Clients, r.Conns)
+	} else {
+		fmt.Fprintf(&b, "Clients:     %d over %d connections (%s HTTP client)", r.Clients, r.Conns, r.HTTPClient)
+	}
 	if r.Rate > 0 {
 		fmt.Fprintf(&b, ", rate cap %g/s", r.Rate)
 	}

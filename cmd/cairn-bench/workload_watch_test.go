@@ -15,7 +15,7 @@ import (
 
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/httpapi"
-	"github.com/cairnkv/cairn/server"
+	"github.com/cairnkv/cairn/internal/testmember"
 )
 
 // startCairn runs a one-member cairn in-process (package server behind
@@ -23,17 +23,8 @@ import (
 // client URL.
 func startCairn(t *testing.T) string {
 	t.Helper()
-	cfg := server.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg.HeartbeatInterval = 10 * time.Millisecond
-	cfg.ElectionTimeout = 100 * time.Millisecond
-	s, err := server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	srv := httptest.NewUnstartedServer(httpapi.New(s, httpapi.Config{Logger: cfg.Logger}))
+	s := testmember.Start(t, nil)
+	srv := httptest.NewUnstartedServer(httpapi.New(s, httpapi.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	srv.Listener.Close()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
