@@ -55,6 +55,9 @@ type Config struct {
 	// its Host header, as etcd's --host-whitelist; "*" allows any. nil
 	// means {"*"}, etcd's default.
 	HostWhitelist []string
+	// SSEHeartbeat is how long an SSE watch (watch_sse.go) stays silent
+	// before it sends a comment line. 0 means DefaultSSEHeartbeat.
+	SSEHeartbeat time.Duration
 }
 
 // api is the state every handler shares.
@@ -73,6 +76,7 @@ type api struct {
 	bodyLimit       int64
 	clusterVersion  string
 	healthTimeout   time.Duration
+	sseHeartbeat    time.Duration
 	origins         originPolicy // --cors and --host-whitelist (origin.go)
 	version         []byte       // the body of GET /version
 }
@@ -84,6 +88,8 @@ type api struct {
 //	     (also under /v3beta/, as etcd 3.4 serves them)
 //	POST /v3/watch (+ websocket upgrade)             etcd's watch stream, when b
 //	     is also a Watcher (watch_http.go)
+//	GET  /v3/watch with Accept: text/event-stream    one watcher as Server-Sent
+//	     Events (watch_sse.go)
 //	GET, PUT, POST, DELETE /v2/keys/...              etcd 3.4's v2 keys API,
 //	     when b is also a V2Keys (v2keys.go)
 //	GET  /v2/members[/leader], /v2/machines          as etcd 3.4, when b is also
@@ -105,6 +111,7 @@ func New(b Backend, cfg Config) http.Handler {
 		maxRequestBytes: cfg.MaxRequestBytes,
 		clusterVersion:  cfg.ClusterVersion,
 		healthTimeout:   cfg.HealthTimeout,
+		sseHeartbeat:    cfg.SSEHeartbeat,
 		origins:         newOriginPolicy(cfg.CORS, cfg.HostWhitelist),
 	}
 	if a.log == nil {
@@ -119,6 +126,9 @@ func New(b Backend, cfg Config) http.Handler {
 	}
 	if a.healthTimeout <= 0 {
 		a.healthTimeout = DefaultHealthTimeout
+	}
+	if a.sseHeartbeat <= 0 {
+		a.sseHeartbeat = DefaultSSEHeartbeat
 	}
 	a.version = a.versionBody()
 	a.watcher, _ = b.(cairn.Watcher)

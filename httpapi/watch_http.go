@@ -32,10 +32,15 @@ import (
 // on; the stream ends when the client goes away.
 
 // serveWatch serves POST /v3/watch, and GET /v3/watch for a websocket
-// upgrade (anything else on GET is 405, as etcd).
+// upgrade or, with Accept: text/event-stream, an SSE stream (anything else
+// on GET is 405, as etcd).
 func (a *api) serveWatch(w http.ResponseWriter, r *http.Request) {
 	if isWebsocketUpgrade(r) {
 		a.serveWatchWebsocket(w, r)
+		return
+	}
+	if r.Method == http.MethodGet && acceptsEventStream(r) {
+		a.serveWatchSSE(w, r) // watch_sse.go
 		return
 	}
 	if r.Method != http.MethodPost {
