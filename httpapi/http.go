@@ -64,6 +64,7 @@ type Config struct {
 type api struct {
 	b               Backend
 	watcher         cairn.Watcher        // b, if it serves watches (watch.go)
+	history         cairn.KeyHistory     // b, if it reads key histories (history.go)
 	v2              V2Keys               // b, if it serves the v2 keys API (v2keys.go)
 	v2m             cairn.V2Members      // b, if it lists members (v2members.go)
 	v2s             cairn.V2Stats        // b, if it keeps v2 stats (v2stats.go)
@@ -86,6 +87,8 @@ type api struct {
 //	POST /v3/kv/range, /v3/kv/put, /v3/kv/deleterange, /v3/kv/txn,
 //	     /v3/kv/compaction, /v3/maintenance/status   etcd's v3 gateway JSON
 //	     (also under /v3beta/, as etcd 3.4 serves them)
+//	POST /v3/kv/history                              one key's changes, newest
+//	     first, when b is also a KeyHistory (history.go; cairn's own)
 //	POST /v3/watch (+ websocket upgrade)             etcd's watch stream, when b
 //	     is also a Watcher (watch_http.go)
 //	GET  /v3/watch with Accept: text/event-stream    one watcher as Server-Sent
@@ -132,6 +135,7 @@ func New(b Backend, cfg Config) http.Handler {
 	}
 	a.version = a.versionBody()
 	a.watcher, _ = b.(cairn.Watcher)
+	a.history, _ = b.(cairn.KeyHistory)
 	if !cfg.DisableV2 {
 		a.v2, _ = b.(V2Keys)
 		a.v2m, _ = b.(cairn.V2Members)
@@ -163,6 +167,9 @@ func New(b Backend, cfg Config) http.Handler {
 		r.Post(prefix+"/kv/deleterange", no(a.v3(a.kvDeleteRange)))
 		r.Post(prefix+"/kv/txn", no(a.v3(a.kvTxn)))
 		r.Post(prefix+"/kv/compaction", no(a.v3(a.kvCompact)))
+		if a.history != nil {
+			r.Post(prefix+"/kv/history", no(a.v3(a.kvHistory)))
+		}
 		r.Post(prefix+"/maintenance/status", a.v3(a.maintenanceStatus))
 		if a.ops != nil {
 			r.Post(prefix+"/maintenance/alarm", no(a.v3(a.maintenanceAlarm)))

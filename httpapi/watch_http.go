@@ -311,18 +311,25 @@ func appendWatchResponse(b []byte, r *cairn.WatchResponse) []byte {
 		b = appendString(b, r.CancelReason)
 	}
 	b = appendBool(b, &f, "fragment", r.Fragment)
-	if len(r.Events) > 0 {
-		b = appendName(b, &f, "events")
-		b = append(b, '[')
-		for i, ev := range r.Events {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, ev.Memo(memoV3JSON, encodeEvent)...)
-		}
-		b = append(b, ']')
-	}
+	b = appendEvents(b, &f, len(r.Events), func(i int) []byte { return r.Events[i].Memo(memoV3JSON, encodeEvent) })
 	return append(b, '}', '}')
+}
+
+// appendEvents appends the field "events": the n encoded events event(i),
+// or nothing when n is 0.
+func appendEvents(b []byte, first *bool, n int, event func(i int) []byte) []byte {
+	if n == 0 {
+		return b
+	}
+	b = appendName(b, first, "events")
+	b = append(b, '[')
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, event(i)...)
+	}
+	return append(b, ']')
 }
 
 // memoV3JSON is the cairn.WatchEvent memo slot of an event's v3 JSON.
