@@ -70,7 +70,7 @@ func run(t *testing.T, dir, name string, args ...string) string {
 // step and PASS at the end.
 func expectPass(t *testing.T, out string) {
 	t.Helper()
-	for _, step := range []string{"ok range prefix", "ok txn mod_revision=", "ok compaction", "ok lease revoke again",
+	for _, step := range []string{"ok range prefix", "ok txn mod_revision=", "ok history", "ok compaction", "ok lease revoke again",
 		"ok member list", "ok status", "ok v2 put with ttl", "ok v2 directory listing", "ok v2 get deleted"} {
 		if !strings.Contains(out, step) {
 			t.Errorf("the client did not report %q:\n%s", step, out)
@@ -84,7 +84,7 @@ func expectPass(t *testing.T, out string) {
 // TestGeneratedGoClient generates a Go client with oapi-codegen (default
 // settings) from GET /openapi.yaml, builds testdata/oapigo over it and runs
 // it against a real member: put, range of a prefix, a compare-and-swap
-// transaction that succeeds then fails, compaction, a lease granted, used,
+// transaction that succeeds then fails, the key's history, compaction, a lease granted, used,
 // asked for its time to live and revoked, member list, status, and v2 PUT
 // with a TTL, GET, a directory listing, a create refused and DELETE.
 func TestGeneratedGoClient(t *testing.T) {

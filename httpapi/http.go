@@ -55,12 +55,16 @@ type Config struct {
 	// its Host header, as etcd's --host-whitelist; "*" allows any. nil
 	// means {"*"}, etcd's default.
 	HostWhitelist []string
+	// SSEHeartbeat is how long an SSE watch (watch_sse.go) stays silent
+	// before it sends a comment line. 0 means DefaultSSEHeartbeat.
+	SSEHeartbeat time.Duration
 }
 
 // api is the state every handler shares.
 type api struct {
 	b               Backend
 	watcher         cairn.Watcher        // b, if it serves watches (watch.go)
+	history         cairn.KeyHistory     // b, if it reads key histories (history.go)
 	v2              V2Keys               // b, if it serves the v2 keys API (v2keys.go)
 	v2m             cairn.V2Members      // b, if it lists members (v2members.go)
 	v2s             cairn.V2Stats        // b, if it keeps v2 stats (v2stats.go)
@@ -73,6 +77,7 @@ type api struct {
 	bodyLimit       int64
 	clusterVersion  string
 	healthTimeout   time.Duration
+	sseHeartbeat    time.Duration
 	origins         originPolicy // --cors and --host-whitelist (origin.go)
 	version         []byte       // the body of GET /version
 }
@@ -82,8 +87,12 @@ type api struct {
 //	POST /v3/kv/range, /v3/kv/put, /v3/kv/deleterange, /v3/kv/txn,
 //	     /v3/kv/compaction, /v3/maintenance/status   etcd's v3 gateway JSON
 //	     (also under /v3beta/, as etcd 3.4 serves them)
+//	POST /v3/kv/history                              one key's changes, newest
+//	     first, when b is also a KeyHistory (history.go; cairn's own)
 //	POST /v3/watch (+ websocket upgrade)             etcd's watch stream, when b
 //	     is also a Watcher (watch_http.go)
+//	GET  /v3/watch with Accept: text/event-stream    one watcher as Server-Sent
+//	     Events (watch_sse.go)
 //	GET, PUT, POST, DELETE /v2/keys/...              etcd 3.4's v2 keys API,
 //	     when b is also a V2Keys (v2keys.go)
 //	GET  /v2/members[/leader], /v2/machines          as etcd 3.4, when b is also
@@ -105,6 +114,7 @@ func New(b Backend, cfg Config) http.Handler {
 		maxRequestBytes: cfg.MaxRequestBytes,
 		clusterVersion:  cfg.ClusterVersion,
 		healthTimeout:   cfg.HealthTimeout,
+		sseHeartbeat:    cfg.SSEHeartbeat,
 		origins:         newOriginPolicy(cfg.CORS, cfg.HostWhitelist),
 	}
 	if a.log == nil {
@@ -120,8 +130,12 @@ func New(b Backend, cfg Config) http.Handler {
 	if a.healthTimeout <= 0 {
 		a.healthTimeout = DefaultHealthTimeout
 	}
+	if a.sseHeartbeat <= 0 {
+		a.sseHeartbeat = DefaultSSEHeartbeat
+	}
 	a.version = a.versionBody()
 	a.watcher, _ = b.(cairn.Watcher)
+	a.history, _ = b.(cairn.KeyHistory)
 	if !cfg.DisableV2 {
 		a.v2, _ = b.(V2Keys)
 		a.v2m, _ = b.(cairn.V2Members)
@@ -153,6 +167,9 @@ func New(b Backend, cfg Config) http.Handler {
 		r.Post(prefix+"/kv/deleterange", no(a.v3(a.kvDeleteRange)))
 		r.Post(prefix+"/kv/txn", no(a.v3(a.kvTxn)))
 		r.Post(prefix+"/kv/compaction", no(a.v3(a.kvCompact)))
+		if a.history != nil {
+			r.Post(prefix+"/kv/history", no(a.v3(a.kvHistory)))
+		}
 		r.Post(prefix+"/maintenance/status", a.v3(a.maintenanceStatus))
 		if a.ops != nil {
 			r.Post(prefix+"/maintenance/alarm", no(a.v3(a.maintenanceAlarm)))

@@ -87,6 +87,21 @@ func (b *storeBackend) Range(ctx context.Context, req *cairn.RangeRequest) (*cai
 	return resp, nil
 }
 
+func (b *storeBackend) History(ctx context.Context, req *cairn.HistoryRequest) (*cairn.HistoryResponse, error) {
+	if err := b.injected(); err != nil {
+		return nil, err
+	}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	resp, err := b.s.History(req)
+	if err != nil {
+		return nil, err
+	}
+	fillHeader(&resp.Header)
+	return resp, nil
+}
+
 // apply runs one write in its own batch and commits it.
 func (b *storeBackend) apply(fn func(*store.Batch) (*cairn.ResponseHeader, error)) error {
 	b.mu.Lock()

@@ -69,6 +69,10 @@ func (a *api) serveV2Keys(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.writeV2Headers(w, ev.Index)
+	if (q.method == http.MethodGet || q.method == http.MethodHead) && q.cond.notModified(w, ev) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	buf := getBuffer()
 	*buf = append(appendV2Event(*buf, ev), '\n')
 	writeJSON(w, status, *buf)

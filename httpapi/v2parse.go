@@ -34,7 +34,8 @@ type v2KeyRequest struct {
 	ttl       *uint64 // nil: no ttl given; 0 with ttlEmpty: "ttl=" (remove)
 	ttlEmpty  bool
 	refresh   bool
-	noValue   bool // noValueOnSuccess
+	noValue   bool         // noValueOnSuccess
+	cond      v2Conditions // If-None-Match on GET (v2cond.go)
 }
 
 // parseV2KeyRequest parses r. Errors are etcd's answers to bad parameters,
@@ -43,7 +44,7 @@ type v2KeyRequest struct {
 // boolean parameter that is not a boolean, and for wait on another method
 // than GET; 201 for an empty prevValue; 202 for a ttl that is not an
 // unsigned integer; 211 for a non-empty value with refresh, 212 for refresh without
-// a ttl.
+// a ttl; 209 for a conditional header it cannot take (v2cond.go).
 func parseV2KeyRequest(r *http.Request) (*v2KeyRequest, *v2store.Error) {
 	f, err := parseV2Form(r)
 	if err != nil {
@@ -119,6 +120,9 @@ func parseV2KeyRequest(r *http.Request) (*v2KeyRequest, *v2store.Error) {
 			return nil, v2store.NewError(v2store.EcodeInvalidField, "invalid value for refresh", 0)
 		}
 		q.refresh = v
+	}
+	if e := parseV2Conditions(r, f, q); e != nil {
+		return nil, e
 	}
 	q.value, q.hasValue = f.get("value"), f.has("value")
 	if q.refresh {

@@ -32,10 +32,15 @@ import (
 // on; the stream ends when the client goes away.
 
 // serveWatch serves POST /v3/watch, and GET /v3/watch for a websocket
-// upgrade (anything else on GET is 405, as etcd).
+// upgrade or, with Accept: text/event-stream, an SSE stream (anything else
+// on GET is 405, as etcd).
 func (a *api) serveWatch(w http.ResponseWriter, r *http.Request) {
 	if isWebsocketUpgrade(r) {
 		a.serveWatchWebsocket(w, r)
+		return
+	}
+	if r.Method == http.MethodGet && acceptsEventStream(r) {
+		a.serveWatchSSE(w, r) // watch_sse.go
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -306,18 +311,25 @@ func appendWatchResponse(b []byte, r *cairn.WatchResponse) []byte {
 		b = appendString(b, r.CancelReason)
 	}
 	b = appendBool(b, &f, "fragment", r.Fragment)
-	if len(r.Events) > 0 {
-		b = appendName(b, &f, "events")
-		b = append(b, '[')
-		for i, ev := range r.Events {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, ev.Memo(memoV3JSON, encodeEvent)...)
-		}
-		b = append(b, ']')
-	}
+	b = appendEvents(b, &f, len(r.Events), func(i int) []byte { return r.Events[i].Memo(memoV3JSON, encodeEvent) })
 	return append(b, '}', '}')
+}
+
+// appendEvents appends the field "events": the n encoded events event(i),
+// or nothing when n is 0.
+func appendEvents(b []byte, first *bool, n int, event func(i int) []byte) []byte {
+	if n == 0 {
+		return b
+	}
+	b = appendName(b, first, "events")
+	b = append(b, '[')
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, event(i)...)
+	}
+	return append(b, ']')
 }
 
 // memoV3JSON is the cairn.WatchEvent memo slot of an event's v3 JSON.

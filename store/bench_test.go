@@ -53,12 +53,17 @@ func BenchmarkPut(b *testing.B) {
 
 // loadRangeStore writes 10000 keys key/00000000.. in batches of 1000.
 func loadRangeStore(b *testing.B) *Store {
+	return loadStore(b, 10000, benchKey, benchValue())
+}
+
+// loadStore writes n revisions in batches of 1000, revision i (from 0) to
+// keyOf(i), each with val, and flushes them.
+func loadStore(b *testing.B, n int, keyOf func(i int) []byte, val []byte) *Store {
 	s := MustNew(b)
-	val := benchValue()
-	for i := 0; i < 10000; {
+	for i := 0; i < n; {
 		bt := s.Begin()
-		for j := 0; j < 1000; j, i = j+1, i+1 {
-			if _, err := bt.Put(&cairn.PutRequest{Key: benchKey(i), Value: val}); err != nil {
+		for j := 0; j < 1000 && i < n; j, i = j+1, i+1 {
+			if _, err := bt.Put(&cairn.PutRequest{Key: keyOf(i), Value: val}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -140,4 +145,59 @@ func BenchmarkTxn(b *testing.B) {
 			}
 		})
 	}
+}
+
+// historyRevisions is the size of the history BenchmarkHistory reads from.
+const historyRevisions = 1_000_000
+
+// loadHistoryStore writes historyRevisions revisions of 16-byte values, in
+// batches of 1000: every tenth to the key "hot" (100,000 revisions), the
+// others round-robin to 9,000 keys key/00000000.. (about 100 revisions
+// each).
+func loadHistoryStore(b *testing.B) *Store {
+	return loadStore(b, historyRevisions, func(i int) []byte {
+		if i%10 == 0 {
+			return []byte("hot")
+		}
+		return benchKey(i % 9000)
+	}, benchValue()[:16])
+}
+
+// BenchmarkHistory reads key histories from a store of 1M revisions
+// through the key index (Store.History): a key's newest 10 changes, the
+// newest and a deep page of 100 of a key with 100,000 changes. The last
+// case reads the same page by scanning every revision, as a history without
+// the index would, for comparison.
+func BenchmarkHistory(b *testing.B) {
+	s := loadHistoryStore(b)
+	for _, c := range []struct {
+		name string
+		req  cairn.HistoryRequest
+		want int
+	}{
+		{"key of about 100 revisions, limit 10", cairn.HistoryRequest{Key: benchKey(4321), Limit: 10}, 10},
+		{"key of 100000 revisions, limit 100", cairn.HistoryRequest{Key: []byte("hot"), Limit: 100}, 100},
+		{"key of 100000 revisions, limit 100 at revision 10000", cairn.HistoryRequest{Key: []byte("hot"), Limit: 100, Revision: 10000}, 100},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				resp, err := s.History(&c.req)
+				if err != nil || len(resp.Events) != c.want {
+					b.Fatalf("History: %v, %d events", err, len(resp.Events))
+				}
+			}
+		})
+	}
+	all, err := s.History(&cairn.HistoryRequest{Key: benchKey(4321)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("scan of every revision (no index), key of about 100 revisions", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if got := scanKeyHistory(b, s, string(benchKey(4321)), s.Rev()); got != historyString(all.Events) {
+				b.Fatalf("scan: %s", got)
+			}
+		}
+	})
 }

@@ -73,6 +73,13 @@ func main() {
 		fail("txn failure branch: %s", r.Body)
 	}
 
+	// Key history: app/b's two changes, newest first.
+	hr, err := c.KVHistoryWithResponse(ctx, client.CairnHistoryRequest{Key: ptr([]byte("app/b"))})
+	check("history", err, hr.HTTPResponse, hr.Body, 200)
+	if evs := *hr.JSON200.Events; len(evs) != 2 || string(*evs[0].Kv.Value) != "swapped" || *evs[1].Kv.ModRevision != modB {
+		fail("history: %s", hr.Body)
+	}
+
 	// Compaction, then a read below it is refused with etcd's error.
 	cr, err := c.KVCompactWithResponse(ctx, client.EtcdserverpbCompactionRequest{Revision: ptr(rev), Physical: ptr(true)})
 	check("compaction", err, cr.HTTPResponse, cr.Body, 200)

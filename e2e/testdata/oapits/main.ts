@@ -57,6 +57,14 @@ async function main() {
     fail("txn failure branch: " + JSON.stringify(lost));
   }
 
+  // Key history: app/b's two changes, newest first.
+  const hr = await client.POST("/v3/kv/history", { body: { key: b64("app/b") } });
+  check("history", hr.response.status, 200, hr.error);
+  const evs = hr.data?.events ?? [];
+  if (evs.length !== 2 || unb64(evs[0].kv.value) !== "swapped" || evs[1].kv.mod_revision !== modB) {
+    fail("history: " + JSON.stringify(hr.data));
+  }
+
   // Compaction, then a read below it is refused with etcd's error.
   const cr = await client.POST("/v3/kv/compaction", { body: { revision: rev, physical: true } });
   check("compaction", cr.response.status, 200, cr.error);
