@@ -25,6 +25,8 @@ type cluster struct {
 	// front, if set, puts a proxy before each member's peer listener
 	// (startClusterBehind).
 	front func(i int, listenURL string) string
+	// env is every member's environment on top of the test's.
+	env []string
 }
 
 // cmember is one member of a cluster: the process and its identity.
@@ -65,7 +67,14 @@ func startCluster(t testing.TB, n int, extra ...string) *cluster {
 // member whose port was taken, with a new listenURL.
 func startClusterBehind(t testing.TB, n int, front func(i int, listenURL string) string, extra ...string) *cluster {
 	t.Helper()
-	c := &cluster{t: t, token: fmt.Sprintf("e2e-%d", time.Now().UnixNano()), extra: extra, scheme: "http", front: front}
+	return startClusterEnv(t, n, front, nil, extra...)
+}
+
+// startClusterEnv is startClusterBehind with env added to every member's
+// environment.
+func startClusterEnv(t testing.TB, n int, front func(i int, listenURL string) string, env []string, extra ...string) *cluster {
+	t.Helper()
+	c := &cluster{t: t, token: fmt.Sprintf("e2e-%d", time.Now().UnixNano()), extra: extra, scheme: "http", front: front, env: env}
 	c.start(n)
 	return c
 }
@@ -131,7 +140,7 @@ func (c *cluster) launch(m *cmember, initialCluster, state, dataDir string) bool
 	if c.memberArgs != nil {
 		args = append(args, c.memberArgs(m)...)
 	}
-	m.member = &member{t: c.t, dataDir: dataDir, args: args, client: c.client}
+	m.member = &member{t: c.t, dataDir: dataDir, args: args, client: c.client, env: c.env}
 	c.t.Cleanup(func() { m.kill9() })
 	if err := m.launch(); err != nil {
 		if strings.Contains(m.logs.String(), "address already in use") {

@@ -21,17 +21,17 @@ type peerNet struct {
 }
 
 // startClusterOnNet starts an n-member cluster whose members reach each
-// other only through a peerNet.
-func startClusterOnNet(t testing.TB, n int, extra ...string) (*cluster, *peerNet) {
+// other only through a peerNet, with env added to their environment.
+func startClusterOnNet(t testing.TB, n int, env []string, extra ...string) (*cluster, *peerNet) {
 	t.Helper()
 	pn := &peerNet{}
 	for i := 0; i < n; i++ {
 		pn.proxies = append(pn.proxies, mustPeerProxy(t, ""))
 	}
-	c := startClusterBehind(t, n, func(i int, listen string) string {
+	c := startClusterEnv(t, n, func(i int, listen string) string {
 		pn.proxies[i].setTarget(strings.TrimPrefix(listen, "http://"))
 		return pn.proxies[i].url()
-	}, extra...)
+	}, env, extra...)
 	for _, m := range c.members {
 		pn.ids = append(pn.ids, membership.MemberID([]string{m.peerURL}, c.token))
 	}
@@ -111,6 +111,8 @@ var faults = []fault{
 		}
 		return fmt.Sprintf("cut every link (%v)", l.mode), s.net.heal
 	}},
+	{"crash", (*scenario).crashAtPoint},
+	{"slow-fsync", (*scenario).slowFsync},
 	{"one-way", func(s *scenario, rng *rand.Rand) (string, func()) {
 		n := len(s.c.members)
 		from := rng.IntN(n)
