@@ -27,6 +27,8 @@ type cluster struct {
 	front func(i int, listenURL string) string
 	// env is every member's environment on top of the test's.
 	env []string
+	// dataDir, if set, gives member i's data dir (else a new temp dir).
+	dataDir func(i int) string
 }
 
 // cmember is one member of a cluster: the process and its identity.
@@ -98,8 +100,12 @@ func (c *cluster) start(n int) {
 		}
 		initial := strings.Join(names, ",")
 		ok := true
-		for _, m := range c.members {
-			if !c.launch(m, initial, "new", t.TempDir()) {
+		for i, m := range c.members {
+			dir := t.TempDir()
+			if c.dataDir != nil {
+				dir = c.dataDir(i)
+			}
+			if !c.launch(m, initial, "new", dir) {
 				ok = false
 				break
 			}
