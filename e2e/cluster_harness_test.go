@@ -69,14 +69,17 @@ func startCluster(t testing.TB, n int, extra ...string) *cluster {
 // member whose port was taken, with a new listenURL.
 func startClusterBehind(t testing.TB, n int, front func(i int, listenURL string) string, extra ...string) *cluster {
 	t.Helper()
-	return startClusterEnv(t, n, front, nil, extra...)
+	return startClusterWith(t, n, front, nil, extra...)
 }
 
-// startClusterEnv is startClusterBehind with env added to every member's
-// environment.
-func startClusterEnv(t testing.TB, n int, front func(i int, listenURL string) string, env []string, extra ...string) *cluster {
+// startClusterWith is startClusterBehind with setup, if not nil, called
+// on the cluster before it starts (to set env or dataDir).
+func startClusterWith(t testing.TB, n int, front func(i int, listenURL string) string, setup func(c *cluster), extra ...string) *cluster {
 	t.Helper()
-	c := &cluster{t: t, token: fmt.Sprintf("e2e-%d", time.Now().UnixNano()), extra: extra, scheme: "http", front: front, env: env}
+	c := &cluster{t: t, token: fmt.Sprintf("e2e-%d", time.Now().UnixNano()), extra: extra, scheme: "http", front: front}
+	if setup != nil {
+		setup(c)
+	}
 	c.start(n)
 	return c
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,16 +22,26 @@ import (
 // on it are gone (cleanups run last-registered first).
 func mountSmallFS(t testing.TB, mb int) string {
 	t.Helper()
+	dir, err := tryMountSmallFS(t, mb)
+	if err != nil {
+		t.Skipf("package e2e: a full disk needs a small filesystem: %v", err)
+	}
+	return dir
+}
+
+// tryMountSmallFS is mountSmallFS, returning an error where mounting is
+// not permitted.
+func tryMountSmallFS(t testing.TB, mb int) (string, error) {
 	dir := filepath.Join(t.TempDir(), "small")
 	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%dm", mb), "tmpfs", dir).CombinedOutput()
 	if err != nil {
-		t.Skipf("package e2e: a full disk needs a small filesystem, and mount -t tmpfs is not permitted here (root with CAP_SYS_ADMIN): %v %s", err, out)
+		return "", fmt.Errorf("mount -t tmpfs is not permitted here (it needs root with CAP_SYS_ADMIN): %v %s", err, bytes.TrimSpace(out))
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
-	return dir
+	return dir, nil
 }
 
 // fillFS fills the filesystem of dir with one file until at most leave

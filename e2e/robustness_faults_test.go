@@ -21,17 +21,18 @@ type peerNet struct {
 }
 
 // startClusterOnNet starts an n-member cluster whose members reach each
-// other only through a peerNet, with env added to their environment.
-func startClusterOnNet(t testing.TB, n int, env []string, extra ...string) (*cluster, *peerNet) {
+// other only through a peerNet; setup, if not nil, is called on the
+// cluster before it starts.
+func startClusterOnNet(t testing.TB, n int, setup func(c *cluster), extra ...string) (*cluster, *peerNet) {
 	t.Helper()
 	pn := &peerNet{}
 	for i := 0; i < n; i++ {
 		pn.proxies = append(pn.proxies, mustPeerProxy(t, ""))
 	}
-	c := startClusterEnv(t, n, func(i int, listen string) string {
+	c := startClusterWith(t, n, func(i int, listen string) string {
 		pn.proxies[i].setTarget(strings.TrimPrefix(listen, "http://"))
 		return pn.proxies[i].url()
-	}, env, extra...)
+	}, setup, extra...)
 	for _, m := range c.members {
 		pn.ids = append(pn.ids, membership.MemberID([]string{m.peerURL}, c.token))
 	}
@@ -113,6 +114,7 @@ var faults = []fault{
 	}},
 	{"crash", (*scenario).crashAtPoint},
 	{"slow-fsync", (*scenario).slowFsync},
+	{"disk-full", (*scenario).diskFull},
 	{"one-way", func(s *scenario, rng *rand.Rand) (string, func()) {
 		n := len(s.c.members)
 		from := rng.IntN(n)

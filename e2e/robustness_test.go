@@ -102,6 +102,9 @@ type scenario struct {
 	// faultBad are violations a fault's heal saw (a member that died
 	// other than at its armed failpoint).
 	faultBad []string
+	// small is the small filesystem member diskMember's data dir is on
+	// ("" without disk-full faults).
+	small string
 	// healNote is what the last heal found (a crash fault: whether the
 	// member crashed at its point); injectFaults adds it to the fault.
 	healNote string
@@ -128,9 +131,15 @@ func runScenario(t testing.TB, seed uint64, traffic time.Duration, kinds []fault
 		// catches up through one.
 		res.Flags = []string{"--snapshot-count", "100", "--experimental-snapshot-catchup-entries", "50"}
 	}
-	// The failpoint endpoint lets slow-fsync arm and disarm points.
-	c, pn := startClusterOnNet(t, 3, []string{"CAIRN_FAILPOINTS_HTTP=127.0.0.1:0"}, res.Flags...)
-	s := &scenario{t: t, c: c, net: pn, urls: make([]atomic.Pointer[string], 3), hist: history{start: time.Now()}}
+	kinds, small := smallDisk(t, kinds)
+	c, pn := startClusterOnNet(t, 3, func(c *cluster) {
+		// The failpoint endpoint lets slow-fsync arm and disarm points.
+		c.env = []string{"CAIRN_FAILPOINTS_HTTP=127.0.0.1:0"}
+		if small != "" { // disk-full fills it
+			c.dataDir = func(i int) string { return smallDiskDir(t, small, i) }
+		}
+	}, res.Flags...)
+	s := &scenario{t: t, c: c, net: pn, urls: make([]atomic.Pointer[string], 3), hist: history{start: time.Now()}, small: small}
 	for i := range c.members {
 		s.setURL(i)
 	}
