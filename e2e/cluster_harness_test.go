@@ -224,6 +224,17 @@ func (c *cluster) leader() *cmember {
 	return nil
 }
 
+// follower returns the first member that is not lead.
+func (c *cluster) follower(lead *cmember) *cmember {
+	for _, m := range c.members {
+		if m != lead {
+			return m
+		}
+	}
+	c.t.Fatal("the cluster has no member but the leader")
+	return nil
+}
+
 // running returns the members whose process is up.
 func (c *cluster) running() []*cmember {
 	var out []*cmember

@@ -82,13 +82,7 @@ func waitCrash(t testing.TB, m *member, point string) {
 func TestCrashWhileInstallingASnapshot(t *testing.T) {
 	c := startCluster(t, 3, "--snapshot-count", "20", "--experimental-snapshot-catchup-entries", "10")
 	lead := c.leader()
-	var f *cmember
-	for _, m := range c.members {
-		if m != lead {
-			f = m
-			break
-		}
-	}
+	f := c.follower(lead)
 	var acks []ack
 	for k, point := range []string{"snapshot/afterReceive", "server/beforeSnapshotInstall", "server/afterSnapshotInstall"} {
 		f.kill9()
