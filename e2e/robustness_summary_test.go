@@ -31,7 +31,7 @@ func summarize(results []*scenarioResult, traffic time.Duration) string {
 			if _, rest, ok := strings.Cut(f, " "); ok {
 				kind, _, _ := strings.Cut(rest, ":")
 				kinds[kind]++
-				if _, armed, ok := strings.Cut(f, "restart it with "); ok && kind == "crash" {
+				if _, armed, ok := strings.Cut(f, " restart it with "); ok && kind == "crash" {
 					point, _, _ := strings.Cut(armed, "=")
 					c := crashes[point]
 					c[0]++

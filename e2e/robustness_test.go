@@ -102,6 +102,8 @@ type scenario struct {
 	// faultBad are violations a fault's heal saw (a member that died
 	// other than at its armed failpoint).
 	faultBad []string
+	// snapshots: the members run with --snapshot-count 100.
+	snapshots bool
 	// small is the small filesystem member diskMember's data dir is on
 	// ("" without disk-full faults).
 	small string
@@ -139,7 +141,7 @@ func runScenario(t testing.TB, seed uint64, traffic time.Duration, kinds []fault
 			c.dataDir = func(i int) string { return smallDiskDir(t, small, i) }
 		}
 	}, res.Flags...)
-	s := &scenario{t: t, c: c, net: pn, urls: make([]atomic.Pointer[string], 3), hist: history{start: time.Now()}, small: small}
+	s := &scenario{t: t, c: c, net: pn, urls: make([]atomic.Pointer[string], 3), hist: history{start: time.Now()}, small: small, snapshots: len(res.Flags) > 0}
 	for i := range c.members {
 		s.setURL(i)
 	}
