@@ -76,7 +76,7 @@ func summarize(results []*scenarioResult, traffic time.Duration) string {
 			result = "harness failure"
 		}
 		fmt.Fprintf(&b, "| %d | %v | %s | %d | %d | %d | %d | %s | %s | %s |\n", r.Seed, r.Took, strings.Join(r.Flags, " "),
-			r.Ops, r.Unknown, r.Acks, r.Revisions, strings.Join(r.Reconnects, ", "), strings.Join(r.Faults, "; "), result)
+			r.Ops, r.Unknown, r.Acks, r.Revisions, cell(strings.Join(r.Reconnects, ", ")), cell(strings.Join(r.Faults, "; ")), result)
 	}
 	for _, r := range results {
 		for _, v := range r.Violations {
@@ -87,6 +87,12 @@ func summarize(results []*scenarioResult, traffic time.Duration) string {
 		}
 	}
 	return b.String()
+}
+
+// cell makes s one markdown table cell: a reconnection's reason may hold
+// a newline (an error body) or a '|', which would break the row.
+func cell(s string) string {
+	return strings.NewReplacer("\n", " ", "|", "\\|").Replace(s)
 }
 
 func firstLine(s string) string {
