@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The robustness fault of a full disk: one member (diskMember) keeps its
@@ -66,6 +67,16 @@ func (s *scenario) diskFull(rng *rand.Rand) (string, func()) {
 	return what, func() {
 		if err := os.Remove(filler); err != nil {
 			s.t.Fatal(err)
+		}
+		// A write that failed just before the space came back stops the
+		// member a moment later: its log says so at once.
+		if strings.Contains(m.logs.String(), "no space left on device") {
+			select {
+			case <-m.exited:
+			case <-time.After(30 * time.Second):
+				s.faultBad = append(s.faultBad, fmt.Sprintf("%s ran out of space and did not stop within 30s", m.name))
+				m.kill9()
+			}
 		}
 		select {
 		case <-m.exited:
