@@ -75,7 +75,8 @@ type MaintenanceOps interface {
 	// Alarm gets, raises or clears alarms through raft (etcd's
 	// Maintenance.Alarm): GET lists them; ACTIVATE and DEACTIVATE return the
 	// alarm they changed (none if nothing changed). ACTIVATE of AlarmNone
-	// changes nothing.
+	// changes nothing; a type without a name in AlarmTypeNames is refused
+	// with an error.
 	Alarm(ctx context.Context, action int32, a AlarmMember) ([]AlarmMember, error)
 	// Hash hashes the member's store file contents (buckets, keys,
 	// values), after writing everything applied to it.

@@ -33,6 +33,9 @@ func TestBadInputGetsEtcdsErrorAndChangesNothing(t *testing.T) {
 		{"txn writes a key twice", "/v3/kv/txn", `{"success":[{"request_put":{"key":"YQ==","value":"Yg=="}},{"request_put":{"key":"YQ==","value":"Yg=="}}]}`, 400, invalid, "etcdserver: duplicate key given in txn request"},
 		{"compaction at a future revision", "/v3/kv/compaction", `{"revision":100}`, 400, outOfRange, "etcdserver: mvcc: required revision is a future revision"},
 		{"range at a future revision", "/v3/kv/range", `{"key":"Zm9v","revision":100}`, 400, outOfRange, "etcdserver: mvcc: required revision is a future revision"},
+		// etcd 3.4 keeps alarm 7 (and lists it as 7) and crashes on action 7.
+		{"alarm type without a name", "/v3/maintenance/alarm", `{"action":"ACTIVATE","memberID":"1","alarm":7}`, 400, invalid, "unknown value 7 for enum etcdserverpb.AlarmType"},
+		{"alarm action without a name", "/v3/maintenance/alarm", `{"action":7}`, 400, invalid, "unknown value 7 for enum etcdserverpb.AlarmRequest_AlarmAction"},
 	}
 	for _, c := range cases {
 		resp, err := http.Post(m.url+c.path, "application/x-www-form-urlencoded", strings.NewReader(c.body))
@@ -48,6 +51,10 @@ func TestBadInputGetsEtcdsErrorAndChangesNothing(t *testing.T) {
 	}
 	if rev := m.revision(t); rev != 2 {
 		t.Fatalf("revision %d after bad requests, want 2", rev)
+	}
+	var alarms map[string]any
+	if err := m.call(ctx, "/v3/maintenance/alarm", map[string]string{"action": "GET"}, &alarms); err != nil || len(alarms) != 0 {
+		t.Fatalf("alarms after bad requests: %v %v", alarms, err)
 	}
 	r, err := m.rangeKey(ctx, "foo")
 	if err != nil || len(r.Kvs) != 1 || unb64(t, r.Kvs[0].Value) != "bar" {

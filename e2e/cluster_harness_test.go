@@ -25,6 +25,10 @@ type cluster struct {
 	// front, if set, puts a proxy before each member's peer listener
 	// (startClusterBehind).
 	front func(i int, listenURL string) string
+	// env is every member's environment on top of the test's.
+	env []string
+	// dataDir, if set, gives member i's data dir (else a new temp dir).
+	dataDir func(i int) string
 }
 
 // cmember is one member of a cluster: the process and its identity.
@@ -65,7 +69,17 @@ func startCluster(t testing.TB, n int, extra ...string) *cluster {
 // member whose port was taken, with a new listenURL.
 func startClusterBehind(t testing.TB, n int, front func(i int, listenURL string) string, extra ...string) *cluster {
 	t.Helper()
+	return startClusterWith(t, n, front, nil, extra...)
+}
+
+// startClusterWith is startClusterBehind with setup, if not nil, called
+// on the cluster before it starts (to set env or dataDir).
+func startClusterWith(t testing.TB, n int, front func(i int, listenURL string) string, setup func(c *cluster), extra ...string) *cluster {
+	t.Helper()
 	c := &cluster{t: t, token: fmt.Sprintf("e2e-%d", time.Now().UnixNano()), extra: extra, scheme: "http", front: front}
+	if setup != nil {
+		setup(c)
+	}
 	c.start(n)
 	return c
 }
@@ -89,8 +103,12 @@ func (c *cluster) start(n int) {
 		}
 		initial := strings.Join(names, ",")
 		ok := true
-		for _, m := range c.members {
-			if !c.launch(m, initial, "new", t.TempDir()) {
+		for i, m := range c.members {
+			dir := t.TempDir()
+			if c.dataDir != nil {
+				dir = c.dataDir(i)
+			}
+			if !c.launch(m, initial, "new", dir) {
 				ok = false
 				break
 			}
@@ -131,7 +149,7 @@ func (c *cluster) launch(m *cmember, initialCluster, state, dataDir string) bool
 	if c.memberArgs != nil {
 		args = append(args, c.memberArgs(m)...)
 	}
-	m.member = &member{t: c.t, dataDir: dataDir, args: args, client: c.client}
+	m.member = &member{t: c.t, dataDir: dataDir, args: args, client: c.client, env: c.env}
 	c.t.Cleanup(func() { m.kill9() })
 	if err := m.launch(); err != nil {
 		if strings.Contains(m.logs.String(), "address already in use") {
@@ -203,6 +221,17 @@ func (c *cluster) leader() *cmember {
 		time.Sleep(20 * time.Millisecond)
 	}
 	c.t.Fatalf("the cluster agreed on no leader within 30s")
+	return nil
+}
+
+// follower returns the first member that is not lead.
+func (c *cluster) follower(lead *cmember) *cmember {
+	for _, m := range c.members {
+		if m != lead {
+			return m
+		}
+	}
+	c.t.Fatal("the cluster has no member but the leader")
 	return nil
 }
 

@@ -128,13 +128,7 @@ func TestClusterThreeMembersKillLeader(t *testing.T) {
 func TestClusterCatchUpThroughSnapshot(t *testing.T) {
 	c := startCluster(t, 3, "--snapshot-count", "1000", "--experimental-snapshot-catchup-entries", "500")
 	lead := c.leader()
-	var lag *cmember
-	for _, m := range c.members {
-		if m != lead {
-			lag = m
-			break
-		}
-	}
+	lag := c.follower(lead)
 	if err := lag.stop(); err != nil {
 		t.Fatalf("stopping %s: %v", lag.name, err)
 	}

@@ -20,6 +20,15 @@ type ack struct {
 // every write that was acknowledged.
 func writeUntilKilled(t *testing.T, m *member, round, minAcks int) []ack {
 	t.Helper()
+	return writeUntilGone(t, m, round, minAcks, m.kill9)
+}
+
+// writeUntilGone runs 16 writers against m; after minAcks acknowledged
+// writes it calls end, which returns once the member is gone (it kills it,
+// or waits for it to die by itself), and returns every write that was
+// acknowledged.
+func writeUntilGone(t *testing.T, m *member, round, minAcks int, end func()) []ack {
+	t.Helper()
 	var (
 		mu    sync.Mutex
 		acks  []ack
@@ -55,7 +64,7 @@ func writeUntilKilled(t *testing.T, m *member, round, minAcks int) []ack {
 	if count.Load() < int64(minAcks) {
 		t.Fatalf("only %d writes acknowledged in 60s", count.Load())
 	}
-	m.kill9() // mid-stream: writers are still writing
+	end() // mid-stream: writers are still writing
 	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()

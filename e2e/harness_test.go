@@ -57,6 +57,7 @@ type member struct {
 	env     []string
 	cmd     *exec.Cmd
 	url     string       // client URL, http(s)://127.0.0.1:port
+	fpURL   string       // the failpoint endpoint's URL, with CAIRN_FAILPOINTS_HTTP
 	client  *http.Client // for url; nil means httpClient
 	logs    *syncBuffer
 	exited  chan struct{}
@@ -131,8 +132,9 @@ func (m *member) launch() error {
 		pw.Close()
 		close(m.exited)
 	}()
-	addr := make(chan string, 1)
+	addr := make(chan [2]string, 1) // client URL, failpoint URL
 	go func() {
+		var fp string // logged before the client URL
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
@@ -142,9 +144,15 @@ func (m *member) launch() error {
 				Msg string `json:"msg"`
 				URL string `json:"url"`
 			}
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening for client requests" {
+			if json.Unmarshal([]byte(line), &rec) != nil {
+				continue
+			}
+			if strings.HasPrefix(rec.Msg, "serving failpoints") {
+				fp = rec.URL
+			}
+			if rec.Msg == "listening for client requests" {
 				select {
-				case addr <- rec.URL:
+				case addr <- [2]string{rec.URL, fp}:
 				default:
 				}
 			}
@@ -153,7 +161,7 @@ func (m *member) launch() error {
 	}()
 	select {
 	case u := <-addr:
-		m.url = u
+		m.url, m.fpURL = u[0], u[1]
 		return nil
 	case <-m.exited:
 		return fmt.Errorf("cairn exited before serving (%v); logs:\n%s", m.waitErr, m.logs)

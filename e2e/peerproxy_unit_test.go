@@ -167,7 +167,7 @@ func TestPeerProxyUnnamedAndDown(t *testing.T) {
 // links, is replaced by the other two; once healed, it follows the new
 // leader and takes writes again.
 func TestPeerNetIsolatedLeaderIsReplaced(t *testing.T) {
-	c, pn := startClusterOnNet(t, 3)
+	c, pn := startClusterOnNet(t, 3, nil)
 	s := &scenario{t: t, c: c, net: pn, urls: make([]atomic.Pointer[string], 3)}
 	for i := range c.members {
 		s.setURL(i)

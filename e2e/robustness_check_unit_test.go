@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // The watch and history checks catch what they must, on made-up logs.
@@ -51,5 +52,23 @@ func TestRobustnessChecks(t *testing.T) {
 		if !strings.Contains(strings.Join(c.bad, "\n"), c.want) {
 			t.Errorf("%s: got %q, want a violation with %q", c.name, c.bad, c.want)
 		}
+	}
+}
+
+// A reconnection reason with a newline or a '|' (an error body) stays in
+// its cell: each scenario is one row of the summary's table.
+func TestSummaryRowsAreOneLine(t *testing.T) {
+	r := &scenarioResult{Seed: 7, Reconnects: []string{"v2-wait 2, 1x HTTP 500 {\"cause\":\"a\nb|c\"}"}, Faults: []string{"1.0s crash: x"}}
+	var rows int
+	for _, line := range strings.Split(summarize([]*scenarioResult{r}, time.Second), "\n") {
+		if strings.HasPrefix(line, "| 7 |") {
+			rows++
+			if n := strings.Count(line, " | "); n != 9 {
+				t.Errorf("row with %d cell separators, want 9: %s", n, line)
+			}
+		}
+	}
+	if rows != 1 {
+		t.Errorf("%d rows for the scenario, want 1", rows)
 	}
 }

@@ -21,17 +21,18 @@ type peerNet struct {
 }
 
 // startClusterOnNet starts an n-member cluster whose members reach each
-// other only through a peerNet.
-func startClusterOnNet(t testing.TB, n int, extra ...string) (*cluster, *peerNet) {
+// other only through a peerNet; setup, if not nil, is called on the
+// cluster before it starts.
+func startClusterOnNet(t testing.TB, n int, setup func(c *cluster), extra ...string) (*cluster, *peerNet) {
 	t.Helper()
 	pn := &peerNet{}
 	for i := 0; i < n; i++ {
 		pn.proxies = append(pn.proxies, mustPeerProxy(t, ""))
 	}
-	c := startClusterBehind(t, n, func(i int, listen string) string {
+	c := startClusterWith(t, n, func(i int, listen string) string {
 		pn.proxies[i].setTarget(strings.TrimPrefix(listen, "http://"))
 		return pn.proxies[i].url()
-	}, extra...)
+	}, setup, extra...)
 	for _, m := range c.members {
 		pn.ids = append(pn.ids, membership.MemberID([]string{m.peerURL}, c.token))
 	}
@@ -111,6 +112,9 @@ var faults = []fault{
 		}
 		return fmt.Sprintf("cut every link (%v)", l.mode), s.net.heal
 	}},
+	{"crash", (*scenario).crashAtPoint},
+	{"slow-fsync", (*scenario).slowFsync},
+	{"disk-full", (*scenario).diskFull},
 	{"one-way", func(s *scenario, rng *rand.Rand) (string, func()) {
 		n := len(s.c.members)
 		from := rng.IntN(n)

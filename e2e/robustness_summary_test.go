@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ func summarize(results []*scenarioResult, traffic time.Duration) string {
 	var took time.Duration
 	var ops, unknown, acks, bad, failed int
 	kinds := map[string]int{}
+	crashes := map[string][2]int{} // by point: armed, crashed there
 	for _, r := range results {
 		took += r.Took
 		ops, unknown, acks = ops+r.Ops, unknown+r.Unknown, acks+r.Acks
@@ -28,6 +31,15 @@ func summarize(results []*scenarioResult, traffic time.Duration) string {
 			if _, rest, ok := strings.Cut(f, " "); ok {
 				kind, _, _ := strings.Cut(rest, ":")
 				kinds[kind]++
+				if _, armed, ok := strings.Cut(f, " restart it with "); ok && kind == "crash" {
+					point, _, _ := strings.Cut(armed, "=")
+					c := crashes[point]
+					c[0]++
+					if strings.Contains(armed, ": crashed there") {
+						c[1]++
+					}
+					crashes[point] = c
+				}
 			}
 		}
 	}
@@ -47,6 +59,12 @@ func summarize(results []*scenarioResult, traffic time.Duration) string {
 	for _, k := range names {
 		fmt.Fprintf(&b, " %s %d,", k, kinds[k])
 	}
+	if len(crashes) > 0 {
+		fmt.Fprintf(&b, "\n- crash points (armed, crashed there):")
+		for _, p := range slices.Sorted(maps.Keys(crashes)) {
+			fmt.Fprintf(&b, " %s %d/%d,", p, crashes[p][0], crashes[p][1])
+		}
+	}
 	fmt.Fprintf(&b, "\n\n| seed | took | flags | ops | unknown | acks | revisions | watch connects | faults | result |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range results {
@@ -58,7 +76,7 @@ func summarize(results []*scenarioResult, traffic time.Duration) string {
 			result = "harness failure"
 		}
 		fmt.Fprintf(&b, "| %d | %v | %s | %d | %d | %d | %d | %s | %s | %s |\n", r.Seed, r.Took, strings.Join(r.Flags, " "),
-			r.Ops, r.Unknown, r.Acks, r.Revisions, strings.Join(r.Reconnects, ", "), strings.Join(r.Faults, "; "), result)
+			r.Ops, r.Unknown, r.Acks, r.Revisions, cell(strings.Join(r.Reconnects, ", ")), cell(strings.Join(r.Faults, "; ")), result)
 	}
 	for _, r := range results {
 		for _, v := range r.Violations {
@@ -69,6 +87,12 @@ func summarize(results []*scenarioResult, traffic time.Duration) string {
 		}
 	}
 	return b.String()
+}
+
+// cell makes s one markdown table cell: a reconnection's reason may hold
+// a newline (an error body) or a '|', which would break the row.
+func cell(s string) string {
+	return strings.NewReplacer("\n", " ", "|", "\\|").Replace(s)
 }
 
 func firstLine(s string) string {

@@ -38,6 +38,7 @@ var (
 	robSeed      = flag.Uint64("robustness.seed", 0, "seed of the first scenario, the next ones +1 each (0: from the clock)")
 	robTraffic   = flag.Duration("robustness.traffic", 8*time.Second, "how long each scenario injects faults under traffic")
 	robSummary   = flag.String("robustness.summary", "", "file to write the summary of the scenarios to")
+	robKinds     = flag.String("robustness.kinds", "", "comma-separated fault kinds to draw from (empty: all)")
 )
 
 func TestRobustness(t *testing.T) {
@@ -48,6 +49,10 @@ func TestRobustness(t *testing.T) {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano() % 1e9)
 	}
+	kinds, err := faultKinds(*robKinds)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var results []*scenarioResult
 	for k := 0; k < *robScenarios; k++ {
 		s := seed + uint64(k)
@@ -55,7 +60,7 @@ func TestRobustness(t *testing.T) {
 		ok := t.Run(fmt.Sprintf("seed=%d", s), func(t *testing.T) {
 			rec := &recorder{TB: t}
 			defer func() { res.Error = rec.first() }() // also after a Fatal
-			runScenario(rec, s, *robTraffic, res)
+			runScenario(rec, s, *robTraffic, kinds, res)
 		})
 		if !ok && res.Error == "" && len(res.Violations) == 0 {
 			res.Error = "failed (see the test log)"
@@ -94,6 +99,17 @@ type scenario struct {
 	urls       []atomic.Pointer[string] // client URLs, as the clients see them
 	hist       history
 	lastLeader int // the leader when the current fault began, -1 unknown
+	// faultBad are violations a fault's heal saw (a member that died
+	// other than at its armed failpoint).
+	faultBad []string
+	// snapshots: the members run with --snapshot-count 100.
+	snapshots bool
+	// small is the small filesystem member diskMember's data dir is on
+	// ("" without disk-full faults).
+	small string
+	// healNote is what the last heal found (a crash fault: whether the
+	// member crashed at its point); injectFaults adds it to the fault.
+	healNote string
 }
 
 func (s *scenario) clientURL(i int) string {
@@ -108,7 +124,7 @@ func (s *scenario) setURL(i int) {
 
 // runScenario runs the scenario of seed, injecting faults for traffic,
 // and fills res.
-func runScenario(t testing.TB, seed uint64, traffic time.Duration, res *scenarioResult) {
+func runScenario(t testing.TB, seed uint64, traffic time.Duration, kinds []fault, res *scenarioResult) {
 	began := time.Now()
 	defer func() { res.Took = time.Since(began).Round(100 * time.Millisecond) }()
 	rng := rand.New(rand.NewPCG(seed, 0xfa17))
@@ -117,8 +133,15 @@ func runScenario(t testing.TB, seed uint64, traffic time.Duration, res *scenario
 		// catches up through one.
 		res.Flags = []string{"--snapshot-count", "100", "--experimental-snapshot-catchup-entries", "50"}
 	}
-	c, pn := startClusterOnNet(t, 3, res.Flags...)
-	s := &scenario{t: t, c: c, net: pn, urls: make([]atomic.Pointer[string], 3), hist: history{start: time.Now()}}
+	kinds, small := smallDisk(t, kinds)
+	c, pn := startClusterOnNet(t, 3, func(c *cluster) {
+		// The failpoint endpoint lets slow-fsync arm and disarm points.
+		c.env = []string{"CAIRN_FAILPOINTS_HTTP=127.0.0.1:0"}
+		if small != "" { // disk-full fills it
+			c.dataDir = func(i int) string { return smallDiskDir(t, small, i) }
+		}
+	}, res.Flags...)
+	s := &scenario{t: t, c: c, net: pn, urls: make([]atomic.Pointer[string], 3), hist: history{start: time.Now()}, small: small, snapshots: len(res.Flags) > 0}
 	for i := range c.members {
 		s.setURL(i)
 	}
@@ -154,7 +177,7 @@ func runScenario(t testing.TB, seed uint64, traffic time.Duration, res *scenario
 	stopWatchers := sync.OnceFunc(func() { wcancel(); wwg.Wait() })
 	t.Cleanup(func() { stopClients(); stopWatchers() }) // after a harness failure
 
-	res.Faults = s.injectFaults(rng, traffic)
+	res.Faults = s.injectFaults(rng, traffic, kinds)
 	stopClients()
 
 	// A member gone by itself (not killed by a fault) is a violation.
@@ -195,23 +218,45 @@ func runScenario(t testing.TB, seed uint64, traffic time.Duration, res *scenario
 		seed, res.Ops, res.Unknown, res.Failed, res.Acks, from, end, strings.Join(res.Faults, "; "))
 }
 
-// injectFaults injects random faults one at a time, each held for a
-// random while and then healed, for about traffic; it returns what it did.
-func (s *scenario) injectFaults(rng *rand.Rand, traffic time.Duration) []string {
+// injectFaults injects random faults of kinds one at a time, each held
+// for a random while and then healed, for about traffic; it returns what
+// it did.
+func (s *scenario) injectFaults(rng *rand.Rand, traffic time.Duration, kinds []fault) []string {
 	var done []string
 	deadline := time.Now().Add(traffic)
 	for k := 0; k < 100 && time.Now().Before(deadline); k++ {
 		time.Sleep(time.Duration(200+rng.IntN(800)) * time.Millisecond)
-		f := faults[rng.IntN(len(faults))]
+		f := kinds[rng.IntN(len(kinds))]
 		hold := time.Duration(300+rng.IntN(2200)) * time.Millisecond
 		at := time.Since(s.hist.start).Seconds()
 		s.lastLeader = s.leaderIndex()
 		what, heal := f.inject(s, rng)
 		time.Sleep(hold)
 		heal()
+		if s.healNote != "" {
+			what += ": " + s.healNote
+			s.healNote = ""
+		}
 		done = append(done, fmt.Sprintf("%.1fs %s: %s for %v", at, f.name, what, hold))
 	}
 	return done
+}
+
+// faultKinds returns the faults named in list (comma-separated), or all
+// of them for an empty list.
+func faultKinds(list string) ([]fault, error) {
+	if list == "" {
+		return faults, nil
+	}
+	var out []fault
+	for _, name := range strings.Split(list, ",") {
+		i := slices.IndexFunc(faults, func(f fault) bool { return f.name == strings.TrimSpace(name) })
+		if i < 0 {
+			return nil, fmt.Errorf("-robustness.kinds: no fault kind %q", name)
+		}
+		out = append(out, faults[i])
+	}
+	return out, nil
 }
 
 // check runs every check of a scenario whose writes are the revisions
@@ -260,6 +305,7 @@ func (s *scenario) check(from, end int64, logs []*watchLog) []string {
 		}
 	}
 	bad = append(bad, s.hist.lost...)
+	bad = append(bad, s.faultBad...)
 	return append(bad, s.checkLinearizable()...)
 }
 

@@ -286,6 +286,9 @@ func (d *decoder) boolField(sp span) (bool, error) {
 type enumType struct {
 	protoName string   // e.g. etcdserverpb.RangeRequest_SortOrder
 	names     []string // names[n] is the name of value n
+	// closed refuses numbers without a name too, as it refuses unknown
+	// names (etcd's gateway takes any number: see maintenance.go).
+	closed bool
 }
 
 // name is the name of value n, its number for a value without a name (as
@@ -314,6 +317,9 @@ func (d *decoder) enumField(sp span, t *enumType) (int32, error) {
 		v, err := strconv.ParseInt(string(raw), 10, 32)
 		if err != nil {
 			return 0, typeError("number "+string(raw), t.protoName)
+		}
+		if t.closed && (v < 0 || v >= int64(len(t.names))) {
+			return 0, &parseError{msg: fmt.Sprintf("unknown value %d for enum %s", v, t.protoName)}
 		}
 		return int32(v), nil
 	case c == 'n':

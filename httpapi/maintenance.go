@@ -11,8 +11,13 @@ import (
 	"github.com/cairnkv/cairn/internal/snapstream"
 )
 
-var alarmTypeEnum = &enumType{protoName: "etcdserverpb.AlarmType", names: cairn.AlarmTypeNames[:]}
-var alarmActionEnum = &enumType{protoName: "etcdserverpb.AlarmRequest_AlarmAction", names: []string{"GET", "ACTIVATE", "DEACTIVATE"}}
+// The alarm enums are closed: a number without a name is refused as an
+// unknown name is (400, code 3, "unknown value 7 for enum
+// etcdserverpb.AlarmType"). etcd 3.4 takes {"alarm": 7}, keeps it, lists
+// it as 7 and reports the member unhealthy for it; {"action": 7} crashes
+// it (a nil response).
+var alarmTypeEnum = &enumType{protoName: "etcdserverpb.AlarmType", names: cairn.AlarmTypeNames[:], closed: true}
+var alarmActionEnum = &enumType{protoName: "etcdserverpb.AlarmRequest_AlarmAction", names: []string{"GET", "ACTIVATE", "DEACTIVATE"}, closed: true}
 
 // POST /v3/maintenance/alarm: etcd's Maintenance.Alarm. Request
 // {"action", "memberID", "alarm"}; response {"alarms": [{"memberID",

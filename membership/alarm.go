@@ -36,7 +36,9 @@ func AlarmType(name string) int32 {
 // ApplyAlarm changes the alarm list and returns the alarm it changed (none
 // if nothing changed), as etcd answers an activate or deactivate. Raising
 // NONE changes nothing, as in etcd 3.5 (etcd 3.4 keeps it, and reports the
-// member unhealthy for it); clearing NONE clears one kept before.
+// member unhealthy for it); clearing NONE clears one kept before. Raising
+// a type without a name (Server.Alarm refuses it; an older member's log
+// may hold one) changes nothing either: it would read back as NONE.
 func (c *Cluster) ApplyAlarm(index uint64, a *AlarmRequest) []Alarm {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -45,7 +47,7 @@ func (c *Cluster) ApplyAlarm(index uint64, a *AlarmRequest) []Alarm {
 	i := slices.Index(c.alarms, x)
 	switch a.Action {
 	case cairn.AlarmActivate:
-		if i >= 0 || a.Type == cairn.AlarmNone {
+		if i >= 0 || a.Type <= cairn.AlarmNone || int(a.Type) >= len(cairn.AlarmTypeNames) {
 			return nil
 		}
 		c.alarms = append(c.alarms, x)

@@ -9,6 +9,8 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/cairnkv/cairn/internal/failpoint"
 )
 
 // keepBufBytes is the largest encoding buffer kept between writes.
@@ -198,10 +200,15 @@ func (l *Log) writeBatch(sync bool, encode func(buf []byte, synced int64) ([]byt
 			return err
 		}
 	}
-	if _, err := l.f.WriteAt(b, l.off); err != nil {
+	err = failpoint.Err("raftlog/beforeWrite")
+	if err == nil {
+		_, err = l.f.WriteAt(b, l.off)
+	}
+	if err != nil {
 		return l.fail(fmt.Errorf("raftlog: writing %s: %w", l.segs[len(l.segs)-1].name, err))
 	}
 	l.off += int64(len(b))
+	failpoint.Hit("raftlog/afterWrite")
 	if !sync {
 		return nil
 	}
@@ -209,6 +216,7 @@ func (l *Log) writeBatch(sync bool, encode func(buf []byte, synced int64) ([]byt
 		return l.fail(fmt.Errorf("raftlog: syncing %s: %w", l.segs[len(l.segs)-1].name, err))
 	}
 	l.synced = l.off
+	failpoint.Hit("raftlog/afterSync")
 	return nil
 }
 
@@ -250,12 +258,14 @@ func (l *Log) rotate() error {
 // sync syncs the current segment with how (fdatasync or a full fsync) and
 // tells Options.ObserveFsync how long it took.
 func (l *Log) sync(how func(*os.File) error) error {
-	if l.observe == nil {
-		return how(l.f)
-	}
 	start := time.Now()
-	err := how(l.f)
-	l.observe(time.Since(start))
+	err := failpoint.Err("raftlog/beforeSync") // a slow disk counts in the fsync time
+	if err == nil {
+		err = how(l.f)
+	}
+	if l.observe != nil {
+		l.observe(time.Since(start))
+	}
 	return err
 }
 

@@ -18,6 +18,9 @@ import (
 
 // Alarm gets, raises or clears alarms (cairn.MaintenanceOps).
 func (s *Server) Alarm(ctx context.Context, action int32, am cairn.AlarmMember) ([]cairn.AlarmMember, error) {
+	if am.Alarm < 0 || int(am.Alarm) >= len(cairn.AlarmTypeNames) {
+		return nil, fmt.Errorf("unknown alarm type %d", am.Alarm)
+	}
 	var out []membership.Alarm
 	switch action {
 	case cairn.AlarmGet:

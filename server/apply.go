@@ -10,6 +10,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn/entry"
+	"github.com/cairnkv/cairn/internal/failpoint"
 	"github.com/cairnkv/cairn/internal/logattr"
 	"github.com/cairnkv/cairn/store"
 )
@@ -190,6 +191,7 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 			if e.Index <= applied && e.Type == raftpb.EntryNormal {
 				continue // applied before a restart: the store has it
 			}
+			failpoint.Hit("server/beforeApplyEntry")
 			switch e.Type {
 			case raftpb.EntryNormal:
 				if len(e.Data) == 0 {
@@ -223,6 +225,7 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 					results = append(results, r)
 				}
 			}
+			failpoint.Hit("server/afterApplyEntry")
 			last = max(last, e.Index)
 			lastTerm = max(lastTerm, e.Term)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/entry"
+	"github.com/cairnkv/cairn/internal/failpoint"
 	"github.com/cairnkv/cairn/internal/logattr"
 	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/store"
@@ -122,6 +123,7 @@ func (s *Server) installSnapshot(st *applyState, snap raftpb.Snapshot) error {
 			return err // a test's crash between the raft log and the store
 		}
 	}
+	failpoint.Hit("server/beforeSnapshotInstall")
 	data, err := s.snaps.Cluster(index)
 	if err != nil {
 		return fmt.Errorf("installing the snapshot at %d: %w", index, err)
@@ -142,6 +144,7 @@ func (s *Server) installSnapshot(st *applyState, snap raftpb.Snapshot) error {
 	}
 	s.store = ns
 	s.storeMu.Unlock()
+	failpoint.Hit("server/afterSnapshotInstall")
 	// The old hub's watchers missed the revisions the snapshot brought:
 	// their streams end, and clients resume from their next revision on the
 	// new hub, as after any broken watch stream.

@@ -12,6 +12,8 @@ import (
 	"github.com/cairnkv/cairn/raftnode"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/cairnkv/cairn/internal/failpoint"
 )
 
 // run is the Ready loop, the only goroutine that touches the raft log. It
@@ -188,11 +190,13 @@ func (s *Server) saveSnapshot(job snapshotJob) error {
 		return err
 	}
 	snap := raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{Index: job.index, Term: term, ConfState: job.confState}}
+	failpoint.Hit("server/beforeRaftSnapshot")
 	if err := s.wal.SaveSnapshot(snap); errors.Is(err, raft.ErrSnapOutOfDate) {
 		return nil
 	} else if err != nil {
 		return err
 	}
+	failpoint.Hit("server/afterRaftSnapshot")
 	compactTo := uint64(1)
 	if keep := s.cfg.SnapshotCatchUpEntries; job.index > keep {
 		compactTo = job.index - keep

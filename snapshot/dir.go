@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cairnkv/cairn/internal/failpoint"
 	"github.com/cairnkv/cairn/internal/fsutil"
 )
 
@@ -98,6 +99,7 @@ func (d *Dir) Receive(index uint64, cluster []byte, db io.Reader, sum func() []b
 		os.Remove(d.ClusterPath(index))
 		return 0, err
 	}
+	failpoint.Hit("snapshot/afterReceive")
 	return n, nil
 }
 

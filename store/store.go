@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/internal/failpoint"
 	"github.com/cairnkv/cairn/internal/logattr"
 	bolt "go.etcd.io/bbolt"
 )
@@ -318,14 +319,23 @@ func (s *Store) SizeInUse() int64 {
 }
 
 // update runs fn in a bbolt write transaction and tells
-// Options.ObserveCommit how long the transaction took.
+// Options.ObserveCommit how long the transaction took. The failpoints
+// store/beforeCommit and store/afterCommit sit on either side of bbolt's
+// commit (internal/failpoint/points.go).
 func (s *Store) update(fn func(tx *bolt.Tx) error) error {
-	if s.opts.ObserveCommit == nil {
-		return s.db.Update(fn)
-	}
 	start := time.Now()
-	err := s.db.Update(fn)
-	s.opts.ObserveCommit(time.Since(start))
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return failpoint.Err("store/beforeCommit")
+	})
+	if s.opts.ObserveCommit != nil {
+		s.opts.ObserveCommit(time.Since(start))
+	}
+	if err == nil {
+		failpoint.Hit("store/afterCommit")
+	}
 	return err
 }
 

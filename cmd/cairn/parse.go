@@ -31,6 +31,9 @@ type Main struct {
 	fs          *flag.FlagSet // over Config, made by flags()
 	etcd        []*etcdValue  // etcd's flags cairn takes without their meaning
 	showVersion bool
+	// failpoints are CAIRN_FAILPOINTS and CAIRN_FAILPOINTS_HTTP
+	// (failpoints.go): test-only, not flags.
+	failpoints, failpointsHTTP string
 }
 
 // flags returns the flag set over m's configuration, made once.
@@ -97,6 +100,7 @@ func (m *Main) ParseFlags(args, environ []string) error {
 			env[k] = v
 		}
 	}
+	m.failpoints, m.failpointsHTTP = env[envFailpoints], env[envFailpointsHTTP]
 	// --config-file first: it decides whether the environment applies.
 	if err := m.fromEnv(fs.Lookup("config-file"), env); err != nil {
 		return err
@@ -170,6 +174,8 @@ var knownEnv = []string{
 	"ETCD_VERSION",          // often an image's version string; --version is read from the command line only
 	"CAIRN_VERSION",
 	"CAIRN_REQUIRE_TOOLS", // the tests' (internal/testbin)
+	envFailpoints,
+	envFailpointsHTTP,
 }
 
 // noteUnknownEnv notes the ETCD_ and CAIRN_ variables that name no flag (a

@@ -30,6 +30,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	defer closeLogs()
 	m.logStart(logger)
+	stopFailpoints, err := m.startFailpoints(logger)
+	if err != nil {
+		return err
+	}
+	defer stopFailpoints()
 
 	tlsFiles, err := m.Config.loadTLS(logger)
 	if err != nil {
