@@ -182,7 +182,9 @@ func New(b Backend, cfg Config) http.Handler {
 		}
 	}
 	if !cfg.DisableV2 && (a.v2m != nil || a.cluster != nil) {
+		// With or without the slash, as etcd 3.4's mux.
 		r.HandleFunc("/v2/members", a.serveV2MembersRoot)
+		r.HandleFunc("/v2/members/", a.serveV2MembersRoot)
 	}
 	if !cfg.DisableV2 && a.cluster != nil {
 		r.HandleFunc("/v2/members/*", a.serveV2Member)
