@@ -30,6 +30,7 @@ func TestArrowsPointDown(t *testing.T) {
 		{"./v2store", append([]string{"net/http"}, adapters...)},
 		{"./raftlog", append([]string{"net/http"}, adapters...)},
 		{"./snapshot", append([]string{"net/http"}, adapters...)},
+		{"./concurrency", append([]string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/store", "net/http"}, adapters...)},
 		{"./httpapi", []string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/peer", "github.com/cairnkv/cairn/lessor",
 			"github.com/cairnkv/cairn/grpcapi", "google.golang.org/grpc"}},
 		{"./grpcapi", []string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/peer", "github.com/cairnkv/cairn/lessor",

@@ -78,7 +78,7 @@ func viewOf(t testing.TB, url string, before int64) etcdView {
 // takes the next revision.
 func TestMigrateFromEtcdSnapshot(t *testing.T) {
 	etcdctl := testbin.Need(t, "etcdctl")
-	etcd := testbin.StartEtcd(t)
+	etcd := struct{ URL string }{testbin.StartEtcd(t)}
 	put := func(k, v string, lease string) {
 		body := map[string]any{"key": b64(k), "value": b64(v)}
 		if lease != "" {

@@ -79,7 +79,7 @@ func (c *cluster) waitPublished(t testing.TB) {
 // TestV2GoClient drives the cairn binary with etcd's Go v2 client
 // (go.etcd.io/etcd/client/v2) as a user would: KeysAPI writes and reads,
 // compare-and-swap and its typed errors, dirs, in-order keys, TTL and
-// refresh, watchers from history and live, MembersAPI.
+// refresh, watchers from history and live, NoValueOnSuccess, MembersAPI.
 func TestV2GoClient(t *testing.T) {
 	m := startMember(t, t.TempDir())
 	c := v2Client(t, client.EndpointSelectionRandom, m.url)
@@ -286,6 +286,19 @@ func TestV2GoClient(t *testing.T) {
 		t.Fatalf("Get under a recursively deleted dir: %v", err)
 	}
 
+	// NoValueOnSuccess: the answer is the event without its nodes (an
+	// empty body made the client fail with "response body is empty").
+	nv := &client.SetOptions{NoValueOnSuccess: true}
+	if resp, err = kapi.Set(ctx, "/app/nv", "v1", nv); err != nil || resp.Action != "set" || resp.Node != nil || resp.Index == 0 {
+		t.Fatalf("Set with NoValueOnSuccess: %+v %v", resp, err)
+	}
+	nv.PrevValue = "v1"
+	if resp, err = kapi.Set(ctx, "/app/nv", "v2", nv); err != nil || resp.Action != "compareAndSwap" || resp.Node != nil || resp.PrevNode != nil {
+		t.Fatalf("compare-and-swap with NoValueOnSuccess: %+v %v", resp, err)
+	}
+	if resp, err = kapi.Get(ctx, "/app/nv", nil); err != nil || resp.Node.Value != "v2" {
+		t.Fatalf("Get after NoValueOnSuccess sets: %+v %v", resp, err)
+	}
 	ms, err := client.NewMembersAPI(c).List(ctx)
 	if err != nil || len(ms) != 1 || ms[0].Name != "default" || !slices.Equal(ms[0].ClientURLs, []string{m.url}) {
 		t.Fatalf("MembersAPI.List: %+v %v (want one member named default at %s)", ms, err, m.url)

@@ -1,17 +1,11 @@
 package httpapi
 
 import (
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cairnkv/cairn/internal/testbin"
 )
@@ -23,56 +17,7 @@ func startEtcd(t *testing.T, flags ...string) string {
 	if testing.Short() {
 		t.Skip("-short: no real etcd")
 	}
-	bin := testbin.Need(t, "etcd")
-	out, err := exec.Command(bin, "--version").Output()
-	if err != nil || !strings.Contains(string(out), "etcd Version: 3.4.") {
-		testbin.Missing(t, fmt.Sprintf("want etcd 3.4 (Debian bookworm's etcd-server), have %q (%v)", out, err))
-	}
-	client, peer := freePort(t), freePort(t)
-	dir := t.TempDir()
-	log, err := os.Create(filepath.Join(dir, "etcd.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, append(flags,
-		"--data-dir", filepath.Join(dir, "data"),
-		"--listen-client-urls", client, "--advertise-client-urls", client,
-		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-		"--initial-cluster", "default="+peer)...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		log.Close()
-	})
-	// Poll until it serves (the timeout only bounds a broken start).
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		resp, err := http.Get(client + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return client
-			}
-		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(log.Name())
-			t.Fatalf("etcd did not become healthy: %v\n%s", err, b)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "http://" + l.Addr().String()
+	return testbin.StartEtcd(t, flags...)
 }
 
 var (

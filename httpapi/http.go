@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/concurrency"
 )
 
 // DefaultMaxRequestBytes is etcd's default --max-request-bytes (1.5 MiB).
@@ -71,6 +72,7 @@ type api struct {
 	cluster         cairn.Cluster        // b, if it changes membership (cluster.go)
 	ops             cairn.MaintenanceOps // b, if it serves maintenance (maintenance.go)
 	learner         cairn.Learner        // b, if it can be a learner (learner.go)
+	locks           *concurrency.Service // over b and watcher, if b watches (lock.go)
 	v2Watchers      atomic.Int64         // v2 waits open now
 	log             *slog.Logger
 	maxRequestBytes int64
@@ -93,6 +95,8 @@ type api struct {
 //	     is also a Watcher (watch_http.go)
 //	GET  /v3/watch with Accept: text/event-stream    one watcher as Server-Sent
 //	     Events (watch_sse.go)
+//	POST /v3/lock/lock, /v3/lock/unlock              etcd's v3lock, when b is
+//	     also a Watcher (lock.go)
 //	GET, PUT, POST, DELETE /v2/keys/...              etcd 3.4's v2 keys API,
 //	     when b is also a V2Keys (v2keys.go)
 //	GET  /v2/members[/leader], /v2/machines          as etcd 3.4, when b is also
@@ -136,6 +140,9 @@ func New(b Backend, cfg Config) http.Handler {
 	a.version = a.versionBody()
 	a.watcher, _ = b.(cairn.Watcher)
 	a.history, _ = b.(cairn.KeyHistory)
+	if a.watcher != nil {
+		a.locks = concurrency.New(lockBackend{b, a.watcher})
+	}
 	if !cfg.DisableV2 {
 		a.v2, _ = b.(V2Keys)
 		a.v2m, _ = b.(cairn.V2Members)
@@ -182,6 +189,8 @@ func New(b Backend, cfg Config) http.Handler {
 			watch := a.streamNotForLearner(a.serveWatch)
 			r.Post(prefix+"/watch", watch) // and a websocket upgrade:
 			r.Get(prefix+"/watch", watch)
+			r.Post(prefix+"/lock/lock", no(a.v3(a.lockLock)))
+			r.Post(prefix+"/lock/unlock", no(a.v3(a.lockUnlock)))
 		}
 		r.Post(prefix+"/lease/grant", no(a.v3(a.leaseGrant)))
 		for _, p := range []string{prefix + "/lease", prefix + "/kv/lease"} {
@@ -199,7 +208,9 @@ func New(b Backend, cfg Config) http.Handler {
 		}
 	}
 	if !cfg.DisableV2 && (a.v2m != nil || a.cluster != nil) {
+		// With or without the slash, as etcd 3.4's mux.
 		r.HandleFunc("/v2/members", a.serveV2MembersRoot)
+		r.HandleFunc("/v2/members/", a.serveV2MembersRoot)
 	}
 	if !cfg.DisableV2 && a.cluster != nil {
 		r.HandleFunc("/v2/members/*", a.serveV2Member)

@@ -62,21 +62,33 @@ func (a *api) serveV2Keys(w http.ResponseWriter, r *http.Request) {
 	if ev.Created {
 		status = http.StatusCreated
 	}
-	if q.noValue && q.method != http.MethodGet && q.method != http.MethodHead {
-		// etcd's noValueOnSuccess: the write's status and headers, no body.
-		a.writeV2Headers(w, ev.Index)
-		w.WriteHeader(status)
-		return
-	}
 	a.writeV2Headers(w, ev.Index)
 	if (q.method == http.MethodGet || q.method == http.MethodHead) && q.cond.notModified(w, ev) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	if q.noValue && noValueAction(ev.Action) {
+		// etcd's noValueOnSuccess: the event without node and prevNode
+		// (etcd 3.4 v2http writeKeyEvent); the Go v2 client decodes it.
+		trimmed := *ev
+		trimmed.Node, trimmed.PrevNode = nil, nil
+		ev = &trimmed
+	}
 	buf := getBuffer()
 	*buf = append(appendV2Event(*buf, ev), '\n')
 	writeJSON(w, status, *buf)
 	putBuffer(buf)
+}
+
+// noValueAction reports whether noValueOnSuccess drops the nodes of an
+// event with this action: set, compareAndSwap, create and update, as etcd
+// 3.4 (a get, delete or compareAndDelete keeps them).
+func noValueAction(action string) bool {
+	switch action {
+	case "set", "compareAndSwap", "create", "update":
+		return true
+	}
+	return false
 }
 
 // v2Do runs the parsed request against the member.

@@ -17,7 +17,8 @@ import (
 // POST /v3/watch: etcd's Watch stream as its gateway serves it. The body is
 // a sequence of etcdserverpb.WatchRequest values (usually one); the response
 // is a stream of {"result": WatchResponse} lines, each written and flushed
-// as it comes. The same path takes a websocket upgrade, as etcd's gateway
+// as its own HTTP chunk as it comes (never two in one chunk: clients such as
+// python etcd3gw decode each chunk as one message). The same path takes a websocket upgrade, as etcd's gateway
 // websocket proxy: each text message in is fed to the same request decoder,
 // each response line goes out as one text message. docs/api.md ("Watch")
 // shows both.
@@ -100,26 +101,24 @@ func (a *api) serveWatch(w http.ResponseWriter, r *http.Request) {
 	started := false
 	for {
 		x.resps, err = st.Next(ctx, x.resps[:0])
-		if len(x.resps) > 0 {
-			b := x.buf[:0]
-			for _, resp := range x.resps {
-				b = appendWatchResponse(b, resp)
-				b = append(b, '\n')
-			}
-			x.buf = b
-			clear(x.resps)
-			if !started {
-				w.Header()["Content-Type"] = headerJSON
-				w.WriteHeader(http.StatusOK)
-				started = true
-			}
-			if _, werr := w.Write(b); werr != nil {
+		if len(x.resps) > 0 && !started {
+			w.Header()["Content-Type"] = headerJSON
+			w.WriteHeader(http.StatusOK)
+			started = true
+		}
+		// Each message is its own HTTP chunk, as etcd's gateway writes
+		// it: clients such as python etcd3gw parse chunk by chunk.
+		for _, resp := range x.resps {
+			x.buf = appendWatchResponse(x.buf[:0], resp)
+			x.buf = append(x.buf, '\n')
+			if _, werr := w.Write(x.buf); werr != nil {
 				return
 			}
 			if ferr := rc.Flush(); ferr != nil {
 				return
 			}
 		}
+		clear(x.resps)
 		if err != nil {
 			if !errors.Is(err, context.Canceled) && !errors.Is(err, cairn.ErrStopped) {
 				a.log.Error("watch stream failed", "err", err)

@@ -98,9 +98,9 @@ func (t *Tree) applyPut(b *store.Batch, req *Request) (*Event, error) {
 	return ev, nil
 }
 
-// applyPost runs a v2 POST: a file named after the new revision
-// (inOrderName) in the directory req.Path, created with its missing
-// parents. Errors: 104 Not a directory (req.Path or an ancestor is a
+// applyPost runs a v2 POST: a file (a directory with req.Dir) named after
+// the new revision (inOrderName) in the directory req.Path, created with
+// its missing parents. Errors: 104 Not a directory (req.Path or an ancestor is a
 // file).
 func (t *Tree) applyPost(b *store.Batch, req *Request) (*Event, error) {
 	dir := req.Path
@@ -120,7 +120,12 @@ func (t *Tree) applyPost(b *store.Batch, req *Request) (*Event, error) {
 	}
 	p := join(dir, inOrderName(b.Rev()+1))
 	ev := &Event{Action: "create", Created: true}
-	target := &cairn.PutRequest{Key: t.Key(p), Value: []byte(req.Value), Action: cairn.ActionCreate}
+	// With dir=true the new node is a directory (the value is ignored),
+	// as etcd 3.4 creates it.
+	target := &cairn.PutRequest{Key: t.Key(p), Dir: req.Dir, Action: cairn.ActionCreate}
+	if !req.Dir {
+		target.Value = []byte(req.Value)
+	}
 	if req.TTL != nil {
 		if target.Lease, err = grantTTL(b, *req.TTL, ev); err != nil {
 			return nil, err
@@ -131,6 +136,6 @@ func (t *Tree) applyPost(b *store.Batch, req *Request) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev.Node, ev.Index = fileNode(p, kv), newRev
+	ev.Node, ev.Index = nodeOf(p, node{exists: true, dir: req.Dir, kv: kv}), newRev
 	return ev, nil
 }

@@ -3,6 +3,7 @@ package testbin
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -13,84 +14,92 @@ import (
 	"time"
 )
 
-// Etcd is a real one-member etcd 3.4 that a test started on loopback.
-type Etcd struct {
-	URL     string // client URL, http://127.0.0.1:port
-	DataDir string
-	Log     string // path of its log file
-}
-
-// StartEtcd starts etcd 3.4 with flags added to its own (name "etcd", a
-// data dir in tb.TempDir(), client and peer URLs on free loopback ports),
-// waits until /health says true, and kills it at cleanup. It skips the
-// test (or fails it, under RequireEnv) when etcd 3.4 is not installed. A
-// port taken between picking and binding makes etcd exit; it then tries
-// again with new ports, three times in all.
-func StartEtcd(tb testing.TB, flags ...string) *Etcd {
+// StartEtcd starts a one-member etcd 3.4 (Debian bookworm's etcd-server) on
+// free loopback ports with its data dir in tb.TempDir(), adding flags
+// (e.g. "--enable-v2") to its command line, waits until GET /health says
+// true, kills it when the test ends, and returns its client URL. It skips
+// the test (fails it under RequireEnv) when etcd 3.4 is not installed. A
+// port taken between picking and binding makes etcd exit; then it retries
+// with new ports.
+func StartEtcd(tb testing.TB, flags ...string) string {
 	tb.Helper()
 	bin := Need(tb, "etcd")
-	if v, err := exec.Command(bin, "--version").Output(); err != nil || !strings.Contains(string(v), "etcd Version: 3.4.") {
-		Missing(tb, fmt.Sprintf("want etcd 3.4 (Debian package etcd-server), have %q (%v)", v, err))
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil || !strings.Contains(string(out), "etcd Version: 3.4.") {
+		Missing(tb, fmt.Sprintf("want etcd 3.4 (Debian bookworm's etcd-server), have %q (%v)", out, err))
 	}
-	var errs []error
-	for range 3 {
+	var lastErr error
+	for attempt := range 3 {
 		dir := tb.TempDir()
-		e := &Etcd{URL: "http://" + loopbackAddr(tb), DataDir: filepath.Join(dir, "data"), Log: filepath.Join(dir, "etcd.log")}
-		peer := "http://" + loopbackAddr(tb)
-		log, err := os.Create(e.Log)
+		client := "http://" + freeAddr(tb)
+		peer := "http://" + freeAddr(tb)
+		logPath := filepath.Join(dir, "etcd.log")
+		logFile, err := os.Create(logPath)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		cmd := exec.Command(bin, append([]string{"--name", "etcd", "--data-dir", e.DataDir,
-			"--listen-client-urls", e.URL, "--advertise-client-urls", e.URL,
+		cmd := exec.Command(bin, append(flags,
+			"--data-dir", filepath.Join(dir, "data"),
+			"--listen-client-urls", client, "--advertise-client-urls", client,
 			"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-			"--initial-cluster", "etcd=" + peer}, flags...)...)
-		cmd.Stdout, cmd.Stderr = log, log
+			"--initial-cluster", "default="+peer)...)
+		cmd.Stdout, cmd.Stderr = logFile, logFile
 		if err := cmd.Start(); err != nil {
-			tb.Fatalf("starting etcd: %v", err)
+			logFile.Close()
+			tb.Fatalf("start etcd: %v", err)
 		}
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); log.Close(); close(exited) }()
-		if err := healthy(e.URL, exited); err != nil {
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait(); logFile.Close() }()
+		stop := func() {
 			_ = cmd.Process.Kill()
 			<-exited
-			out, _ := os.ReadFile(e.Log)
-			errs = append(errs, fmt.Errorf("%w; its log:\n%s", err, out))
+		}
+		if err := waitEtcdHealthy(client, exited); err != nil {
+			stop()
+			log, _ := os.ReadFile(logPath)
+			if len(log) > 2000 {
+				log = log[len(log)-2000:]
+			}
+			lastErr = fmt.Errorf("attempt %d: %v\netcd log tail:\n%s", attempt+1, err, log)
 			continue
 		}
-		tb.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
-		return e
+		tb.Cleanup(stop)
+		return client
 	}
-	tb.Fatalf("etcd did not start: %v", errors.Join(errs...))
-	return nil
+	tb.Fatal(lastErr)
+	return ""
 }
 
-// healthy polls url's /health until it answers 200, etcd exits, or a
-// minute passes (a bound for a broken start, not a speed expectation).
-func healthy(url string, exited <-chan struct{}) error {
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
-		select {
-		case <-exited:
-			return errors.New("etcd exited")
-		default:
-		}
-		if resp, err := http.Get(url + "/health"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return errors.New("etcd not healthy within a minute")
-}
-
-// loopbackAddr returns a 127.0.0.1 address with a port free a moment ago.
-func loopbackAddr(tb testing.TB) string {
+// freeAddr returns a loopback host:port the OS just handed out and
+// released.
+func freeAddr(tb testing.TB) string {
+	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// waitEtcdHealthy polls client's /health until it reports true, etcd exits,
+// or a minute passes (a bound for a broken start, not a speed expectation).
+func waitEtcdHealthy(client string, exited <-chan error) error {
+	hc := &http.Client{Timeout: 5 * time.Second}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+		resp, err := hc.Get(client + "/health")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"health":"true"`) {
+				return nil
+			}
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("etcd exited: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return errors.New("etcd not healthy after a minute")
 }

@@ -37,15 +37,12 @@ var Debian = map[string]string{
 // program must be a key of Debian.
 func Need(tb testing.TB, program string) string {
 	tb.Helper()
-	pkg, ok := Debian[program]
-	if !ok {
-		tb.Fatalf("testbin: no Debian package known for %q; add it to testbin.Debian", program)
-	}
+	pkg := packageOf(tb, Debian, "Debian", program)
 	path, err := exec.LookPath(program)
 	if err == nil {
 		return path
 	}
-	Missing(tb, fmt.Sprintf("%s is not installed (Debian package %s: apt-get install %s)", program, pkg, pkg))
+	missingPackage(tb, program+" is not installed", pkg)
 	return ""
 }
 
@@ -57,4 +54,48 @@ func Missing(tb testing.TB, why string) {
 		tb.Fatalf("%s; %s is set, so this is a failure, not a skip", why, RequireEnv)
 	}
 	tb.Skip(why)
+}
+
+// DebianPython names the Debian package of each Python module a test may
+// import.
+var DebianPython = map[string]string{
+	"etcd3gw": "python3-etcd3gw",
+}
+
+// NeedPython returns the path of a python3 that imports module: Debian's
+// /usr/bin/python3 first (where apt-get installs python3-* packages), then
+// python3 on PATH. When none does, the test is skipped (or failed, under
+// RequireEnv) with the package to install. module must be a key of
+// DebianPython.
+func NeedPython(tb testing.TB, module string) string {
+	tb.Helper()
+	pkg := packageOf(tb, DebianPython, "DebianPython", module)
+	candidates := []string{"/usr/bin/python3"}
+	if p, err := exec.LookPath("python3"); err == nil {
+		candidates = append(candidates, p)
+	}
+	for _, py := range candidates {
+		if exec.Command(py, "-c", "import "+module).Run() == nil {
+			return py
+		}
+	}
+	missingPackage(tb, "no python3 imports "+module, pkg)
+	return ""
+}
+
+// missingPackage is Missing with the Debian package that would bring it.
+func missingPackage(tb testing.TB, what, pkg string) {
+	tb.Helper()
+	Missing(tb, fmt.Sprintf("%s (Debian package %s: apt-get install %s)", what, pkg, pkg))
+}
+
+// packageOf returns table[name], the Debian package of name; a name missing
+// from the table is a mistake in the test (tableName says where to add it).
+func packageOf(tb testing.TB, table map[string]string, tableName, name string) string {
+	tb.Helper()
+	pkg, ok := table[name]
+	if !ok {
+		tb.Fatalf("testbin: no Debian package known for %q; add it to testbin.%s", name, tableName)
+	}
+	return pkg
 }
