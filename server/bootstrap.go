@@ -92,8 +92,8 @@ func checkWALPlace(cfg *Config) error {
 	for _, p := range []string{filepath.Join("member", "wal"), filepath.Join("member", "snap", "db")} {
 		if _, err := os.Stat(filepath.Join(cfg.DataDir, p)); err == nil {
 			return fmt.Errorf("%s holds an etcd data dir (%s): cairn does not read etcd's files, and will not start a new cluster beside them. "+
-				"To move the data to cairn, start cairn with another --data-dir and copy the keys over from the running etcd "+
-				"(a \"cairn migrate\" command is planned; see docs/operations.md, \"Coming from etcd\")", cfg.DataDir, p)
+				"To move the data to cairn, restore it into another --data-dir: cairn snapshot restore %s --data-dir <new dir> ... "+
+				"(docs/operations.md, \"Coming from etcd\")", cfg.DataDir, p, filepath.Join(cfg.DataDir, "member", "snap", "db"))
 		}
 	}
 	walDir := cfg.walDir()
