@@ -20,13 +20,15 @@ func TestArrowsPointDown(t *testing.T) {
 		{"./server", adapters},
 		{"./peer", append([]string{"github.com/cairnkv/cairn/server"}, adapters...)},
 		{"./lessor", append([]string{"github.com/cairnkv/cairn/server", "net/http"}, adapters...)},
+		{"./auth", append([]string{"github.com/cairnkv/cairn/server", "net/http"}, adapters...)},
 		{"./membership", append([]string{"github.com/cairnkv/cairn/server", "net/http"}, adapters...)},
 		{"./entry", append([]string{"github.com/cairnkv/cairn/server", "net/http"}, adapters...)},
 		{"./store", append([]string{"net/http"}, adapters...)},
 		{"./v2store", append([]string{"net/http"}, adapters...)},
 		{"./raftlog", append([]string{"net/http"}, adapters...)},
 		{"./snapshot", append([]string{"net/http"}, adapters...)},
-		{"./httpapi", []string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/peer", "github.com/cairnkv/cairn/lessor"}},
+		{"./httpapi", []string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/peer", "github.com/cairnkv/cairn/lessor",
+			"github.com/cairnkv/cairn/auth"}},
 	} {
 		out, err := exec.Command("go", "list", "-deps", c.pkg).Output()
 		if err != nil {

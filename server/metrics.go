@@ -40,6 +40,9 @@ type metrics struct {
 	leaseTTL     prometheus.Histogram
 
 	autoCompactions prometheus.Counter
+	// authFailures counts failed password checks (v3 authenticate, v2
+	// basic auth): a brute force shows here.
+	authFailures prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -72,6 +75,8 @@ func newMetrics() *metrics {
 		}),
 		autoCompactions: counter("cairn_server_auto_compactions_total",
 			"The number of compactions the auto-compactor of this member proposed and saw applied (--auto-compaction-mode)."),
+		authFailures: counter("cairn_auth_failed_authentications_total",
+			"The number of password checks that failed on this member (v3 authenticate and v2 basic auth)."),
 	}
 }
 
@@ -88,7 +93,7 @@ func (s *Server) registerMetrics(reg prometheus.Registerer) error {
 	cs := []prometheus.Collector{
 		m.leaderChanges, m.proposalsFailed, m.walFsync, m.backendCommit,
 		m.leaseGranted, m.leaseRevoked, m.leaseRenewed, m.leaseExpired, m.leaseTTL,
-		m.autoCompactions,
+		m.autoCompactions, m.authFailures,
 	}
 	cs = append(cs, s.tr.Collectors()...)
 	b2f := func(b bool) float64 {

@@ -15,6 +15,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/auth"
 	"github.com/cairnkv/cairn/internal/raftslog"
 	"github.com/cairnkv/cairn/internal/wait"
 	"github.com/cairnkv/cairn/lessor"
@@ -43,7 +44,10 @@ type Server struct {
 	store   *store.Store
 
 	cluster *membership.Cluster
-	tr      *peer.Transport
+	// auth is the users, roles and tokens (auth_api.go); the applier
+	// changes it, loaded again whenever the store is opened.
+	auth *auth.State
+	tr   *peer.Transport
 	// isLearner is true while this member is a learner.
 	isLearner atomic.Bool
 	// raising is set while this member proposes its NOSPACE alarm.
@@ -127,6 +131,7 @@ func New(cfg Config) (*Server, error) {
 		v2:         v2State{startTime: time.Now()},
 		cluster:    membership.New(cfg.DataDir),
 		metrics:    newMetrics(),
+		auth:       auth.New(cfg.Auth.Tokens),
 	}
 	if err := checkWALPlace(&cfg); err != nil {
 		return nil, err // before anything is written in the data dir
