@@ -147,6 +147,10 @@ type Authorizer interface {
 	// HasRole reports whether the user holds role (etcd lets a user read
 	// the roles it holds).
 	HasRole(info AuthInfo, role string) bool
+	// AuthChanged returns a channel closed at the next change of the auth
+	// state (users, roles, the enabled flag): long requests (watches)
+	// check their user again then.
+	AuthChanged() <-chan struct{}
 }
 
 // The errors of auth, etcd's (rpctypes) messages.

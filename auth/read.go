@@ -27,17 +27,14 @@ func (s *State) UserList() []string {
 }
 
 // RoleGet returns the permissions of a role, sorted by key then range end:
-// ErrRoleNotFound if there is no such role. The root role exists without
-// being added (it has no permissions to show: it allows everything).
+// ErrRoleNotFound if there is no such role (the root role, which can be
+// granted without being added, is found only once added, as in etcd).
 func (s *State) RoleGet(name string) ([]cairn.Permission, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	r := s.roles[name]
 	if r == nil {
-		if name == cairn.RootRole {
-			return nil, nil
-		}
-		return nil, cairn.ErrRoleNotFound
+		return nil, cairn.ErrRoleNotFound // the root role too, unless added (etcd)
 	}
 	return slices.Clone(r.Perms), nil
 }

@@ -26,6 +26,8 @@ type State struct {
 	roles    map[string]*role
 
 	tokens TokenProvider
+	// changed is closed, and replaced, at every change (AuthChanged).
+	changed chan struct{}
 }
 
 // user is a user's record, as auth/doc.go shows its JSON.
@@ -59,7 +61,7 @@ type Writer interface {
 // New returns an empty state (auth off, revision 0) whose tokens are
 // tokens'.
 func New(tokens TokenProvider) *State {
-	return &State{users: map[string]*user{}, roles: map[string]*role{}, tokens: tokens}
+	return &State{users: map[string]*user{}, roles: map[string]*role{}, tokens: tokens, changed: make(chan struct{})}
 }
 
 // Load replaces the state with the records of st, a store just opened
@@ -94,8 +96,22 @@ func (s *State) Load(st *store.Store) error {
 	}
 	s.mu.Lock()
 	s.enabled, s.revision, s.users, s.roles = enabled, rev, users, roles
+	s.notifyLocked()
 	s.mu.Unlock()
 	return nil
+}
+
+// AuthChanged implements cairn.Authorizer.AuthChanged.
+func (s *State) AuthChanged() <-chan struct{} {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.changed
+}
+
+// notifyLocked wakes the waiters of AuthChanged; mu is held.
+func (s *State) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
 }
 
 // loadRecords decodes every JSON record of an auth table into m, by key.
@@ -190,6 +206,7 @@ func (s *State) Apply(w Writer, index uint64, req *Request) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	s.notifyLocked()
 	for _, name := range changed {
 		if s.tokens != nil {
 			s.tokens.InvalidateUser(name)

@@ -217,3 +217,6 @@ func (s *Server) CheckAdmin(info cairn.AuthInfo) error { return s.auth.CheckAdmi
 
 // HasRole implements cairn.Authorizer.
 func (s *Server) HasRole(info cairn.AuthInfo, role string) bool { return s.auth.HasRole(info, role) }
+
+// AuthChanged implements cairn.Authorizer.
+func (s *Server) AuthChanged() <-chan struct{} { return s.auth.AuthChanged() }

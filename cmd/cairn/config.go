@@ -53,6 +53,7 @@ type Config struct {
 	AutoCompactionMode          string        // etcd's: periodic or revision
 	AutoCompactionRetention     string        // etcd's: 0 (off), hours, a duration or revisions
 	Security                    SecurityFlags // TLS, --cors, --host-whitelist (security.go)
+	Auth                        AuthFlags     // --auth-token, --auth-token-ttl, --bcrypt-cost (auth.go)
 
 	// Not flags: etcd has none for these. DefaultConfig sets the constants
 	// below; tests shorten them.
@@ -105,6 +106,7 @@ func DefaultConfig() Config {
 		MaxWatchersPerConnection:    server.DefaultMaxWatchersPerConnection,
 		MaxWatchPendingBytes:        server.DefaultMaxWatchPendingBytes,
 		Security:                    defaultSecurity(),
+		Auth:                        defaultAuth(),
 
 		AutoCompactionMode:      server.AutoCompactPeriodic,
 		AutoCompactionRetention: "0",
@@ -175,6 +177,9 @@ func (c *Config) Validate() error {
 	}
 	if c.WarningApplyDuration <= 0 {
 		return fmt.Errorf("--experimental-warning-apply-duration must be positive, not %v", c.WarningApplyDuration)
+	}
+	if _, err := c.Auth.serverAuth(); err != nil {
+		return err
 	}
 	return c.validateSecurity()
 }
@@ -287,6 +292,9 @@ func (c *Config) serverConfig(logger *slog.Logger) (server.Config, error) {
 		MaxPendingBytes:          c.MaxWatchPendingBytes,
 	}
 	if sc.AutoCompaction, err = server.ParseAutoCompaction(c.AutoCompactionMode, c.AutoCompactionRetention); err != nil {
+		return sc, err
+	}
+	if sc.Auth, err = c.Auth.serverAuth(); err != nil {
 		return sc, err
 	}
 	sc.Logger = logger

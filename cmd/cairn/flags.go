@@ -49,6 +49,7 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.StringVar(&c.AutoCompactionRetention, "auto-compaction-retention", c.AutoCompactionRetention, "history the leader keeps when it compacts by itself (see --auto-compaction-mode); 0 turns auto-compaction off")
 	fs.IntVar(&c.MaxWatchPendingBytes, "max-watch-pending-bytes", c.MaxWatchPendingBytes, "bytes of events queued for one watcher whose client has not taken them, above which the watcher catches up from history instead (etcd has no such limit)")
 	c.Security.register(fs)
+	c.Auth.register(fs)
 	m.etcd = m.etcd[:0]
 	for i := range etcdFlags {
 		v := &etcdValue{f: &etcdFlags[i]}
@@ -76,6 +77,7 @@ var flagSections = []struct {
 	{"Security", []string{"cert-file", "key-file", "trusted-ca-file", "client-cert-auth", "auto-tls",
 		"peer-cert-file", "peer-key-file", "peer-trusted-ca-file", "peer-client-cert-auth", "peer-auto-tls",
 		"cipher-suites", "tls-min-version", "cors", "host-whitelist"}},
+	{"Authentication", authNames},
 	{"Metrics and compaction", []string{"listen-metrics-urls", "auto-compaction-mode", "auto-compaction-retention"}},
 	{"Profiling", []string{"enable-pprof"}},
 	{"Unsafe (may break the guarantees of the consensus protocol)", []string{"force-new-cluster"}},
