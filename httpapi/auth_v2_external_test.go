@@ -87,6 +87,21 @@ func TestAuthDenyMatrixV2(t *testing.T) {
 					t.Errorf("%s %s %s as %q: %d %s, want 401 %s", c.method, c.path, c.form, c.user, status, body, noAuth)
 				}
 			}
+			// The v2 members API: writes are root's.
+			for _, c := range [][2]string{{"POST", "/v2/members"}, {"DELETE", "/v2/members/1"}, {"PUT", "/v2/members/1"}} {
+				req, _ := http.NewRequest(c[0], ts.URL+c[1], strings.NewReader(`{"peerURLs":["http://127.0.0.1:1"]}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.SetBasicAuth("alice", "apw")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 401 || !strings.Contains(string(b), "Insufficient credentials") {
+					t.Errorf("%s %s as alice: %d %s", c[0], c[1], resp.StatusCode, b)
+				}
+			}
 			// Nothing changed: root reads the tree as before.
 			if status, body := v2("root:rootpw", "GET", "/?recursive=true&sorted=true", ""); status != 200 ||
 				!strings.Contains(body, `"key":"/secret","value":"s"`) || !strings.Contains(body, `"key":"/ro","value":"r"`) {

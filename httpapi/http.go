@@ -192,10 +192,10 @@ func New(b Backend, cfg Config) http.Handler {
 		}
 	}
 	if !cfg.DisableV2 && (a.v2m != nil || a.cluster != nil) {
-		r.HandleFunc("/v2/members", a.serveV2MembersRoot)
+		r.HandleFunc("/v2/members", a.v2AdminWrites(a.serveV2MembersRoot))
 	}
 	if !cfg.DisableV2 && a.cluster != nil {
-		r.HandleFunc("/v2/members/*", a.serveV2Member)
+		r.HandleFunc("/v2/members/*", a.v2AdminWrites(a.serveV2Member))
 	}
 	if a.v2 != nil {
 		r.HandleFunc(v2KeysPrefix, a.serveV2Keys)

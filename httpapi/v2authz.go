@@ -126,3 +126,24 @@ func (a *api) v2UnderRefused(info cairn.AuthInfo, p string) bool {
 	key, end := v2Under(tree, p)
 	return a.authz.CheckPermitted(info, cairn.PermRead, key, end) != nil
 }
+
+// v2AdminWrites guards the v2 members API as etcd's v2 auth does: its
+// writes (add, remove, update) need a user with the root role while auth
+// is on, refused with 401 {"message":"Insufficient credentials"}; its
+// reads are open.
+func (a *api) v2AdminWrites(h http.HandlerFunc) http.HandlerFunc {
+	if a.authz == nil {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			info, checked, err := a.v2Requester(r)
+			if checked && (err != nil || a.authz.CheckAdmin(info) != nil) {
+				finishBody(w, r.Body)
+				writeJSON(w, http.StatusUnauthorized, []byte(`{"message":"Insufficient credentials"}`+"\n"))
+				return
+			}
+		}
+		h(w, r)
+	}
+}
