@@ -235,3 +235,32 @@ func TestAuthDenyMatrixV3(t *testing.T) {
 		t.Errorf("Bearer token: %d %s", status, resp)
 	}
 }
+
+// Oversized credentials change nothing: a password over bcrypt's 72 bytes
+// is refused when set and fails authentication; a name or password as big
+// as a request may be is only a failed login.
+func TestAuthOversizedCredentials(t *testing.T) {
+	ts := httpapi.ServeBackend(t, startMemberWith(t, fastBcrypt), httpapi.Config{})
+	long := strings.Repeat("p", 73)
+	if status, body := ts.PostAs("", "/v3/auth/user/add", `{"name":"alice","password":"`+long+`"}`); status != 400 ||
+		!strings.Contains(body, cairn.ErrPasswordTooLong.Error()) {
+		t.Errorf("user add with a 73-byte password: %d %s", status, body)
+	}
+	mustAs(t, ts, "", "/v3/auth/user/add", `{"name":"root","password":"`+long[:72]+`"}`)
+	mustAs(t, ts, "", "/v3/auth/user/grant", `{"user":"root","role":"root"}`)
+	mustAs(t, ts, "", "/v3/auth/enable", `{}`)
+	huge := strings.Repeat("x", 1<<20)
+	for _, body := range []string{
+		`{"name":"root","password":"` + long + `"}`, // 72 bytes right, one more: not the password
+		`{"name":"root","password":"` + huge + `"}`,
+		`{"name":"` + huge + `","password":"x"}`,
+	} {
+		status, resp := rawPost(t, ts.URL, "", "/v3/auth/authenticate", body, false)
+		if status != 400 || !strings.Contains(resp, cairn.ErrAuthFailed.Error()) {
+			t.Errorf("authenticate with %d bytes: %d %.200s", len(body), status, resp)
+		}
+	}
+	if users := mustAs(t, ts, authenticate(t, ts, "root", long[:72]), "/v3/auth/user/list", `{}`); !strings.Contains(users, `"users":["root"]`) {
+		t.Errorf("users after the refusals: %s", users)
+	}
+}
