@@ -49,7 +49,8 @@ func denyMatrix(secretLease, ownLease, ownLease2 int64) []denyCase {
 			`{"key":"AA==","range_end":"AA=="}`,                           // everything
 		}, allowed: `{"key":"` + b64("a/") + `","range_end":"` + b64("a0") + `"}`},
 		{path: "/v3/kv/put", denied: []string{`{"key":"` + sec + `","value":"eA=="}`,
-			fmt.Sprintf(`{"key":"%s","value":"eA==","lease":"%d"}`, sec, ownLease)},
+			fmt.Sprintf(`{"key":"%s","value":"eA==","lease":"%d"}`, sec, ownLease),
+			fmt.Sprintf(`{"key":"%s","value":"eA==","lease":"%d"}`, b64("a/2"), secretLease)}, // the lease holds /secret
 			allowed: `{"key":"` + b64("a/2") + `","value":"eA==","prev_kv":true}`},
 		{path: "/v3/kv/deleterange", denied: []string{`{"key":"` + sec + `"}`,
 			`{"key":"` + b64("a") + `","range_end":"` + b64("b") + `"}`},

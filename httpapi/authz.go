@@ -112,12 +112,22 @@ func (a *api) permitted(ctx context.Context, want cairn.PermType, key, rangeEnd 
 	return a.authz.CheckPermitted(info, want, key, rangeEnd)
 }
 
-// permittedPut checks a put: write on the key, and read with prev_kv.
+// permittedPut checks a put: write on the key, read with prev_kv, and
+// with a lease write on every key already attached to it (etcd's
+// checkLeasePuts: the lease's revoke will delete them all).
 func (a *api) permittedPut(ctx context.Context, req *cairn.PutRequest) error {
-	if err := a.permitted(ctx, cairn.PermWrite, req.Key, nil); err != nil || !req.PrevKV {
+	if err := a.permitted(ctx, cairn.PermWrite, req.Key, nil); err != nil {
 		return err
 	}
-	return a.permitted(ctx, cairn.PermRead, req.Key, nil)
+	if req.PrevKV {
+		if err := a.permitted(ctx, cairn.PermRead, req.Key, nil); err != nil {
+			return err
+		}
+	}
+	if req.Lease != cairn.NoLease {
+		return a.permittedLeaseKeys(ctx, req.Lease, cairn.PermWrite)
+	}
+	return nil
 }
 
 // permittedDelete checks a delete: write on the range, and read with
