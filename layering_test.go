@@ -21,6 +21,7 @@ func TestArrowsPointDown(t *testing.T) {
 		{"./server", adapters},
 		{"./peer", append([]string{"github.com/cairnkv/cairn/server"}, adapters...)},
 		{"./lessor", append([]string{"github.com/cairnkv/cairn/server", "net/http"}, adapters...)},
+		{"./auth", append([]string{"github.com/cairnkv/cairn/server", "net/http"}, adapters...)},
 		{"./membership", append([]string{"github.com/cairnkv/cairn/server", "net/http"}, adapters...)},
 		{"./entry", append([]string{"github.com/cairnkv/cairn/server", "net/http"}, adapters...)},
 		{"./raftnode", append([]string{"github.com/cairnkv/cairn/server", "net/http"}, adapters...)},
@@ -32,7 +33,7 @@ func TestArrowsPointDown(t *testing.T) {
 		{"./snapshot", append([]string{"net/http"}, adapters...)},
 		{"./concurrency", append([]string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/store", "net/http"}, adapters...)},
 		{"./httpapi", []string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/peer", "github.com/cairnkv/cairn/lessor",
-			"github.com/cairnkv/cairn/grpcapi", "google.golang.org/grpc"}},
+			"github.com/cairnkv/cairn/grpcapi", "google.golang.org/grpc", "github.com/cairnkv/cairn/auth"}},
 		{"./grpcapi", []string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/peer", "github.com/cairnkv/cairn/lessor",
 			"github.com/cairnkv/cairn/store", "github.com/cairnkv/cairn/httpapi"}},
 	} {

@@ -52,6 +52,10 @@ type WatchCreateRequest struct {
 	PrevKV         bool
 	WatchID        int64
 	Fragment       bool
+	// Refuse, if set, is the adapter's refusal of the request (the user may
+	// not read the range): the stream answers it as a refused request, its
+	// text the cancel reason, and watches nothing.
+	Refuse error
 }
 
 // WatchResponse is one message of a watch stream, as etcd's WatchResponse.

@@ -14,9 +14,9 @@ type Backend interface {
 	cairn.Watcher
 }
 
-// prefixEnd returns the range end of every key starting with p, as
+// PrefixEnd returns the range end of every key starting with p, as
 // clientv3.GetPrefixRangeEnd.
-func prefixEnd(p []byte) []byte {
+func PrefixEnd(p []byte) []byte {
 	end := append([]byte(nil), p...)
 	for i := len(end) - 1; i >= 0; i-- {
 		if end[i] < 0xff {
@@ -30,7 +30,7 @@ func prefixEnd(p []byte) []byte {
 // oldest returns the key of prefix pfx with the lowest create_revision
 // (nil if there is none), as a range request.
 func oldest(pfx []byte) *cairn.RangeRequest {
-	return &cairn.RangeRequest{Key: pfx, RangeEnd: prefixEnd(pfx), Limit: 1,
+	return &cairn.RangeRequest{Key: pfx, RangeEnd: PrefixEnd(pfx), Limit: 1,
 		SortTarget: cairn.SortByCreate, SortOrder: cairn.SortAscend}
 }
 
@@ -40,7 +40,7 @@ func oldest(pfx []byte) *cairn.RangeRequest {
 // as clientv3/concurrency's waitDeletes: each waiter watches one key.
 func waitDeletes(ctx context.Context, b Backend, pfx []byte, maxCreateRev int64) (*cairn.ResponseHeader, error) {
 	for {
-		resp, err := b.Range(ctx, &cairn.RangeRequest{Key: pfx, RangeEnd: prefixEnd(pfx), Limit: 1,
+		resp, err := b.Range(ctx, &cairn.RangeRequest{Key: pfx, RangeEnd: PrefixEnd(pfx), Limit: 1,
 			SortTarget: cairn.SortByCreate, SortOrder: cairn.SortDescend, MaxCreateRevision: maxCreateRev})
 		if err != nil {
 			return nil, err

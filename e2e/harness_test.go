@@ -178,6 +178,10 @@ func (m *member) waitReady() {
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_, err := m.rangeKey(ctx, "health-probe")
+		if err != nil && strings.Contains(err.Error(), "user name is empty") {
+			// Auth is on: /health makes the same linearizable read.
+			err = m.healthy(ctx)
+		}
 		cancel()
 		if err == nil {
 			return
@@ -185,6 +189,23 @@ func (m *member) waitReady() {
 		time.Sleep(20 * time.Millisecond)
 	}
 	m.t.Fatalf("member at %s never became ready; logs:\n%s", m.url, m.logs)
+}
+
+// healthy is nil when GET /health answers 200.
+func (m *member) healthy(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url+"/health", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := m.httpClient().Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /health: %d", resp.StatusCode)
+	}
+	return nil
 }
 
 // kill9 sends SIGKILL and waits for the process to be gone.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairnkv/cairn/internal/testbin"
 )
 
 // The commands of docs/security.md work as written, but for the ports
@@ -56,5 +58,39 @@ func TestSecurityDocTLS(t *testing.T) {
 		if out, err := sh(line); err != nil || out != "foo\nbar" {
 			t.Errorf("%s: %q, %v; want foo and bar", line, out, err)
 		}
+	}
+}
+
+// The auth commands of docs/security.md work as written, but for the port:
+// curl sets up root and alice with a role on /app/ and turns auth on; alice's
+// token writes under /app/ and is refused /secret; etcdctl v2 with
+// --username writes under /app/ and curl with basic auth is refused /secret.
+func TestSecurityDocAuth(t *testing.T) {
+	blocks := docFileBlocks(t, "security.md", "Users, roles and permissions")
+	if len(blocks) != 3 || len(blocks[0]) != 7 || len(blocks[1]) != 3 || len(blocks[2]) != 2 {
+		t.Fatalf("docs/security.md: want the setup (7 commands), the token (3) and v2 (2) blocks; got %q", blocks)
+	}
+	m := startMember(t, t.TempDir())
+	host := strings.TrimPrefix(m.url, "http://")
+	sh := func(script string) string {
+		t.Helper()
+		cmd := exec.Command(testbin.Need(t, "bash"), "-c", strings.ReplaceAll(script, "127.0.0.1:2379", host))
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	for _, line := range blocks[0] {
+		if out := sh(line); !strings.Contains(out, `"header"`) {
+			t.Fatalf("%s: %s", line, out)
+		}
+	}
+	if out := sh(strings.Join(blocks[1], "\n")); !strings.Contains(out, `"revision"`) || !strings.Contains(out, `"etcdserver: permission denied"`) {
+		t.Errorf("the token block: %s", out)
+	}
+	testbin.Need(t, "etcdctl")
+	if out := sh(blocks[2][0]); strings.TrimSpace(out) != "2" {
+		t.Errorf("%s: %q", blocks[2][0], out)
+	}
+	if out := sh(blocks[2][1]); !strings.Contains(out, `"errorCode":110`) || !strings.Contains(out, "Insufficient credentials") {
+		t.Errorf("%s: %q", blocks[2][1], out)
 	}
 }

@@ -73,7 +73,7 @@ func (r *Request) Marshal() ([]byte, error) {
 func (r *Request) onlyOp() bool {
 	n := 0
 	for _, set := range []bool{r.Put != nil, r.DeleteRange != nil, r.Txn != nil, r.Compaction != nil,
-		r.Attrs != nil, r.LeaseGrant != nil, r.LeaseRevoke != nil, r.LeaseExpire != nil, r.V2 != nil, r.Alarm != nil} {
+		r.Attrs != nil, r.LeaseGrant != nil, r.LeaseRevoke != nil, r.LeaseExpire != nil, r.V2 != nil, r.Alarm != nil, r.Auth != nil} {
 		if set {
 			n++
 		}

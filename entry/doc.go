@@ -1,6 +1,7 @@
 // Package entry owns the payload of cairn's normal raft entries: the
 // requests a member proposes (Request: v3 writes, compaction, lease grants,
-// revokes and expiries, v2 writes, member attributes, alarms) and their two
+// revokes and expiries, v2 writes, member attributes, alarms, auth
+// changes) and their two
 // encodings on disk, binary for puts and v2 writes, JSON for the rest
 // (codec.go has the byte layout). These bytes live in every member's raft
 // log and are read back by every later version: golden_test.go pins every

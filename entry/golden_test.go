@@ -9,6 +9,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/auth"
 	"github.com/cairnkv/cairn/internal/golden"
 	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/v2store"
@@ -157,6 +158,18 @@ func goldenEntries() []goldenEntry {
 			"id": 309, "alarm": {"action": 1, "member_id": 4660, "type": 1}}`},
 		{name: "alarm zero", req: &Request{ID: 1, Alarm: &membership.AlarmRequest{}}, want: `{
 			"id": 1, "alarm": {"action": 0, "member_id": 0, "type": 0}}`},
+		{name: "auth user_add", req: &Request{ID: 310, Auth: &auth.Request{Op: auth.OpUserAdd, Name: "alice",
+			Hash: []byte("$2a$10$h"), NoPassword: true}}, want: `{
+			"id": 310, "auth": {"op": "user_add", "name": "alice", "hash": "JDJhJDEwJGg=", "no_password": true}}`},
+		{name: "auth role_grant_permission", req: &Request{ID: 311, Auth: &auth.Request{Op: auth.OpRoleGrantPerm, Role: "r1",
+			Perm: &cairn.Permission{PermType: cairn.PermReadWrite, Key: []byte("a"), RangeEnd: []byte("b")}}}, want: `{
+			"id": 311, "auth": {"op": "role_grant_permission", "role": "r1",
+				"perm": {"perm_type": 2, "key": "YQ==", "range_end": "Yg=="}}}`},
+		{name: "auth authenticate", req: &Request{ID: 312, Auth: &auth.Request{Op: auth.OpAuthenticate, Name: "alice",
+			Token: "abcdefghijklmnop"}}, want: `{
+			"id": 312, "auth": {"op": "authenticate", "name": "alice", "token": "abcdefghijklmnop"}}`},
+		{name: "auth zero", req: &Request{ID: 1, Auth: &auth.Request{}}, want: `{
+			"id": 1, "auth": {"op": ""}}`},
 	}
 }
 

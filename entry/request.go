@@ -2,6 +2,7 @@ package entry
 
 import (
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/auth"
 	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/v2store"
 )
@@ -25,6 +26,9 @@ type Request struct {
 	V2 *V2Write `json:"v2,omitempty"`
 	// Alarm raises or clears an alarm (cluster state).
 	Alarm *membership.AlarmRequest `json:"alarm,omitempty"`
+	// Auth changes users, roles or the enabled flag, or makes a token
+	// (package auth; passwords travel as bcrypt hashes).
+	Auth *auth.Request `json:"auth,omitempty"`
 }
 
 // IsCluster reports whether the request changes the cluster state rather
@@ -40,7 +44,7 @@ func (r *Request) IsCluster() bool { return r.Attrs != nil || r.Alarm != nil }
 // bookkeeping.
 func (r *Request) TakesSpace() bool {
 	return r.Compaction == nil && r.LeaseRevoke == nil && r.LeaseExpire == nil &&
-		r.DeleteRange == nil && !r.IsCluster()
+		r.DeleteRange == nil && r.Auth == nil && !r.IsCluster()
 }
 
 // Kind names the request's operation by its JSON field ("put", "txn",
@@ -67,6 +71,8 @@ func (r *Request) Kind() string {
 		return "v2"
 	case r.Alarm != nil:
 		return "alarm"
+	case r.Auth != nil:
+		return "auth"
 	}
 	return "empty"
 }

@@ -68,6 +68,9 @@ func (a *api) kvDeleteRange(ctx context.Context, d *decoder) (response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.permittedDelete(ctx, req); err != nil {
+		return nil, err
+	}
 	if err := a.checkSize(req.ProtoSize()); err != nil {
 		return nil, err
 	}

@@ -25,6 +25,8 @@ const (
 	codeFailedPrecondition grpcCode = 9
 	codeOutOfRange         grpcCode = 11
 	codeUnavailable        grpcCode = 14
+	codePermissionDenied   grpcCode = 7
+	codeUnauthenticated    grpcCode = 16
 )
 
 // httpStatus is the HTTP status etcd 3.4's gateway (grpc-gateway v1.9.5,
@@ -47,9 +49,9 @@ func (c grpcCode) httpStatus() int {
 		return http.StatusNotFound
 	case 6 /* AlreadyExists */, 10 /* Aborted */ :
 		return http.StatusConflict
-	case 7 /* PermissionDenied */ :
+	case codePermissionDenied:
 		return http.StatusForbidden
-	case 16 /* Unauthenticated */ :
+	case codeUnauthenticated:
 		return http.StatusUnauthorized
 	case codeResourceExhausted:
 		return http.StatusTooManyRequests
@@ -103,6 +105,24 @@ var v3Errors = []struct {
 	{cairn.ErrNotEnoughStartedMembers, codeFailedPrecondition, ""},
 	{cairn.ErrUnhealthy, codeUnavailable, ""},
 	{cairn.ErrNotSupportedForLearner, codeUnavailable, ""},
+	// Auth (etcd's rpctypes and v3rpc util.go).
+	{cairn.ErrUserEmpty, codeInvalidArgument, ""},
+	{cairn.ErrUserAlreadyExist, codeFailedPrecondition, ""},
+	{cairn.ErrUserNotFound, codeFailedPrecondition, ""},
+	{cairn.ErrRoleEmpty, codeInvalidArgument, ""},
+	{cairn.ErrRoleAlreadyExist, codeFailedPrecondition, ""},
+	{cairn.ErrRoleNotFound, codeFailedPrecondition, ""},
+	{cairn.ErrRoleNotGranted, codeFailedPrecondition, ""},
+	{cairn.ErrPermissionNotGiven, codeInvalidArgument, ""},
+	{cairn.ErrPermissionNotGranted, codeFailedPrecondition, ""},
+	{cairn.ErrPermissionDenied, codePermissionDenied, ""},
+	{cairn.ErrRootUserNotExist, codeFailedPrecondition, ""},
+	{cairn.ErrRootRoleNotExist, codeFailedPrecondition, ""},
+	{cairn.ErrInvalidAuthMgmt, codeInvalidArgument, ""},
+	{cairn.ErrAuthNotEnabled, codeFailedPrecondition, ""},
+	{cairn.ErrAuthFailed, codeInvalidArgument, ""},
+	{cairn.ErrPasswordTooLong, codeInvalidArgument, ""},
+	{cairn.ErrInvalidAuthToken, codeUnauthenticated, ""},
 	// A context error reaches the client as gRPC makes it.
 	{context.Canceled, codeCanceled, "context canceled"},
 	{context.DeadlineExceeded, codeDeadlineExceeded, "context deadline exceeded"},

@@ -31,5 +31,18 @@ func (ts *testServer) Post(path, body string) (status int, respBody string) {
 	return r.status, r.body
 }
 
+// PostAs sends a v3 request checked against openapi.yaml with token in its
+// Authorization header (none when empty).
+func (ts *testServer) PostAs(token, path, body string) (status int, respBody string) {
+	ts.t.Helper()
+	ts.token = token
+	defer func() { ts.token = "" }()
+	r := ts.post(path, body)
+	return r.status, r.body
+}
+
 // Logs returns what the handler and the HTTP server logged so far.
 func (ts *testServer) Logs() string { return ts.logs.String() }
+
+// NormalizeIDs hides what differs between two clusters in a v3 body.
+func NormalizeIDs(body string) string { return normalize(body) }

@@ -62,6 +62,9 @@ func (a *api) kvHistory(ctx context.Context, d *decoder) (response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.permitted(ctx, cairn.PermRead, req.Key, nil); err != nil {
+		return nil, err
+	}
 	resp, err := a.history.History(ctx, req)
 	if err != nil {
 		return nil, err

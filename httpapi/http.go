@@ -73,6 +73,8 @@ type api struct {
 	ops             cairn.MaintenanceOps // b, if it serves maintenance (maintenance.go)
 	learner         cairn.Learner        // b, if it can be a learner (learner.go)
 	locks           *concurrency.Service // over b and watcher, if b watches (lock.go)
+	auth            cairn.Auth           // b, if it serves /v3/auth (auth.go)
+	authz           cairn.Authorizer     // b, if it checks requesters (authz.go)
 	v2Watchers      atomic.Int64         // v2 waits open now
 	log             *slog.Logger
 	maxRequestBytes int64
@@ -151,7 +153,11 @@ func New(b Backend, cfg Config) http.Handler {
 	a.ops, _ = b.(cairn.MaintenanceOps)
 	a.cluster, _ = b.(cairn.Cluster)
 	a.learner, _ = b.(cairn.Learner)
+	a.auth, _ = b.(cairn.Auth)
+	a.authz, _ = b.(cairn.Authorizer)
 	no := a.notForLearner
+	// g registers a v3 route with its policy (authz.go).
+	g := func(p policy, h http.HandlerFunc) http.HandlerFunc { return a.guard(p, h) }
 
 	r := chi.NewRouter()
 	if cfg.Metrics != nil {
@@ -169,51 +175,54 @@ func New(b Backend, cfg Config) http.Handler {
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 	for _, prefix := range []string{"/v3", "/v3beta"} {
-		r.Post(prefix+"/kv/range", a.v3(a.kvRange))
-		r.Post(prefix+"/kv/put", no(a.v3(a.kvPut)))
-		r.Post(prefix+"/kv/deleterange", no(a.v3(a.kvDeleteRange)))
-		r.Post(prefix+"/kv/txn", no(a.v3(a.kvTxn)))
-		r.Post(prefix+"/kv/compaction", no(a.v3(a.kvCompact)))
+		r.Post(prefix+"/kv/range", g(policyKeys, a.v3(a.kvRange)))
+		r.Post(prefix+"/kv/put", g(policyKeys, no(a.v3(a.kvPut))))
+		r.Post(prefix+"/kv/deleterange", g(policyKeys, no(a.v3(a.kvDeleteRange))))
+		r.Post(prefix+"/kv/txn", g(policyKeys, no(a.v3(a.kvTxn))))
+		r.Post(prefix+"/kv/compaction", g(policyAdmin, no(a.v3(a.kvCompact))))
 		if a.history != nil {
-			r.Post(prefix+"/kv/history", no(a.v3(a.kvHistory)))
+			r.Post(prefix+"/kv/history", g(policyKeys, no(a.v3(a.kvHistory))))
 		}
-		r.Post(prefix+"/maintenance/status", a.v3(a.maintenanceStatus))
+		r.Post(prefix+"/maintenance/status", g(policyPublic, a.v3(a.maintenanceStatus)))
 		if a.ops != nil {
-			r.Post(prefix+"/maintenance/alarm", no(a.v3(a.maintenanceAlarm)))
-			r.Post(prefix+"/maintenance/defragment", no(a.v3(a.maintenanceDefragment)))
-			r.Post(prefix+"/maintenance/hash", no(a.v3(a.maintenanceHash)))
-			r.Post(prefix+"/maintenance/hashkv", no(a.v3(a.maintenanceHashKV)))
-			r.Post(prefix+"/maintenance/snapshot", a.streamNotForLearner(a.serveMaintenanceSnapshot))
+			r.Post(prefix+"/maintenance/alarm", g(policyAdmin, no(a.v3(a.maintenanceAlarm))))
+			r.Post(prefix+"/maintenance/defragment", g(policyAdmin, no(a.v3(a.maintenanceDefragment))))
+			r.Post(prefix+"/maintenance/hash", g(policyAdmin, no(a.v3(a.maintenanceHash))))
+			r.Post(prefix+"/maintenance/hashkv", g(policyAdmin, no(a.v3(a.maintenanceHashKV))))
+			r.Post(prefix+"/maintenance/snapshot", g(policyAdmin, a.streamNotForLearner(a.serveMaintenanceSnapshot)))
 		}
 		if a.watcher != nil {
-			watch := a.streamNotForLearner(a.serveWatch)
+			watch := g(policyKeys, a.streamNotForLearner(a.serveWatch))
 			r.Post(prefix+"/watch", watch) // and a websocket upgrade:
 			r.Get(prefix+"/watch", watch)
-			r.Post(prefix+"/lock/lock", no(a.v3(a.lockLock)))
-			r.Post(prefix+"/lock/unlock", no(a.v3(a.lockUnlock)))
+			r.Post(prefix+"/lock/lock", g(policyKeys, no(a.v3(a.lockLock))))
+			r.Post(prefix+"/lock/unlock", g(policyKeys, no(a.v3(a.lockUnlock))))
 		}
-		r.Post(prefix+"/lease/grant", no(a.v3(a.leaseGrant)))
+		r.Post(prefix+"/lease/grant", g(policyUser, no(a.v3(a.leaseGrant))))
 		for _, p := range []string{prefix + "/lease", prefix + "/kv/lease"} {
-			r.Post(p+"/revoke", no(a.v3(a.leaseRevoke)))
-			r.Post(p+"/timetolive", no(a.v3(a.leaseTimeToLive)))
-			r.Post(p+"/leases", no(a.v3(a.leaseLeases)))
+			r.Post(p+"/revoke", g(policyKeys, no(a.v3(a.leaseRevoke))))
+			r.Post(p+"/timetolive", g(policyKeys, no(a.v3(a.leaseTimeToLive))))
+			r.Post(p+"/leases", g(policyUser, no(a.v3(a.leaseLeases))))
 		}
-		r.HandleFunc(prefix+"/lease/keepalive", a.streamNotForLearner(a.serveLeaseKeepAlive)) // and a websocket upgrade
+		// and a websocket upgrade:
+		r.HandleFunc(prefix+"/lease/keepalive", g(policyUser, a.streamNotForLearner(a.serveLeaseKeepAlive)))
 		if a.cluster != nil {
-			r.Post(prefix+"/cluster/member/list", no(a.v3(a.memberList)))
-			r.Post(prefix+"/cluster/member/add", no(a.v3(a.memberAdd)))
-			r.Post(prefix+"/cluster/member/remove", no(a.v3(a.memberRemove)))
-			r.Post(prefix+"/cluster/member/update", no(a.v3(a.memberUpdate)))
-			r.Post(prefix+"/cluster/member/promote", no(a.v3(a.memberPromote)))
+			r.Post(prefix+"/cluster/member/list", g(policyUser, no(a.v3(a.memberList))))
+			r.Post(prefix+"/cluster/member/add", g(policyAdmin, no(a.v3(a.memberAdd))))
+			r.Post(prefix+"/cluster/member/remove", g(policyAdmin, no(a.v3(a.memberRemove))))
+			r.Post(prefix+"/cluster/member/update", g(policyAdmin, no(a.v3(a.memberUpdate))))
+			r.Post(prefix+"/cluster/member/promote", g(policyAdmin, no(a.v3(a.memberPromote))))
+		}
+		if a.auth != nil {
+			a.authRoutes(r, prefix, g)
 		}
 	}
 	if !cfg.DisableV2 && (a.v2m != nil || a.cluster != nil) {
-		// With or without the slash, as etcd 3.4's mux.
-		r.HandleFunc("/v2/members", a.serveV2MembersRoot)
-		r.HandleFunc("/v2/members/", a.serveV2MembersRoot)
+		r.HandleFunc("/v2/members", a.v2AdminWrites(a.serveV2MembersRoot))
+		r.HandleFunc("/v2/members/", a.v2AdminWrites(a.serveV2MembersRoot))
 	}
 	if !cfg.DisableV2 && a.cluster != nil {
-		r.HandleFunc("/v2/members/*", a.serveV2Member)
+		r.HandleFunc("/v2/members/*", a.v2AdminWrites(a.serveV2Member))
 	}
 	if a.v2 != nil {
 		r.HandleFunc(v2KeysPrefix, a.serveV2Keys)

@@ -139,6 +139,9 @@ func (a *api) leaseRevoke(ctx context.Context, d *decoder) (response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.permittedLeaseKeys(ctx, id, cairn.PermWrite); err != nil {
+		return nil, err
+	}
 	resp, err := a.b.LeaseRevoke(ctx, &cairn.LeaseRevokeRequest{ID: id})
 	if err != nil {
 		return nil, err
@@ -149,6 +152,9 @@ func (a *api) leaseRevoke(ctx context.Context, d *decoder) (response, error) {
 func (a *api) leaseTimeToLive(ctx context.Context, d *decoder) (response, error) {
 	req, err := parseLeaseTimeToLive(d)
 	if err != nil {
+		return nil, err
+	}
+	if err := a.permittedLeaseKeys(ctx, req.ID, cairn.PermRead); err != nil {
 		return nil, err
 	}
 	resp, err := a.b.LeaseTimeToLive(ctx, req)

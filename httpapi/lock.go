@@ -78,6 +78,12 @@ func (a *api) lockLock(ctx context.Context, d *decoder) (response, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The lock puts, ranges, watches and deletes under name/, as the
+	// requester (etcd's v3lock calls the member with the caller's token).
+	pfx := append(append([]byte(nil), req.name...), '/')
+	if err := a.permitted(ctx, cairn.PermReadWrite, pfx, concurrency.PrefixEnd(pfx)); err != nil {
+		return nil, err
+	}
 	resp, err := a.locks.Lock(ctx, req.name, req.lease)
 	if err != nil {
 		return nil, viaClient(err)
@@ -88,6 +94,9 @@ func (a *api) lockLock(ctx context.Context, d *decoder) (response, error) {
 func (a *api) lockUnlock(ctx context.Context, d *decoder) (response, error) {
 	req, err := parseTopObject(d, (*decoder).lockRequest)
 	if err != nil {
+		return nil, err
+	}
+	if err := a.permitted(ctx, cairn.PermWrite, req.key, nil); err != nil {
 		return nil, err
 	}
 	hdr, err := a.locks.Unlock(ctx, req.key)

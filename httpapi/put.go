@@ -85,6 +85,9 @@ func (a *api) kvPut(ctx context.Context, d *decoder) (response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.permittedPut(ctx, req); err != nil {
+		return nil, err
+	}
 	if err := a.checkSize(req.ProtoSize()); err != nil {
 		return nil, err
 	}

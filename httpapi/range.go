@@ -146,6 +146,9 @@ func (a *api) kvRange(ctx context.Context, d *decoder) (response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.permitted(ctx, cairn.PermRead, req.Key, req.RangeEnd); err != nil {
+		return nil, err
+	}
 	resp, err := a.b.Range(ctx, req)
 	if err != nil {
 		return nil, err

@@ -221,6 +221,8 @@ type testServer struct {
 	client  *http.Client
 	// chunked makes requests go without a Content-Length.
 	chunked bool
+	// token, if set, goes in every request's Authorization header.
+	token string
 }
 
 // newTestServer starts a test server with the default Config.
@@ -416,6 +418,9 @@ func (ts *testServer) do(method, path, contentType, body string) (*reply, error)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if ts.token != "" {
+		req.Header.Set("Authorization", ts.token)
 	}
 	resp, err := ts.client.Do(req)
 	if err != nil {

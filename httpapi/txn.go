@@ -290,6 +290,9 @@ func (a *api) kvTxn(ctx context.Context, d *decoder) (response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.permittedTxn(ctx, req); err != nil {
+		return nil, err
+	}
 	if req.HasWrite() {
 		if err := a.checkSize(req.ProtoSize()); err != nil {
 			return nil, err

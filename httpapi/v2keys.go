@@ -41,11 +41,25 @@ func (a *api) serveV2Keys(w http.ResponseWriter, r *http.Request) {
 		a.writeV2Error(w, v2store.NewError(v2store.EcodeInvalidField, "not implemented: "+name, 0))
 		return
 	}
+	info, checked, aerr := a.v2Requester(r)
+	var readKeyErr error // a read refused on the key, allowed if it is a directory
+	if checked && aerr == nil {
+		aerr, readKeyErr = a.v2Allowed(info, q)
+	}
+	if aerr != nil {
+		a.writeV2Error(w, errV2NoAuth())
+		return
+	}
 	if q.wait {
 		a.serveV2Wait(w, r, q)
 		return
 	}
 	ev, err := a.v2Do(r.Context(), q)
+	if checked && (q.method == http.MethodGet || q.method == http.MethodHead) &&
+		a.v2ReadRefused(info, q, ev, err, readKeyErr) {
+		a.writeV2Error(w, errV2NoAuth())
+		return
+	}
 	if err != nil {
 		var e *v2store.Error
 		if !errors.As(err, &e) {

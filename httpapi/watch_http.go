@@ -69,9 +69,12 @@ func (a *api) serveWatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer st.Close()
+	if a.authz != nil {
+		go a.endWhenUserGone(ctx, r, cancel)
+	}
 	var readers sync.WaitGroup
 	if err == nil {
-		applyWatchRequest(st, first)
+		a.applyWatchRequest(ctx, st, first)
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
@@ -79,7 +82,7 @@ func (a *api) serveWatch(w http.ResponseWriter, r *http.Request) {
 				req, err := rd.next()
 				switch {
 				case err == nil:
-					applyWatchRequest(st, req)
+					a.applyWatchRequest(ctx, st, req)
 					continue
 				case err == io.EOF, isBadRequest(err):
 					// The end of the requests, not of the stream.
@@ -138,10 +141,12 @@ func firstRequestError(err error) error {
 	return err
 }
 
-// applyWatchRequest hands one decoded request to the stream.
-func applyWatchRequest(st cairn.WatchStream, req watchRequest) {
+// applyWatchRequest hands one decoded request to the stream; a create on
+// keys the requester may not read is refused (etcd: "permission denied").
+func (a *api) applyWatchRequest(ctx context.Context, st cairn.WatchStream, req watchRequest) {
 	switch {
 	case req.create != nil:
+		req.create.Refuse = a.watchRefusal(ctx, req.create)
 		st.Create(req.create)
 	case req.cancel:
 		st.Cancel(req.cancelID)
@@ -224,7 +229,10 @@ func (a *api) serveWatchWebsocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer st.Close()
-	applyWatchRequest(st, first)
+	if a.authz != nil {
+		go a.endWhenUserGone(ctx, r, cancel)
+	}
+	a.applyWatchRequest(ctx, st, first)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -234,7 +242,7 @@ func (a *api) serveWatchWebsocket(w http.ResponseWriter, r *http.Request) {
 				pr.CloseWithError(err)
 				return
 			}
-			applyWatchRequest(st, req)
+			a.applyWatchRequest(ctx, st, req)
 		}
 	}()
 

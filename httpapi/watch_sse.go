@@ -113,12 +113,16 @@ func parseSSEWatch(r *http.Request) (*cairn.WatchCreateRequest, error) {
 // serveWatchSSE serves one watcher as an SSE stream.
 func (a *api) serveWatchSSE(w http.ResponseWriter, r *http.Request) {
 	req, err := parseSSEWatch(r)
+	if err == nil {
+		err = a.watchRefusal(r.Context(), req) // READ on the whole range, as a stream's create
+	}
 	if err != nil {
 		a.writeV3Error(w, r, err)
 		return
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
+	go a.endWhenUserGone(ctx, r, cancel)
 	st, err := a.watcher.Watch(ctx)
 	if err != nil {
 		a.writeV3Error(w, r, err)

@@ -28,6 +28,10 @@ type Member struct {
 	// AutoCompactions counts the compactions this member's auto-compactor
 	// saw applied (cairn's own, cairn_server_auto_compactions_total).
 	AutoCompactions prometheus.Counter
+	// AuthFailures counts failed password checks (v3 authenticate, v2
+	// basic auth): a brute force shows here
+	// (cairn_auth_failed_authentications_total).
+	AuthFailures prometheus.Counter
 }
 
 // New returns the member's metrics, unregistered.
@@ -61,6 +65,8 @@ func New() *Member {
 		}),
 		AutoCompactions: counter("cairn_server_auto_compactions_total",
 			"The number of compactions the auto-compactor of this member proposed and saw applied (--auto-compaction-mode)."),
+		AuthFailures: counter("cairn_auth_failed_authentications_total",
+			"The number of password checks that failed on this member (v3 authenticate and v2 basic auth)."),
 	}
 }
 

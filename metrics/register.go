@@ -47,7 +47,7 @@ func (m *Member) Register(reg prometheus.Registerer, src Source, extra ...promet
 	cs := []prometheus.Collector{
 		m.LeaderChanges, m.ProposalsFailed, m.WALFsync, m.BackendCommit,
 		m.LeaseGranted, m.LeaseRevoked, m.LeaseRenewed, m.LeaseExpired, m.LeaseTTL,
-		m.AutoCompactions,
+		m.AutoCompactions, m.AuthFailures,
 	}
 	cs = append(cs, extra...)
 	b2f := func(f func() bool) func() float64 {

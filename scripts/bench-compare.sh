@@ -18,7 +18,9 @@
 # cairn instead of etcd; the "etcd" columns are then BASE's), TLS (1: both targets serve https
 # with a certificate made here by openssl, and cairn-bench checks it against the CA; cairn: the
 # "etcd" columns are cairn over plain HTTP and the "cairn" columns the same binary over https,
-# which measures what TLS costs).
+# which measures what TLS costs), AUTH (1: auth on in etcd and cairn, a root user, every request
+# with root's simple token (cairn-bench --user); a third target, cairn with auth off, runs in the
+# same rounds and a second table shows what auth costs cairn).
 # Each point also reports the server's CPU (user + system, from /proc) per request, in µs.
 # Prints one JSON report per run on stderr-free stdout lines prefixed "RESULT", then a markdown
 # table of medians.
@@ -32,7 +34,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/bench-compare.XXXXXX)
 trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$work"' EXIT
 (cd "$root" && go build -o "$work/cairn" ./cmd/cairn && go build -o "$work/cairn-bench" ./cmd/cairn-bench)
-BASE=${BASE:-}; TLS=${TLS:-}
+BASE=${BASE:-}; TLS=${TLS:-}; AUTH=${AUTH:-}
+case $AUTH in ""|1) ;; *) echo "AUTH=$AUTH: want 1" >&2; exit 1 ;; esac
+targets=(etcd cairn); [ -n "$AUTH" ] && targets=(etcd cairn cairn-noauth)
 case $TLS in ""|1|cairn) ;; *) echo "TLS=$TLS: want 1 or cairn" >&2; exit 1 ;; esac
 if [ -n "$TLS" ]; then # a CA and a certificate for 127.0.0.1 signed by it
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench-ca \
@@ -82,17 +86,29 @@ start_target() { # $1 = etcd|cairn; sets url, pid and bench_tls
       >"$work/$1.log" 2>&1 &
   fi
   pid=$!
+  bench_auth=()
   for _ in $(seq 100); do
-    curl -sf "${probe_tls[@]}" -X POST "$url/v3/kv/range" -d '{"key":"cHJvYmU="}' >/dev/null 2>&1 && return 0
+    if curl -sf "${probe_tls[@]}" -X POST "$url/v3/kv/range" -d '{"key":"cHJvYmU="}' >/dev/null 2>&1; then
+      if [ -n "$AUTH" ] && [ "$1" != cairn-noauth ]; then enable_auth "${probe_tls[@]}"; bench_auth=(--user root:rootpw); fi
+      return 0
+    fi
     sleep 0.1
   done
   echo "$1 did not start" >&2; cat "$work/$1.log" >&2; exit 1
 }
 
+# enable_auth [curl TLS flags]: the user root with the root role, then auth on (etcd's steps).
+enable_auth() {
+  local p
+  for p in 'user/add {"name":"root","password":"rootpw"}' 'user/grant {"user":"root","role":"root"}' 'enable {}'; do
+    curl -sf "$@" -X POST "$url/v3/auth/${p%% *}" -d "${p#* }" >/dev/null || { echo "auth setup ${p%% *} failed" >&2; exit 1; }
+  done
+}
+
 for r in $(seq "$rounds"); do
   for c in "${clients[@]}"; do
     total=$TOTAL; [ "$c" = 1 ] && total=$((TOTAL / 4))
-    for target in etcd cairn; do
+    for target in "${targets[@]}"; do
       start_target "$target"
       if [ "$workload" = v2-get ] || [ "$workload" = v2-cas ]; then
         "$work/cairn-bench" v2-set --endpoints "$url" "${bench_tls[@]}" --clients 64 --total "$KEYS" --sequential-keys \
@@ -103,7 +119,7 @@ for r in $(seq "$rounds"); do
           --val-size "$VAL_SIZE" --key-space-size "$KEYS" >/dev/null
       fi
       t0=$(cpu_ticks "$pid")
-      out=$("$work/cairn-bench" "$workload" --endpoints "$url" "${bench_tls[@]}" --clients "$c" --total "$total" \
+      out=$("$work/cairn-bench" "$workload" --endpoints "$url" "${bench_tls[@]}" "${bench_auth[@]}" --clients "$c" --total "$total" \
         --val-size "$VAL_SIZE" --key-space-size "$KEYS" --output json $EXTRA)
       cpu_us=$(( ($(cpu_ticks "$pid") - t0) * 1000000 / $(getconf CLK_TCK) ))
       echo "RESULT $target $c $cpu_us $out"
@@ -112,7 +128,7 @@ for r in $(seq "$rounds"); do
   done
 done | tee "$work/results"
 
-python3 - "$work/results" "$workload" "$BASE" "$TLS" <<'PY'
+python3 - "$work/results" "$workload" "$BASE" "$TLS" "$AUTH" <<'PY'
 import json, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -128,6 +144,8 @@ elif sys.argv[3]:
     print(f"(the etcd columns are cairn at {sys.argv[3]}; the cairn columns the working tree)\n")
 if sys.argv[4] == "1":
     print("(both over https)\n")
+if sys.argv[5] == "1":
+    print("(auth on in both: root's simple token on every request)\n")
 print("| clients | etcd ops/s | cairn ops/s | ratio | etcd p50 ms | cairn p50 ms | etcd p99 ms | cairn p99 ms | etcd CPU µs/op | cairn CPU µs/op | failed (etcd/cairn) |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
 for c in sorted({k[1] for k in rows}):
@@ -141,4 +159,15 @@ for c in sorted({k[1] for k in rows}):
           f'{med(e, lambda r: r["latency_ms"]["p99"]):.2f} | {med(k, lambda r: r["latency_ms"]["p99"]):.2f} | '
           f'{med(e, lambda r: r["cpu_us_per_op"]):.0f} | {med(k, lambda r: r["cpu_us_per_op"]):.0f} | '
           f'{sum(r["failed"] for r in e)}/{sum(r["failed"] for r in k)} |')
+if sys.argv[5] == "1":
+    print("\nwhat auth costs cairn (same rounds): auth off vs on\n")
+    print("| clients | cairn auth off ops/s | cairn auth on ops/s | cost | off CPU µs/op | on CPU µs/op |")
+    print("|---|---|---|---|---|---|")
+    for c in sorted({k[1] for k in rows}):
+        off, on = rows.get(("cairn-noauth", c), []), rows.get(("cairn", c), [])
+        if not off or not on: continue
+        med = lambda rs, f: statistics.median(f(r) for r in rs)
+        fo, no = med(off, lambda r: r["ops_per_second"]), med(on, lambda r: r["ops_per_second"])
+        print(f'| {c} | {fo:.0f} | {no:.0f} | {(1 - no/fo)*100:.1f}% | '
+              f'{med(off, lambda r: r["cpu_us_per_op"]):.0f} | {med(on, lambda r: r["cpu_us_per_op"]):.0f} |')
 PY

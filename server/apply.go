@@ -215,6 +215,12 @@ func (s *Server) apply(st *applyState, jobs []*applyJob) error {
 				if b == nil {
 					b = s.store.Begin()
 				}
+				if req.Auth != nil {
+					var r applyResult
+					r.auth, r.err = s.auth.Apply(b, e.Index, req.Auth)
+					results = append(results, pendingResult{req.ID, r})
+					break
+				}
 				results = append(results, pendingResult{req.ID, applyRequest(b, req)})
 			case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
 				r, err := s.applyConfChange(st, e)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/compactor"
+	"github.com/cairnkv/cairn/auth"
 	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/membership"
 )
@@ -107,8 +108,23 @@ type Config struct {
 	// URL's host. nil means https peers cannot be reached. The member's own
 	// peer listener is the caller's: it serves PeerHandler.
 	PeerTLS func(serverName string) *tls.Config
+	// Auth configures users, roles and tokens (auth_api.go).
+	Auth AuthConfig
 	// Logger receives the member's logs; nil means slog.Default().
 	Logger *slog.Logger
+}
+
+// AuthConfig is etcd's auth flags.
+type AuthConfig struct {
+	// Tokens makes and resolves the tokens of Authenticate (--auth-token:
+	// auth.NewSimpleTokens or auth.NewJWTTokens). nil means simple tokens
+	// with TokenTTL.
+	Tokens auth.TokenProvider
+	// TokenTTL is --auth-token-ttl for simple tokens (0: 300 s).
+	TokenTTL time.Duration
+	// BcryptCost is --bcrypt-cost (0: 10, etcd's default), the cost of the
+	// hashes this member makes of new passwords.
+	BcryptCost int
 }
 
 // Defaults, as etcd's.
@@ -184,6 +200,12 @@ func (c *Config) fillDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Auth.BcryptCost == 0 {
+		c.Auth.BcryptCost = auth.DefaultBcryptCost
+	}
+	if c.Auth.Tokens == nil {
+		c.Auth.Tokens = auth.NewSimpleTokens(c.Auth.TokenTTL, nil)
 	}
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/cairnkv/cairn"
+	"github.com/cairnkv/cairn/auth"
 	"github.com/cairnkv/cairn/membership"
 	"github.com/cairnkv/cairn/v2store"
 )
@@ -26,6 +27,8 @@ type applyResult struct {
 	// revokedV2TTLs counts the v2 TTLs among them, for the v2 stats.
 	revokedV2TTLs int
 	// v2 answers a V2 request.
-	v2  *v2store.Event
-	err error
+	v2 *v2store.Event
+	// auth answers an Auth request (the token of an authenticate).
+	auth auth.Result
+	err  error
 }

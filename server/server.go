@@ -16,6 +16,7 @@ import (
 
 	"github.com/cairnkv/cairn"
 	"github.com/cairnkv/cairn/compactor"
+	"github.com/cairnkv/cairn/auth"
 	"github.com/cairnkv/cairn/internal/raftslog"
 	"github.com/cairnkv/cairn/internal/wait"
 	"github.com/cairnkv/cairn/lessor"
@@ -47,7 +48,10 @@ type Server struct {
 	store   *store.Store
 
 	cluster *membership.Cluster
-	tr      *peer.Transport
+	// auth is the users, roles and tokens (auth_api.go); the applier
+	// changes it, loaded again whenever the store is opened.
+	auth *auth.State
+	tr   *peer.Transport
 	// isLearner is true while this member is a learner.
 	isLearner atomic.Bool
 	// raising is set while this member proposes its NOSPACE alarm.
@@ -133,6 +137,7 @@ func New(cfg Config) (*Server, error) {
 		v2Member:   v2store.NewMemberStats(time.Now()),
 		cluster:    membership.New(cfg.DataDir),
 		metrics:    metrics.New(),
+		auth:       auth.New(cfg.Auth.Tokens),
 	}
 	if err := checkWALPlace(&cfg); err != nil {
 		return nil, err // before anything is written in the data dir

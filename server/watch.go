@@ -64,6 +64,12 @@ func (s *Server) openStoreWith(path string, hub *store.WatchHub) (*store.Store, 
 	if err != nil {
 		return nil, err
 	}
+	// Users and roles live in the store file: whatever brought this file
+	// (a restart, a received snapshot, a defragmentation) brings them.
+	if err := s.auth.Load(st); err != nil {
+		st.Close()
+		return nil, err
+	}
 	hub.Attach(st)
 	return st, nil
 }

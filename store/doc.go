@@ -92,6 +92,12 @@
 //
 // A file from before leases has no "leases" bucket; Open creates it.
 //
+// Buckets "auth", "authUsers", "authRoles" (auth.go): the users, roles and
+// auth flags of package auth, whose bytes that package owns (auth/doc.go).
+// The store writes them with their batch (Batch.StageAuth) and reads them
+// back only for a fresh Open (Store.ForEachAuth); Open creates them in a
+// file that lacks them.
+//
 // The current revision is not stored: Open takes the highest main revision
 // in "revisions", or scheduled_compact_rev if higher (the newest write can
 // be a tombstone that compaction removed), and at least 1.

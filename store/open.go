@@ -34,6 +34,9 @@ func (s *Store) load() (loaded, error) {
 			if _, err = tx.CreateBucket(bucketLeases); err != nil {
 				return err
 			}
+			if err = createAuthBuckets(tx); err != nil {
+				return err
+			}
 			return meta.Put(metaFormat, putU64(layoutFormat))
 		}
 		f, err := getU64(meta.Get(metaFormat))
@@ -46,9 +49,11 @@ func (s *Store) load() (loaded, error) {
 		if tx.Bucket(bucketRevisions) == nil {
 			return fmt.Errorf("meta bucket without revisions bucket")
 		}
-		// Files written before leases existed have no leases bucket.
-		_, err = tx.CreateBucketIfNotExists(bucketLeases)
-		return err
+		// Files written before leases or auth existed lack their buckets.
+		if _, err = tx.CreateBucketIfNotExists(bucketLeases); err != nil {
+			return err
+		}
+		return createAuthBuckets(tx)
 	}); err != nil {
 		return st, err
 	}

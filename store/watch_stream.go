@@ -157,6 +157,10 @@ func (st *WatchStream) Create(req *cairn.WatchCreateRequest) {
 			WatchID: -1, Created: true, Canceled: true, CancelReason: err.Error()})
 		st.signal()
 	}
+	if req.Refuse != nil {
+		refuse(req.Refuse)
+		return
+	}
 	rk, err := watchRange(req.Key, req.RangeEnd)
 	if err != nil {
 		refuse(err)

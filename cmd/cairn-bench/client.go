@@ -18,9 +18,10 @@ import (
 // one of which is set. Its clients share it; both are safe for concurrent
 // use.
 type endpoint struct {
-	base string
-	raw  *rawPool
-	rt   *http.Transport
+	base  string
+	token string // the Authorization header, if any (--user)
+	raw   *rawPool
+	rt    *http.Transport
 }
 
 // newEndpoints makes one endpoint per cfg.Endpoints entry, giving the
@@ -36,11 +37,12 @@ func newEndpoints(cfg *Config) []*endpoint {
 			conns++
 		}
 		if cfg.httpClient() == "raw" {
-			out[e] = &endpoint{base: base, raw: newRawPool(base, conns, cfg.Timeout, cfg.tls)}
+			out[e] = &endpoint{base: base, token: cfg.token, raw: newRawPool(base, conns, cfg.Timeout, cfg.tls)}
+			out[e].raw.token = cfg.token
 			continue
 		}
 		dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-		out[e] = &endpoint{base: base, rt: &http.Transport{
+		out[e] = &endpoint{base: base, token: cfg.token, rt: &http.Transport{
 			Proxy:                 nil, // a benchmark measures the server, not a proxy
 			DialContext:           dialer.DialContext,
 			TLSClientConfig:       cfg.tls, // HTTP/1.1 still: a TLS configuration of our own turns HTTP/2 off
@@ -86,6 +88,9 @@ func (e *endpoint) do(ctx context.Context, r request, buf *bytes.Buffer) (int, [
 		ct = "application/json"
 	}
 	req.Header.Set("Content-Type", ct)
+	if e.token != "" {
+		req.Header.Set("Authorization", e.token)
+	}
 	resp, err := e.rt.RoundTrip(req)
 	if err != nil {
 		return 0, nil, err

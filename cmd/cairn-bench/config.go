@@ -85,6 +85,11 @@ type Config struct {
 	// tls is how https endpoints are reached; set by Validate (tls.go).
 	tls *tls.Config
 
+	// User is --user name:password (auth.go); token is what authenticating
+	// as it answered, sent with every request.
+	User  string
+	token string
+
 	// leaseIDs are the leases lease-keepalive granted before the clock
 	// started, lease number i for key number i.
 	leaseIDs []int64
@@ -160,6 +165,7 @@ func ParseFlags(args []string, getenv func(string) string, usage io.Writer) (Con
 	fs.IntVar(&cfg.Leases, "leases", cfg.Leases, "lease-expiry: leases granted, each with a key, to expire during the run")
 	fs.DurationVar(&cfg.LeaseTail, "lease-tail", cfg.LeaseTail, "lease-expiry: how long to go on writing after the last lease key went")
 	registerTLSFlags(fs, &cfg)
+	registerAuthFlags(fs, &cfg)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: cairn-bench [workload] [flags]\n\nworkloads:\n")
 		for _, w := range workloads {

@@ -47,6 +47,7 @@ var errHeaderTimeout = errors.New("net/http: timeout awaiting response headers")
 type rawPool struct {
 	addr    string        // host:port to dial
 	host    string        // the Host header
+	token   string        // the Authorization header, if any
 	tls     *tls.Config   // for an https endpoint; else nil
 	timeout time.Duration // response-header timeout; 0 = none
 	dialer  net.Dialer
@@ -217,7 +218,7 @@ func (p *rawPool) roundTrip(ctx context.Context, c *rawConn, r request, buf *byt
 		}()
 	}
 
-	c.wbuf = appendRequest(c.wbuf[:0], p.host, r)
+	c.wbuf = appendRequest(c.wbuf[:0], p.host, p.token, r)
 	if _, err := c.nc.Write(c.wbuf); err != nil {
 		return 0, nil, false, false, err
 	}
@@ -259,9 +260,9 @@ func (p *rawPool) roundTrip(ctx context.Context, c *rawConn, r request, buf *byt
 
 // appendRequest appends the request line, headers and body of r for host:
 // the method ("" is POST), the path, Host, Content-Type (application/json
-// unless r names one) and Content-Length, which net/http leaves out of a
+// unless r names one), Authorization (token, if any) and Content-Length, which net/http leaves out of a
 // bodiless request other than POST, PUT and PATCH, and so does this.
-func appendRequest(b []byte, host string, r request) []byte {
+func appendRequest(b []byte, host, token string, r request) []byte {
 	method := r.method
 	if method == "" {
 		method = "POST"
@@ -277,6 +278,10 @@ func appendRequest(b []byte, host string, r request) []byte {
 	b = append(b, host...)
 	b = append(b, "\r\nContent-Type: "...)
 	b = append(b, ct...)
+	if token != "" {
+		b = append(b, "\r\nAuthorization: "...)
+		b = append(b, token...)
+	}
 	if len(r.body) > 0 || method == "POST" || method == "PUT" || method == "PATCH" {
 		b = append(b, "\r\nContent-Length: "...)
 		b = strconv.AppendInt(b, int64(len(r.body)), 10)

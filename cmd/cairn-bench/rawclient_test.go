@@ -157,10 +157,10 @@ func TestRawClientGETHasNoBody(t *testing.T) {
 	}
 	// A bodiless GET carries no Content-Length (as net/http sends it); a
 	// POST always does.
-	if got := string(appendRequest(nil, "h:1", request{method: "GET", path: "/x"})); got != "GET /x HTTP/1.1\r\nHost: h:1\r\nContent-Type: application/json\r\n\r\n" {
+	if got := string(appendRequest(nil, "h:1", "", request{method: "GET", path: "/x"})); got != "GET /x HTTP/1.1\r\nHost: h:1\r\nContent-Type: application/json\r\n\r\n" {
 		t.Errorf("GET request %q", got)
 	}
-	if got := string(appendRequest(nil, "h:1", request{path: "/x"})); got != "POST /x HTTP/1.1\r\nHost: h:1\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n" {
+	if got := string(appendRequest(nil, "h:1", "", request{path: "/x"})); got != "POST /x HTTP/1.1\r\nHost: h:1\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n" {
 		t.Errorf("empty POST request %q", got)
 	}
 }

@@ -28,6 +28,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.authenticate(ctx); err != nil {
+		return nil, err
+	}
 	w, _ := lookupWorkload(cfg.Workload)
 	if w.run != nil {
 		res, err := w.run(ctx, &cfg)

@@ -59,6 +59,7 @@ type Config struct {
 	GRPCKeepaliveMinTime        time.Duration // etcd's --grpc-keepalive-min-time
 	GRPCKeepaliveInterval       time.Duration // etcd's --grpc-keepalive-interval
 	GRPCKeepaliveTimeout        time.Duration // etcd's --grpc-keepalive-timeout
+	Auth                        AuthFlags     // --auth-token, --auth-token-ttl, --bcrypt-cost (auth.go)
 
 	// Not flags: etcd has none for these. DefaultConfig sets the constants
 	// below; tests shorten them.
@@ -115,6 +116,7 @@ func DefaultConfig() Config {
 		GRPCKeepaliveMinTime:        5 * time.Second,
 		GRPCKeepaliveInterval:       2 * time.Hour,
 		GRPCKeepaliveTimeout:        20 * time.Second,
+		Auth:                        defaultAuth(),
 
 		AutoCompactionMode:      compactor.ModePeriodic,
 		AutoCompactionRetention: "0",
@@ -196,6 +198,9 @@ func (c *Config) Validate() error {
 	}
 	if c.WarningApplyDuration <= 0 {
 		return fmt.Errorf("--experimental-warning-apply-duration must be positive, not %v", c.WarningApplyDuration)
+	}
+	if _, err := c.Auth.serverAuth(); err != nil {
+		return err
 	}
 	return c.validateSecurity()
 }
@@ -308,6 +313,9 @@ func (c *Config) serverConfig(logger *slog.Logger) (server.Config, error) {
 		MaxPendingBytes:          c.MaxWatchPendingBytes,
 	}
 	if sc.AutoCompaction, err = compactor.Parse(c.AutoCompactionMode, c.AutoCompactionRetention); err != nil {
+		return sc, err
+	}
+	if sc.Auth, err = c.Auth.serverAuth(); err != nil {
 		return sc, err
 	}
 	sc.Logger = logger

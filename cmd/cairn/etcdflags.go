@@ -50,10 +50,6 @@ var etcdFlags = []etcdFlag{
 	{name: "peer-cert-allowed-hostname", notYet: "TLS: CRLs and certificate name checks"},
 	{name: "peer-crl-file", notYet: "TLS: CRLs and certificate name checks"},
 	{name: "experimental-peer-skip-client-san-verification", def: "false", isBool: true, notYet: "TLS: CRLs and certificate name checks"},
-	// Authentication: the token type matters only once auth is enabled.
-	{name: "auth-token", def: "simple", notYet: "authentication"},
-	{name: "bcrypt-cost", def: "10", notYet: "authentication"},
-	{name: "auth-token-ttl", def: "300", notYet: "authentication"},
 	// Discovery: --initial-cluster is the way to bootstrap.
 	{name: "discovery", notYet: "discovery; use --initial-cluster"},
 	{name: "discovery-srv", notYet: "discovery; use --initial-cluster"},

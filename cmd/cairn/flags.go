@@ -53,6 +53,7 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.DurationVar(&c.GRPCKeepaliveInterval, "grpc-keepalive-interval", c.GRPCKeepaliveInterval, "idle time after which the server pings a gRPC client connection")
 	fs.DurationVar(&c.GRPCKeepaliveTimeout, "grpc-keepalive-timeout", c.GRPCKeepaliveTimeout, "time the server waits for the answer to its ping before it closes the gRPC connection")
 	c.Security.register(fs)
+	c.Auth.register(fs)
 	m.etcd = m.etcd[:0]
 	for i := range etcdFlags {
 		v := &etcdValue{f: &etcdFlags[i]}
@@ -81,6 +82,7 @@ var flagSections = []struct {
 	{"Security", []string{"cert-file", "key-file", "trusted-ca-file", "client-cert-auth", "auto-tls",
 		"peer-cert-file", "peer-key-file", "peer-trusted-ca-file", "peer-client-cert-auth", "peer-auto-tls",
 		"cipher-suites", "tls-min-version", "cors", "host-whitelist"}},
+	{"Authentication", authNames},
 	{"Metrics and compaction", []string{"listen-metrics-urls", "auto-compaction-mode", "auto-compaction-retention"}},
 	{"Profiling", []string{"enable-pprof"}},
 	{"Unsafe (may break the guarantees of the consensus protocol)", []string{"force-new-cluster"}},
