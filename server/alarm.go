@@ -9,13 +9,6 @@ import (
 	"github.com/cairnkv/cairn/membership"
 )
 
-// Alarms, as etcd's: a member raises NOSPACE when a write would take its
-// store past --quota-backend-bytes; while any NOSPACE alarm is raised, every
-// member refuses writes that take space (puts, transactions, lease grants)
-// with cairn.ErrNoSpace, until an operator compacts, defragments and
-// deactivates the alarm. Alarms live in the cluster state: raised and
-// cleared through raft, so every member has the same list.
-
 // Alarm gets, raises or clears alarms (cairn.MaintenanceOps).
 func (s *Server) Alarm(ctx context.Context, action int32, am cairn.AlarmMember) ([]cairn.AlarmMember, error) {
 	if am.Alarm < 0 || int(am.Alarm) >= len(cairn.AlarmTypeNames) {

@@ -9,8 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cairnkv/cairn"
-	"github.com/cairnkv/cairn/compactor"
 	"github.com/cairnkv/cairn/auth"
+	"github.com/cairnkv/cairn/compactor"
 	"github.com/cairnkv/cairn/lessor"
 	"github.com/cairnkv/cairn/membership"
 )

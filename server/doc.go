@@ -77,13 +77,10 @@
 // starts with an empty log that the leader fills. A data dir that holds a
 // member ignores the bootstrap settings.
 //
-// Peer transport: package peer (its doc has the endpoints, framing,
-// identity headers, streams and snapshot transfer); peer.go gives it the
-// member's raft node (peer.Raft) and the rest it asks of the member
-// (peer.Member). Every member sends a Ready's messages before it fsyncs,
-// except the answers that vouch for its disk (an append acknowledged, a
-// vote given), which wait for the fsync; a leader's own append counts for
-// the quorum only after its fsync.
+// Peer transport: package peer (endpoints, framing, streams, snapshot
+// transfer; peer.go gives it what it asks of the member). A Ready's
+// messages leave before its fsync, except the answers that vouch for this
+// member's disk (raftnode.SplitMessages).
 //
 // Membership (membership.go; the state itself: package membership):
 // configuration changes carry the member's record (id, name, peer URLs,
@@ -112,29 +109,20 @@
 // a margin of Config.SnapshotCatchUpEntries for slow followers, as etcd
 // does.
 //
-// A follower too far behind gets a MsgSnap from raft on the leader; the
-// transport streams it in POST /raft/snapshot with the leader's cluster state
-// and a consistent copy of its store file (store.WriteSnapshot, checked by a
-// SHA-256 trailer; package peer). The follower writes both into snap/ (fsynced), then
-// steps the message into raft. The Ready that carries the snapshot saves its
-// metadata in the raft log (replacing the log), then the applier closes the
-// store, renames the received file over store.db, opens it, takes the
-// cluster state, and moves its applied index to the new store's consistent
-// index (which may be past the snapshot: it skips the entries it holds).
-// A crash between the raft log's snapshot record and the rename is finished
-// at the next start (recoverStore). Watches on the replaced store end; their
-// clients resume from their next revision.
+// A follower too far behind gets the leader's store file with raft's
+// MsgSnap, over the peer transport, and swaps it in on the applier
+// (installSnapshot); package snapshot's doc.go gives the order of the steps
+// and what a crash between them leaves (recoverStore finishes it at the
+// next start). Watches on the replaced store end; their clients resume
+// from their next revision.
 //
 // # Alarms and maintenance
 //
 // Alarms live in the cluster state, raised and cleared through raft
-// (alarm.go). A write that would take the store past --quota-backend-bytes
-// (measured on the store file, as etcd) fails with cairn.ErrNoSpace and
-// raises NOSPACE for this member; while NOSPACE is raised every member
-// refuses writes that take space until it is deactivated. Defragment runs on
-// the applier goroutine between batches (maintenance.go); Snapshot, Hash and
-// HashKV read the store after a flush. Restore (package snapshot) makes the data
-// dir of a member of a new cluster from a backup.
+// (alarm.go). A write past --quota-backend-bytes fails with
+// cairn.ErrNoSpace and raises NOSPACE; while it is raised every member
+// refuses writes that take space. Defragment runs on the applier between
+// batches (maintenance.go); Snapshot, Hash and HashKV read after a flush.
 //
 // # Leases
 //

@@ -8,16 +8,10 @@ import (
 	"github.com/cairnkv/cairn/peer"
 )
 
-// Forwarding lease requests from a follower to the leader over the peer
-// transport, as etcd forwards LeaseRenew and LeaseTimeToLive to its leader's
-// peer URL (the endpoints and their bodies: package peer, lease.go). The
-// follower sends its applied index; the leader first waits until it has
-// applied as much (so its answer reflects every write the follower's client
-// saw), then answers from its own lessor, and never forwards again: if it
-// is not the primary lessor (it lost the leadership, or has not applied its
-// first entry yet) the follower gets errLeaseNotLeader and looks again at
-// who leads. The answer's header is completed by the member the client
-// asked: its member id, the leader's revision.
+// A follower forwards keepalive and timetolive to the leader over the peer
+// transport (package peer, lease.go), as etcd does; the leader answers from
+// its lessor once it applied the follower's applied index, and never
+// forwards again (errLeaseNotLeader: the follower looks again).
 
 // fromPeerLeaseErr maps the transport's "not the leader" to the lessor's.
 func fromPeerLeaseErr(err error) error {

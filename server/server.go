@@ -15,8 +15,8 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/cairnkv/cairn"
-	"github.com/cairnkv/cairn/compactor"
 	"github.com/cairnkv/cairn/auth"
+	"github.com/cairnkv/cairn/compactor"
 	"github.com/cairnkv/cairn/internal/raftslog"
 	"github.com/cairnkv/cairn/internal/wait"
 	"github.com/cairnkv/cairn/lessor"
@@ -48,10 +48,13 @@ type Server struct {
 	store   *store.Store
 
 	cluster *membership.Cluster
-	// auth is the users, roles and tokens (auth_api.go); the applier
+	// auth is the users, roles and tokens; the applier
 	// changes it, loaded again whenever the store is opened.
 	auth *auth.State
-	tr   *peer.Transport
+	// Service is the contract's Auth and Authorizer over auth
+	// (package auth; auth_api.go gives it the member).
+	*auth.Service
+	tr *peer.Transport
 	// isLearner is true while this member is a learner.
 	isLearner atomic.Bool
 	// raising is set while this member proposes its NOSPACE alarm.
@@ -139,6 +142,7 @@ func New(cfg Config) (*Server, error) {
 		metrics:    metrics.New(),
 		auth:       auth.New(cfg.Auth.Tokens),
 	}
+	s.Service = auth.NewService(s.auth, authMember{s}, cfg.Auth.BcryptCost, s.metrics.AuthFailures.Inc, s.log)
 	if err := checkWALPlace(&cfg); err != nil {
 		return nil, err // before anything is written in the data dir
 	}
