@@ -26,6 +26,7 @@ func TestArrowsPointDown(t *testing.T) {
 		{"./v2store", append([]string{"net/http"}, adapters...)},
 		{"./raftlog", append([]string{"net/http"}, adapters...)},
 		{"./snapshot", append([]string{"net/http"}, adapters...)},
+		{"./web", append([]string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/store", "github.com/cairnkv/cairn/httpapi", "go.etcd.io/bbolt", "go.etcd.io/raft/v3"}, adapters...)},
 		{"./httpapi", []string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/peer", "github.com/cairnkv/cairn/lessor"}},
 	} {
 		out, err := exec.Command("go", "list", "-deps", c.pkg).Output()

@@ -1,0 +1,40 @@
+// The dashboard's shell: the navigation, the pages, the connection state.
+import { render } from "preact";
+import { useState } from "preact/hooks";
+import { useRoute } from "./route.js";
+import { KeysPage } from "./keys.jsx";
+import { LeasesPage } from "./leases.jsx";
+import { ClusterPage } from "./cluster.jsx";
+import "./style.css";
+
+function App() {
+  const route = useRoute();
+  const [live, setLive] = useState({ state: "connecting", detail: "" });
+  const tab = (page, label) => (
+    <a href={`#/${page}`} class={route.page === page ? "tab on" : "tab"} aria-current={route.page === page ? "page" : undefined}>
+      {label}
+    </a>
+  );
+  return (
+    <div class="app">
+      <header>
+        <span class="brand">cairn</span>
+        <nav>
+          {tab("keys", "Keys")}
+          {tab("leases", "Leases")}
+          {tab("cluster", "Cluster")}
+        </nav>
+        <span class={`live ${live.state}`} title={live.detail} data-testid="live">
+          {live.state === "open" ? "live" : live.state === "connecting" ? "connecting…" : `offline, ${live.detail}`}
+        </span>
+      </header>
+      <main>
+        {route.page === "keys" && <KeysPage openKey={route.key} onLive={setLive} />}
+        {route.page === "leases" && <LeasesPage />}
+        {route.page === "cluster" && <ClusterPage />}
+      </main>
+    </div>
+  );
+}
+
+render(<App />, document.getElementById("app"));
