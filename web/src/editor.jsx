@@ -70,6 +70,7 @@ function useCodeMirror(initial, format, onChange) {
 
 export function Editor({ k, binaryAs, events }) {
   const [state, setState] = useState({ loading: true });
+  const [saved, setSaved] = useState(0); // the revision this page's last save made
   const load = async () => {
     try {
       const r = await range(k, "");
@@ -90,10 +91,14 @@ export function Editor({ k, binaryAs, events }) {
         <p class="muted" data-testid="missing">This key does not exist (now, at revision {state.revision}).</p>
       </div>
     );
-  return <Loaded key={state.kv.modRevision} kv={state.kv} binaryAs={binaryAs} events={events} reload={load} />;
+  const onSaved = (rev) => {
+    setSaved(rev);
+    load();
+  };
+  return <Loaded key={state.kv.modRevision} kv={state.kv} binaryAs={binaryAs} events={events} reload={load} onSaved={onSaved} saved={saved} />;
 }
 
-function Loaded({ kv, binaryAs, events, reload }) {
+function Loaded({ kv, binaryAs, events, reload, onSaved, saved }) {
   const enc = encodingOf(kv.value, binaryAs);
   const initial = encode(kv.value, enc);
   const [format, setFormat] = useState(enc === "text" ? detect(initial) : "text");
@@ -128,8 +133,7 @@ function Loaded({ kv, binaryAs, events, reload }) {
       const r = await putIfUnchanged(kv.key, bytes, modRevision, kv.lease);
       if (r.ok) {
         setConflict(null);
-        setMsg({ ok: `saved at revision ${r.revision}` });
-        reload();
+        onSaved(r.revision);
       } else {
         setConflict({ mine: value, theirs: r.current });
       }
@@ -180,7 +184,7 @@ function Loaded({ kv, binaryAs, events, reload }) {
       </div>
       {syntax && <ErrorLine error={syntax} />}
       {msg.error && <ErrorLine error={msg.error} />}
-      {msg.ok && <span class="ok" data-testid="saved">{msg.ok}</span>}
+      {saved === kv.modRevision && !dirty && <span class="ok" data-testid="saved">saved at revision {saved}</span>}
       {changed && !conflict && (
         <p class="warn" data-testid="changed">
           {changed.type === "DELETE" ? "Someone deleted this key" : `Someone changed this key (revision ${changed.kv.modRevision})`} while you were editing: saving will show both versions.

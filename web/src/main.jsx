@@ -25,7 +25,7 @@ function App() {
           {tab("cluster", "Cluster")}
         </nav>
         <span class={`live ${live.state}`} title={live.detail} data-testid="live">
-          {live.state === "open" ? "live" : live.state === "connecting" ? "connecting…" : `offline, ${live.detail}`}
+          {{ open: "live", connecting: "connecting…", closed: `offline, ${live.detail}`, idle: "" }[live.state]}
         </span>
       </header>
       <main>

@@ -10,7 +10,8 @@ import { kv } from "./api.js";
 
 export class WatchSocket {
   // onEvents(name, events, revision) gets the events of one revision range;
-  // onState(state, detail) gets "connecting" | "open" | "closed";
+  // onState(state, detail) gets "connecting" | "open" | "closed" (and
+  // "idle" after close);
   // onReset(name) tells that a watch could not resume.
   constructor({ onEvents, onState, onReset }) {
     this.onEvents = onEvents;
@@ -38,7 +39,7 @@ export class WatchSocket {
     };
     ws.onmessage = (m) => this.receive(JSON.parse(m.data));
     ws.onclose = () => {
-      if (this.ws !== ws) return;
+      if (this.ws !== ws || this.closed) return;
       this.ws = null;
       this.onState("closed", `reconnecting in ${(this.pause / 1000).toFixed(1)} s`);
       if (!this.closed) setTimeout(() => this.connect(), this.pause);
@@ -95,8 +96,10 @@ export class WatchSocket {
     }
   }
 
+  // close ends every watch and the socket, for good.
   close() {
     this.closed = true;
     this.ws?.close();
+    this.onState("idle");
   }
 }
