@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -197,4 +198,31 @@ func (b *browser) checkClean() {
 // clickCSS clicks the first element that matches the CSS selector sel.
 func clickCSS(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Click(chromedp.CSS(sel))
+}
+
+// expectFaults waits until a fault containing each of want is recorded,
+// then forgets them: it shows that the recorder sees what it must.
+func (b *browser) expectFaults(want ...string) {
+	b.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b.mu.Lock()
+		var missing []string
+		for _, w := range want {
+			if !slices.ContainsFunc(b.faults, func(f string) bool { return strings.Contains(f, w) }) {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) == 0 {
+			b.faults = nil
+		}
+		b.mu.Unlock()
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("no fault recorded with %q; recorded: %q", missing, b.faults)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

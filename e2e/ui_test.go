@@ -32,6 +32,12 @@ func TestDashboard(t *testing.T) {
 	}
 	b := newBrowser(t, m.url)
 
+	// The recorder sees a console error and a request to another host (the
+	// member's Content-Security-Policy refuses it, and says so).
+	b.open("")
+	eval[int](b, `console.error("probe-error"); fetch("http://192.0.2.1/probe-elsewhere").catch(() => {}); 1`)
+	b.expectFaults("probe-error", "192.0.2.1/probe-elsewhere")
+
 	// Keys written through the API are in the tree; a deep link opens the
 	// tree down to its key and the key in the editor.
 	b.open("#/key//app/conf/db.json")
