@@ -27,7 +27,7 @@ import (
 // fault: console errors, uncaught exceptions, and any request to a place
 // other than the member.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	origin string // the member: http://127.0.0.1:port
 	shots  string // where screenshots go
@@ -40,7 +40,7 @@ type browser struct {
 
 // newBrowser starts chromium (the test is skipped, naming the Debian
 // package, when it is not installed) at 1280x800.
-func newBrowser(t *testing.T, origin string) *browser {
+func newBrowser(t testing.TB, origin string) *browser {
 	t.Helper()
 	path := testbin.Need(t, "chromium")
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -225,4 +225,17 @@ func (b *browser) expectFaults(want ...string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// when waits for the JavaScript expression cond, checked at every frame,
+// and returns the page's clock (performance.now(), milliseconds since the
+// navigation began) when it first held.
+func (b *browser) when(what, cond string) float64 {
+	b.t.Helper()
+	var at float64
+	b.run(what, func(ctx context.Context, t *chromedp.Target) (v chromedp.Void, err error) {
+		at, err = chromedp.Poll[float64]("("+cond+") && performance.now()", chromedp.WithPollingTimeout(90*time.Second))(ctx, t)
+		return v, err
+	})
+	return at
 }

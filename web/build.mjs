@@ -15,6 +15,8 @@ const options = {
   outdir,
   bundle: true,
   format: "esm",
+  splitting: true, // the editor and the cluster page load when first shown
+  chunkNames: "chunk-[hash]",
   minify: true,
   target: ["es2020", "chrome100", "firefox100", "safari15"],
   jsx: "automatic",

@@ -5,7 +5,6 @@
 // open.
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
-import "uplot/dist/uPlot.min.css";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { members, status, alarms, getText } from "./api.js";
 import { ErrorLine } from "./ui.jsx";

@@ -7,8 +7,11 @@ import { WatchSocket } from "./watch.js";
 import { keyLink } from "./route.js";
 import { post } from "./api.js";
 import { toB64 } from "./bytes.js";
-import { Editor, CreateForm } from "./editor.jsx";
-import { ErrorLine } from "./ui.jsx";
+import { ErrorLine, useModule } from "./ui.jsx";
+
+// The editor (CodeMirror, the diff view, YAML) is its own chunk, loaded
+// when a key is first opened: the tree does not wait for it.
+const loadEditor = () => import("./editor.jsx");
 
 const PAGE = 100;
 
@@ -18,6 +21,7 @@ function newModel(root, sep) {
 }
 
 export function KeysPage({ openKey, onLive }) {
+  const editor = useModule(loadEditor, openKey !== null);
   const [root, setRoot] = useState(localStorage.getItem("cairn.root") ?? "");
   const [sep, setSep] = useState(localStorage.getItem("cairn.sep") ?? "/");
   const [binaryAs, setBinaryAs] = useState(localStorage.getItem("cairn.binary") ?? "hex");
@@ -131,16 +135,20 @@ export function KeysPage({ openKey, onLive }) {
               <option value="base64">base64</option>
             </select>
           </label>
-          <button onClick={() => setCreating(openKey && openKey.endsWith(sep) ? openKey : m.root)}>New key</button>
+          <button onClick={() => { editor.want(); setCreating(openKey && openKey.endsWith(sep) ? openKey : m.root); }}>New key</button>
         </div>
         <Search binaryAs={binaryAs} />
         <Tree m={m} rows={rows} openKey={openKey} toggle={toggle} load={load} binaryAs={binaryAs} bump={bump} />
       </section>
       <section class="detail">
-        {creating !== null ? (
-          <CreateForm prefix={creating} onDone={(key) => { setCreating(null); if (key !== null) location.hash = keyLink(key); }} />
+        {editor.error ? (
+          <ErrorLine error={`the editor did not load: ${editor.error}`} />
+        ) : (creating !== null || openKey !== null) && !editor.module ? (
+          <p class="muted">loading the editor…</p>
+        ) : creating !== null ? (
+          <editor.module.CreateForm prefix={creating} onDone={(key) => { setCreating(null); if (key !== null) location.hash = keyLink(key); }} />
         ) : openKey !== null ? (
-          <Editor key={openKey} k={openKey} binaryAs={binaryAs} events={editorEvents} />
+          <editor.module.Editor key={openKey} k={openKey} binaryAs={binaryAs} events={editorEvents} />
         ) : (
           <p class="hint">Pick a key in the tree, or search by prefix. Arrow keys move in the tree, Enter opens.</p>
         )}

@@ -4,12 +4,16 @@ import { useState } from "preact/hooks";
 import { useRoute } from "./route.js";
 import { KeysPage } from "./keys.jsx";
 import { LeasesPage } from "./leases.jsx";
-import { ClusterPage } from "./cluster.jsx";
+import { ErrorLine, useModule } from "./ui.jsx";
 import "./style.css";
+
+// The cluster page (uPlot, the metrics parser) is its own chunk.
+const loadCluster = () => import("./cluster.jsx");
 
 function App() {
   const route = useRoute();
   const [live, setLive] = useState({ state: "connecting", detail: "" });
+  const cluster = useModule(loadCluster, route.page === "cluster");
   const tab = (page, label) => (
     <a href={`#/${page}`} class={route.page === page ? "tab on" : "tab"} aria-current={route.page === page ? "page" : undefined}>
       {label}
@@ -31,7 +35,8 @@ function App() {
       <main>
         {route.page === "keys" && <KeysPage openKey={route.key} onLive={setLive} />}
         {route.page === "leases" && <LeasesPage />}
-        {route.page === "cluster" && <ClusterPage />}
+        {route.page === "cluster" &&
+          (cluster.module ? <cluster.module.ClusterPage /> : cluster.error ? <ErrorLine error={`the cluster page did not load: ${cluster.error}`} /> : <p class="muted">loading…</p>)}
       </main>
     </div>
   );
