@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -122,5 +123,48 @@ func TestBundleIsFresh(t *testing.T) {
 		if _, ok := built[name]; !ok {
 			t.Errorf("dist/%s is committed but no longer built: remove it", name)
 		}
+	}
+}
+
+// The README's size budget (gzip -9): what the first page loads, and all.
+const (
+	firstLoadBudget = 25 << 10
+	totalBudget     = 250 << 10
+)
+
+// TestBundleBudget keeps the bundle within the README's budget: the first
+// load is app.js, app.css and the chunks app.js imports statically (the
+// editor and the cluster page are dynamic imports, loaded when shown).
+func TestBundleBudget(t *testing.T) {
+	gz := func(name string) int {
+		b, err := os.ReadFile(filepath.Join("dist", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&out, gzip.BestCompression)
+		zw.Write(b)
+		zw.Close()
+		return out.Len()
+	}
+	app, err := os.ReadFile("dist/app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := gz("app.js") + gz("app.css")
+	for _, m := range regexp.MustCompile(`from"\./(chunk-[A-Z0-9]+\.js)"`).FindAllSubmatch(app, -1) {
+		first += gz(string(m[1]))
+	}
+	entries, _ := os.ReadDir("dist")
+	total := 0
+	for _, e := range entries {
+		total += gz(e.Name())
+	}
+	t.Logf("gzipped: first load %d bytes, all %d bytes", first, total)
+	if first > firstLoadBudget {
+		t.Errorf("the first load is %d bytes gzipped, over the README's budget of %d", first, firstLoadBudget)
+	}
+	if total > totalBudget {
+		t.Errorf("the bundle is %d bytes gzipped, over the README's budget of %d", total, totalBudget)
 	}
 }
