@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestDashboard drives the dashboard in chromium against a real member, as
@@ -124,12 +127,28 @@ func TestDashboard(t *testing.T) {
 	b.until("the last page", count+` === 250 && document.querySelector('.more') === null`)
 	b.screenshot("paged")
 
+	// The keyboard: a row of the tree, arrow down, Enter opens that key.
+	b.run("arrow down and Enter in the tree", chromedp.Focus(chromedp.CSS(`[data-key="/many/k000"]`)),
+		chromedp.KeyEvent(kb.ArrowDown), chromedp.KeyEvent("\r"))
+	b.until("Enter opened the next key", `location.hash === "#/key//many/k001" && document.querySelector('[data-testid="keyname"]')?.textContent === "/many/k001"`)
+
 	// The cluster page: this member, leader, healthy; the chart is drawn.
 	b.open("#/cluster")
 	b.until("the member is listed as leader", `document.querySelector('[data-testid="members"]')?.textContent.includes('leader')`)
 	b.until("healthy", `document.querySelector('[data-testid="status"]')?.textContent.includes('healthy')`)
 	b.until("the chart is drawn", `document.querySelector('[data-testid="chart"] canvas') !== null`)
 	b.screenshot("cluster")
+
+	// On a phone-width screen the keys page fits: one column, nothing
+	// wider than the screen.
+	b.run("a phone-width screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	b.open("#/key//app/a")
+	b.until("the tree and the editor, one above the other", `document.querySelector('[data-key="/app/a"]') !== null && document.querySelector('[data-testid="keyname"]')?.textContent === "/app/a"`)
+	if w := eval[[]float64](b, `[document.documentElement.scrollWidth, innerWidth]`); w[0] > w[1] {
+		t.Errorf("at 390 px wide the page is %v px wide", w[0])
+	}
+	b.screenshot("phone")
+	b.run("back to 1280x800", chromedp.EmulateReset())
 
 	b.checkClean()
 }
