@@ -36,6 +36,7 @@ func TestArrowsPointDown(t *testing.T) {
 			"github.com/cairnkv/cairn/grpcapi", "google.golang.org/grpc", "github.com/cairnkv/cairn/auth"}},
 		{"./grpcapi", []string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/peer", "github.com/cairnkv/cairn/lessor",
 			"github.com/cairnkv/cairn/store", "github.com/cairnkv/cairn/httpapi"}},
+		{"./web", append([]string{"github.com/cairnkv/cairn/server", "github.com/cairnkv/cairn/store", "github.com/cairnkv/cairn/httpapi", "go.etcd.io/bbolt", "go.etcd.io/raft/v3"}, adapters...)},
 	} {
 		out, err := exec.Command("go", "list", "-deps", c.pkg).Output()
 		if err != nil {

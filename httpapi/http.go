@@ -59,6 +59,10 @@ type Config struct {
 	// SSEHeartbeat is how long an SSE watch (watch_sse.go) stays silent
 	// before it sends a comment line. 0 means DefaultSSEHeartbeat.
 	SSEHeartbeat time.Duration
+	// UI, if set, is served at /ui and /ui/... (cmd/cairn passes the
+	// dashboard, web.Handler, unless --enable-ui=false); without it those
+	// paths answer 404. It passes the origin limits like every route.
+	UI http.Handler
 }
 
 // api is the state every handler shares.
@@ -110,6 +114,8 @@ type api struct {
 //	GET  /metrics                                    Prometheus metrics, when
 //	     Config.Metrics is set (metrics.go)
 //	GET  /openapi.yaml                               the contract (cairn.OpenAPI)
+//	GET  /ui/...                                     the dashboard, when Config.UI
+//	     is set
 //
 // The wire format of each endpoint is etcd 3.4's, described in openapi.yaml
 // and docs/api.md. The handler is safe for concurrent use.
@@ -240,6 +246,10 @@ func New(b Backend, cfg Config) http.Handler {
 	r.HandleFunc("/version", getOnly(a.serveVersion))
 	r.HandleFunc("/health", getOnly(a.serveHealth))
 	r.HandleFunc("/openapi.yaml", getOnly(serveOpenAPI))
+	if cfg.UI != nil {
+		r.Handle("/ui", cfg.UI)
+		r.Handle("/ui/*", cfg.UI)
+	}
 	return a.withOriginLimits(r)
 }
 

@@ -45,6 +45,7 @@ type Config struct {
 	LogLevel                 string
 	LogFormat                string
 	EnablePprof              bool
+	EnableUI                 bool // cairn's own: the dashboard at /ui/
 
 	WarningApplyDuration        time.Duration // etcd's --experimental-warning-apply-duration
 	WatchProgressNotifyInterval time.Duration // etcd's --experimental-watch-progress-notify-interval
@@ -102,6 +103,7 @@ func DefaultConfig() Config {
 		HeartbeatInterval:        uint(server.DefaultHeartbeatInterval / time.Millisecond),
 		ElectionTimeout:          uint(server.DefaultElectionTimeout / time.Millisecond),
 		EnableV2:                 true,
+		EnableUI:                 true,
 		Logger:                   "capnslog",
 		LogOutputs:               "default",
 		LogLevel:                 "info",

@@ -35,6 +35,7 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.UintVar(&c.HeartbeatInterval, "heartbeat-interval", c.HeartbeatInterval, "time in milliseconds of a raft heartbeat interval")
 	fs.UintVar(&c.ElectionTimeout, "election-timeout", c.ElectionTimeout, "time in milliseconds of a raft election timeout")
 	fs.BoolVar(&c.EnableV2, "enable-v2", c.EnableV2, "serve the v2 API (keys, members, stats); false: every /v2/ path answers 404, as etcd 3.4 by default")
+	fs.BoolVar(&c.EnableUI, "enable-ui", c.EnableUI, "serve the dashboard at /ui/ on the client URLs (false: /ui/ answers 404; etcd has no dashboard)")
 	fs.StringVar(&c.V2Prefix, "v2-prefix", c.V2Prefix, "store prefix of the v2 keys tree: the v2 key /a is the v3 key <prefix>/a (default: none, the same bytes; see docs/v2-mapping.md)")
 	fs.StringVar(&c.Logger, "logger", c.Logger, "etcd's logger: zap or capnslog, both accepted; cairn logs with log/slog either way (see --log-format)")
 	fs.StringVar(&c.LogOutputs, "log-outputs", c.LogOutputs, "comma-separated log outputs: default (stderr), stderr, stdout or file paths (appended to)")
@@ -75,7 +76,7 @@ var flagSections = []struct {
 		"quota-backend-bytes", "max-txn-ops", "max-request-bytes"}},
 	{"Clustering", []string{"initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state",
 		"initial-cluster-token", "advertise-client-urls"}},
-	{"API", []string{"enable-v2", "v2-prefix", "experimental-watch-progress-notify-interval",
+	{"API", []string{"enable-v2", "v2-prefix", "enable-ui", "experimental-watch-progress-notify-interval",
 		"max-watchers-per-connection", "max-watch-pending-bytes"}},
 	{"gRPC", []string{"max-concurrent-streams", "grpc-keepalive-min-time", "grpc-keepalive-interval", "grpc-keepalive-timeout"}},
 	{"Logging", []string{"logger", "log-outputs", "log-level", "log-format", "experimental-warning-apply-duration"}},

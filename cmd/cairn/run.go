@@ -15,6 +15,7 @@ import (
 	"github.com/cairnkv/cairn/grpcapi"
 	"github.com/cairnkv/cairn/httpapi"
 	"github.com/cairnkv/cairn/server"
+	"github.com/cairnkv/cairn/web"
 )
 
 // shutdownGrace is how long in-flight requests get to finish on SIGTERM.
@@ -90,6 +91,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	// The v2 keys API is served when the member implements httpapi.V2Keys.
 	var _ httpapi.V2Keys = srv
+	var ui http.Handler
+	if m.Config.EnableUI {
+		ui = web.Handler()
+	}
 	handler := httpapi.New(srv, httpapi.Config{
 		MaxRequestBytes: int64(sc.MaxRequestBytes),
 		Logger:          logger,
@@ -97,6 +102,7 @@ func (m *Main) Run(ctx context.Context) error {
 		CORS:            m.Config.Security.origins(),
 		HostWhitelist:   listFlag(m.Config.Security.HostWhitelist),
 		Metrics:         reg,
+		UI:              ui,
 	})
 	metricsLn.serve(reg, handler, logger)
 	if m.Config.EnablePprof {

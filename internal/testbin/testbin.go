@@ -1,7 +1,8 @@
 // Package testbin finds the programs that some tests run besides Go: a real
 // etcd 3.4 and etcdctl to compare with, httpie and curl for the examples of
 // the documentation, bash to run those examples as written, node and npm
-// for the generated TypeScript client and the OpenAPI lint.
+// for the generated TypeScript client, the OpenAPI lint and the dashboard's
+// bundle, chromium to drive the dashboard.
 //
 // On a machine without one of them the test that needs it is skipped, with
 // a message that names the Debian package to install, so that `go test
@@ -23,13 +24,14 @@ const RequireEnv = "CAIRN_REQUIRE_TOOLS"
 
 // Debian names the Debian package of each program a test may run.
 var Debian = map[string]string{
-	"etcd":    "etcd-server",
-	"etcdctl": "etcd-client",
-	"http":    "httpie",
-	"curl":    "curl",
-	"bash":    "bash",
-	"node":    "nodejs",
-	"npm":     "npm",
+	"etcd":     "etcd-server",
+	"etcdctl":  "etcd-client",
+	"http":     "httpie",
+	"curl":     "curl",
+	"bash":     "bash",
+	"node":     "nodejs",
+	"npm":      "npm",
+	"chromium": "chromium",
 }
 
 // Need returns the path of program on PATH. When it is not there, the test
