@@ -245,7 +245,7 @@ func TestCommandRefusesEtcdDataDir(t *testing.T) {
 
 	_, stderr, code := runCairn(t, nil, "--data-dir", dir, "--listen-client-urls", "http://127.0.0.1:0",
 		"--advertise-client-urls", "http://127.0.0.1:0", "--listen-peer-urls", "http://127.0.0.1:0")
-	if code != 1 || !strings.Contains(stderr, dir+" holds an etcd data dir (member/wal)") || !strings.Contains(stderr, "cairn migrate") {
+	if code != 1 || !strings.Contains(stderr, dir+" holds an etcd data dir (member/wal)") || !strings.Contains(stderr, "cairn snapshot restore") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 	for _, p := range []string{"wal", "store.db", "cluster.json", "snap"} {
