@@ -70,8 +70,12 @@ func waitCrash(t testing.TB, m *member, point string) {
 	if !errors.As(m.waitErr, &ee) || ee.ExitCode() != failpoint.ExitCode {
 		t.Fatalf("the member exited with %v, want status %d (a crash at %s); its log ends:\n%s", m.waitErr, failpoint.ExitCode, point, logTail(m.logs.String(), 20))
 	}
-	if want := "failpoint " + point + ": crash"; !strings.Contains(m.logs.String(), want) {
-		t.Fatalf("the member's log does not say %q; it ends:\n%s", want, logTail(m.logs.String(), 20))
+	// The log reader drains the pipe after the exit: give it a moment.
+	want := "failpoint " + point + ": crash"
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(m.logs.String(), want); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the member's log does not say %q; it ends:\n%s", want, logTail(m.logs.String(), 20))
+		}
 	}
 }
 
