@@ -78,45 +78,45 @@ func viewOf(t testing.TB, url string, before int64) etcdView {
 // takes the next revision.
 func TestMigrateFromEtcdSnapshot(t *testing.T) {
 	etcdctl := testbin.Need(t, "etcdctl")
-	etcd := struct{ URL string }{testbin.StartEtcd(t)}
+	etcdURL := testbin.StartEtcd(t)
 	put := func(k, v string, lease string) {
 		body := map[string]any{"key": b64(k), "value": b64(v)}
 		if lease != "" {
 			body["lease"] = lease
 		}
 		var out struct{}
-		postJSON(t, etcd.URL, "/v3/kv/put", body, &out)
+		postJSON(t, etcdURL, "/v3/kv/put", body, &out)
 	}
 	var grant struct {
 		ID string `json:"ID"`
 	}
-	postJSON(t, etcd.URL, "/v3/lease/grant", map[string]any{"TTL": "600"}, &grant)
+	postJSON(t, etcdURL, "/v3/lease/grant", map[string]any{"TTL": "600"}, &grant)
 	put("/app/a", "1", "")
 	put("/app/b", "x", "")
 	put("/app/a", "2", "")
 	put("/gone", "soon", "")
 	var del struct{}
-	postJSON(t, etcd.URL, "/v3/kv/deleterange", map[string]any{"key": b64("/gone")}, &del)
+	postJSON(t, etcdURL, "/v3/kv/deleterange", map[string]any{"key": b64("/gone")}, &del)
 	put("plain-v3-key", "no slash", "")
 	var compacted struct {
 		Header header `json:"header"`
 	}
-	postJSON(t, etcd.URL, "/v3/kv/range", map[string]any{"key": b64("/app/a")}, &compacted)
+	postJSON(t, etcdURL, "/v3/kv/range", map[string]any{"key": b64("/app/a")}, &compacted)
 	compactAt := atoi(t, compacted.Header.Revision)
-	postJSON(t, etcd.URL, "/v3/kv/compaction", map[string]any{"revision": fmt.Sprint(compactAt), "physical": true}, &del)
+	postJSON(t, etcdURL, "/v3/kv/compaction", map[string]any{"revision": fmt.Sprint(compactAt), "physical": true}, &del)
 	put("/app/a", "3", "")
 	put("/app/leased", "held", grant.ID)
 	var txn struct{}
-	postJSON(t, etcd.URL, "/v3/kv/txn", map[string]any{"success": []any{
+	postJSON(t, etcdURL, "/v3/kv/txn", map[string]any{"success": []any{
 		map[string]any{"request_put": map[string]any{"key": b64("/app/t1"), "value": b64("t")}},
 		map[string]any{"request_put": map[string]any{"key": b64("/app/t2"), "value": b64("t")}},
 	}}, &txn)
 	put("/app/b", "y", "")
 	before := compactAt + 2 // after the compaction: a's "3" and the leased key, not the txn
-	want := viewOf(t, etcd.URL, before)
+	want := viewOf(t, etcdURL, before)
 
 	file := filepath.Join(t.TempDir(), "etcd.snapshot.db")
-	cmd := exec.Command(etcdctl, "--endpoints", etcd.URL, "snapshot", "save", file)
+	cmd := exec.Command(etcdctl, "--endpoints", etcdURL, "snapshot", "save", file)
 	cmd.Env = append(os.Environ(), "ETCDCTL_API=3")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("etcdctl snapshot save: %v\n%s", err, out)
